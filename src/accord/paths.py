@@ -1,0 +1,22 @@
+"""Where things live: the one place for the project's paths.
+
+The project root is ``ACCORD_ROOT`` if set, else the checkout this package was installed from. The shared XSum
+file defaults to ``../shared/data/xsum-1000.jsonl`` beside the checkout; ``ACCORD_XSUM`` overrides it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(os.environ.get("ACCORD_ROOT", Path(__file__).resolve().parents[2]))
+SEEDS_DIR = ROOT / "seeds"
+DATA_DIR = ROOT / "data"
+SENTENCES_FILE = DATA_DIR / "sentences.jsonl"
+REPORTS_FILE = DATA_DIR / "reports.jsonl"
+DATASET_CARD = DATA_DIR / "DATASET.md"
+PROCESSED_DIR = DATA_DIR / "processed"
+MODELS_DIR = ROOT / "models"
+TRAINING_DIR = ROOT / "training"
+EVALUATION_DIR = ROOT / "evaluation"
+XSUM_FILE = Path(os.environ.get("ACCORD_XSUM", ROOT.parent / "shared" / "data" / "xsum-1000.jsonl"))
