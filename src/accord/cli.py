@@ -1,0 +1,127 @@
+"""The ``accord`` command.
+
+    accord data validate          # check data/sentences.jsonl + data/reports.jsonl, file:line on every problem
+    accord data build             # validate, build the DatasetDicts into data/processed/, print statistics
+    accord data card              # regenerate data/DATASET.md
+    accord split ARTICLE.txt ...  # print each article's clean sentences as JSON Lines
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from accord import paths
+
+app = typer.Typer(help="Accord: diplomatic news to labelled sentences, briefs and tracked models.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Build, validate and describe the labelled corpus and datasets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file (DataConfig fields).")]
+Overrides = Annotated[list[str] | None, typer.Argument(help="key=value overrides of the config.")]
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _data_config(config: Path | None, overrides: list[str] | None):
+    from accord.config import ConfigError, load_config
+    from accord.dataset import DataConfig
+
+    try:
+        return load_config(DataConfig, config, overrides)
+    except ConfigError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(2) from None
+
+
+@data_app.command("validate")
+def data_validate(config: ConfigOpt = None, overrides: Overrides = None) -> None:
+    """Check schema, labels, duplicates, near-duplicates, seeds and minimum counts; exit 1 on any problem."""
+    from accord.corpus import validate
+
+    cfg = _data_config(config, overrides)
+    errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))
+    for e in errors:
+        _err(str(e))
+    if errors:
+        _err(f"{len(errors)} problem(s) found")
+        raise typer.Exit(1)
+    typer.echo(f"ok: {cfg.sentences_path} and {cfg.reports_path} are valid")
+
+
+@data_app.command("card")
+def data_card(config: ConfigOpt = None, overrides: Overrides = None,
+              out: Annotated[Path, typer.Option(help="Where to write the card.")] = paths.DATASET_CARD) -> None:
+    """Regenerate the dataset card from the data."""
+    from accord.card import render_card
+    from accord.io import write_text_atomic
+
+    write_text_atomic(out, render_card(_data_config(config, overrides)))
+    typer.echo(f"wrote {out}")
+
+
+@data_app.command("build")
+def data_build(config: ConfigOpt = None, overrides: Overrides = None,
+               out: Annotated[Path, typer.Option(help="Folder for the saved DatasetDicts.")] = paths.PROCESSED_DIR
+               ) -> None:
+    """Validate the corpus, build every DatasetDict, save them under OUT and print their statistics."""
+    from accord.card import split_table
+    from accord.corpus import load_corpus, validate
+    from accord.dataset import classification_datasets, lede_pairs, report_datasets, xsum_datasets
+
+    cfg = _data_config(config, overrides)
+    errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))
+    for e in errors:
+        _err(str(e))
+    if errors:
+        _err(f"{len(errors)} problem(s) in the corpus; fix them and rerun")
+        raise typer.Exit(1)
+    corpus = load_corpus(Path(cfg.sentences_path), Path(cfg.reports_path))
+    built = {
+        "classification": classification_datasets(cfg, corpus),
+        "reports": report_datasets(cfg, corpus),
+        "xsum": xsum_datasets(cfg),
+    }
+    for name, dd in built.items():
+        dd.save_to_disk(str(out / name))
+    ledes = lede_pairs(cfg.seeds_dir)
+    ledes.save_to_disk(str(out / "seed_ledes"))
+    typer.echo("Classification splits (sentences per label):")
+    typer.echo(split_table(built["classification"]))
+    for name in ("reports", "xsum"):
+        sizes = ", ".join(f"{k} {len(v)}" for k, v in built[name].items())
+        typer.echo(f"Summarisation {name}: {sizes}")
+    typer.echo(f"Seed lede pairs: {len(ledes)}")
+    typer.echo(f"Saved to {out}")
+
+
+@app.command("split")
+def split(files: Annotated[list[Path], typer.Argument(help=".txt articles (UTF-8).")]) -> None:
+    """Print the clean sentences of each article as JSON Lines; bad files are named on stderr (exit 1)."""
+    from accord.io import InputError
+    from accord.text import article_sentences
+
+    failed = 0
+    for f in files:
+        try:
+            sentences = article_sentences(f)
+        except InputError as exc:
+            _err(f"error: {exc}")
+            failed += 1
+            continue
+        for i, s in enumerate(sentences):
+            sys.stdout.write(json.dumps({"article_id": f.stem, "sentence_index": i, "text": s},
+                                        ensure_ascii=False) + "\n")
+    if failed:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

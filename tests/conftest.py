@@ -1,0 +1,54 @@
+"""Shared fixtures: tiny corpora written to temp folders, the real paths of the project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from accord import paths
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+TINY_REPORTS = {
+    "r1": ["Ministers agreed to raise two-way trade to US$5 billion.", "They discussed joint naval drills.",
+           "The Prime Minister thanked his host for the warm welcome."],
+    "r2": ["Both sides pledged scholarships for five hundred students.", "A visa waiver for tourists was proposed.",
+           "The talks took place in a friendly atmosphere."],
+    "r3": ["The two agencies will cooperate on satellite launches.", "Coast guards will hold a hotline exercise.",
+           "He invited his counterpart to visit at a convenient time."],
+    "r4": ["Investors were urged to build an LNG terminal in the port city.",
+           "Seasonal workers will get longer permits.", "The host expressed his confidence in the partnership."],
+}
+TINY_LABELS = {
+    "r1": [["trade"], ["defence"], []], "r2": [["people_to_people"], ["visas", "people_to_people"], []],
+    "r3": [["technology"], ["defence"], []], "r4": [["trade"], ["visas"], []],
+}
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A valid four-report corpus (no seeds) with its sentences, reports and an empty seeds folder."""
+    sentences, reports = [], []
+    for aid, texts in TINY_REPORTS.items():
+        for i, (t, labels) in enumerate(zip(texts, TINY_LABELS[aid], strict=True)):
+            sentences.append({"id": f"{aid}-{i}", "article_id": aid, "sentence_index": i, "text": t,
+                              "labels": labels, "source": "curated"})
+        reports.append({"article_id": aid, "title": f"Report {aid}", "text": " ".join(texts),
+                        "summary": "Two ministers met in the capital and discussed trade, defence, visas, students "
+                                   "and other fields of cooperation between their countries."})
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    return write_jsonl(tmp_path / "s.jsonl", sentences), write_jsonl(tmp_path / "r.jsonl", reports), seeds
+
+
+@pytest.fixture(scope="session")
+def xsum_file() -> Path:
+    if not paths.XSUM_FILE.exists():
+        pytest.skip(f"shared XSum file not found at {paths.XSUM_FILE} (set ACCORD_XSUM)")
+    return paths.XSUM_FILE
