@@ -62,7 +62,9 @@ def render_card(cfg: DataConfig | None = None, corpus: Corpus | None = None) -> 
         "- `seed`: every sentence of the two real seed reports in `seeds/` (Viet Nam News, 21 Nov 2025), split by "
         "the project's splitter and gold-labelled. Never trained on by default: it measures the models on real text.",
         "- `curated`: short wire-style reports of bilateral meetings across many country pairs, written sentence by "
-        "sentence for this project (no templates), each with a faithful one-sentence reference summary.",
+        "sentence for this project (no templates), each with a faithful one-sentence reference summary. They are "
+        "invented: some name real office-holders, but every statement, figure and meeting in them is fictional. "
+        "Use them to train and test models, never as a source of facts.",
         "",
         "## Classification splits (sentences per label)",
         "Curated reports are split by report (a report's sentences never straddle splits), multi-label stratified "

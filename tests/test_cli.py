@@ -1,0 +1,51 @@
+"""The ``accord`` command: exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from accord import paths
+from accord.cli import app
+
+runner = CliRunner()
+
+
+def test_data_validate_ok() -> None:
+    result = runner.invoke(app, ["data", "validate"])
+    assert result.exit_code == 0, result.output
+    assert "are valid" in result.output
+
+
+def test_data_validate_names_bad_line(tiny_corpus: tuple[Path, Path, Path]) -> None:
+    sentences, reports, seeds = tiny_corpus
+    with sentences.open("a", encoding="utf-8") as fh:
+        fh.write("{not json\n")
+    result = runner.invoke(app, ["data", "validate", f"sentences_path={sentences}", f"reports_path={reports}",
+                                 f"seeds_dir={seeds}"])
+    assert result.exit_code == 1
+    assert f"{sentences}:13: malformed JSON" in result.output
+
+
+def test_bad_override_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["data", "validate", "nonsense=1"])
+    assert result.exit_code == 2 and "override 'nonsense=1'" in result.output
+
+
+def test_data_build_saves_datasets(tmp_path: Path, xsum_file: Path) -> None:
+    result = runner.invoke(app, ["data", "build", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "| seed | 33 | 2 |" in result.output
+    assert {p.name for p in tmp_path.iterdir()} == {"classification", "reports", "xsum", "seed_ledes"}
+
+
+def test_split_prints_sentences_and_names_bad_files(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\x00")
+    result = runner.invoke(app, ["split", str(paths.SEEDS_DIR / "001_7a087df03baec5be.txt"), str(bad)])
+    assert result.exit_code == 1
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert len(lines) == 16 and lines[0]["article_id"] == "001_7a087df03baec5be"
+    assert f"{bad}:1: binary file" in result.stderr
