@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/accord data build
+	$(VENV)/bin/accord data build -c training/configs/data.yaml
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
