@@ -52,3 +52,28 @@ def xsum_file() -> Path:
     if not paths.XSUM_FILE.exists():
         pytest.skip(f"shared XSum file not found at {paths.XSUM_FILE} (set ACCORD_XSUM)")
     return paths.XSUM_FILE
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny randomly initialised BERT encoder with the embedded MiniLM tokenizer (no downloads)."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from accord.classifier import default_base_model
+
+    out = tmp_path_factory.mktemp("tiny-bert")
+    tok = AutoTokenizer.from_pretrained(default_base_model())
+    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+@pytest.fixture
+def mlflow_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A temporary sqlite MLflow store (artifacts beside it); checkpoints kept in the temp folder too."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    return uri

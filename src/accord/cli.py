@@ -4,6 +4,7 @@
     accord data build             # validate, build the DatasetDicts into data/processed/, print statistics
     accord data card              # regenerate data/DATASET.md
     accord split ARTICLE.txt ...  # print each article's clean sentences as JSON Lines
+    accord train classifier -c training/configs/classifier/minilm.yaml epochs=3 data.seed=7
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +22,8 @@ app = typer.Typer(help="Accord: diplomatic news to labelled sentences, briefs an
                   no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Build, validate and describe the labelled corpus and datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+train_app = typer.Typer(help="Train models, tracked in MLflow.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file (DataConfig fields).")]
 Overrides = Annotated[list[str] | None, typer.Argument(help="key=value overrides of the config.")]
@@ -30,15 +33,66 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _data_config(config: Path | None, overrides: list[str] | None):
+def _load(cls: type, config: Path | None, overrides: list[str] | None) -> Any:
     from accord.config import ConfigError, load_config
-    from accord.dataset import DataConfig
 
     try:
-        return load_config(DataConfig, config, overrides)
+        return load_config(cls, config, overrides)
     except ConfigError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(2) from None
+
+
+def _data_config(config: Path | None, overrides: list[str] | None) -> Any:
+    from accord.dataset import DataConfig
+
+    return _load(DataConfig, config, overrides)
+
+
+TrackingOpt = Annotated[str | None, typer.Option(
+    "--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")]
+DataConfigOpt = Annotated[Path | None, typer.Option("--data-config", help="YAML data config (DataConfig).")]
+
+
+@train_app.command("classifier")
+def train_classifier_cmd(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML classifier config.")] = None,
+    data_config: DataConfigOpt = paths.TRAINING_DIR / "configs" / "data.yaml",
+    tracking_uri: TrackingOpt = None,
+    cv: Annotated[int | None, typer.Option(help="K-fold CV over the train reports, as nested runs.")] = None,
+    register: Annotated[bool, typer.Option(help="Register the model and run the promotion gate.")] = True,
+    overrides: Overrides = None,
+) -> None:
+    """Train a sentence classifier (tfidf or minilm), log everything to MLflow, register and gate it.
+
+    Overrides are key=value on the classifier config; prefix data. for the data config (data.seed=7).
+    """
+    from accord.classifier import FAMILIES, ClassifierConfig
+    from accord.train import train_classifier
+
+    overrides = list(overrides or [])
+    data_over = [o.removeprefix("data.") for o in overrides if o.startswith("data.")]
+    model_over = [o for o in overrides if not o.startswith("data.")] + ([f"cv={cv}"] if cv is not None else [])
+    cfg = _load(ClassifierConfig, config, model_over)
+    data_cfg = _data_config(data_config if data_config and data_config.exists() else None, data_over)
+    if cfg.family not in FAMILIES:
+        _err(f"error: family must be one of {FAMILIES}, got {cfg.family!r}")
+        raise typer.Exit(2)
+    result = train_classifier(cfg, data_cfg, tracking_uri, register=register)
+    m = result.metrics
+    typer.echo(f"run {result.run_id} ({cfg.family}): validation macro-F1 {m['validation_macro_f1']:.3f}, "
+               f"test macro-F1 {m['test_macro_f1']:.3f}, seed wrong {int(m['seed_wrong_sentences'])}/"
+               f"{int(m['seed_n_sentences'])}, train {m['train_time_s']:.1f}s")
+    if result.version:
+        d = result.decision
+        verdict = "promoted to @champion" if d and d.promoted else f"champion stays v{d.champion_version if d else '?'}"
+        typer.echo(f"registered {tracking_name()} version {result.version}: {verdict}")
+
+
+def tracking_name() -> str:
+    from accord.tracking import CLASSIFIER
+
+    return CLASSIFIER
 
 
 @data_app.command("validate")

@@ -59,7 +59,7 @@ class DataConfig:
     xsum_validation_size: int = 80
 
 
-def _article_features(rows: list[dict[str, Any]]) -> list[int]:
+def article_targets(rows: list[dict[str, Any]]) -> list[int]:
     """Stratification targets of one report: has each class, and has it at least twice (heavy)."""
     counts = Counter(label for r in rows for label in (r["labels"] or ["other"]))
     classes = (*LABELS, "other")
@@ -74,7 +74,7 @@ def split_articles(sentences: list[dict[str, Any]], cfg: DataConfig) -> dict[str
     ids = sorted(by_article)
     if len(ids) < 3:
         raise ValueError(f"need at least 3 articles to split, got {len(ids)}")
-    y = np.array([_article_features(by_article[a]) for a in ids])
+    y = np.array([article_targets(by_article[a]) for a in ids])
     x = np.zeros((len(ids), 1))
     held_out = cfg.validation_fraction + cfg.test_fraction
     first = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=held_out, random_state=cfg.seed)

@@ -1,0 +1,109 @@
+"""Custom ``mlflow.pyfunc`` models: what the registry serves (the transformers flavour is top-1 only).
+
+``ClassifierModel``: input a DataFrame with a ``text`` column (or a list / Series of sentences); output one row per
+sentence with ``labels`` (list, empty = other) and ``score_<label>`` (probability) for every label.
+Loads offline in a fresh process: ``mlflow.pyfunc.load_model("models:/accord-classifier@champion")``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from accord.labels import LABELS, from_multi_hot
+
+SCORE_COLUMNS = [f"score_{name}" for name in LABELS]
+BASE_REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "joblib", "pysbd", "pyyaml")
+TORCH_REQUIREMENTS = ("torch", "transformers", "tokenizers", "safetensors", "accelerate")
+
+
+def pinned_requirements(names: tuple[str, ...]) -> list[str]:
+    """``name==installed_version`` for each installed distribution in ``names``."""
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def as_sentences(model_input: Any) -> list[str]:
+    """Normalise pyfunc input to a list of sentences; anything else raises ``ValueError`` saying what is wrong."""
+    if model_input is None:
+        raise ValueError("input is None: pass a DataFrame with a 'text' column or a list of sentences")
+    if isinstance(model_input, str):
+        items: list[Any] = [model_input]
+    elif isinstance(model_input, pd.DataFrame):
+        if "text" in model_input.columns:
+            items = model_input["text"].tolist()
+        elif model_input.shape[1] == 1:
+            items = model_input.iloc[:, 0].tolist()
+        else:
+            raise ValueError(f"DataFrame input needs a 'text' column; got columns {list(model_input.columns)}")
+    elif isinstance(model_input, pd.Series | list | tuple | np.ndarray):
+        items = list(model_input)
+    elif isinstance(model_input, dict) and "text" in model_input:
+        items = list(model_input["text"]) if not isinstance(model_input["text"], str) else [model_input["text"]]
+    else:
+        raise ValueError(f"unsupported input type {type(model_input).__name__}: pass a list of sentences")
+    if not items:
+        raise ValueError("empty input: no sentences to classify")
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise ValueError(f"item {i} is {type(item).__name__} ({item!r}), not a sentence string")
+    return items
+
+
+class ClassifierModel(mlflow.pyfunc.PythonModel):
+    """Registry wrapper around a saved :class:`accord.classifier.SentenceClassifier`."""
+
+    def load_context(self, context: Any) -> None:
+        from accord.classifier import load_classifier
+
+        self.classifier = load_classifier(context.artifacts["classifier"])
+
+    def predict(self, context, model_input, params=None):  # untyped: MLflow reads type hints as a schema
+        texts = as_sentences(model_input)
+        probs = self.classifier.predict_proba(texts)
+        preds = probs >= self.classifier.thresholds[None, :]
+        out = pd.DataFrame(probs, columns=SCORE_COLUMNS)
+        out.insert(0, "labels", [from_multi_hot(row) for row in preds])
+        return out
+
+
+def classifier_signature() -> Any:
+    from mlflow.models import ModelSignature
+    from mlflow.types import DataType
+    from mlflow.types.schema import Array, ColSpec, Schema
+
+    inputs = Schema([ColSpec(DataType.string)])  # unnamed: a list of sentences or a one-column DataFrame both fit
+    outputs = Schema([ColSpec(Array(DataType.string), "labels"),
+                      *(ColSpec(DataType.double, c) for c in SCORE_COLUMNS)])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def log_classifier(classifier: Any, registered_model_name: str | None, example: list[str]) -> Any:
+    """Log ``classifier`` as a pyfunc model named ``model`` in the active run (and register it); returns ModelInfo."""
+    import accord
+
+    requirements = pinned_requirements(BASE_REQUIREMENTS + (TORCH_REQUIREMENTS if classifier.family != "tfidf"
+                                                             else ()))
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = classifier.save(Path(tmp) / "classifier")
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=ClassifierModel(),
+            artifacts={"classifier": str(saved)},
+            code_paths=[str(Path(accord.__file__).parent)],
+            signature=classifier_signature(),
+            input_example=pd.DataFrame({"text": example}),
+            pip_requirements=requirements,
+            registered_model_name=registered_model_name,
+        )

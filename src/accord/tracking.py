@@ -1,0 +1,120 @@
+"""MLflow conventions: the one place for tracking URIs, experiment and model names, tags and the promotion gate.
+
+Default tracking store: ``sqlite:///<project>/mlflow.db`` with artifacts in ``<project>/mlartifacts``;
+``MLFLOW_TRACKING_URI`` or ``--tracking-uri`` override it (an ``http://`` server works the same way).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accord import paths
+
+CLASSIFIER = "accord-classifier"  # experiment and registered-model name
+SUMMARISER = "accord-summariser"
+CHAMPION = "champion"  # registry alias served by default
+GATE_METRIC = {CLASSIFIER: "validation_macro_f1", SUMMARISER: "validation_rougeL"}
+DATASET_DIGEST_TAG = "accord.dataset_digest"
+GIT_COMMIT_TAG = "mlflow.source.git.commit"
+RUN_TYPE_TAG = "accord.run_type"  # training | cv_fold | evaluation
+
+
+def tracking_uri(explicit: str | None = None) -> str:
+    """``explicit`` if given, else ``MLFLOW_TRACKING_URI``, else the project's sqlite store."""
+    return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.ROOT / 'mlflow.db'}"
+
+
+def _artifact_location(uri: str, experiment: str) -> str | None:
+    """For a local sqlite store, keep artifacts beside the database; servers choose their own."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    db = Path(uri.removeprefix("sqlite:///"))
+    return (db.parent / "mlartifacts" / experiment).resolve().as_uri()
+
+
+def setup(experiment: str, uri: str | None = None) -> str:
+    """Point MLflow at the store and make sure ``experiment`` exists; returns its id."""
+    import mlflow
+
+    uri = tracking_uri(uri)
+    mlflow.set_tracking_uri(uri)
+    found = mlflow.get_experiment_by_name(experiment)
+    if found is not None:
+        mlflow.set_experiment(experiment_id=found.experiment_id)
+        return found.experiment_id
+    exp_id = mlflow.create_experiment(experiment, artifact_location=_artifact_location(uri, experiment))
+    mlflow.set_experiment(experiment_id=exp_id)
+    return exp_id
+
+
+def git_commit() -> str | None:
+    """The checkout's HEAD commit, if this is a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def flat_params(values: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Config values as MLflow params (strings, at most 6000 characters each)."""
+    return {f"{prefix}{k}": str(v)[:6000] for k, v in values.items()}
+
+
+@dataclass
+class GateDecision:
+    """What the promotion gate decided for a new model version."""
+
+    promoted: bool
+    new_score: float
+    champion_score: float | None
+    champion_version: str | None
+    metric: str
+
+    def tags(self) -> dict[str, str]:
+        return {
+            "gate.decision": "promoted" if self.promoted else "rejected",
+            "gate.metric": self.metric,
+            "gate.new_score": f"{self.new_score:.6f}",
+            "gate.champion_score": "" if self.champion_score is None else f"{self.champion_score:.6f}",
+            "gate.champion_version": self.champion_version or "",
+        }
+
+
+def promote_if_better(model_name: str, version: str, score: float, run_id: str | None = None,
+                      metric: str | None = None) -> GateDecision:
+    """Move the ``champion`` alias to ``version`` only if ``score`` beats the champion's (first version wins).
+
+    The champion's score is read from its ``gate.new_score`` tag (written when it was registered). The decision
+    and both scores are written as tags on the new model version and on its run.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    metric = metric or GATE_METRIC.get(model_name, "score")
+    try:
+        current = client.get_model_version_by_alias(model_name, CHAMPION)
+    except MlflowException:
+        current = None
+    champion_score = None
+    if current is not None and str(current.version) != str(version):
+        raw = current.tags.get("gate.new_score")
+        if raw:
+            champion_score = float(raw)
+        elif current.run_id:
+            champion_score = mlflow.get_run(current.run_id).data.metrics.get(metric)
+    promoted = current is None or champion_score is None or score > champion_score
+    decision = GateDecision(promoted, score, champion_score, str(current.version) if current else None, metric)
+    for key, value in decision.tags().items():
+        client.set_model_version_tag(model_name, str(version), key, value)
+        if run_id:
+            client.set_tag(run_id, key, value)
+    if promoted:
+        client.set_registered_model_alias(model_name, CHAMPION, str(version))
+    return decision
