@@ -184,6 +184,7 @@ class TransformerClassifier(SentenceClassifier):
         from transformers import (
             DataCollatorWithPadding,
             EarlyStoppingCallback,
+            PrinterCallback,
             Trainer,
             TrainerCallback,
             TrainingArguments,
@@ -246,6 +247,7 @@ class TransformerClassifier(SentenceClassifier):
             data_collator=DataCollatorWithPadding(tok), compute_metrics=compute_metrics,
             callbacks=[EarlyStoppingCallback(early_stopping_patience=c.early_stopping_patience), EpochLogger()],
         )
+        trainer.remove_callback(PrinterCallback)  # per-epoch metrics go to MLflow, not to stdout as dicts
         try:
             trainer.train()
         finally:

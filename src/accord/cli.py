@@ -5,6 +5,7 @@
     accord data card              # regenerate data/DATASET.md
     accord split ARTICLE.txt ...  # print each article's clean sentences as JSON Lines
     accord train classifier -c training/configs/classifier/minilm.yaml epochs=3 data.seed=7
+    accord evaluate classifier --model-uri models:/accord-classifier@champion --split seed
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ data_app = typer.Typer(help="Build, validate and describe the labelled corpus an
 app.add_typer(data_app, name="data")
 train_app = typer.Typer(help="Train models, tracked in MLflow.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
+evaluate_app = typer.Typer(help="Evaluate models as MLflow evaluation runs.", no_args_is_help=True)
+app.add_typer(evaluate_app, name="evaluate")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file (DataConfig fields).")]
 Overrides = Annotated[list[str] | None, typer.Argument(help="key=value overrides of the config.")]
@@ -87,6 +90,37 @@ def train_classifier_cmd(
         d = result.decision
         verdict = "promoted to @champion" if d and d.promoted else f"champion stays v{d.champion_version if d else '?'}"
         typer.echo(f"registered {tracking_name()} version {result.version}: {verdict}")
+
+
+@evaluate_app.command("classifier")
+def evaluate_classifier_cmd(
+    model_uri: Annotated[str, typer.Option(help="Any MLflow model URI.")] = "models:/accord-classifier@champion",
+    split: Annotated[str, typer.Option(help="train, validation, test or seed.")] = "test",
+    data: Annotated[Path | None, typer.Option(help="Labelled JSONL ({text, labels}) instead of a split.")] = None,
+    data_config: DataConfigOpt = paths.TRAINING_DIR / "configs" / "data.yaml",
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Evaluate a classifier on a split or a labelled JSONL, print the report and log an evaluation run."""
+    from mlflow.exceptions import MlflowException
+
+    from accord.evaluate import evaluate_classifier
+    from accord.io import InputError
+
+    data_cfg = _data_config(data_config if data_config and data_config.exists() else None, [])
+    try:
+        result = evaluate_classifier(model_uri, split, data, data_cfg, tracking_uri)
+    except (InputError, ValueError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    except MlflowException as exc:
+        _err(f"error: cannot load {model_uri}: {exc.message}. Run `make run` or the training script first.")
+        raise typer.Exit(1) from None
+    for e in result.errors:
+        _err(f"skipped: {e}")
+    typer.echo(result.report)
+    typer.echo(f"logged evaluation run {result.run_id}")
+    if result.errors:
+        raise typer.Exit(1)
 
 
 def tracking_name() -> str:
