@@ -18,6 +18,10 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/accord data build -c training/configs/data.yaml
+	$(VENV)/bin/accord train classifier -c training/configs/classifier/tfidf.yaml
+	$(VENV)/bin/accord train classifier -c training/configs/classifier/minilm.yaml
+	@echo "Review the runs: $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000"
+	@echo "then open http://127.0.0.1:5000 (experiments accord-classifier; Models tab: accord-classifier@champion)"
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -27,4 +31,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) data/processed
+	rm -rf $(VENV) data/processed models/checkpoints

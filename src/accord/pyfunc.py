@@ -2,7 +2,8 @@
 
 ``ClassifierModel``: input a DataFrame with a ``text`` column (or a list / Series of sentences); output one row per
 sentence with ``labels`` (list, empty = other) and ``score_<label>`` (probability) for every label.
-Loads offline in a fresh process: ``mlflow.pyfunc.load_model("models:/accord-classifier@champion")``.
+``SummariserModel``: input a list of documents (or a one-column DataFrame); output a DataFrame with ``summary``.
+Both load offline in a fresh process: ``mlflow.pyfunc.load_model("models:/accord-classifier@champion")``.
 """
 
 from __future__ import annotations
@@ -107,3 +108,56 @@ def log_classifier(classifier: Any, registered_model_name: str | None, example: 
             pip_requirements=requirements,
             registered_model_name=registered_model_name,
         )
+
+
+class SummariserModel(mlflow.pyfunc.PythonModel):
+    """Registry wrapper around any summariser with ``summarise(list[str]) -> list[str]``.
+
+    Picklable summarisers (the baselines) are stored whole; neural ones are saved to an artifact folder and
+    rebuilt by ``accord.summariser.load_summariser`` in ``load_context``.
+    """
+
+    def __init__(self, summariser: Any = None) -> None:
+        self.summariser = summariser
+
+    def load_context(self, context: Any) -> None:
+        if "summariser" in context.artifacts:
+            from accord.summariser import load_summariser
+
+            self.summariser = load_summariser(context.artifacts["summariser"])
+
+    def predict(self, context, model_input, params=None):  # untyped: MLflow reads type hints as a schema
+        documents = as_sentences(model_input)
+        return pd.DataFrame({"summary": self.summariser.summarise(documents)})
+
+
+def summariser_signature() -> Any:
+    from mlflow.models import ModelSignature
+    from mlflow.types import DataType
+    from mlflow.types.schema import ColSpec, Schema
+
+    return ModelSignature(inputs=Schema([ColSpec(DataType.string)]),
+                          outputs=Schema([ColSpec(DataType.string, "summary")]))
+
+
+def log_summariser(summariser: Any, registered_model_name: str | None, example: list[str],
+                   saved_dir: str | Path | None = None) -> Any:
+    """Log a summariser as a pyfunc named ``model`` in the active run (and register it); returns ModelInfo.
+
+    ``saved_dir``: a folder written by the summariser's ``save`` (neural models); without it the summariser object
+    itself is pickled (baselines).
+    """
+    import accord
+
+    neural = saved_dir is not None
+    requirements = pinned_requirements(BASE_REQUIREMENTS + ((*TORCH_REQUIREMENTS, "peft") if neural else ()))
+    return mlflow.pyfunc.log_model(
+        name="model",
+        python_model=SummariserModel(None if neural else summariser),
+        artifacts={"summariser": str(saved_dir)} if neural else None,
+        code_paths=[str(Path(accord.__file__).parent)],
+        signature=summariser_signature(),
+        input_example=pd.DataFrame({"text": example}),
+        pip_requirements=requirements,
+        registered_model_name=registered_model_name,
+    )
