@@ -63,7 +63,7 @@ class ClassifierConfig:
     warmup_ratio: float = 0.1
     early_stopping_patience: int = 3
     max_steps: int = -1  # >0: stop after this many optimiser steps (tests)
-    predict_batch_size: int = 64
+    predict_batch_size: int = 32  # fastest on 2 cores (evaluation/reports/classifier_benchmark.md)
     threads: int = 0  # 0: torch's default for this machine
 
 
