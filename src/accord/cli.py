@@ -211,5 +211,47 @@ def split(files: Annotated[list[Path], typer.Argument(help=".txt articles (UTF-8
         raise typer.Exit(1)
 
 
+@app.command("classify")
+def classify_cmd(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders, .jsonl, .csv, .parquet; - = stdin.")],
+    out: Annotated[Path | None, typer.Option(help="Output file (default: stdout); errors go to OUT.errors.jsonl.")
+                   ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv or parquet (default: from --out).")] = None,
+    unit: Annotated[str, typer.Option(help="article (split into sentences) or sentence (one record = one).")
+                    ] = "article",
+    model: Annotated[str | None, typer.Option(help="Classifier URI (default: models:/accord-classifier@champion).")
+                     ] = None,
+    briefs: Annotated[Path | None, typer.Option(help="Write one brief per article (JSONL).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report.")] = None,
+    print_briefs: Annotated[bool, typer.Option(help="Print each brief readably on stdout (with --out).")] = False,
+    engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
+    master: Annotated[str, typer.Option(help="Spark master for --engine spark.")] = "local[*]",
+    max_bytes: Annotated[int, typer.Option(help="Refuse an article over this many bytes.")] = 100_000_000,
+    quantize: Annotated[bool, typer.Option(help="int8 dynamic quantisation of a MiniLM classifier.")] = False,
+    tracking_uri: TrackingOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
+) -> None:
+    """Classify every sentence of new articles; optionally write per-article briefs and an HTML report.
+
+    Bad inputs are named (file:line) on stderr and in OUT.errors.jsonl; the rest is processed; exit 1 if any failed.
+    """
+    from accord import batch
+
+    model = model or batch.DEFAULT_MODEL
+    if engine == "spark":
+        from accord.spark import run_spark
+
+        code = run_spark(inputs, out, fmt, unit, model, master, tracking_uri, quiet,
+                         briefs=bool(briefs or report or print_briefs), err=_err)
+    elif engine == "local":
+        code = batch.run(inputs, out, fmt, unit, model, briefs, report, max_bytes, quiet, tracking_uri,
+                         print_briefs=print_briefs, quantize=quantize, err=_err)
+    else:
+        _err(f"error: --engine must be one of {batch.ENGINES}, got {engine!r}")
+        code = 2
+    if code:
+        raise typer.Exit(code)
+
+
 if __name__ == "__main__":
     app()
