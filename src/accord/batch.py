@@ -657,7 +657,7 @@ def classify(inputs: list[str], predictor: Callable[[list[str]], tuple[np.ndarra
              out: IO[Any], fmt: str = "jsonl", unit: str = "article", briefs: IO[str] | None = None,
              report: IO[str] | None = None, summariser: Any = None, max_bytes: int = DEFAULT_MAX_BYTES,
              log: ErrorLog | None = None, stdin: IO[bytes] | None = None, progress: bool = False,
-             print_briefs: IO[str] | None = None, chunk: int = CHUNK) -> ClassifyResult:
+             print_briefs: IO[str] | None = None, chunk: int | None = None) -> ClassifyResult:
     """Stream ``inputs`` through ``predictor`` in chunks, writing rows to ``out`` and briefs/report as articles end."""
     from tqdm import tqdm
 
@@ -690,7 +690,7 @@ def classify(inputs: list[str], predictor: Callable[[list[str]], tuple[np.ndarra
     bar = tqdm(unit="sent", desc="classify", file=sys.stderr, disable=not progress, dynamic_ncols=True,
                smoothing=0.1)
     try:
-        for batch in chunked(sentences, chunk):
+        for batch in chunked(sentences, chunk or CHUNK):
             probs, labels = predictor([s.text for s in batch])
             rows = [output_row(s, p, lab) for s, p, lab in zip(batch, probs, labels, strict=True)]
             writer.write(rows)
