@@ -253,5 +253,26 @@ def classify_cmd(
         raise typer.Exit(code)
 
 
+@app.command("ui")
+def ui_cmd(
+    tracking_uri: TrackingOpt = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on (keep 127.0.0.1 unless you mean it).")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 5000,
+) -> None:
+    """Start the MLflow UI on the project's store: runs, metrics, eval images, registered models and aliases."""
+    import subprocess
+
+    from accord.tracking import server_command
+
+    typer.echo(f"MLflow UI on http://{host}:{port} (Ctrl-C stops it)", err=True)
+    try:
+        code = subprocess.call(server_command(tracking_uri, host, port))
+    except KeyboardInterrupt:
+        code = 0
+    if code:
+        raise typer.Exit(code)
+
+
 if __name__ == "__main__":
     app()

@@ -36,6 +36,23 @@ def _artifact_location(uri: str, experiment: str) -> str | None:
     return (db.parent / "mlartifacts" / experiment).resolve().as_uri()
 
 
+def server_command(uri: str | None = None, host: str = "127.0.0.1", port: int = 5000,
+                   artifacts: str | Path | None = None) -> list[str]:
+    """The ``mlflow server`` command line (UI + REST API) for a store; artifacts of new experiments in ``artifacts``.
+
+    Experiments created by :func:`setup` on a sqlite store keep their own artifact folder beside the database; the
+    server reads them there and proxies uploads of experiments created over HTTP to ``artifacts``.
+    """
+    import sys
+
+    uri = tracking_uri(uri)
+    if artifacts is None:
+        db = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else paths.ROOT / "mlflow.db"
+        artifacts = db.parent / "mlartifacts"
+    return [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri, "--host", host, "--port",
+            str(port), "--artifacts-destination", str(artifacts), "--workers", "1"]
+
+
 def setup(experiment: str, uri: str | None = None) -> str:
     """Point MLflow at the store and make sure ``experiment`` exists; returns its id."""
     import mlflow
