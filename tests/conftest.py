@@ -77,3 +77,47 @@ def mlflow_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "checkpoints"))
     return uri
+
+
+def _minilm_tokenizer():
+    from transformers import AutoTokenizer
+
+    from accord.classifier import default_base_model
+
+    return AutoTokenizer.from_pretrained(default_base_model())
+
+
+@pytest.fixture(scope="session")
+def tiny_causal_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny randomly initialised Llama-style causal LM with the MiniLM tokenizer (no downloads)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("tiny-causal")
+    tok = _minilm_tokenizer()
+    config = LlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
+                         pad_token_id=tok.pad_token_id, bos_token_id=tok.cls_token_id, eos_token_id=tok.sep_token_id)
+    LlamaForCausalLM(config).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_seq2seq(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny randomly initialised BART with the MiniLM tokenizer (no downloads)."""
+    import torch
+    from transformers import BartConfig, BartForConditionalGeneration
+
+    torch.manual_seed(0)
+    out = tmp_path_factory.mktemp("tiny-seq2seq")
+    tok = _minilm_tokenizer()
+    config = BartConfig(vocab_size=tok.vocab_size, d_model=32, encoder_layers=1, decoder_layers=1,
+                        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
+                        max_position_embeddings=512, pad_token_id=tok.pad_token_id, bos_token_id=tok.cls_token_id,
+                        eos_token_id=tok.sep_token_id, decoder_start_token_id=tok.sep_token_id,
+                        forced_eos_token_id=tok.sep_token_id)
+    BartForConditionalGeneration(config).save_pretrained(out)
+    tok.save_pretrained(out)
+    return out

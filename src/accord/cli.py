@@ -92,6 +92,37 @@ def train_classifier_cmd(
         typer.echo(f"registered {tracking_name()} version {result.version}: {verdict}")
 
 
+@train_app.command("summariser")
+def train_summariser_cmd(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML summariser config.")] = None,
+    data_config: DataConfigOpt = paths.TRAINING_DIR / "configs" / "data.yaml",
+    tracking_uri: TrackingOpt = None,
+    resume: Annotated[bool, typer.Option(help="Continue from the run's last checkpoint.")] = False,
+    register: Annotated[bool, typer.Option(help="Register the model and run the promotion gate.")] = True,
+    overrides: Overrides = None,
+) -> None:
+    """Fine-tune a summariser (causal LoRA or seq2seq), log to MLflow, register and gate it."""
+    from accord.summarise_train import train_summariser
+    from accord.summariser import FAMILIES, SummariserConfig
+
+    overrides = list(overrides or [])
+    data_over = [o.removeprefix("data.") for o in overrides if o.startswith("data.")]
+    model_over = [o for o in overrides if not o.startswith("data.")] + (["resume=true"] if resume else [])
+    cfg = _load(SummariserConfig, config, model_over)
+    data_cfg = _data_config(data_config if data_config and data_config.exists() else None, data_over)
+    if cfg.family not in FAMILIES:
+        _err(f"error: family must be one of {FAMILIES}, got {cfg.family!r}")
+        raise typer.Exit(2)
+    result = train_summariser(cfg, data_cfg, tracking_uri, register=register)
+    m = result.metrics
+    typer.echo(f"run {result.run_id} ({cfg.family}, {result.steps} steps, {m['s_per_step']:.1f} s/step): "
+               f"validation ROUGE-L {m['validation_rougeL']:.1f}, faithfulness {m['validation_faithfulness']:.2f}")
+    if result.version:
+        d = result.decision
+        verdict = "promoted to @champion" if d and d.promoted else f"champion stays v{d.champion_version if d else '?'}"
+        typer.echo(f"registered accord-summariser version {result.version}: {verdict}")
+
+
 @evaluate_app.command("classifier")
 def evaluate_classifier_cmd(
     model_uri: Annotated[str, typer.Option(help="Any MLflow model URI.")] = "models:/accord-classifier@champion",

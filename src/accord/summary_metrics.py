@@ -67,20 +67,27 @@ def _numbers(text: str) -> set[str]:
 
 
 def entity_spans(text: str) -> list[str]:
-    """Maximal runs of capitalised words (joiners like ``of`` allowed inside), minus a common first word."""
-    words = [(m.group(), m.start()) for m in _WORD.finditer(text)]
-    spans, current = [], []
-    for k, (w, _) in enumerate(words):
-        if w[0].isupper():
-            if k == 0 and w.lower() in _COMMON_FIRST:
+    """Maximal runs of capitalised words (joiners like ``of the`` allowed inside), minus a common first word."""
+    words = [m.group() for m in _WORD.finditer(text)]
+    spans, current, k = [], [], 0
+    while k < len(words):
+        w = words[k]
+        if w[0].isupper() and not (k == 0 and w.lower() in _COMMON_FIRST):
+            current.append(w)
+        elif current and w.lower() in _JOINERS:
+            end = k
+            while end < len(words) and words[end].lower() in _JOINERS:
+                end += 1
+            if end < len(words) and words[end][0].isupper():
+                current += words[k:end]
+                k = end
                 continue
-            current.append(w)
-        elif current and w.lower() in _JOINERS and k + 1 < len(words) and words[k + 1][0][0].isupper():
-            current.append(w)
-        else:
-            if current:
-                spans.append(" ".join(current))
+            spans.append(" ".join(current))
             current = []
+        elif current:
+            spans.append(" ".join(current))
+            current = []
+        k += 1
     if current:
         spans.append(" ".join(current))
     return spans

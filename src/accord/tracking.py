@@ -68,6 +68,19 @@ def setup(experiment: str, uri: str | None = None) -> str:
     return exp_id
 
 
+def log_dataframe_input(df: Any, name: str, context: str, source: str | None = None, targets: str | None = None
+                        ) -> None:
+    """Log a DataFrame as a run input (MLflow computes its digest)."""
+    import warnings
+
+    import mlflow
+
+    with warnings.catch_warnings():  # MLflow registers its local source twice and warns that it is ambiguous
+        warnings.simplefilter("ignore", UserWarning)
+        dataset = mlflow.data.from_pandas(df, source=source, name=name, targets=targets)
+    mlflow.log_input(dataset, context=context)
+
+
 def git_commit() -> str | None:
     """The checkout's HEAD commit, if this is a git checkout."""
     try:

