@@ -1,0 +1,23 @@
+"""Benchmark `accord classify` on this machine: engine vs naive pipeline, int8 quantisation, peak RSS by input size.
+
+    python evaluation/benchmark_classify.py --tracking-uri sqlite:////tmp/bench_store/mlflow.db
+    # -> evaluation/reports/classify_benchmark.{json,md}; needs a MiniLM classifier registered as @champion
+"""
+
+import argparse
+
+from accord.batch import DEFAULT_MODEL
+from accord.classify_benchmark import render_markdown, run_benchmark, write_reports
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="a MiniLM classifier URI")
+    parser.add_argument("--tracking-uri", default=None)
+    parser.add_argument("--n", type=int, default=1000, help="sentences for the throughput rows")
+    parser.add_argument("--rss-sizes", default="1000,100000", help="comma-separated sentence counts for peak RSS")
+    args = parser.parse_args()
+    sizes = tuple(int(x) for x in args.rss_sizes.split(","))
+    result = run_benchmark(args.model, args.tracking_uri, args.n, sizes)
+    path = write_reports(result)
+    print(render_markdown(result))
+    print(f"wrote {path}")
