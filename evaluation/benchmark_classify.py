@@ -15,9 +15,15 @@ if __name__ == "__main__":
     parser.add_argument("--tracking-uri", default=None)
     parser.add_argument("--n", type=int, default=1000, help="sentences for the throughput rows")
     parser.add_argument("--rss-sizes", default="1000,100000", help="comma-separated sentence counts for peak RSS")
+    parser.add_argument("--extra-rss-model", default=None, help="a faster model for large RSS sizes (e.g. tfidf)")
+    parser.add_argument("--extra-rss-sizes", default="1000,100000")
     args = parser.parse_args()
-    sizes = tuple(int(x) for x in args.rss_sizes.split(","))
-    result = run_benchmark(args.model, args.tracking_uri, args.n, sizes)
+
+    def sizes(text: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in text.split(","))
+
+    result = run_benchmark(args.model, args.tracking_uri, args.n, sizes(args.rss_sizes), args.extra_rss_model,
+                           sizes(args.extra_rss_sizes))
     path = write_reports(result)
     print(render_markdown(result))
     print(f"wrote {path}")

@@ -271,6 +271,7 @@ def test_usage_errors(store: str) -> None:
     assert classify(store, str(SEEDS[0]), "--format", "parquet").exit_code == 2
     assert classify(store, str(SEEDS[0]), "--unit", "word").exit_code == 2
     assert classify(store, str(SEEDS[0]), "--engine", "gpu").exit_code == 2
+    assert classify(store, str(SEEDS[0]), "--print-briefs").exit_code == 2
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -721,7 +721,8 @@ def run(inputs: list[str], out: Path | None = None, fmt: str | None = None, unit
     err = err or (lambda m: print(m, file=sys.stderr))
     stdout = stdout or sys.stdout
     fmt = infer_format(out, fmt)
-    problem = _usage_problem(fmt, unit, out)
+    problem = _usage_problem(fmt, unit, out) or ("--print-briefs needs --out (stdout carries the rows)"
+                                                  if print_briefs and out is None else None)
     if problem:
         err(f"error: {problem}")
         return 2
