@@ -39,8 +39,10 @@ def test_entities_and_faithfulness_by_hand() -> None:
     assert entity_spans("The President of the Republic of Korea met Tô Lâm in Hà Nội.") == [
         "President of the Republic of Korea", "Tô Lâm", "Hà Nội"]
     source = "Tô Lâm met Woo Won Shik in Hà Nội; they set a US$150 billion trade target for 2030."
-    # items: 150 (found), 2030 (found), Lâm (found), Seoul (missing) -> 3/4
-    assert faithfulness("Lâm met in Seoul to reach US$150 billion by 2030.".replace("US$", ""), source) == 0.75
+    # items: 150 (found), 2030 (found), lâm (found), seoul (missing) -> 3/4
+    assert faithfulness("Lâm met in Seoul to reach 150 billion by 2030.", source) == 0.75
+    # words of "Woo Won Shick" and "Hà Nội": woo, won (found), shick (misspelt), hà, nội (found) -> 4/5
+    assert faithfulness("they met Woo Won Shick in Hà Nội.", source) == 0.8
     assert faithfulness("they talked about trade.", source) is None
 
 

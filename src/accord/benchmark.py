@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -97,3 +98,48 @@ def write_reports(result: dict[str, Any], out_dir: Path = paths.EVALUATION_DIR /
     write_text_atomic(out_dir / "classifier_benchmark.json", json.dumps(result, indent=2) + "\n")
     write_text_atomic(out_dir / "classifier_benchmark.md", render_markdown(result))
     return out_dir / "classifier_benchmark.md"
+
+
+def summariser_benchmark(steps: int = 5, articles: int = 8) -> dict[str, Any]:
+    """Training seconds per step (batch of the quick profile) and summarisation articles/s, per family."""
+    from accord.dataset import report_datasets
+    from accord.summariser import MINILM_WARMSTART, NeuralSummariser, SummariserConfig
+
+    docs = report_datasets()["train"].to_list()
+    out: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                                       "torch": torch.__version__}, "families": {}}
+    quick = load_config(SummariserConfig, paths.TRAINING_DIR / "configs" / "summariser" / "quick.yaml")
+    for family, cfg in (("causal", quick), ("seq2seq", replace(quick, family="seq2seq",
+                                                                base_model=MINILM_WARMSTART))):
+        summ = NeuralSummariser(cfg).build()
+        params = [p for p in summ.model.parameters() if p.requires_grad]
+        optimiser = torch.optim.AdamW(params, lr=cfg.learning_rate)
+        times = []
+        for k in range(steps + 1):
+            batch = docs[k * cfg.batch_size:(k + 1) * cfg.batch_size]
+            summ.model.train()
+            start = time.perf_counter()
+            summ.loss([b["document"] for b in batch], [b["summary"] for b in batch]).backward()
+            optimiser.step()
+            optimiser.zero_grad()
+            times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        summ.summarise([d["document"] for d in docs[:articles]])
+        out["families"][family] = {"base_model": cfg.base_model, "batch_size": cfg.batch_size,
+                                   "max_source_tokens": cfg.max_source_tokens,
+                                   "s_per_step": statistics.median(times[1:]),  # first step warms up
+                                   "articles_per_s": articles / (time.perf_counter() - start)}
+    return out
+
+
+def render_summariser_markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = ["# Summariser benchmark", "",
+             f"{m['cpus']} CPUs, torch {m['torch']} with {m['torch_threads']} threads; quick-profile batch and "
+             "truncation; median training step after one warm-up step; greedy summarisation of 8 in-domain reports.",
+             "", "| family | base | batch | source tokens | training s/step | articles/s |",
+             "|---|---|---|---|---|---|"]
+    for family, row in result["families"].items():
+        lines.append(f"| {family} | {row['base_model']} | {row['batch_size']} | {row['max_source_tokens']} | "
+                     f"{row['s_per_step']:.1f} | {row['articles_per_s']:.2f} |")
+    return "\n".join(lines) + "\n"

@@ -102,8 +102,12 @@ def train_summariser_cmd(
     overrides: Overrides = None,
 ) -> None:
     """Fine-tune a summariser (causal LoRA or seq2seq), log to MLflow, register and gate it."""
+    import logging
+
     from accord.summarise_train import train_summariser
     from accord.summariser import FAMILIES, SummariserConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
 
     overrides = list(overrides or [])
     data_over = [o.removeprefix("data.") for o in overrides if o.startswith("data.")]

@@ -12,6 +12,7 @@ registered as ``accord-summariser`` and promoted to ``@champion`` only by a bett
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -24,8 +25,10 @@ import yaml
 
 from accord import tracking
 from accord.dataset import DataConfig, report_datasets, xsum_datasets
-from accord.summariser import NeuralSummariser, SummariserConfig
+from accord.summariser import NeuralSummariser, SummariserConfig, common_vocabulary
 from accord.summary_metrics import faithfulness, summary_report
+
+log = logging.getLogger("accord.summarise_train")
 
 
 @dataclass
@@ -122,6 +125,7 @@ def train_summariser(cfg: SummariserConfig, data_cfg: DataConfig | None = None, 
     val_docs, val_refs = [r["document"] for r in val], [r["summary"] for r in val]
 
     summ = NeuralSummariser(cfg).build()
+    summ.common_ids = common_vocabulary(summ.tokenizer, [r["summary"] for part in rows.values() for r in part])
     device = "cuda" if torch.cuda.is_available() else "cpu"
     summ.model.to(device)
     params = [p for p in summ.model.parameters() if p.requires_grad]
@@ -131,6 +135,7 @@ def train_summariser(cfg: SummariserConfig, data_cfg: DataConfig | None = None, 
                       {k: [len(r["document"]) for r in v] for k, v in rows.items()}, cfg)
     ckpt = Path(cfg.checkpoint_dir) / run_name(cfg)
     start_step, best_score, best_state, patience = 0, float("-inf"), None, 0
+    best_eval: tuple[dict[str, float], list[str]] | None = None
     if cfg.resume and (ckpt / "last.pt").exists():
         saved = torch.load(ckpt / "last.pt", weights_only=False)
         _load_trainable_state(summ, saved["weights"])
@@ -163,10 +168,13 @@ def train_summariser(cfg: SummariserConfig, data_cfg: DataConfig | None = None, 
             optimiser.step()
             scheduler.step()
             optimiser.zero_grad()
-            running, count = running + float(loss), count + 1
+            value = float(loss.detach())
+            running, count = running + value, count + 1
+            log.info("step %d/%d (%s) loss %.3f, %.1f s elapsed", step + 1, cfg.max_steps, pool, value,
+                     time.perf_counter() - started)
             if (step + 1) % cfg.eval_every and step + 1 != cfg.max_steps:
                 continue
-            report, _ = _validate(summ, val_docs, val_refs)
+            report, preds = _validate(summ, val_docs, val_refs)
             mlflow.log_metrics({"train_loss": running / count, "val_loss": report["loss"],
                                 "val_rougeL": report["rougeL"], "val_rouge1": report["rouge1"],
                                 "val_rouge2": report["rouge2"], "val_faithfulness": report["faithfulness"],
@@ -174,6 +182,7 @@ def train_summariser(cfg: SummariserConfig, data_cfg: DataConfig | None = None, 
             running, count = 0.0, 0
             if report["rougeL"] > best_score:
                 best_score, best_state, patience = report["rougeL"], _trainable_state(summ), 0
+                best_eval = (report, preds)
             else:
                 patience += 1
             ckpt.mkdir(parents=True, exist_ok=True)
@@ -187,7 +196,9 @@ def train_summariser(cfg: SummariserConfig, data_cfg: DataConfig | None = None, 
         if best_state is not None:
             _load_trainable_state(summ, best_state)
         summ.model.to("cpu")
-        report, preds = _validate(summ, val_docs, val_refs)
+        if best_eval is None:  # resumed past the best evaluation: score the restored weights again
+            best_eval = _validate(summ, val_docs, val_refs)
+        report, preds = best_eval
         metrics = {f"validation_{k}": v for k, v in report.items()}
         metrics |= {"train_time_s": train_time, "steps": float(steps_done),
                     "s_per_step": train_time / max(1, steps_done - start_step)}

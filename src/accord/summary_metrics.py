@@ -1,11 +1,12 @@
 """Summary quality: ROUGE (``rouge-score``, stemmed) with bootstrap CIs, faithfulness, novelty, repetition, length.
 
 Faithfulness (a simple, documented check): the share of a summary's *checkable items* that occur in its source.
-Checkable items are numbers (``2030``, ``US$150 billion`` -> ``150``, ``5.5``) and named-entity-like spans: maximal
-runs of capitalised words (``Phạm Minh Chính``, ``Republic of Korea`` with ``of``/``the`` inside), excluding a
-summary's first word when it is a common word. A span counts as found when its lower-cased text occurs in the
-lower-cased source; a number when it occurs among the source's numbers. Summaries with nothing checkable score
-``None`` and are left out of the mean (their count is reported).
+Checkable items are numbers (``2030``, ``US$150 billion`` -> ``150``, ``5.5``) and the words of named-entity-like
+spans: maximal runs of capitalised words (``Phạm Minh Chính``, ``Republic of Korea``), excluding a summary's first
+word when it is a common word. A word counts as found when it occurs as a whole word in the lower-cased source; a
+number when it occurs among the source's numbers. Summaries with nothing checkable score ``None`` and are left out
+of the mean (their count is reported). Limits: it checks words, not facts; a demonym the source never uses
+("Singaporean" for "Singapore") counts as unfaithful.
 """
 
 from __future__ import annotations
@@ -94,14 +95,21 @@ def entity_spans(text: str) -> list[str]:
 
 
 def faithfulness(summary: str, source: str) -> float | None:
-    """Share of the summary's numbers and entity spans found in the source; ``None`` if it has neither."""
+    """Share of the summary's numbers and named-entity words found in the source; ``None`` if it has neither.
+
+    Entity words are the capitalised words of :func:`entity_spans` (joiners like ``of`` left out); each must occur
+    as a whole word in the source (case-insensitive). So a misspelt or invented name (``Minster``, ``Prabwowo``,
+    ``Seoul`` for a meeting in Hà Nội) counts against the summary, a reordered title does not.
+    """
     items_found = []
     source_numbers = _numbers(source)
-    source_lower = " ".join(_TOKEN.findall(source.lower()))
+    source_words = set(_TOKEN.findall(source.lower()))
     for number in _numbers(summary):
         items_found.append(number in source_numbers)
     for span in entity_spans(summary):
-        items_found.append(" ".join(_TOKEN.findall(span.lower())) in source_lower)
+        for word in _TOKEN.findall(span.lower()):
+            if word not in _JOINERS and not word.isdigit():
+                items_found.append(word in source_words)
     return sum(items_found) / len(items_found) if items_found else None
 
 
