@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from accord import paths
+
+
+def run_fresh_python(script: str, tracking_uri: str) -> str:
+    """Run ``script`` in a fresh interpreter (offline, against ``tracking_uri``); return its last stdout line."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd="/",
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.strip().splitlines()[-1]
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> Path:

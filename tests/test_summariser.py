@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_fresh_python
 from mlflow import MlflowClient
 
 from accord import tracking
@@ -57,11 +55,7 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
         "out = m.predict(['The two ministers met in Hanoi and discussed trade.', 'Coast guards met.'])\n"
         "print(json.dumps(out['summary'].tolist()))\n"
     )
-    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_uri, "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd="/",
-                          timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    summaries = json.loads(proc.stdout.strip().splitlines()[-1])
+    summaries = json.loads(run_fresh_python(script, mlflow_uri))
     assert len(summaries) == 2 and all(isinstance(s, str) for s in summaries)
 
 

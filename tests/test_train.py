@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
 import pytest
+from conftest import run_fresh_python
 from mlflow import MlflowClient
 
 from accord import tracking
@@ -85,11 +83,7 @@ def test_tiny_minilm_logs_epochs_and_loads_in_a_fresh_process(mlflow_uri: str, t
         "print(json.dumps({'cols': list(out.columns), 'n': len(out), 'labels': out['labels'].map(list).tolist(),"
         " 'df': len(df)}))\n"
     )
-    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_uri, "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd="/",
-                          timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(run_fresh_python(script, mlflow_uri))
     assert out["cols"] == ["labels", "score_trade", "score_defence", "score_technology", "score_people_to_people",
                            "score_visas"]
     assert out["n"] == 2 and out["df"] == 1 and all(isinstance(x, list) for x in out["labels"])

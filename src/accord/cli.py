@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from accord import paths
+from accord import paths, tracking
 
 app = typer.Typer(help="Accord: diplomatic news to labelled sentences, briefs and tracked models.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -57,6 +57,26 @@ TrackingOpt = Annotated[str | None, typer.Option(
 DataConfigOpt = Annotated[Path | None, typer.Option("--data-config", help="YAML data config (DataConfig).")]
 
 
+def _configs(cls: type, families: tuple[str, ...], config: Path | None, data_config: Path | None,
+             overrides: list[str] | None, extra: list[str]) -> tuple[Any, Any]:
+    """Model and data configs from files + ``key=value`` overrides (``data.`` prefix = data config)."""
+    overrides = list(overrides or [])
+    data_over = [o.removeprefix("data.") for o in overrides if o.startswith("data.")]
+    cfg = _load(cls, config, [o for o in overrides if not o.startswith("data.")] + extra)
+    data_cfg = _data_config(data_config if data_config and data_config.exists() else None, data_over)
+    if cfg.family not in families:
+        _err(f"error: family must be one of {families}, got {cfg.family!r}")
+        raise typer.Exit(2)
+    return cfg, data_cfg
+
+
+def _echo_gate(model_name: str, version: str | None, decision: Any) -> None:
+    if version:
+        kept = f"champion stays v{decision.champion_version if decision else '?'}"
+        verdict = "promoted to @champion" if decision and decision.promoted else kept
+        typer.echo(f"registered {model_name} version {version}: {verdict}")
+
+
 @train_app.command("classifier")
 def train_classifier_cmd(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML classifier config.")] = None,
@@ -73,23 +93,14 @@ def train_classifier_cmd(
     from accord.classifier import FAMILIES, ClassifierConfig
     from accord.train import train_classifier
 
-    overrides = list(overrides or [])
-    data_over = [o.removeprefix("data.") for o in overrides if o.startswith("data.")]
-    model_over = [o for o in overrides if not o.startswith("data.")] + ([f"cv={cv}"] if cv is not None else [])
-    cfg = _load(ClassifierConfig, config, model_over)
-    data_cfg = _data_config(data_config if data_config and data_config.exists() else None, data_over)
-    if cfg.family not in FAMILIES:
-        _err(f"error: family must be one of {FAMILIES}, got {cfg.family!r}")
-        raise typer.Exit(2)
+    cfg, data_cfg = _configs(ClassifierConfig, FAMILIES, config, data_config, overrides,
+                             [f"cv={cv}"] if cv is not None else [])
     result = train_classifier(cfg, data_cfg, tracking_uri, register=register)
     m = result.metrics
     typer.echo(f"run {result.run_id} ({cfg.family}): validation macro-F1 {m['validation_macro_f1']:.3f}, "
                f"test macro-F1 {m['test_macro_f1']:.3f}, seed wrong {int(m['seed_wrong_sentences'])}/"
                f"{int(m['seed_n_sentences'])}, train {m['train_time_s']:.1f}s")
-    if result.version:
-        d = result.decision
-        verdict = "promoted to @champion" if d and d.promoted else f"champion stays v{d.champion_version if d else '?'}"
-        typer.echo(f"registered {tracking_name()} version {result.version}: {verdict}")
+    _echo_gate(tracking.CLASSIFIER, result.version, result.decision)
 
 
 @train_app.command("summariser")
@@ -108,23 +119,13 @@ def train_summariser_cmd(
     from accord.summariser import FAMILIES, SummariserConfig
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-
-    overrides = list(overrides or [])
-    data_over = [o.removeprefix("data.") for o in overrides if o.startswith("data.")]
-    model_over = [o for o in overrides if not o.startswith("data.")] + (["resume=true"] if resume else [])
-    cfg = _load(SummariserConfig, config, model_over)
-    data_cfg = _data_config(data_config if data_config and data_config.exists() else None, data_over)
-    if cfg.family not in FAMILIES:
-        _err(f"error: family must be one of {FAMILIES}, got {cfg.family!r}")
-        raise typer.Exit(2)
+    cfg, data_cfg = _configs(SummariserConfig, FAMILIES, config, data_config, overrides,
+                             ["resume=true"] if resume else [])
     result = train_summariser(cfg, data_cfg, tracking_uri, register=register)
     m = result.metrics
     typer.echo(f"run {result.run_id} ({cfg.family}, {result.steps} steps, {m['s_per_step']:.1f} s/step): "
                f"validation ROUGE-L {m['validation_rougeL']:.1f}, faithfulness {m['validation_faithfulness']:.2f}")
-    if result.version:
-        d = result.decision
-        verdict = "promoted to @champion" if d and d.promoted else f"champion stays v{d.champion_version if d else '?'}"
-        typer.echo(f"registered accord-summariser version {result.version}: {verdict}")
+    _echo_gate(tracking.SUMMARISER, result.version, result.decision)
 
 
 @evaluate_app.command("classifier")
@@ -158,10 +159,6 @@ def evaluate_classifier_cmd(
         raise typer.Exit(1)
 
 
-def tracking_name() -> str:
-    from accord.tracking import CLASSIFIER
-
-    return CLASSIFIER
 
 
 @data_app.command("validate")
