@@ -26,7 +26,7 @@ from typing import IO, Any
 import numpy as np
 
 from accord import tracking
-from accord.io import InputError, atomic_open, decode_text
+from accord.io import InputError, atomic_open, decode_text, iter_jsonl
 from accord.labels import LABELS, OTHER, from_multi_hot
 
 DEFAULT_MODEL = f"models:/{tracking.CLASSIFIER}@{tracking.CHAMPION}"
@@ -607,14 +607,16 @@ class ReportWriter:
         for r in rows:
             names = r["labels"] or [OTHER]
             tip = ", ".join(f"{n} {r['scores'][n]:.2f}" for n in LABELS)
-            out.append(f'<span class="s l-{names[0]}" title="{esc(tip)}">{esc(r["text"])}'
+            second = f' style="box-shadow:inset 0 -.25rem 0 {LABEL_COLOURS[names[1]]}"' if len(names) > 1 else ""
+            out.append(f'<span class="s l-{names[0]}"{second} title="{esc(tip)}">{esc(r["text"])}'
                        f"<sup>{esc('+'.join(names))}</sup></span> ")
         out.append("</p></div></section>\n")
         self.fh.write("".join(out))
 
     def close(self) -> None:
-        self.fh.write(f'<p class="muted">{self.n_articles} articles, {self.n_sentences} sentences. Hover a sentence '
-                      "for its scores.</p></body></html>\n")
+        self.fh.write(f'<p class="muted">{self.n_articles} articles, {self.n_sentences} sentences. A sentence with '
+                      "two categories is underlined in the second one's colour; hover a sentence for its scores.</p>"
+                      "</body></html>\n")
 
 
 # -------------------------------------------------------------------------------------------------------- run
@@ -773,3 +775,60 @@ def _usage_problem(fmt: str, unit: str, out: Path | None) -> str | None:
     if fmt == "parquet" and out is None:
         return "--format parquet needs --out FILE"
     return None
+
+
+# ---------------------------------------------------------------------------------------------------- summarise
+
+
+def iter_documents(inputs: list[str], text_field: str, max_bytes: int, log: ErrorLog) -> Iterator[tuple[str, str]]:
+    """``(id, text)`` per article: ``.txt``/``.md`` files and folders (one article each) or JSONL records
+    (``text_field``; ``id`` kept). Bad inputs go to ``log``."""
+    for item in inputs:
+        path = Path(item)
+        if path.is_file() and path.suffix.lower() in JSONL_SUFFIXES:
+            errors: list[InputError] = []
+            for line, obj in iter_jsonl(path, errors):
+                text = obj.get(text_field)
+                if not isinstance(text, str) or not text.strip():
+                    log.add(InputError(path, f"record needs a non-empty string {text_field!r}", line))
+                    continue
+                yield str(obj.get("id", f"{path.stem}:{line}")), text
+            for e in errors:
+                log.add(e)
+            continue
+        for record in iter_records([item], "article", max_bytes, log):
+            yield record.article_id, record.text
+
+
+def summarise_run(inputs: list[str], out: Path | None = None, model_uri: str = DEFAULT_SUMMARISER,
+                  text_field: str = "text", max_bytes: int = DEFAULT_MAX_BYTES, quiet: bool = False,
+                  tracking_uri: str | None = None, err: Callable[[str], None] | None = None,
+                  stdout: IO[str] | None = None, batch_size: int = 8) -> int:
+    """``accord summarise``: one ``{"id", "summary"}`` row per article; returns the exit code."""
+    err = err or (lambda m: print(m, file=sys.stderr))
+    try:
+        model = load_pyfunc(model_uri, tracking_uri)
+    except ModelNotFound as exc:
+        err(f"error: {exc}")
+        err(f"error: no summariser to run; {NO_SUMMARISER_HINT}")
+        return 1
+    from tqdm import tqdm
+
+    log = ErrorLog(lambda e: err(f"error: {e}"))
+    done = 0
+    with contextlib.ExitStack() as stack:
+        fh = stack.enter_context(atomic_open(out)) if out else (stdout or sys.stdout)
+        bar = stack.enter_context(tqdm(unit="article", disable=not progress_enabled(quiet), file=sys.stderr))
+        for chunk in chunked(iter_documents(inputs, text_field, max_bytes, log), batch_size):
+            summaries = model.predict([text for _, text in chunk])["summary"].tolist()
+            fh.write("".join(json.dumps({"id": doc_id, "summary": summary}, ensure_ascii=False) + "\n"
+                             for (doc_id, _), summary in zip(chunk, summaries, strict=True)))
+            done += len(chunk)
+            bar.update(len(chunk))
+        if out:
+            with atomic_open(errors_path(out)) as efh:
+                efh.write("".join(json.dumps(e.to_dict(), ensure_ascii=False) + "\n" for e in log.errors))
+    if not quiet:
+        err(f"summarised {done} articles" + (f" to {out}" if out else "")
+            + (f"; {len(log.errors)} input error(s)" if log.errors else ""))
+    return 1 if log.errors else 0

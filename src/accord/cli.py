@@ -285,6 +285,27 @@ def classify_cmd(
         raise typer.Exit(code)
 
 
+@app.command("summarise")
+def summarise_cmd(
+    inputs: Annotated[list[str], typer.Argument(help=".txt/.md files or folders (one article each), or JSONL.")],
+    out: Annotated[Path | None, typer.Option(help="Output JSONL (default: stdout); errors go to OUT.errors.jsonl.")
+                   ] = None,
+    text_field: Annotated[str, typer.Option(help="JSONL field holding the article text.")] = "text",
+    model: Annotated[str | None, typer.Option(help="Summariser URI (default: models:/accord-summariser@champion).")
+                     ] = None,
+    max_bytes: Annotated[int, typer.Option(help="Refuse an article over this many bytes.")] = 100_000_000,
+    tracking_uri: TrackingOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
+) -> None:
+    """Summarise articles: one {"id", "summary"} JSON line each; bad inputs named and skipped, exit 1 if any."""
+    from accord import batch
+
+    code = batch.summarise_run(inputs, out, model or batch.DEFAULT_SUMMARISER, text_field, max_bytes, quiet,
+                               tracking_uri, err=_err)
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command("ui")
 def ui_cmd(
     tracking_uri: TrackingOpt = None,
