@@ -20,11 +20,12 @@ run: $(STAMP)
 	$(VENV)/bin/accord data build -c training/configs/data.yaml
 	$(VENV)/bin/accord train classifier -c training/configs/classifier/tfidf.yaml
 	$(VENV)/bin/accord train classifier -c training/configs/classifier/minilm.yaml
-	@echo "Review the runs: $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000"
-	@echo "then open http://127.0.0.1:5000 (experiments accord-classifier; Models tab: accord-classifier@champion)"
+	$(VENV)/bin/accord train summariser -c training/configs/summariser/quick.yaml
 	$(VENV)/bin/accord classify seeds/*.txt --out models/seeds.classified.jsonl --briefs models/seeds.briefs.jsonl \
 		--report models/seeds.report.html --print-briefs --quiet
 	@echo "Sentences: models/seeds.classified.jsonl; briefs: models/seeds.briefs.jsonl; page: models/seeds.report.html"
+	@echo "Review the runs: $(VENV)/bin/accord ui   (or $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db)"
+	@echo "then open http://127.0.0.1:5000 (experiments accord-classifier, accord-summariser; Models: the @champion aliases)"
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -26,7 +26,7 @@ from typing import IO, Any
 import numpy as np
 
 from accord import tracking
-from accord.io import InputError, atomic_open, decode_text, iter_jsonl
+from accord.io import InputError, atomic_open, decode_text, iter_jsonl, parse_json_object
 from accord.labels import LABELS, OTHER, from_multi_hot
 
 DEFAULT_MODEL = f"models:/{tracking.CLASSIFIER}@{tracking.CHAMPION}"
@@ -133,18 +133,7 @@ def _jsonl_records(path: str | Path, lines: Iterable[tuple[int, bytes | None]], 
         if not raw.strip():
             continue
         try:
-            obj = json.loads(decode_text(raw, path))
-        except InputError as exc:
-            log.add(InputError(path, exc.message, lineno))
-            continue
-        except json.JSONDecodeError as exc:
-            log.add(InputError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", lineno))
-            continue
-        if not isinstance(obj, dict):
-            log.add(InputError(path, f"expected a JSON object, got {type(obj).__name__}", lineno))
-            continue
-        try:
-            yield _record_from_obj(obj, path, lineno, f"{stem}:{lineno}")
+            yield _record_from_obj(parse_json_object(raw, path, lineno), path, lineno, f"{stem}:{lineno}")
         except InputError as exc:
             log.add(exc)
 

@@ -161,18 +161,23 @@ def evaluate_classifier_cmd(
 
 
 
-@data_app.command("validate")
-def data_validate(config: ConfigOpt = None, overrides: Overrides = None) -> None:
-    """Check schema, labels, duplicates, near-duplicates, seeds and minimum counts; exit 1 on any problem."""
+def _validate_or_exit(cfg: Any, what: str) -> None:
+    """Print every corpus problem (file:line) and exit 1 if there are any."""
     from accord.corpus import validate
 
-    cfg = _data_config(config, overrides)
     errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))
     for e in errors:
         _err(str(e))
     if errors:
-        _err(f"{len(errors)} problem(s) found")
+        _err(f"{len(errors)} problem(s) {what}")
         raise typer.Exit(1)
+
+
+@data_app.command("validate")
+def data_validate(config: ConfigOpt = None, overrides: Overrides = None) -> None:
+    """Check schema, labels, duplicates, near-duplicates, seeds and minimum counts; exit 1 on any problem."""
+    cfg = _data_config(config, overrides)
+    _validate_or_exit(cfg, "found")
     typer.echo(f"ok: {cfg.sentences_path} and {cfg.reports_path} are valid")
 
 
@@ -193,16 +198,11 @@ def data_build(config: ConfigOpt = None, overrides: Overrides = None,
                ) -> None:
     """Validate the corpus, build every DatasetDict, save them under OUT and print their statistics."""
     from accord.card import split_table
-    from accord.corpus import load_corpus, validate
+    from accord.corpus import load_corpus
     from accord.dataset import classification_datasets, lede_pairs, report_datasets, xsum_datasets
 
     cfg = _data_config(config, overrides)
-    errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))
-    for e in errors:
-        _err(str(e))
-    if errors:
-        _err(f"{len(errors)} problem(s) in the corpus; fix them and rerun")
-        raise typer.Exit(1)
+    _validate_or_exit(cfg, "in the corpus; fix them and rerun")
     corpus = load_corpus(Path(cfg.sentences_path), Path(cfg.reports_path))
     built = {
         "classification": classification_datasets(cfg, corpus),

@@ -75,6 +75,21 @@ def read_text(path: str | os.PathLike[str], max_bytes: int | None = None) -> str
     return text
 
 
+def parse_json_object(raw: bytes, path: str | os.PathLike[str], line: int) -> dict[str, Any]:
+    """One JSONL line as a dict; non-UTF-8, malformed or non-object lines raise InputError naming file and line."""
+    try:
+        text = decode_text(raw, path)
+    except InputError as exc:
+        raise InputError(path, exc.message, line) from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"malformed JSON: {exc.msg} (column {exc.colno})", line) from None
+    if not isinstance(obj, dict):
+        raise InputError(path, f"expected a JSON object, got {type(obj).__name__}", line)
+    return obj
+
+
 def iter_jsonl(path: str | os.PathLike[str], errors: list[InputError]) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each good JSON-object line; append an InputError for each bad one.
 
@@ -91,17 +106,9 @@ def iter_jsonl(path: str | os.PathLike[str], errors: list[InputError]) -> Iterat
             if not raw.strip():
                 continue
             try:
-                line = decode_text(raw, p)
+                obj = parse_json_object(raw, p, lineno)
             except InputError as exc:
-                errors.append(InputError(p, exc.message, lineno))
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                errors.append(InputError(p, f"malformed JSON: {exc.msg} (column {exc.colno})", lineno))
-                continue
-            if not isinstance(obj, dict):
-                errors.append(InputError(p, f"expected a JSON object, got {type(obj).__name__}", lineno))
+                errors.append(exc)
                 continue
             yield lineno, obj
 
