@@ -516,12 +516,18 @@ def build_brief(article_id: str, title: str | None, rows: list[dict[str, Any]], 
 
 
 def add_summaries(brief: dict[str, Any], rows: list[dict[str, Any]], summariser: Any) -> None:
-    """Fill ``summary`` (the whole article) and ``category_summaries`` (each category's sentences) in place."""
-    documents = [" ".join(r["text"] for r in rows)]
-    documents += [" ".join(r["text"] for r in rows if name in r["labels"]) for name in brief["categories"]]
+    """Fill ``summary`` (the whole article) and ``category_summaries`` (each category's sentences) in place.
+
+    A category with a single sentence keeps that sentence as its summary: it already is one sentence, and
+    rewriting it can only add risk (the summariser was trained on whole reports).
+    """
+    texts = {name: [r["text"] for r in rows if name in r["labels"]] for name in brief["categories"]}
+    to_summarise = [name for name in brief["categories"] if len(texts[name]) > 1]
+    documents = [" ".join(r["text"] for r in rows)] + [" ".join(texts[name]) for name in to_summarise]
     summaries = [str(s) for s in summariser.predict(documents)["summary"]]
     brief["summary"] = summaries[0]
-    brief["category_summaries"] = dict(zip(brief["categories"], summaries[1:], strict=True))
+    rewritten = dict(zip(to_summarise, summaries[1:], strict=True))
+    brief["category_summaries"] = {name: rewritten.get(name, texts[name][0]) for name in brief["categories"]}
 
 
 def format_brief(brief: dict[str, Any]) -> str:
