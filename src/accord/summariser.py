@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,9 @@ def ensure_gemma(cache: Path | None = None) -> Path:
     tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
     model.save_pretrained(tmp)
     tok.save_pretrained(tmp)
-    tmp.replace(cache) if not cache.exists() else None
+    if cache.exists():  # an incomplete earlier conversion (checked above): replace it, never return it
+        shutil.rmtree(cache)
+    tmp.replace(cache)
     return cache
 
 
