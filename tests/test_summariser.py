@@ -72,3 +72,79 @@ def test_tiny_seq2seq_trains_and_round_trips(mlflow_uri: str, tiny_seq2seq: Path
 def test_unknown_family() -> None:
     with pytest.raises(ValueError, match="unknown family"):
         NeuralSummariser(SummariserConfig(family="rnn"))
+
+
+@pytest.fixture(scope="module")
+def cased_tokenizer() -> object:
+    """A small cased byte-level BPE tokenizer trained here (the MiniLM one lower-cases everything)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    corpus = ["Emperor Naruhito met President Steinmeier in Tokyo on 12 May.", "The sides discussed trade and visas.",
+              "Naru Narushi Steinmetel Kuning 13 May Tokyo's leaders co-operation"] * 5
+    tk = Tokenizer(models.BPE(unk_token="<unk>"))
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    tk.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<eos>", "<pad>"],
+                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    return PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
+
+
+SOURCE = "Emperor Naruhito met President Steinmeier in Tokyo's palace on 12 May."
+
+
+@pytest.mark.parametrize(("context", "piece", "ok"), [
+    ("Emperor Naru", "hito", True),  # grows towards a source word
+    ("Emperor Naru", "shi", False),  # "Narushi..." is no source word's prefix
+    ("Emperor Naru", " met", False),  # "Naru" ended, but it is not a whole source word
+    ("Emperor Naruhito", " met", True),
+    ("naruhito met president", " Steinmetel", False),  # a glued-together name
+    ("met on ", "12", True),
+    ("met on ", "13", False),  # numbers are checked too
+    ("in Tokyo", "'s", True),
+    ("in Tokyo", "'x", False),  # attached to a checked word: checked
+    ("the ", "xyzzy", True),  # lower-case words are left to the token-level constraint
+    ("long", "-stay", True),
+    ("", "EMPEROR", True),  # case-insensitive
+])
+def test_word_constraint_valid(cased_tokenizer: object, context: str, piece: str, ok: bool) -> None:
+    from accord.summariser import WordConstraint
+
+    assert WordConstraint(cased_tokenizer, [SOURCE], prompt_width=0).valid(0, context, piece) is ok
+
+
+def test_word_constraint_keeps_best_valid_tokens(cased_tokenizer: object) -> None:
+    import torch
+
+    from accord.summariser import WordConstraint
+
+    tok = cased_tokenizer
+    prompt = tok("Article: x\nSummary:")["input_ids"]
+    rows = [prompt + tok(" Emperor Naru")["input_ids"], prompt + tok(" On 1")["input_ids"]]
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([[tok.pad_token_id] * (width - len(r)) + r for r in rows])
+    wc = WordConstraint(tok, [SOURCE, SOURCE], prompt_width=len(prompt), keep=3)
+    torch.manual_seed(0)
+    scores = torch.randn(2, len(tok))
+    scores[0, 5] = float("-inf")  # an earlier processor's ban stays a ban
+    bad = tok(" met")["input_ids"][0]  # ends the word "Naru", which is no source word
+    scores[0, bad] = 100.0
+    out = wc(ids, scores.clone())
+    for r in range(2):
+        context = tok.decode(ids[r, len(prompt):].tolist(), skip_special_tokens=True)
+        kept = torch.isfinite(out[r]).nonzero().flatten().tolist()
+        expected = [t for t in torch.argsort(scores[r], descending=True).tolist()
+                    if torch.isfinite(scores[r, t]) and wc.valid(r, context, wc.piece(t))][:3]
+        assert sorted(kept) == sorted(expected) and len(kept) == 3
+        assert torch.equal(out[r, kept], scores[r, kept])
+    assert torch.isinf(out[0, bad]) and torch.isfinite(scores[0, bad])  # the best-scoring token was a misspelling
+
+
+def test_models_saved_before_the_word_constraint_keep_their_decoding(tiny_causal_lm: Path, tmp_path: Path) -> None:
+    summ = NeuralSummariser(_tiny(tiny_causal_lm, "causal", tmp_path)).build()
+    saved = summ.save(tmp_path / "saved")
+    meta = json.loads((saved / "accord_summariser.json").read_text())
+    assert load_summariser(saved).config.copy_words is True
+    del meta["config"]["copy_words"]
+    (saved / "accord_summariser.json").write_text(json.dumps(meta))
+    assert load_summariser(saved).config.copy_words is False

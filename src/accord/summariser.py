@@ -12,9 +12,11 @@ and returns one proper-cased sentence. Training lives in :mod:`accord.summarise_
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -64,6 +66,7 @@ class SummariserConfig:
     max_new_tokens: int = 60
     generate_batch_size: int = 8
     copy_constrained: bool = True  # decode only source tokens + the training summaries' common words
+    copy_words: bool = True  # capitalised words and numbers must be whole source words (see WordConstraint)
     max_words: int = 40  # cut longer summaries at a clause boundary (one sentence of 15-40 words)
     # checkpoints
     checkpoint_dir: str = str(paths.MODELS_DIR / "summariser")
@@ -183,6 +186,92 @@ class CopyConstraint:
         return scores.masked_fill(~mask, float("-inf"))
 
 
+_RUN = re.compile(r"\w+")
+_ATTACH = "'’-"
+
+
+class WordConstraint:
+    """A logits processor that makes every capitalised word and number of the output a whole word of its source.
+
+    Token-level copying (:class:`CopyConstraint`) still lets the decoder glue source sub-words into new names
+    ("Narushito", "Kuning"). This processor decodes each row's output so far and, for the best-scoring candidate
+    tokens, checks the word they would extend or start: a word that begins with a capital letter or a digit (or
+    is attached by an apostrophe or hyphen to such a word) must be a prefix of a source word while it grows and a
+    whole source word (case-insensitive) when it ends. The ``keep`` best valid candidates survive; all others are
+    masked. Lower-case words are left to the token-level constraint.
+    """
+
+    def __init__(self, tokenizer: Any, sources: list[str], prompt_width: int, keep: int = 4,
+                 piece_cache: dict[int, str] | None = None) -> None:
+        self.tok, self.prompt_width, self.keep = tokenizer, prompt_width, keep
+        self.words = [frozenset(w.lower() for w in _RUN.findall(src)) for src in sources]
+        self.sorted = [sorted(w) for w in self.words]
+        self.pieces = piece_cache if piece_cache is not None else {}
+        anchor = tokenizer("a", add_special_tokens=False)["input_ids"]
+        self._anchor, self._anchor_text = anchor, tokenizer.decode(anchor)
+        self._enders = {i for i in (tokenizer.eos_token_id, tokenizer.pad_token_id) if i is not None}
+        self._enders.update(tokenizer.all_special_ids)
+
+    def piece(self, token_id: int) -> str:
+        """The text a token adds after a word character (special tokens end the text: a newline)."""
+        if token_id not in self.pieces:
+            if token_id in self._enders:
+                self.pieces[token_id] = "\n"
+            else:
+                text = self.tok.decode([*self._anchor, token_id], skip_special_tokens=True)
+                self.pieces[token_id] = text[len(self._anchor_text):] if text.startswith(self._anchor_text) else text
+        return self.pieces[token_id]
+
+    def valid(self, row: int, context: str, piece: str) -> bool:
+        """Whether ``context + piece`` keeps every checked word a source word (or a prefix of one, at the end)."""
+        if "\ufffd" in piece:  # a partial multi-byte character: judged once it is complete
+            return True
+        text = context + piece
+        words, ordered = self.words[row], self.sorted[row]
+        checked_prev, prev_end = False, -2
+        for m in _RUN.finditer(text):
+            w = m.group()
+            attached = m.start() == prev_end + 1 and text[m.start() - 1] in _ATTACH
+            checked = w[0].isupper() or w[0].isdigit() or (attached and checked_prev)
+            if checked and m.end() >= len(context):  # touches the new piece (or is ended by it)
+                low = w.lower()
+                if m.end() == len(text):  # still growing: must be a prefix of a source word
+                    i = bisect.bisect_left(ordered, low)
+                    if not (i < len(ordered) and ordered[i].startswith(low)):
+                        return False
+                elif low not in words:
+                    return False
+            checked_prev, prev_end = checked, m.end()
+        return True
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        per_row = max(1, scores.shape[0] // len(self.words))  # beams repeat each row
+        out = torch.full_like(scores, float("-inf"))
+        for r in range(scores.shape[0]):
+            row = r // per_row
+            generated = self.tok.decode(input_ids[r, self.prompt_width:].tolist(), skip_special_tokens=True)
+            context = generated[-80:]  # only words touching the new piece are checked
+            finite = int(torch.isfinite(scores[r]).sum())
+            kept, seen = 0, 0
+            for k in (min(finite, 256), finite):  # the best 256 first; all only if none of them is valid
+                for token_id in torch.topk(scores[r], k).indices.tolist()[seen:]:
+                    if self.valid(row, context, self.piece(token_id)):
+                        out[r, token_id] = scores[r, token_id]
+                        kept += 1
+                        if kept >= self.keep:
+                            break
+                seen = k
+                if kept:
+                    break
+            if kept == 0:  # nothing valid: end the summary here
+                for end in self._enders:
+                    if end < scores.shape[1]:
+                        out[r, end] = 0.0
+        return out
+
+
 def common_vocabulary(tokenizer: Any, summaries: list[str]) -> list[int]:
     """Token ids of every lower-case word and punctuation mark used in the training summaries."""
     words: set[str] = set()
@@ -209,6 +298,7 @@ class NeuralSummariser:
             raise ValueError(f"unknown family {config.family!r}; choose one of {FAMILIES}")
         self.config, self.model, self.tokenizer = config, model, tokenizer
         self.common_ids: list[int] = []  # set by training (common_vocabulary) and saved with the model
+        self._pieces: dict[int, str] = {}  # token id -> text, for WordConstraint
 
     # ---- building
     def build(self, lora: bool = True) -> NeuralSummariser:
@@ -335,27 +425,37 @@ class NeuralSummariser:
                         mask[i, width - len(r):] = 1
                     newline = tok("\n", add_special_tokens=False)["input_ids"]
                     stops = [tok.eos_token_id, *newline[-1:]]
+                    sources = [tok.decode(self._source_ids(d)) for d in batch]
                     gen = self.model.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
                                               eos_token_id=stops, pad_token_id=tok.pad_token_id,
-                                              logits_processor=self._processors(rows), **gen_kwargs)
+                                              logits_processor=self._processors(rows, sources, width),
+                                              **gen_kwargs)
                     texts = tok.batch_decode(gen[:, width:], skip_special_tokens=True)  # never echo the prompt
                 else:
                     enc = tok(batch, truncation=True, max_length=c.max_source_tokens, padding=True,
                               return_tensors="pt", return_token_type_ids=False).to(device)
-                    gen = self.model.generate(**enc, logits_processor=self._processors(enc["input_ids"].tolist()),
+                    source_ids = enc["input_ids"].tolist()
+                    sources = tok.batch_decode(source_ids, skip_special_tokens=True)
+                    gen = self.model.generate(**enc, logits_processor=self._processors(source_ids, sources, 0),
                                               **gen_kwargs)
                     texts = tok.batch_decode(gen, skip_special_tokens=True)
                 for i, text in zip(idx, texts, strict=True):
                     out[i] = first_sentence(text, c.max_words)
         return out
 
-    def _processors(self, source_ids: list[list[int]]) -> Any:
+    def _processors(self, source_ids: list[list[int]], sources: list[str], prompt_width: int) -> Any:
+        """Copy constraints: source tokens + common words (token level), then whole source words for names and
+        numbers (word level); ``prompt_width`` is where the output starts in the causal model's rows."""
         from transformers import LogitsProcessorList
 
-        if not (self.config.copy_constrained and self.common_ids):
-            return LogitsProcessorList()
-        vocab = self.model.get_output_embeddings().weight.shape[0]
-        return LogitsProcessorList([CopyConstraint(source_ids, set(self.common_ids), vocab)])
+        processors = LogitsProcessorList()
+        if self.config.copy_constrained and self.common_ids:
+            vocab = self.model.get_output_embeddings().weight.shape[0]
+            processors.append(CopyConstraint(source_ids, set(self.common_ids), vocab))
+        if self.config.copy_words:
+            keep = max(2, 2 * self.config.num_beams)
+            processors.append(WordConstraint(self.tokenizer, sources, prompt_width, keep, self._pieces))
+        return processors
 
     # ---- persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -381,7 +481,8 @@ def load_summariser(path: str | os.PathLike[str]) -> NeuralSummariser:
     p = Path(path)
     meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
     known = set(SummariserConfig.__dataclass_fields__)
-    config = SummariserConfig(**{k: v for k, v in meta["config"].items() if k in known})
+    saved = {"copy_words": False} | meta["config"]  # models saved before the word constraint decode as they did
+    config = SummariserConfig(**{k: v for k, v in saved.items() if k in known})
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(p / "weights")
