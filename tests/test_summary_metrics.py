@@ -9,6 +9,7 @@ from accord.summary_metrics import (
     bootstrap_ci,
     entity_spans,
     faithfulness,
+    name_pair_faithfulness,
     novel_ngram_ratio,
     repeated_trigram_rate,
     rouge,
@@ -44,6 +45,11 @@ def test_entities_and_faithfulness_by_hand() -> None:
     # words of "Woo Won Shick" and "Hà Nội": woo, won (found), shick (misspelt), hà, nội (found) -> 4/5
     assert faithfulness("they met Woo Won Shick in Hà Nội.", source) == 0.8
     assert faithfulness("they talked about trade.", source) is None
+    # a name rebuilt from real source words in a new order: word-level faithful, pair-level not
+    # pairs: woo-won, won-shik, hà-nội (adjacent in the source), lâm-tô (not) -> 3/4
+    assert faithfulness("Woo Won Shik met Lâm Tô in Hà Nội.", source) == 1.0
+    assert name_pair_faithfulness("Woo Won Shik met Lâm Tô in Hà Nội.", source) == 0.75
+    assert name_pair_faithfulness("Lâm met Woo in 2030.", source) is None  # no two-word names
 
 
 def test_novelty_and_repetition() -> None:

@@ -210,7 +210,8 @@ def train_summariser(cfg: SummariserConfig, data_cfg: DataConfig | None = None, 
                                        "reference": val_refs + [r["summary"] for r in xsum_val],
                                        "prediction": sample_preds}), "samples/validation.json")
         mlflow.log_dict({k: getattr(cfg, k) for k in ("num_beams", "no_repeat_ngram_size", "max_new_tokens",
-                                                      "max_source_tokens", "prompt")}, "generation.json")
+                                                      "max_source_tokens", "prompt", "copy_constrained",
+                                                      "copy_words", "max_words")}, "generation.json")
         version, decision = None, None
         import tempfile
 

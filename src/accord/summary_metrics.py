@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -113,6 +114,25 @@ def faithfulness(summary: str, source: str) -> float | None:
     return sum(items_found) / len(items_found) if items_found else None
 
 
+def name_pair_faithfulness(summary: str, source: str) -> float | None:
+    """Stricter diagnostic: the share of adjacent word pairs inside the summary's entity spans (joiners left out)
+    that are adjacent in the source too; ``None`` if there are none.
+
+    It catches names built from real source words in a new order or mixed across people (``Võ Thanh Thanh
+    Bình``, ``Vũ Văn Hà``) that :func:`faithfulness` lets through, and also penalises reordered titles
+    (``French Economy Minister`` for ``Minister of the Economy``), so even faithful references score below 1.
+    """
+    d = _TOKEN.findall(source.lower())
+    source_pairs = set(pairwise(d))
+    found = []
+    for span in entity_spans(summary):
+        words = _TOKEN.findall(span.lower())
+        for first, second in pairwise(words):
+            if first not in _JOINERS and second not in _JOINERS:
+                found.append((first, second) in source_pairs)
+    return sum(found) / len(found) if found else None
+
+
 def novel_ngram_ratio(summary: str, source: str, n: int = 2) -> float:
     """Share of the summary's word n-grams that do not occur in the source."""
     s, d = _TOKEN.findall(summary.lower()), _TOKEN.findall(source.lower())
@@ -142,6 +162,9 @@ def summary_report(predictions: list[str], references: list[str], sources: list[
     checkable = [f for f in faith if f is not None]
     out["faithfulness"] = float(np.mean(checkable)) if checkable else float("nan")
     out["faithfulness_checked"] = float(len(checkable))
+    pairs = [name_pair_faithfulness(p, s) for p, s in zip(predictions, sources, strict=True)]
+    pairs = [f for f in pairs if f is not None]
+    out["name_pair_faithfulness"] = float(np.mean(pairs)) if pairs else float("nan")
     out["length_words"] = float(np.mean([len(p.split()) for p in predictions])) if predictions else 0.0
     out["novel_bigram_ratio"] = float(np.mean([novel_ngram_ratio(p, s) for p, s in zip(predictions, sources,
                                                                                         strict=True)]))
