@@ -14,6 +14,8 @@ def test_baselines_side_by_side(mlflow_uri: str) -> None:
         (s, d) for s in ("lead1", "textrank") for d in ("reports-test", "seed-ledes")}
     lead = next(r for r in result["rows"] if r["system"] == "lead1" and r["dataset"] == "reports-test")
     assert lead["faithfulness"] == 1.0 and lead["rougeL_ci_low"] <= lead["rougeL"] <= lead["rougeL_ci_high"]
+    assert lead["name_pair_faithfulness"] == 1.0  # an extract keeps every name as the source writes it
+    assert 0.9 < result["references"]["reports-test"]["faithfulness"] <= 1.0
     client = MlflowClient(mlflow_uri)
     exp = client.get_experiment_by_name(tracking.SUMMARISER)
     runs = client.search_runs([exp.experiment_id], f"tags.`{tracking.RUN_TYPE_TAG}` = 'evaluation'")
