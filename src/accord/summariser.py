@@ -197,14 +197,15 @@ class WordConstraint:
     ("Narushito", "Kuning"). This processor decodes each row's output so far and, for the best-scoring candidate
     tokens, checks the word they would extend or start: a word that begins with a capital letter or a digit (or
     is attached by an apostrophe or hyphen to such a word) must be a prefix of a source word while it grows and a
-    whole source word (case-insensitive) when it ends. The ``keep`` best valid candidates survive; all others are
-    masked. Lower-case words are left to the token-level constraint.
+    whole source word when it ends (as written, lower-cased or capitalised). The ``keep`` best valid candidates
+    survive; all others are masked. Lower-case words are left to the token-level constraint.
     """
 
     def __init__(self, tokenizer: Any, sources: list[str], prompt_width: int, keep: int = 4,
                  piece_cache: dict[int, str] | None = None) -> None:
         self.tok, self.prompt_width, self.keep = tokenizer, prompt_width, keep
-        self.words = [frozenset(w.lower() for w in _RUN.findall(src)) for src in sources]
+        self.words = [frozenset(f for w in _RUN.findall(src) for f in (w, w.lower(), w[0].upper() + w[1:]))
+                      for src in sources]  # as written, lower-cased, or capitalised (not "DIên" for "Diên")
         self.sorted = [sorted(w) for w in self.words]
         self.pieces = piece_cache if piece_cache is not None else {}
         anchor = tokenizer("a", add_special_tokens=False)["input_ids"]
@@ -224,8 +225,6 @@ class WordConstraint:
 
     def valid(self, row: int, context: str, piece: str) -> bool:
         """Whether ``context + piece`` keeps every checked word a source word (or a prefix of one, at the end)."""
-        if "\ufffd" in piece:  # a partial multi-byte character: judged once it is complete
-            return True
         text = context + piece
         words, ordered = self.words[row], self.sorted[row]
         checked_prev, prev_end = False, -2
@@ -233,13 +232,14 @@ class WordConstraint:
             w = m.group()
             attached = m.start() == prev_end + 1 and text[m.start() - 1] in _ATTACH
             checked = w[0].isupper() or w[0].isdigit() or (attached and checked_prev)
+            if checked and "\ufffd" in piece and m.end() == len(context):
+                return False  # raw bytes cannot be checked: never inside a name or number
             if checked and m.end() >= len(context):  # touches the new piece (or is ended by it)
-                low = w.lower()
                 if m.end() == len(text):  # still growing: must be a prefix of a source word
-                    i = bisect.bisect_left(ordered, low)
-                    if not (i < len(ordered) and ordered[i].startswith(low)):
+                    i = bisect.bisect_left(ordered, w)
+                    if not (i < len(ordered) and ordered[i].startswith(w)):
                         return False
-                elif low not in words:
+                elif w not in words:
                     return False
             checked_prev, prev_end = checked, m.end()
         return True
