@@ -106,7 +106,7 @@ SOURCE = "Emperor Naruhito met President Steinmeier in Tokyo's palace on 12 May.
     ("the ", "xyzzy", True),  # lower-case words are left to the token-level constraint
     ("long", "-stay", True),
     ("", "Emperor", True),
-    ("the ", "Palace", True),  # a source word capitalised
+    ("the ", "Palace", False),  # "palace" capitalised: only as the output's first word (below)
     ("", "EMPEROR", False),  # not as the source writes it
     ("Emperor Na", "RUHITO", False),
     ("Emperor Naru", "\ufffd", False),  # a raw byte cannot be checked, so never inside a name
@@ -153,3 +153,26 @@ def test_models_saved_before_the_word_constraint_keep_their_decoding(tiny_causal
     del meta["config"]["copy_words"]
     (saved / "accord_summariser.json").write_text(json.dumps(meta))
     assert load_summariser(saved).config.copy_words is False
+
+
+def test_word_constraint_first_word_and_token_level_inside_names(cased_tokenizer: object) -> None:
+    import torch
+
+    from accord.summariser import CopyConstraint, WordConstraint
+
+    tok = cased_tokenizer
+    wc = WordConstraint(tok, [SOURCE], prompt_width=0)
+    assert wc.valid(0, "", "Palace ", start=True) and not wc.valid(0, "the ", "Palace ", start=True)
+    # token level allows nothing but EOS: outside a name only EOS survives; inside "Naru" a token that only adds
+    # letters towards "Naruhito" may, but no space, punctuation or other word
+    copy = CopyConstraint([[]], {tok.eos_token_id}, len(tok))
+    wc = WordConstraint(tok, [SOURCE], prompt_width=0, keep=50, copy=copy)
+    for context, inside in (("the sides", False), ("Emperor Naru", True)):
+        ids = torch.tensor([tok(context)["input_ids"]])
+        out = wc(ids, torch.zeros(1, len(tok)))
+        kept = torch.isfinite(out[0]).nonzero().flatten().tolist()
+        if not inside:
+            assert kept == [tok.eos_token_id]
+            continue
+        assert kept and tok.eos_token_id not in kept  # "Naru" is no whole source word: it cannot end here
+        assert all(wc.valid(0, context, wc.piece(t)) and "Naruhito".startswith("Naru" + wc.piece(t)) for t in kept)

@@ -190,6 +190,11 @@ _RUN = re.compile(r"\w+")
 _ATTACH = "'’-"
 
 
+def _only_continues(piece: str) -> bool:
+    """Whether a token's text is nothing but more letters or digits of the current word."""
+    return _RUN.fullmatch(piece) is not None
+
+
 class WordConstraint:
     """A logits processor that makes every capitalised word and number of the output a whole word of its source.
 
@@ -197,16 +202,22 @@ class WordConstraint:
     ("Narushito", "Kuning"). This processor decodes each row's output so far and, for the best-scoring candidate
     tokens, checks the word they would extend or start: a word that begins with a capital letter or a digit (or
     is attached by an apostrophe or hyphen to such a word) must be a prefix of a source word while it grows and a
-    whole source word when it ends (as written, lower-cased or capitalised). The ``keep`` best valid candidates
-    survive; all others are masked. Lower-case words are left to the token-level constraint.
+    whole source word when it ends (as written or lower-cased; the output's first word may also be a capitalised
+    source word). The ``keep`` best valid candidates survive; all others are masked. Lower-case words are left to
+    the token-level constraint ``copy``, applied here too: a candidate must pass it, except one that only adds
+    letters to a checked word, so a name whose source tokens split differently ("Hr" + "ub" + "ý" for "Hrubý")
+    can still be finished instead of ending the summary at a dead end.
     """
 
     def __init__(self, tokenizer: Any, sources: list[str], prompt_width: int, keep: int = 4,
-                 piece_cache: dict[int, str] | None = None) -> None:
-        self.tok, self.prompt_width, self.keep = tokenizer, prompt_width, keep
-        self.words = [frozenset(f for w in _RUN.findall(src) for f in (w, w.lower(), w[0].upper() + w[1:]))
-                      for src in sources]  # as written, lower-cased, or capitalised (not "DIên" for "Diên")
+                 piece_cache: dict[int, str] | None = None, copy: CopyConstraint | None = None) -> None:
+        self.tok, self.prompt_width, self.keep, self.copy = tokenizer, prompt_width, keep, copy
+        runs = [_RUN.findall(src) for src in sources]
+        self.words = [frozenset(f for w in ws for f in (w, w.lower())) for ws in runs]
+        self.first_words = [frozenset(w[0].upper() + w[1:] for w in ws) | words
+                            for ws, words in zip(runs, self.words, strict=True)]
         self.sorted = [sorted(w) for w in self.words]
+        self.first_sorted = [sorted(w) for w in self.first_words]
         self.pieces = piece_cache if piece_cache is not None else {}
         anchor = tokenizer("a", add_special_tokens=False)["input_ids"]
         self._anchor, self._anchor_text = anchor, tokenizer.decode(anchor)
@@ -223,42 +234,63 @@ class WordConstraint:
                 self.pieces[token_id] = text[len(self._anchor_text):] if text.startswith(self._anchor_text) else text
         return self.pieces[token_id]
 
-    def valid(self, row: int, context: str, piece: str) -> bool:
-        """Whether ``context + piece`` keeps every checked word a source word (or a prefix of one, at the end)."""
-        text = context + piece
-        words, ordered = self.words[row], self.sorted[row]
+    @staticmethod
+    def _runs(text: str) -> Any:
+        """``(match, checked)`` for each word run of ``text``."""
         checked_prev, prev_end = False, -2
         for m in _RUN.finditer(text):
             w = m.group()
             attached = m.start() == prev_end + 1 and text[m.start() - 1] in _ATTACH
             checked = w[0].isupper() or w[0].isdigit() or (attached and checked_prev)
-            if checked and "\ufffd" in piece and m.end() == len(context):
-                return False  # raw bytes cannot be checked: never inside a name or number
-            if checked and m.end() >= len(context):  # touches the new piece (or is ended by it)
-                if m.end() == len(text):  # still growing: must be a prefix of a source word
-                    i = bisect.bisect_left(ordered, w)
-                    if not (i < len(ordered) and ordered[i].startswith(w)):
-                        return False
-                elif w not in words:
-                    return False
+            yield m, checked
             checked_prev, prev_end = checked, m.end()
+
+    def in_checked_word(self, context: str) -> bool:
+        """Whether ``context`` ends inside a checked word (one the next token may continue)."""
+        runs = list(self._runs(context))
+        return bool(runs) and runs[-1][1] and runs[-1][0].end() == len(context)
+
+    def valid(self, row: int, context: str, piece: str, start: bool = False) -> bool:
+        """Whether ``context + piece`` keeps every checked word a source word (or a prefix of one, at the end);
+        ``start``: ``context`` is the whole output so far (its first word may be capitalised)."""
+        text = context + piece
+        for k, (m, checked) in enumerate(self._runs(text)):
+            if not checked or m.end() < len(context):  # only checked words touching the new piece
+                continue
+            if "\ufffd" in piece and m.end() == len(context):
+                return False  # raw bytes cannot be checked: never inside a name or number
+            first = start and k == 0
+            words, ordered = (self.first_words, self.first_sorted) if first else (self.words, self.sorted)
+            w = m.group()
+            if m.end() == len(text):  # still growing: must be a prefix of a source word
+                i = bisect.bisect_left(ordered[row], w)
+                if not (i < len(ordered[row]) and ordered[row][i].startswith(w)):
+                    return False
+            elif w not in words[row]:
+                return False
         return True
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
 
+        masked = self.copy(input_ids, scores) if self.copy is not None else scores
         per_row = max(1, scores.shape[0] // len(self.words))  # beams repeat each row
         out = torch.full_like(scores, float("-inf"))
         for r in range(scores.shape[0]):
             row = r // per_row
             generated = self.tok.decode(input_ids[r, self.prompt_width:].tolist(), skip_special_tokens=True)
-            context = generated[-80:]  # only words touching the new piece are checked
-            finite = int(torch.isfinite(scores[r]).sum())
+            context, start = generated[-80:], len(generated) <= 80  # only words touching the piece are checked
+            inside = self.copy is not None and self.in_checked_word(context)
+            source = scores[r] if inside else masked[r]
+            finite = int(torch.isfinite(source).sum())
             kept, seen = 0, 0
             for k in (min(finite, 256), finite):  # the best 256 first; all only if none of them is valid
-                for token_id in torch.topk(scores[r], k).indices.tolist()[seen:]:
-                    if self.valid(row, context, self.piece(token_id)):
-                        out[r, token_id] = scores[r, token_id]
+                for token_id in torch.topk(source, k).indices.tolist()[seen:]:
+                    piece = self.piece(token_id)
+                    if inside and not torch.isfinite(masked[r, token_id]) and not _only_continues(piece):
+                        continue  # a non-source token may only add letters to the name
+                    if self.valid(row, context, piece, start):
+                        out[r, token_id] = source[token_id]
                         kept += 1
                         if kept >= self.keep:
                             break
@@ -448,14 +480,15 @@ class NeuralSummariser:
         numbers (word level); ``prompt_width`` is where the output starts in the causal model's rows."""
         from transformers import LogitsProcessorList
 
-        processors = LogitsProcessorList()
+        copy = None
         if self.config.copy_constrained and self.common_ids:
             vocab = self.model.get_output_embeddings().weight.shape[0]
-            processors.append(CopyConstraint(source_ids, set(self.common_ids), vocab))
-        if self.config.copy_words:
+            copy = CopyConstraint(source_ids, set(self.common_ids), vocab)
+        if self.config.copy_words:  # the word-level processor applies the token-level one itself
             keep = max(2, 2 * self.config.num_beams)
-            processors.append(WordConstraint(self.tokenizer, sources, prompt_width, keep, self._pieces))
-        return processors
+            words = WordConstraint(self.tokenizer, sources, prompt_width, keep, self._pieces, copy)
+            return LogitsProcessorList([words])
+        return LogitsProcessorList([copy] if copy is not None else [])
 
     # ---- persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
