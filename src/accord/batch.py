@@ -35,6 +35,9 @@ DEFAULT_MAX_BYTES = 100_000_000  # one article (a file, a JSONL line, a CSV row)
 FORMATS = ("jsonl", "csv", "parquet")
 UNITS = ("article", "sentence")
 ENGINES = ("local", "spark")
+RUNTIMES = ("torch", "onnx")  # how a MiniLM classifier runs (accord classify --runtime)
+PRECISIONS = ("fp32", "int8")  # and at which precision (--precision)
+DEFAULT_RUNTIME, DEFAULT_PRECISION = "torch", "fp32"
 TEXT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
@@ -364,30 +367,46 @@ def machine_threads() -> int:
 class Predictor:
     """Probabilities and label lists for a list of sentences from a registered classifier pyfunc.
 
-    When the pyfunc wraps an accord classifier, its ``predict_proba`` is called directly (length-sorted batches
-    under ``torch.inference_mode``, no DataFrame round trip); any other pyfunc goes through ``predict``.
+    When the pyfunc wraps an accord MiniLM classifier, it runs on ``runtime`` at ``precision`` (see
+    :data:`RUNTIMES`, :data:`PRECISIONS`): ``torch`` calls its ``predict_proba`` directly (length-sorted batches under
+    ``torch.inference_mode``, no DataFrame round trip; ``int8``: dynamic quantisation of every Linear layer);
+    ``onnx`` runs its ONNX export on ONNX Runtime (:mod:`accord.onnx_classifier`; exported once and cached in
+    ``cache_dir``). Another accord classifier (TF-IDF) is called directly whatever the runtime; any other pyfunc goes
+    through ``predict``.
     """
 
-    def __init__(self, model: Any, quantize: bool = False) -> None:
+    def __init__(self, model: Any, runtime: str = DEFAULT_RUNTIME, precision: str = DEFAULT_PRECISION,
+                 cache_dir: str | os.PathLike[str] | None = None) -> None:
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.model = model
-        self.classifier = None
+        self.classifier: Any = None
         with contextlib.suppress(Exception):
             inner = model.unwrap_python_model()
             clf = getattr(inner, "classifier", None)
             if clf is not None and hasattr(clf, "predict_proba") and hasattr(clf, "thresholds"):
                 self.classifier = clf
+        self.scorer: Any = self.classifier
+        self.backend = "pyfunc" if self.classifier is None else getattr(self.classifier, "family", "accord")
         if self.classifier is not None and getattr(self.classifier, "family", "") == "minilm":
             import torch
 
             if not self.classifier.config.threads:
                 torch.set_num_threads(machine_threads())
-            if quantize:
+            if runtime == "onnx":
+                from accord.onnx_classifier import OnnxClassifier
+
+                self.scorer = OnnxClassifier.from_classifier(self.classifier, precision, cache_dir)
+            elif precision == "int8":
                 self.classifier.model = quantize_linear(self.classifier.model)
+            self.backend = f"minilm {runtime} {precision}"
 
     def __call__(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]]]:
-        if self.classifier is not None:
-            probs = np.asarray(self.classifier.predict_proba(texts), dtype=float)
-            return probs, [from_multi_hot(row >= self.classifier.thresholds) for row in probs]
+        if self.scorer is not None:
+            probs = np.asarray(self.scorer.predict_proba(texts), dtype=float)
+            return probs, [from_multi_hot(row >= self.scorer.thresholds) for row in probs]
         from accord.pyfunc import SCORE_COLUMNS
 
         df = self.model.predict(texts)
@@ -711,20 +730,21 @@ def progress_enabled(quiet: bool) -> bool:
 def run(inputs: list[str], out: Path | None = None, fmt: str | None = None, unit: str = "article",
         model_uri: str = DEFAULT_MODEL, briefs: Path | None = None, report: Path | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES, quiet: bool = False, tracking_uri: str | None = None,
-        print_briefs: bool = False, quantize: bool = False, summariser_uri: str = DEFAULT_SUMMARISER,
+        print_briefs: bool = False, runtime: str = DEFAULT_RUNTIME, precision: str = DEFAULT_PRECISION,
+        summariser_uri: str = DEFAULT_SUMMARISER,
         err: Callable[[str], None] | None = None, stdout: IO[str] | None = None,
         stdin: IO[bytes] | None = None) -> int:
     """``accord classify`` (local engine): returns the exit code (0 ok, 1 anything failed, 2 bad usage)."""
     err = err or (lambda m: print(m, file=sys.stderr))
     stdout = stdout or sys.stdout
     fmt = infer_format(out, fmt)
-    problem = _usage_problem(fmt, unit, out) or ("--print-briefs needs --out (stdout carries the rows)"
-                                                  if print_briefs and out is None else None)
+    problem = _usage_problem(fmt, unit, out, runtime, precision) or (
+        "--print-briefs needs --out (stdout carries the rows)" if print_briefs and out is None else None)
     if problem:
         err(f"error: {problem}")
         return 2
     try:
-        predictor = Predictor(load_pyfunc(model_uri, tracking_uri), quantize=quantize)
+        predictor = Predictor(load_pyfunc(model_uri, tracking_uri), runtime, precision)
     except ModelNotFound as exc:
         err(f"error: {exc}")
         err(f"error: no classifier to run; {NO_MODEL_HINT}")
@@ -762,7 +782,12 @@ def want_any(*things: Any) -> bool:
     return any(bool(t) for t in things)
 
 
-def _usage_problem(fmt: str, unit: str, out: Path | None) -> str | None:
+def _usage_problem(fmt: str, unit: str, out: Path | None, runtime: str = DEFAULT_RUNTIME,
+                   precision: str = DEFAULT_PRECISION) -> str | None:
+    if runtime not in RUNTIMES:
+        return f"--runtime must be one of {RUNTIMES}, got {runtime!r}"
+    if precision not in PRECISIONS:
+        return f"--precision must be one of {PRECISIONS}, got {precision!r}"
     if fmt not in FORMATS:
         return f"--format must be one of {FORMATS}, got {fmt!r}"
     if unit not in UNITS:

@@ -1,5 +1,6 @@
-"""Benchmark ``accord classify``'s engine: throughput vs the naive ``transformers.pipeline`` way, int8 quantisation,
-peak RSS from small to large inputs. The library behind ``evaluation/benchmark_classify.py``.
+"""Benchmark ``accord classify``'s engine: throughput of every backend (torch / ONNX Runtime, fp32 / int8) vs the
+naive ``transformers.pipeline`` way, validation macro-F1 of each, peak RSS from small to large inputs. The library
+behind ``evaluation/benchmark_classify.py``.
 
     python evaluation/benchmark_classify.py --model models:/accord-classifier@champion --tracking-uri sqlite:///...
 
@@ -24,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from accord import batch, paths
+from accord import batch, onnx_classifier, paths
 from accord.io import write_text_atomic
 
 REPORT = paths.EVALUATION_DIR / "reports" / "classify_benchmark"
-MAX_F1_LOSS = 0.01  # quantisation is kept only if it loses at most this much validation macro-F1
+MAX_F1_LOSS = 0.01  # a backend may be the default only if it loses at most this much validation macro-F1
+BACKENDS = tuple((runtime, precision) for runtime in batch.RUNTIMES for precision in batch.PRECISIONS)
 
 
 def corpus_sentences(n: int) -> list[str]:
@@ -84,22 +86,23 @@ def validation_macro_f1(predictor: batch.Predictor) -> float:
 _RSS_SCRIPT = """
 import io, json, resource, sys
 from accord import batch
-pred = batch.Predictor(batch.load_pyfunc(sys.argv[1], sys.argv[2] or None), quantize=sys.argv[4] == "1")
-out = open(sys.argv[5], "w", encoding="utf-8")
+pred = batch.Predictor(batch.load_pyfunc(sys.argv[1], sys.argv[2] or None))  # the default runtime and precision
+out = open(sys.argv[4], "w", encoding="utf-8")
 r = batch.classify([sys.argv[3]], pred, out, unit="sentence")
 hwm = next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:"))
-print(json.dumps({"sentences": r.sentences, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "vm_hwm_mib": hwm / 1024}))
+print(json.dumps({"sentences": r.sentences, "backend": pred.backend,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "vm_hwm_mib": hwm / 1024}))
 """
 
 
-def peak_rss(model_uri: str, tracking_uri: str | None, n: int, quantize: bool, work: Path) -> dict[str, Any]:
-    """Peak RSS (MiB) of a fresh process that classifies ``n`` sentences from a JSONL file to a JSONL file."""
+def peak_rss(model_uri: str, tracking_uri: str | None, n: int, work: Path) -> dict[str, Any]:
+    """Peak RSS (MiB) of a fresh process that classifies ``n`` sentences from a JSONL file to a JSONL file, with
+    ``accord classify``'s default runtime and precision (an ONNX export is cached in ``work`` first)."""
     src = write_sentences(work / f"rss-{n}.jsonl", n)
+    env = {**os.environ, onnx_classifier.CACHE_ENV: str(work / "onnx-cache")}
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, model_uri, tracking_uri or "", str(src),
-                           "1" if quantize else "0", str(work / f"rss-{n}.out.jsonl")],
-                          capture_output=True, text=True, check=True)
+                           str(work / f"rss-{n}.out.jsonl")], capture_output=True, text=True, check=True, env=env)
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     row["wall_s"] = time.perf_counter() - start
     return row
@@ -116,90 +119,135 @@ def find_hf_dir(model_uri: str, work: Path) -> Path:
     return found[0].parent
 
 
+def backend_name(runtime: str, precision: str) -> str:
+    return f"{runtime} {precision}"
+
+
 def run_benchmark(model_uri: str = batch.DEFAULT_MODEL, tracking_uri: str | None = None, n_speed: int = 1000,
                   rss_sizes: tuple[int, ...] = (1000, 100_000), extra_rss_model: str | None = None,
-                  extra_rss_sizes: tuple[int, ...] = ()) -> dict[str, Any]:
-    """Throughput (engine fp32 and int8 vs naive), validation macro-F1 of both, peak RSS per input size.
+                  extra_rss_sizes: tuple[int, ...] = (), rounds: int = 3,
+                  backends: tuple[tuple[str, str], ...] = BACKENDS) -> dict[str, Any]:
+    """Throughput of every backend (runtime x precision) vs naive, validation macro-F1 of each, peak RSS per size.
 
-    ``extra_rss_model``: a second (faster) model whose peak RSS is measured too, for sizes the MiniLM cannot reach
-    in reasonable time on a small machine.
+    Speed rows are measured in ``rounds`` interleaved rounds (naive, then every backend, same sentences) and the
+    best round of each is reported, so a load change on the machine hits every row alike. ONNX exports go to a
+    fresh cache in a temp folder, so their one-off cost (``prepare_s``) is measured too. ``extra_rss_model``: a
+    second (faster) model whose peak RSS is measured too, for sizes the MiniLM cannot reach in reasonable time.
     """
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        # RSS first, while this process is small: Linux starts a child's ru_maxrss at its parent's high-water mark
-        rss = [{"model": model_uri, "quantised": False, **peak_rss(model_uri, tracking_uri, n, False, work)}
-               for n in rss_sizes]
+        # RSS first, while this process is small: Linux starts a child's ru_maxrss at its parent's high-water mark.
+        # A first tiny run exports the default backend (if it is ONNX), so no measured run includes the export.
+        peak_rss(model_uri, tracking_uri, 10, work)
+        rss = [{"model": model_uri, **peak_rss(model_uri, tracking_uri, n, work)} for n in rss_sizes]
         if extra_rss_model:
-            rss += [{"model": extra_rss_model, "quantised": False,
-                     **peak_rss(extra_rss_model, tracking_uri, n, False, work)} for n in extra_rss_sizes]
+            rss += [{"model": extra_rss_model, **peak_rss(extra_rss_model, tracking_uri, n, work)}
+                    for n in extra_rss_sizes]
+        import onnxruntime
         import torch
 
-        model = batch.load_pyfunc(model_uri, tracking_uri)
-        fp32 = batch.Predictor(model)
-        if fp32.classifier is None or getattr(fp32.classifier, "family", "") != "minilm":
-            raise ValueError(f"{model_uri} is not a MiniLM classifier")
         texts = corpus_sentences(n_speed)
         src = write_sentences(work / "speed.jsonl", n_speed)
+        warm = write_sentences(work / "warm.jsonl", 64)
+        predictors: dict[str, batch.Predictor] = {}
+        rows: dict[str, dict[str, Any]] = {}
+        for runtime, precision in backends:
+            start = time.perf_counter()
+            pred = batch.Predictor(batch.load_pyfunc(model_uri, tracking_uri), runtime, precision,
+                                   cache_dir=work / "onnx-bench")
+            if pred.classifier is None or getattr(pred.classifier, "family", "") != "minilm":
+                raise ValueError(f"{model_uri} is not a MiniLM classifier")
+            name = backend_name(runtime, precision)
+            predictors[name] = pred
+            rows[name] = {"runtime": runtime, "precision": precision, "prepare_s": time.perf_counter() - start,
+                          "rates": [], "validation_macro_f1": validation_macro_f1(pred)}
+            engine_rate(pred, warm)
+        hf_dir = find_hf_dir(model_uri, work)
+        naive_rates: list[float] = []
         result: dict[str, Any] = {
-            "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "machine": {"cpus": os.cpu_count(), "threads": batch.machine_threads(),
+                        "torch_threads": torch.get_num_threads(),
                         "processor": platform.processor() or platform.machine(),
                         "python": platform.python_version(), "torch": torch.__version__,
-                        "load_average_at_start": list(os.getloadavg())},
-            "model_uri": model_uri, "speed_sentences": n_speed,
+                        "onnxruntime": onnxruntime.__version__, "load_average_at_start": list(os.getloadavg())},
+            "model_uri": model_uri, "speed_sentences": n_speed, "rounds": rounds,
         }
-        engine_rate(fp32, write_sentences(work / "warm.jsonl", 64))  # warm-up
-        fp32_rate, _ = engine_rate(fp32, src)
-        fp32_f1 = validation_macro_f1(fp32)
-        fp32_probs, _ = fp32(texts)
-        naive, naive_probs = naive_rate(find_hf_dir(model_uri, work), texts)
-        int8 = batch.Predictor(batch.load_pyfunc(model_uri, tracking_uri), quantize=True)
-        engine_rate(int8, work / "warm.jsonl")
-        int8_rate, _ = engine_rate(int8, src)
-        int8_f1 = validation_macro_f1(int8)
-        keep = int8_rate > fp32_rate and fp32_f1 - int8_f1 <= MAX_F1_LOSS
-        result["throughput"] = {"naive_pipeline_per_sentence": naive, "engine_fp32": fp32_rate,
-                                "engine_int8": int8_rate, "speedup_fp32_vs_naive": fp32_rate / naive,
-                                "speedup_int8_vs_naive": int8_rate / naive}
-        result["naive_vs_engine_max_abs_score_diff"] = float(np.abs(naive_probs - fp32_probs).max())
-        result["quantisation"] = {"validation_macro_f1_fp32": fp32_f1, "validation_macro_f1_int8": int8_f1,
-                                  "f1_loss": fp32_f1 - int8_f1, "kept": keep}
+        naive_probs = None
+        for _ in range(rounds):
+            rate, naive_probs = naive_rate(hf_dir, texts)
+            naive_rates.append(rate)
+            for name, pred in predictors.items():
+                rows[name]["rates"].append(engine_rate(pred, src)[0])
+        result["load_average_at_end"] = list(os.getloadavg())
+        naive = max(naive_rates)
+        ref_name = backend_name("torch", "fp32")
+        ref_probs = predictors[ref_name](texts)[0] if ref_name in predictors else naive_probs
+        ref_f1 = rows[ref_name]["validation_macro_f1"] if ref_name in rows else None
+        default = backend_name(batch.DEFAULT_RUNTIME, batch.DEFAULT_PRECISION)
+        for name, row in rows.items():
+            row["sentences_per_s"] = max(row["rates"])
+            row["speedup_vs_naive"] = row["sentences_per_s"] / naive
+            row["max_abs_score_diff_vs_torch_fp32"] = float(np.abs(predictors[name](texts)[0] - ref_probs).max())
+            row["f1_loss"] = None if ref_f1 is None else ref_f1 - row["validation_macro_f1"]
+            row["within_rule"] = row["f1_loss"] is not None and row["f1_loss"] <= MAX_F1_LOSS
+            row["default"] = name == default
+        fastest = max((n for n, r in rows.items() if r["within_rule"]), key=lambda n: rows[n]["sentences_per_s"],
+                      default=None)
+        result["naive"] = {"sentences_per_s": naive, "rates": naive_rates}
+        result["backends"] = rows
+        result["fastest_within_rule"] = fastest
+        result["default_backend"] = default
+        result["naive_vs_torch_fp32_max_abs_score_diff"] = float(np.abs(naive_probs - ref_probs).max())
         result["peak_rss"] = rss
     return result
 
 
 def render_markdown(result: dict[str, Any]) -> str:
-    m, t, q = result["machine"], result["throughput"], result["quantisation"]
+    m, rows = result["machine"], result["backends"]
+    fastest, default = result["fastest_within_rule"], result["default_backend"]
+    labels = {"torch fp32": "torch, fp32", "torch int8": "torch, int8 dynamic quantisation (per-tensor)",
+              "onnx fp32": "ONNX Runtime, fp32 (fused graph)",
+              "onnx int8": "ONNX Runtime, int8 dynamic quantisation (per-channel)"}
     lines = [
         "# `accord classify` benchmark",
         "",
-        f"Machine: {m['cpus']} CPUs ({m['processor']}), torch {m['torch']} with {m['torch_threads']} threads, "
-        f"Python {m['python']}; load average at start {m['load_average_at_start'][0]:.1f}. Model "
-        f"`{result['model_uri']}` (fine-tuned MiniLM). {result['speed_sentences']:,} corpus sentences, same for "
-        "every row.",
+        f"Machine: {m['cpus']} CPUs ({m['processor']}), {m['threads']} threads, torch {m['torch']}, onnxruntime "
+        f"{m['onnxruntime']}, Python {m['python']}; load average {m['load_average_at_start'][0]:.1f} at the start "
+        f"of the speed rounds, {result['load_average_at_end'][0]:.1f} at the end. Model `{result['model_uri']}` "
+        f"(fine-tuned MiniLM). {result['speed_sentences']:,} corpus sentences, same for every row; best of "
+        f"{result['rounds']} interleaved rounds (every round runs every row).",
         "",
-        "| how | sentences/s | vs naive |",
-        "|---|---|---|",
-        f"| naive: `transformers.pipeline(top_k=None)`, one sentence per call | {t['naive_pipeline_per_sentence']:.1f}"
-        " | 1.0× |",
-        f"| `accord classify` engine, fp32 | {t['engine_fp32']:.1f} | {t['speedup_fp32_vs_naive']:.1f}× |",
-        f"| `accord classify` engine, int8 dynamic quantisation | {t['engine_int8']:.1f} | "
-        f"{t['speedup_int8_vs_naive']:.1f}× |",
+        "| how | sentences/s | vs naive | validation macro-F1 | loss vs torch fp32 | max score diff |",
+        "|---|---|---|---|---|---|",
+        f"| naive: `transformers.pipeline(top_k=None)`, one sentence per call | "
+        f"{result['naive']['sentences_per_s']:.1f} | 1.0× | | | "
+        f"{result['naive_vs_torch_fp32_max_abs_score_diff']:.1e} |",
+    ]
+    for name, r in rows.items():
+        mark = " **(default)**" if r["default"] else ""
+        loss = "" if r["f1_loss"] is None else f"{r['f1_loss']:+.4f}" + ("" if r["within_rule"] else " ✗")
+        lines.append(f"| `accord classify --runtime {r['runtime']} --precision {r['precision']}`: "
+                     f"{labels.get(name, name)}{mark} | {r['sentences_per_s']:.1f} | {r['speedup_vs_naive']:.1f}× | "
+                     f"{r['validation_macro_f1']:.4f} | {loss} | {r['max_abs_score_diff_vs_torch_fp32']:.1e} |")
+    lines += [
         "",
-        f"Validation macro-F1: fp32 {q['validation_macro_f1_fp32']:.4f}, int8 {q['validation_macro_f1_int8']:.4f} "
-        f"(loss {q['f1_loss']:+.4f}). int8 {'kept' if q['kept'] else 'not kept'} (rule: faster and loses ≤ "
-        f"{MAX_F1_LOSS} macro-F1). Largest score difference naive vs engine: "
-        f"{result['naive_vs_engine_max_abs_score_diff']:.1e}.",
+        f"Rule: a backend may be the default if it loses at most {MAX_F1_LOSS} validation macro-F1 against torch fp32 "
+        "(✗: loses more). Fastest within the rule: "
+        + (f"`{fastest}` ({rows[fastest]['speedup_vs_naive']:.1f}× naive)" if fastest else "none")
+        + f"; `accord classify`'s default: `{default}`"
+        + ("." if fastest in (None, default) else " (differs from the fastest within the rule in this run).")
+        + " One-off preparation per backend (load, plus the ONNX export/quantisation into an empty cache): "
+        + ", ".join(f"{n} {r['prepare_s']:.1f} s" for n, r in rows.items()) + ".",
         "",
-        "Peak RSS of a fresh `classify` process (`--unit sentence`, JSONL in and out, fp32): `ru_maxrss` from "
-        "`resource.getrusage` and the kernel's `VmHWM`:",
+        f"Peak RSS of a fresh `classify` process (`--unit sentence`, JSONL in and out, default backend "
+        f"`{default}`, export already cached): `ru_maxrss` from `resource.getrusage` and the kernel's `VmHWM`:",
         "",
-        "| model | sentences | peak RSS, getrusage (MiB) | VmHWM (MiB) | wall (s) |",
-        "|---|---|---|---|---|",
+        "| model | backend | sentences | peak RSS, getrusage (MiB) | VmHWM (MiB) | wall (s) |",
+        "|---|---|---|---|---|---|",
     ]
     for row in result["peak_rss"]:
-        model = f"`{row['model']}`" + (" int8" if row["quantised"] else "")
-        lines.append(f"| {model} | {row['sentences']:,} | {row['peak_rss_mib']:.0f} | {row['vm_hwm_mib']:.0f} | "
-                     f"{row['wall_s']:.0f} |")
+        lines.append(f"| `{row['model']}` | {row.get('backend', '')} | {row['sentences']:,} | "
+                     f"{row['peak_rss_mib']:.0f} | {row['vm_hwm_mib']:.0f} | {row['wall_s']:.0f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -259,7 +259,9 @@ def classify_cmd(
     engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
     master: Annotated[str, typer.Option(help="Spark master for --engine spark.")] = "local[*]",
     max_bytes: Annotated[int, typer.Option(help="Refuse an article over this many bytes.")] = 100_000_000,
-    quantize: Annotated[bool, typer.Option(help="int8 dynamic quantisation of a MiniLM classifier.")] = False,
+    runtime: Annotated[str, typer.Option(help="How a MiniLM classifier runs: torch or onnx (ONNX Runtime; exported "
+                                                 "once and cached).")] = "torch",
+    precision: Annotated[str, typer.Option(help="MiniLM weights: fp32, or int8 (dynamic quantisation).")] = "fp32",
     tracking_uri: TrackingOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
 ) -> None:
@@ -277,7 +279,7 @@ def classify_cmd(
                          briefs=bool(briefs or report or print_briefs), err=_err)
     elif engine == "local":
         code = batch.run(inputs, out, fmt, unit, model, briefs, report, max_bytes, quiet, tracking_uri,
-                         print_briefs=print_briefs, quantize=quantize, err=_err)
+                         print_briefs=print_briefs, runtime=runtime, precision=precision, err=_err)
     else:
         _err(f"error: --engine must be one of {batch.ENGINES}, got {engine!r}")
         code = 2
