@@ -281,20 +281,25 @@ class WordConstraint:
             generated = self.tok.decode(input_ids[r, self.prompt_width:].tolist(), skip_special_tokens=True)
             context, start = generated[-80:], len(generated) <= 80  # only words touching the piece are checked
             inside = self.copy is not None and self.in_checked_word(context)
-            source = scores[r] if inside else masked[r]
-            finite = int(torch.isfinite(source).sum())
-            kept, seen = 0, 0
-            for k in (min(finite, 256), finite):  # the best 256 first; all only if none of them is valid
-                for token_id in torch.topk(source, k).indices.tolist()[seen:]:
+            # candidates, best first: the best 256 (of any token inside a name, else of those the token level
+            # allows), then only if none of them is valid, every token the token level allows
+            finite = int(torch.isfinite(masked[r]).sum())
+            passes = [torch.topk(scores[r] if inside else masked[r], 256).indices.tolist(),
+                      torch.topk(masked[r], finite).indices.tolist() if finite else []]
+            kept, tried = 0, set()
+            for candidates in passes:
+                for token_id in candidates:
+                    if token_id in tried or not torch.isfinite(scores[r, token_id]):
+                        continue
+                    tried.add(token_id)
                     piece = self.piece(token_id)
-                    if inside and not torch.isfinite(masked[r, token_id]) and not _only_continues(piece):
-                        continue  # a non-source token may only add letters to the name
+                    if not torch.isfinite(masked[r, token_id]) and not (inside and _only_continues(piece)):
+                        continue  # a token the token level bans may only add letters to a name
                     if self.valid(row, context, piece, start):
-                        out[r, token_id] = source[token_id]
+                        out[r, token_id] = scores[r, token_id]
                         kept += 1
                         if kept >= self.keep:
                             break
-                seen = k
                 if kept:
                     break
             if kept == 0:  # nothing valid: end the summary here
