@@ -129,16 +129,19 @@ def test_classify_cli_on_every_runtime(tiny_clf: TransformerClassifier, tmp_path
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"article_id": "a", "text": t}) + "\n" for t in TEXTS), encoding="utf-8")
     scores = {}
-    for runtime, precision in [("torch", "fp32"), ("onnx", "fp32"), ("onnx", "int8")]:
+    for runtime, precision in [("torch", "fp32"), ("onnx", "fp32"), ("onnx", "int8"), ("default", "default")]:
         out = tmp_path / f"{runtime}-{precision}.jsonl"
-        result = CliRunner().invoke(app, ["classify", str(src), "--unit", "sentence", "--out", str(out), "--runtime",
-                                          runtime, "--precision", precision, "--tracking-uri", uri, "--quiet"])
+        options = [] if runtime == "default" else ["--runtime", runtime, "--precision", precision]
+        result = CliRunner().invoke(app, ["classify", str(src), "--unit", "sentence", "--out", str(out), *options,
+                                          "--tracking-uri", uri, "--quiet"])
         assert result.exit_code == 0, result.output
         rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         assert [r["text"] for r in rows] == [" ".join(t.split()) for t in TEXTS]
         scores[runtime, precision] = np.array([[r["scores"][n] for n in batch.LABELS] for r in rows])
     assert np.allclose(scores["onnx", "fp32"], scores["torch", "fp32"], atol=1e-5)
     assert np.abs(scores["onnx", "int8"] - scores["torch", "fp32"]).max() < 0.05
+    default = scores["default", "default"]
+    assert np.array_equal(default, scores[batch.DEFAULT_RUNTIME, batch.DEFAULT_PRECISION])
     assert len(list((tmp_path / "onnx").iterdir())) == 1  # one model, one cache folder (fp32 + int8 files)
     bad = CliRunner().invoke(app, ["classify", str(src), "--runtime", "tensorflow", "--tracking-uri", uri])
     assert bad.exit_code == 2 and "--runtime must be one of" in bad.output

@@ -259,9 +259,9 @@ def classify_cmd(
     engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
     master: Annotated[str, typer.Option(help="Spark master for --engine spark.")] = "local[*]",
     max_bytes: Annotated[int, typer.Option(help="Refuse an article over this many bytes.")] = 100_000_000,
-    runtime: Annotated[str, typer.Option(help="How a MiniLM classifier runs: torch or onnx (ONNX Runtime; exported "
-                                                 "once and cached).")] = "torch",
-    precision: Annotated[str, typer.Option(help="MiniLM weights: fp32, or int8 (dynamic quantisation).")] = "fp32",
+    runtime: Annotated[str, typer.Option(help="How a MiniLM classifier runs: onnx (ONNX Runtime; exported once and "
+                                                 "cached in models/onnx) or torch.")] = "onnx",
+    precision: Annotated[str, typer.Option(help="MiniLM weights: int8 (dynamic quantisation) or fp32.")] = "int8",
     tracking_uri: TrackingOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
 ) -> None:
