@@ -176,3 +176,21 @@ def test_word_constraint_first_word_and_token_level_inside_names(cased_tokenizer
             continue
         assert kept and tok.eos_token_id not in kept  # "Naru" is no whole source word: it cannot end here
         assert all(wc.valid(0, context, wc.piece(t)) and "Naruhito".startswith("Naru" + wc.piece(t)) for t in kept)
+
+
+def test_word_constraint_finishes_a_name_at_a_dead_end(cased_tokenizer: object) -> None:
+    import torch
+
+    from accord.summariser import CopyConstraint, WordConstraint
+
+    tok = cased_tokenizer
+    copy = CopyConstraint([[]], {tok.eos_token_id}, len(tok))
+    wc = WordConstraint(tok, [SOURCE], prompt_width=0, copy=copy)
+    scores = torch.full((1, len(tok)), float("-inf"))
+    scores[0, tok(" met")["input_ids"][0]] = 0.0  # the model's only wish ends "Naru" as it is: invalid
+    out = wc(torch.tensor([tok("Emperor Naru")["input_ids"]]), scores)
+    kept = torch.isfinite(out[0]).nonzero().flatten().tolist()
+    assert len(kept) == 1 and "Naruhito".startswith("Naru" + wc.piece(kept[0])) and wc.piece(kept[0])
+    out = wc(torch.tensor([tok("the sides")["input_ids"]]), scores)  # not inside a name: the summary ends
+    ended = torch.isfinite(out[0]).nonzero().flatten().tolist()
+    assert tok.eos_token_id in ended and set(ended) <= set(tok.all_special_ids)

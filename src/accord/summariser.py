@@ -302,11 +302,29 @@ class WordConstraint:
                             break
                 if kept:
                     break
-            if kept == 0:  # nothing valid: end the summary here
-                for end in self._enders:
+            if kept == 0:  # nothing valid: finish the name as the source writes it, else end the summary here
+                token_id = self.completion(row, context)
+                for end in [token_id] if token_id is not None else self._enders:
                     if end < scores.shape[1]:
                         out[r, end] = 0.0
         return out
+
+    def completion(self, row: int, context: str) -> int | None:
+        """The next token of the shortest source word that the checked word ending ``context`` begins."""
+        if not self.in_checked_word(context):
+            return None
+        prefix = _RUN.findall(context)[-1]
+        ordered = self.sorted[row]
+        i = bisect.bisect_left(ordered, prefix)
+        words = []
+        while i < len(ordered) and ordered[i].startswith(prefix):
+            words.append(ordered[i])
+            i += 1
+        for word in sorted((w for w in words if w != prefix), key=len):
+            ids = self.tok(word[len(prefix):], add_special_tokens=False)["input_ids"]
+            if ids and _only_continues(self.piece(ids[0])) and self.valid(row, context, self.piece(ids[0])):
+                return ids[0]
+        return None
 
 
 def common_vocabulary(tokenizer: Any, summaries: list[str]) -> list[int]:
