@@ -284,8 +284,8 @@ def length_sorted_proba(tokenizer: Any, texts: list[str], batch_size: int, max_l
     """``proba`` of padded batches of ``batch_size`` texts, sorted by token count; rows back in input order.
 
     Every text is tokenised once (truncated to ``max_length``), then batched by token count, so a batch is padded
-    only to its own longest sentence: about 7% padding at batch size 32 on the corpus, against 27% when sorting by
-    characters.
+    only to its own longest sentence: on the corpus, at batch size 32, 7% padding for 512 texts at a time and 2% for
+    2,048 (27% and 22% when sorting by characters).
     """
     texts = list(texts)
     out = np.zeros((len(texts), len(LABELS)), dtype=np.float64)
