@@ -145,14 +145,62 @@ def test_word_constraint_keeps_best_valid_tokens(cased_tokenizer: object) -> Non
     assert torch.isinf(out[0, bad]) and torch.isfinite(scores[0, bad])  # the best-scoring token was a misspelling
 
 
-def test_models_saved_before_the_word_constraint_keep_their_decoding(tiny_causal_lm: Path, tmp_path: Path) -> None:
+NAMES = ("President Lương Cường met Speaker Woo Won-shik and General Secretary Tô Lâm in the Republic of Korea; "
+         "Ana Alba greeted Anthony Albanese.")
+
+
+@pytest.mark.parametrize(("context", "piece", "ok"), [
+    ("President Lương", " Cường", True),  # as the source writes it
+    ("President Cường", " Cường", False),  # two real words, no source name
+    ("General Secretary Tô", " Lương", False),  # mixes two people
+    ("General Secretary Tô", " Lâ", True),  # grows towards the source's next word
+    ("General Secretary Tô", " Wo", False),  # grows towards source words, but none follows "Tô"
+    ("Speaker Woo Won", "-shik", True),  # attached parts are checked as words only
+    ("Tô Lâm and", " Lương Cường", True),  # a lower-case word starts a new name
+    ("Tô Lâm,", " Lương Cường", True),  # so does punctuation
+    ("Talks in the", " Republic of Korea", True),  # across "of"
+    ("President", " Tô", False),
+    ("president", " Tô", True),  # a lower-case word is no name
+])
+def test_word_constraint_names_follow_the_source(cased_tokenizer: object, context: str, piece: str,
+                                                 ok: bool) -> None:
+    from accord.summariser import WordConstraint
+
+    names = WordConstraint(cased_tokenizer, [NAMES], prompt_width=0, names=True)
+    assert names.valid(0, context, piece) is ok
+    assert WordConstraint(cased_tokenizer, [NAMES], prompt_width=0).valid(0, context, piece)  # words alone pass
+
+
+def test_word_constraint_names_finish_as_the_source_writes_them(cased_tokenizer: object) -> None:
+    import torch
+
+    from accord.summariser import CopyConstraint, WordConstraint
+
+    tok = cased_tokenizer
+    copy = CopyConstraint([[]], {tok.eos_token_id}, len(tok))
+    wc = WordConstraint(tok, [NAMES], prompt_width=0, copy=copy, names=True)
+    assert wc.valid(0, "The", " Republic of Korea", start=True)  # a capitalised joiner starts no name
+    scores = torch.full((1, len(tok)), float("-inf"))
+    scores[0, tok(" met")["input_ids"][0]] = 0.0  # the model's only wish ends "A" as it is: invalid
+    # source words that "A" begins, shortest first: "Ana", "Alba" (real words, but they do not follow
+    # "Anthony"), then "Albanese", the one that does
+    out = wc(torch.tensor([tok("Anthony A")["input_ids"]]), scores)
+    kept = torch.isfinite(out[0]).nonzero().flatten().tolist()
+    assert len(kept) == 1 and "Albanese".startswith("A" + wc.piece(kept[0])) and "A" + wc.piece(kept[0]) != "Alba"
+    assert WordConstraint(tok, [NAMES], prompt_width=0).valid(0, "Anthony Alba", " met")  # every word is real
+    assert not wc.valid(0, "Anthony Alba", " met")  # but not that name
+
+
+@pytest.mark.parametrize("field", ["copy_words", "copy_names"])
+def test_models_saved_before_a_constraint_keep_their_decoding(tiny_causal_lm: Path, tmp_path: Path,
+                                                              field: str) -> None:
     summ = NeuralSummariser(_tiny(tiny_causal_lm, "causal", tmp_path)).build()
     saved = summ.save(tmp_path / "saved")
     meta = json.loads((saved / "accord_summariser.json").read_text())
-    assert load_summariser(saved).config.copy_words is True
-    del meta["config"]["copy_words"]
+    assert getattr(load_summariser(saved).config, field) is True
+    del meta["config"][field]
     (saved / "accord_summariser.json").write_text(json.dumps(meta))
-    assert load_summariser(saved).config.copy_words is False
+    assert getattr(load_summariser(saved).config, field) is False
 
 
 def test_word_constraint_first_word_and_token_level_inside_names(cased_tokenizer: object) -> None:
@@ -163,16 +211,19 @@ def test_word_constraint_first_word_and_token_level_inside_names(cased_tokenizer
     tok = cased_tokenizer
     wc = WordConstraint(tok, [SOURCE], prompt_width=0)
     assert wc.valid(0, "", "Palace ", start=True) and not wc.valid(0, "the ", "Palace ", start=True)
-    # token level allows nothing but EOS: outside a name only EOS survives; inside "Naru" a token that only adds
+    # token level allows nothing but EOS: outside a name only EOS and tokens starting a capitalised source word
+    # or a source number survive (no lower-case word, no punctuation); inside "Naru" a token that only adds
     # letters towards "Naruhito" may, but no space, punctuation or other word
     copy = CopyConstraint([[]], {tok.eos_token_id}, len(tok))
-    wc = WordConstraint(tok, [SOURCE], prompt_width=0, keep=50, copy=copy)
+    wc = WordConstraint(tok, [SOURCE], prompt_width=0, keep=300, copy=copy)
     for context, inside in (("the sides", False), ("Emperor Naru", True)):
         ids = torch.tensor([tok(context)["input_ids"]])
         out = wc(ids, torch.zeros(1, len(tok)))
         kept = torch.isfinite(out[0]).nonzero().flatten().tolist()
         if not inside:
-            assert kept == [tok.eos_token_id]
+            starts = {wc.piece(t) for t in kept if t != tok.eos_token_id}
+            assert tok.eos_token_id in kept and {" Emperor", " Tokyo", " 12"} & starts
+            assert all(p[0] == " " and (p[1].isupper() or p[1].isdigit()) and wc.valid(0, context, p) for p in starts)
             continue
         assert kept and tok.eos_token_id not in kept  # "Naru" is no whole source word: it cannot end here
         assert all(wc.valid(0, context, wc.piece(t)) and "Naruhito".startswith("Naru" + wc.piece(t)) for t in kept)

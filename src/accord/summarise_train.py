@@ -211,7 +211,7 @@ def train_summariser(cfg: SummariserConfig, data_cfg: DataConfig | None = None, 
                                        "prediction": sample_preds}), "samples/validation.json")
         mlflow.log_dict({k: getattr(cfg, k) for k in ("num_beams", "no_repeat_ngram_size", "max_new_tokens",
                                                       "max_source_tokens", "prompt", "copy_constrained",
-                                                      "copy_words", "max_words")}, "generation.json")
+                                                      "copy_words", "copy_names", "max_words")}, "generation.json")
         version, decision = None, None
         import tempfile
 

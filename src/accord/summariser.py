@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from accord import paths
+from accord.summary_metrics import JOINERS
 from accord.text import split_sentences
 
 META_FILE = "accord_summariser.json"
@@ -67,6 +68,7 @@ class SummariserConfig:
     generate_batch_size: int = 8
     copy_constrained: bool = True  # decode only source tokens + the training summaries' common words
     copy_words: bool = True  # capitalised words and numbers must be whole source words (see WordConstraint)
+    copy_names: bool = True  # with copy_words: adjacent capitalised words must be adjacent in the source too
     max_words: int = 40  # cut longer summaries at a clause boundary (one sentence of 15-40 words)
     # checkpoints
     checkpoint_dir: str = str(paths.MODELS_DIR / "summariser")
@@ -195,6 +197,12 @@ def _only_continues(piece: str) -> bool:
     return _RUN.fullmatch(piece) is not None
 
 
+def _starts_checked_word(context: str, piece: str) -> bool:
+    """Whether a token starts a new capitalised word or number (checked whole by :class:`WordConstraint`)."""
+    word = piece[1:] if piece[:1] == " " else piece if not context or context[-1].isspace() else ""
+    return _only_continues(word) and (word[0].isupper() or word[0].isdigit())
+
+
 class WordConstraint:
     """A logits processor that makes every capitalised word and number of the output a whole word of its source.
 
@@ -205,14 +213,28 @@ class WordConstraint:
     whole source word when it ends (as written or lower-cased; the output's first word may also be a capitalised
     source word). The ``keep`` best valid candidates survive; all others are masked. Lower-case words are left to
     the token-level constraint ``copy``, applied here too: a candidate must pass it, except one that only adds
-    letters to a checked word, so a name whose source tokens split differently ("Hr" + "ub" + "ý" for "Hrubý")
-    can still be finished instead of ending the summary at a dead end.
+    letters to a checked word or starts a new one, so a name whose source tokens split differently ("Hr" + "ub" +
+    "ý" for "Hrubý", " Ch" + "ính" for " Chính") can still be written instead of ending the summary at a dead end.
+
+    With ``names``, a capitalised word that directly follows another (one space apart, the first not a joiner like
+    ``The``) must follow it in the source too, so real source words cannot be put together into a new name or mix
+    two people ("Tô Trần Lâm", "President Cường Cường", "Prime Minister Prime Minister").
     """
 
     def __init__(self, tokenizer: Any, sources: list[str], prompt_width: int, keep: int = 4,
-                 piece_cache: dict[int, str] | None = None, copy: CopyConstraint | None = None) -> None:
+                 piece_cache: dict[int, str] | None = None, copy: CopyConstraint | None = None,
+                 names: bool = False) -> None:
         self.tok, self.prompt_width, self.keep, self.copy = tokenizer, prompt_width, keep, copy
         runs = [_RUN.findall(src) for src in sources]
+        self.successors: list[dict[str, set[str]]] | None = None
+        if names:  # lower-cased word -> the words that follow it after nothing but spaces, per source
+            self.successors = []
+            for src in sources:
+                following: dict[str, set[str]] = {}
+                for a, b in zip(_RUN.finditer(src), list(_RUN.finditer(src))[1:], strict=False):
+                    if src[a.end():b.start()] == " ":
+                        following.setdefault(a.group().lower(), set()).add(b.group().lower())
+                self.successors.append(following)
         self.words = [frozenset(f for w in ws for f in (w, w.lower())) for ws in runs]
         self.first_words = [frozenset(w[0].upper() + w[1:] for w in ws) | words
                             for ws, words in zip(runs, self.words, strict=True)]
@@ -254,7 +276,9 @@ class WordConstraint:
         """Whether ``context + piece`` keeps every checked word a source word (or a prefix of one, at the end);
         ``start``: ``context`` is the whole output so far (its first word may be capitalised)."""
         text = context + piece
+        prev = None
         for k, (m, checked) in enumerate(self._runs(text)):
+            previous, prev = prev, m
             if not checked or m.end() < len(context):  # only checked words touching the new piece
                 continue
             if "\ufffd" in piece and m.end() == len(context):
@@ -262,13 +286,28 @@ class WordConstraint:
             first = start and k == 0
             words, ordered = (self.first_words, self.first_sorted) if first else (self.words, self.sorted)
             w = m.group()
-            if m.end() == len(text):  # still growing: must be a prefix of a source word
+            growing = m.end() == len(text)
+            if growing:  # still growing: must be a prefix of a source word
                 i = bisect.bisect_left(ordered[row], w)
                 if not (i < len(ordered[row]) and ordered[row][i].startswith(w)):
                     return False
             elif w not in words[row]:
                 return False
+            if self.successors is not None and previous is not None and not self._follows(
+                    row, text, previous, m, growing):
+                return False
         return True
+
+    def _follows(self, row: int, text: str, previous: re.Match[str], m: re.Match[str], growing: bool) -> bool:
+        """Whether name word ``m`` may follow ``previous`` (always, unless both are capitalised words one space
+        apart and the first is not a joiner; then only as it does in the source)."""
+        before, w = previous.group(), m.group()
+        if not (before[0].isupper() and w[0].isupper()) or text[previous.end():m.start()] != " " \
+                or before.lower() in JOINERS:
+            return True
+        following = self.successors[row].get(before.lower(), set()) if self.successors else set()
+        w = w.lower()
+        return any(f.startswith(w) for f in following) if growing else w in following
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
@@ -281,10 +320,10 @@ class WordConstraint:
             generated = self.tok.decode(input_ids[r, self.prompt_width:].tolist(), skip_special_tokens=True)
             context, start = generated[-80:], len(generated) <= 80  # only words touching the piece are checked
             inside = self.copy is not None and self.in_checked_word(context)
-            # candidates, best first: the best 256 (of any token inside a name, else of those the token level
-            # allows), then only if none of them is valid, every token the token level allows
+            # candidates, best first: the model's best 256, then only if none of them is valid, every token the
+            # token level allows
             finite = int(torch.isfinite(masked[r]).sum())
-            passes = [torch.topk(scores[r] if inside else masked[r], 256).indices.tolist(),
+            passes = [torch.topk(scores[r], 256).indices.tolist(),
                       torch.topk(masked[r], finite).indices.tolist() if finite else []]
             kept, tried = 0, set()
             for candidates in passes:
@@ -293,8 +332,9 @@ class WordConstraint:
                         continue
                     tried.add(token_id)
                     piece = self.piece(token_id)
-                    if not torch.isfinite(masked[r, token_id]) and not (inside and _only_continues(piece)):
-                        continue  # a token the token level bans may only add letters to a name
+                    if not torch.isfinite(masked[r, token_id]) and not (
+                            (inside and _only_continues(piece)) or _starts_checked_word(context, piece)):
+                        continue  # a token the token level bans may only start or add letters to a name
                     if self.valid(row, context, piece, start):
                         out[r, token_id] = scores[r, token_id]
                         kept += 1
@@ -509,7 +549,8 @@ class NeuralSummariser:
             copy = CopyConstraint(source_ids, set(self.common_ids), vocab)
         if self.config.copy_words:  # the word-level processor applies the token-level one itself
             keep = max(2, 2 * self.config.num_beams)
-            words = WordConstraint(self.tokenizer, sources, prompt_width, keep, self._pieces, copy)
+            words = WordConstraint(self.tokenizer, sources, prompt_width, keep, self._pieces, copy,
+                                   names=self.config.copy_names)
             return LogitsProcessorList([words])
         return LogitsProcessorList([copy] if copy is not None else [])
 
@@ -537,7 +578,8 @@ def load_summariser(path: str | os.PathLike[str]) -> NeuralSummariser:
     p = Path(path)
     meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
     known = set(SummariserConfig.__dataclass_fields__)
-    saved = {"copy_words": False} | meta["config"]  # models saved before the word constraint decode as they did
+    # models saved before a constraint existed decode as they did when they were evaluated
+    saved = {"copy_words": False, "copy_names": False} | meta["config"]
     config = SummariserConfig(**{k: v for k, v in saved.items() if k in known})
     from transformers import AutoTokenizer
 

@@ -24,7 +24,8 @@ ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 _TOKEN = re.compile(r"\w+")
-_JOINERS = {"of", "the", "and", "for", "de", "du", "la", "al", "bin", "van", "von", "der"}
+# lower-case words that may sit inside a name ("Republic of Korea")
+JOINERS = {"of", "the", "and", "for", "de", "du", "la", "al", "bin", "van", "von", "der"}
 _COMMON_FIRST = {"the", "a", "an", "in", "on", "at", "two", "both", "this", "that", "he", "she", "they", "it",
                  "during", "after", "as", "with", "for", "by", "from", "while", "when", "prime", "president"}
 
@@ -76,9 +77,9 @@ def entity_spans(text: str) -> list[str]:
         w = words[k]
         if w[0].isupper() and not (k == 0 and w.lower() in _COMMON_FIRST):
             current.append(w)
-        elif current and w.lower() in _JOINERS:
+        elif current and w.lower() in JOINERS:
             end = k
-            while end < len(words) and words[end].lower() in _JOINERS:
+            while end < len(words) and words[end].lower() in JOINERS:
                 end += 1
             if end < len(words) and words[end][0].isupper():
                 current += words[k:end]
@@ -109,7 +110,7 @@ def faithfulness(summary: str, source: str) -> float | None:
         items_found.append(number in source_numbers)
     for span in entity_spans(summary):
         for word in _TOKEN.findall(span.lower()):
-            if word not in _JOINERS and not word.isdigit():
+            if word not in JOINERS and not word.isdigit():
                 items_found.append(word in source_words)
     return sum(items_found) / len(items_found) if items_found else None
 
@@ -128,7 +129,7 @@ def name_pair_faithfulness(summary: str, source: str) -> float | None:
     for span in entity_spans(summary):
         words = _TOKEN.findall(span.lower())
         for first, second in pairwise(words):
-            if first not in _JOINERS and second not in _JOINERS:
+            if first not in JOINERS and second not in JOINERS:
                 found.append((first, second) in source_pairs)
     return sum(found) / len(found) if found else None
 
