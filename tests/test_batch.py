@@ -294,3 +294,32 @@ def test_stream_chunks_keep_articles_together() -> None:
         grouper.feed(chunk, [{"labels": []} for _ in chunk])
     grouper.flush()
     assert seen == [(f"a{i}", 3) for i in range(5)]
+
+
+def test_unsound_abstractive_summaries_fall_back_to_source_sentences() -> None:
+    import pandas as pd
+
+    rows = [{"sentence_index": i, "text": t, "labels": labels, "scores": {n: 0.9 if n in labels else 0.1
+                                                                          for n in LABELS}}
+            for i, (t, labels) in enumerate([
+                ("Speaker Woo met President Cường in Hà Nội.", []),
+                ("They agreed to expand trade.", ["trade"]),
+                ("Trade in farm goods should double.", ["trade"]),
+                ("Visa rules will be eased.", ["visas"]),
+                ("Student visas will be faster.", ["visas"])])]
+    brief = batch.build_brief("a1", None, rows)
+
+    class Stub:  # the article's summary is sound, the trade one invents a bracket, the visas one repeats itself
+        def predict(self, documents: list[str]) -> pd.DataFrame:
+            return pd.DataFrame({"summary": ["Speaker Woo and President Cường met in Hà Nội, discussing trade.",
+                                             "Trade (and the Korean economy) will grow.",
+                                             "Visas, visas, visas and more visas."]})
+
+    batch.add_summaries(brief, rows, Stub())
+    assert brief["summary"] == "Speaker Woo and President Cường met in Hà Nội, discussing trade."
+    assert brief["category_summaries"] == {"trade": brief["top_sentences"]["trade"][0]["text"],
+                                           "visas": brief["top_sentences"]["visas"][0]["text"]}
+    assert set(brief["extractive"]) == {"trade", "visas"}
+    assert "brackets" in brief["extractive"]["trade"][0] and "visas" in brief["extractive"]["visas"][0]
+    text = batch.format_brief(brief)
+    assert "[top sentence]" in text and "[lead sentence]" not in text

@@ -532,19 +532,30 @@ def build_brief(article_id: str, title: str | None, rows: list[dict[str, Any]], 
                      for r in ranked]
     return {"article_id": article_id, "title": title, "n_sentences": n, "counts": counts,
             "shares": {k: round(v / n, 4) if n else 0.0 for k, v in counts.items()}, "categories": present,
-            "top_sentences": top, "summary": None, "category_summaries": {}}
+            "top_sentences": top, "summary": None, "category_summaries": {}, "extractive": {}}
 
 
 def add_summaries(brief: dict[str, Any], rows: list[dict[str, Any]], summariser: Any) -> None:
     """Fill ``summary`` (the whole article) and ``category_summaries`` (each category's sentences) in place.
 
     A category with a single sentence keeps that sentence as its summary: it already is one sentence, and
-    rewriting it can only add risk (the summariser was trained on whole reports).
+    rewriting it can only add risk (the summariser was trained on whole reports). An abstractive summary that fails
+    :func:`~accord.summary_metrics.soundness_problems` is replaced by a sentence of its source (the article's first,
+    the category's top-scored) and the reasons are kept in ``brief["extractive"]`` (``"summary"`` or the category).
     """
+    from accord.summary_metrics import soundness_problems
+
     texts = {name: [r["text"] for r in rows if name in r["labels"]] for name in brief["categories"]}
     to_summarise = [name for name in brief["categories"] if len(texts[name]) > 1]
     documents = [" ".join(r["text"] for r in rows)] + [" ".join(texts[name]) for name in to_summarise]
     summaries = [str(s) for s in summariser.predict(documents)["summary"]]
+    fallbacks = [rows[0]["text"]] + [brief["top_sentences"][name][0]["text"] for name in to_summarise]
+    brief["extractive"] = {}
+    for i, (key, document) in enumerate(zip(["summary", *to_summarise], documents, strict=True)):
+        problems = soundness_problems(summaries[i], document)
+        if problems:
+            summaries[i] = fallbacks[i]
+            brief["extractive"][key] = problems
     brief["summary"] = summaries[0]
     rewritten = dict(zip(to_summarise, summaries[1:], strict=True))
     brief["category_summaries"] = {name: rewritten.get(name, texts[name][0]) for name in brief["categories"]}
@@ -554,15 +565,17 @@ def format_brief(brief: dict[str, Any]) -> str:
     """A brief as plain text for a terminal."""
     head = brief["article_id"] + (f" — {brief['title']}" if brief.get("title") else "")
     lines = [head, "=" * min(len(head), 100), f"{brief['n_sentences']} sentences"]
+    extractive = brief.get("extractive") or {}
     if brief.get("summary"):
-        lines.append(f"Summary: {brief['summary']}")
+        lines.append(f"Summary: {brief['summary']}" + (" [lead sentence]" if "summary" in extractive else ""))
     for name in [*brief["categories"], OTHER]:
         count = brief["counts"][name]
         if name == OTHER and not count:
             continue
         lines.append(f"\n{name}: {count} sentence{'s' if count != 1 else ''} ({brief['shares'][name]:.0%})")
         if brief["category_summaries"].get(name):
-            lines.append(f"  in one sentence: {brief['category_summaries'][name]}")
+            mark = " [top sentence]" if name in extractive else ""
+            lines.append(f"  in one sentence: {brief['category_summaries'][name]}{mark}")
         for top in brief["top_sentences"].get(name, []):
             lines.append(f"  - [{top['score']:.2f}] {top['text']}")
     return "\n".join(lines) + "\n"
@@ -607,7 +620,9 @@ class ReportWriter:
                f'<p class="muted">{esc(brief["article_id"])} · {brief["n_sentences"]} sentences</p>',
                '<div class="brief">']
         if brief.get("summary"):
-            out.append(f"<p><strong>Summary.</strong> {esc(brief['summary'])}</p>")
+            lead = ' <span class="muted">(lead sentence: the abstractive summary failed a check)</span>' \
+                if "summary" in (brief.get("extractive") or {}) else ""
+            out.append(f"<p><strong>Summary.</strong> {esc(brief['summary'])}{lead}</p>")
         out.append("<table><tr><th>category</th><th>sentences</th><th>in one sentence / top sentence</th></tr>")
         for name in [*brief["categories"], OTHER]:
             count, share = brief["counts"][name], brief["shares"][name]
