@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -321,22 +322,28 @@ class WordConstraint:
             context, start = generated[-80:], len(generated) <= 80  # only words touching the piece are checked
             inside = self.copy is not None and self.in_checked_word(context)
             # candidates, best first: the model's best 256, then only if none of them is valid, every token the
-            # token level allows
-            finite = int(torch.isfinite(masked[r]).sum())
-            passes = [torch.topk(scores[r], 256).indices.tolist(),
-                      torch.topk(masked[r], finite).indices.tolist() if finite else []]
+            # token level allows (sorted only when needed: with a loose token level that is the whole vocabulary)
             kept, tried = 0, set()
-            for candidates in passes:
-                for token_id in candidates:
-                    if token_id in tried or not torch.isfinite(scores[r, token_id]):
+            for second in (False, True):
+                if second:
+                    finite = int(torch.isfinite(masked[r]).sum())
+                    if not finite:
+                        break
+                    candidates = torch.topk(masked[r], finite).indices
+                else:
+                    candidates = torch.topk(scores[r], 256).indices
+                ids = candidates.tolist()
+                raw, allowed = scores[r, candidates].tolist(), masked[r, candidates].tolist()
+                for token_id, value, ok in zip(ids, raw, allowed, strict=True):
+                    if token_id in tried or not math.isfinite(value):
                         continue
                     tried.add(token_id)
                     piece = self.piece(token_id)
-                    if not torch.isfinite(masked[r, token_id]) and not (
+                    if not math.isfinite(ok) and not (
                             (inside and _only_continues(piece)) or _starts_checked_word(context, piece)):
                         continue  # a token the token level bans may only start or add letters to a name
                     if self.valid(row, context, piece, start):
-                        out[r, token_id] = scores[r, token_id]
+                        out[r, token_id] = value
                         kept += 1
                         if kept >= self.keep:
                             break
