@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -232,7 +233,7 @@ class WordConstraint:
             self.successors = []
             for src in sources:
                 following: dict[str, set[str]] = {}
-                for a, b in zip(_RUN.finditer(src), list(_RUN.finditer(src))[1:], strict=False):
+                for a, b in pairwise(_RUN.finditer(src)):
                     if src[a.end():b.start()] == " ":
                         following.setdefault(a.group().lower(), set()).add(b.group().lower())
                 self.successors.append(following)
@@ -306,7 +307,7 @@ class WordConstraint:
         if not (before[0].isupper() and w[0].isupper()) or text[previous.end():m.start()] != " " \
                 or before.lower() in JOINERS:
             return True
-        following = self.successors[row].get(before.lower(), set()) if self.successors else set()
+        following = self.successors[row].get(before.lower(), set()) if self.successors is not None else set()
         w = w.lower()
         return any(f.startswith(w) for f in following) if growing else w in following
 
