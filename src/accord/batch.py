@@ -28,6 +28,7 @@ import numpy as np
 from accord import tracking
 from accord.io import InputError, atomic_open, decode_text, iter_jsonl, parse_json_object
 from accord.labels import LABELS, OTHER, from_multi_hot
+from accord.onnx_classifier import PRECISIONS  # of a MiniLM classifier (accord classify --precision)
 
 DEFAULT_MODEL = f"models:/{tracking.CLASSIFIER}@{tracking.CHAMPION}"
 DEFAULT_SUMMARISER = f"models:/{tracking.SUMMARISER}@{tracking.CHAMPION}"
@@ -36,7 +37,6 @@ FORMATS = ("jsonl", "csv", "parquet")
 UNITS = ("article", "sentence")
 ENGINES = ("local", "spark")
 RUNTIMES = ("torch", "onnx")  # how a MiniLM classifier runs (accord classify --runtime)
-PRECISIONS = ("fp32", "int8")  # and at which precision (--precision)
 # The fastest backend within 0.01 validation macro-F1 of torch fp32 (evaluation/reports/classify_benchmark.md)
 DEFAULT_RUNTIME, DEFAULT_PRECISION = "onnx", "int8"
 TEXT_SUFFIXES = (".txt", ".md")
