@@ -130,3 +130,31 @@ def test_size_limit(tmp_path: Path) -> None:
 def test_bom_is_accepted(tmp_path: Path) -> None:
     p = _write(tmp_path, "bom.txt", "\ufeffHÀ NỘI — One sentence here.".encode())
     assert article_sentences(p) == ["One sentence here."]
+
+
+@pytest.mark.parametrize(
+    ("raw", "first"),
+    [
+        ("SEOUL, Oct. 12 (Yonhap) -- President Yoon met Karis. They talked.", "President Yoon met Karis."),
+        ("Headline\n\nMOSCOW, May 10. /TASS/. Russian Foreign Minister met. Fine.", "Headline"),
+        ("New York, Sept. 21 (Jiji Press)--Japanese Prime Minister met. End.", "Japanese Prime Minister met."),
+        ("NUR-SULTAN. KAZINFORM – President Tokayev met. End.", "President Tokayev met."),
+        ("ISLAMABAD, May 3 (APP): Prime Minister met. End.", "Prime Minister met."),
+        ("Abu Dhabi [UAE], August 7 (ANI/WAM): The President received. End.", "The President received."),
+        ("Vientiane (FN), Oct. 11 – Cambodian PM met. End.", "Cambodian PM met."),
+        ("KUALA LUMPUR: Prime Minister Anwar met. End.", "Prime Minister Anwar met."),
+        ("Sheikh Mohamed: We agreed. End.", "Sheikh Mohamed: We agreed."),  # a name and a colon is not a dateline
+        ("Kim Jong-un - the leader - spoke. End.", "Kim Jong-un - the leader - spoke."),
+    ],
+)
+def test_wire_datelines_stripped(raw: str, first: str) -> None:
+    assert split_article(raw)[0] == first
+
+
+def test_real_news_furniture() -> None:
+    text = ("Headline\n\nMOSCOW, May 10. /TASS/. Talks were held on regional issues.According to the ministry, "
+            "they agreed.\n\n2023-09-25 16:32:28\n\nThe visit ended in 2019.She left. — Bernama")
+    assert split_article(text) == ["Headline", "Talks were held on regional issues.", "According to the ministry, "
+                                   "they agreed.", "The visit ended in 2019.", "She left."]
+    assert split_article("He left. (Yonhap)") == ["He left."]
+    assert split_article("He met Mr.Kim in the U.S. on Monday.") == ["He met Mr.Kim in the U.S. on Monday."]

@@ -19,11 +19,24 @@ from accord.io import read_text
 _DATE_PREFIX = re.compile(r"^\s*date\s+\d{4}-\d{2}-\d{2}\b\s*", re.IGNORECASE)
 # "HÀ NỘI —", "NEW DELHI (PTI) –", "TOKYO - ": an upper-case place (checked below), an optional agency, a dash.
 _DATELINE = re.compile(r"^(?P<place>[^\n—–]{2,60}?)\s*(?:\((?P<agency>[^)\n]{1,20})\)\s*)?(?:[—–]|\s-)\s*")
-# "— VNS", "— VNA/VNS", "–VNS", "(VNS)" at the very end of the article.
-_SIGNATURE = re.compile(r"\s*(?:[—–-]+\s*[A-Z]{2,6}(?:/[A-Z]{2,6})*|\([A-Z]{2,6}(?:/[A-Z]{2,6})*\))\s*$")
+# Agency datelines of real wires at the start of a paragraph: "SEOUL, Oct. 12 (Yonhap) --", "MOSCOW, May 10. /TASS/.",
+# "New York, Sept. 21 (Jiji Press)--", "NUR-SULTAN. KAZINFORM –", "ISLAMABAD, May 3 (APP):", "Abu Dhabi [UAE], August
+# 7 (ANI/WAM):", "KUALA LUMPUR:", "Jakarta (ANTARA) -". A place, then a date and/or an agency, then a dash or colon.
+_WIRE_DATELINE = re.compile(
+    r"^(?P<place>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3})(?: \[[^\]\n]{1,20}\])?"
+    r"(?P<date>,? (?:[A-Z][a-z]{2,8}\.?|\d{1,2}) ?\d{0,2}(?:,? \d{4})?\.?)?"
+    r"(?P<agency> ?\((?:[^)\n]{1,25})\)(?:,? [A-Z][a-z]{2,8}\.? \d{1,2})?| /[A-Z]{2,8}/\.?|\. [A-Z]{3,12}\b)?"
+    r"\s*(?:-{2,3}|[—–:]|-(?= )|(?<=/\.)|(?<=/) )\s*")
+# "— VNS", "— VNA/VNS", "–VNS", "(VNS)", "(Yonhap)", "— Bernama", "--ONA" at the very end, after closing punctuation.
+_SIGNATURE = re.compile(r"(?<=[.!?\"”’)\n])\s*(?:(?:[—–-]+\s*)(?:[A-Z]{2,6}(?:/[A-Z]{2,6})*|[A-Z][a-z]{2,14})"
+                        r"|\((?:[A-Z]{2,6}(?:/[A-Z]{2,6})*|[A-Z][a-z]{2,14})\))\s*$")
+_RUN_ON = re.compile(r"(?<=[a-z0-9]{2}[.!?])(?=[A-Z][a-z]{2,})|(?<=[a-z][.!?][”\"’])(?=[A-Z][a-z])")  # "issues.According"
 _SPACES = re.compile(r"[^\S\n]+")  # runs of whitespace other than newlines (incl. NBSP, tabs)
 _BLOCK_BREAK = re.compile(r"\n\s*\n")
 _TERMINAL = ('.', '!', '?', '"', '”', '’', "'", ':', ')')
+DATELINE_BLOCKS = 4  # wire datelines are looked for at the start of the first few paragraphs (after a headline)
+# lower-case words that may sit inside a name ("Republic of Korea", "Mohamed bin Zayed"): names and summaries share it
+NAME_JOINERS = frozenset({"of", "the", "and", "for", "de", "du", "la", "al", "bin", "van", "von", "der"})
 
 
 def _is_place(candidate: str) -> bool:
@@ -38,6 +51,20 @@ def split_dateline(text: str) -> tuple[str | None, str]:
     if m and _is_place(m.group("place").strip()):
         return m.group("place").strip(), text[m.end():]
     return None, text
+
+
+def strip_wire_dateline(block: str) -> str:
+    """Drop a wire dateline (``SEOUL, Oct. 12 (Yonhap) --``) from the start of a paragraph; other text is kept.
+
+    The place must be upper case (``KUALA LUMPUR:``) or come with a date or an agency (``New York, Sept. 21 (Jiji
+    Press)--``), so an ordinary sentence that opens with a name and a dash is left alone.
+    """
+    m = _WIRE_DATELINE.match(block)
+    if not m or m.end() >= len(block):
+        return block
+    place = m.group("place")
+    upper = place == place.upper() and any(ch.isalpha() for ch in place)
+    return block[m.end():] if upper or m.group("date") or m.group("agency") else block
 
 
 def normalise(text: str) -> str:
@@ -81,10 +108,12 @@ def _blocks(text: str) -> list[str]:
 def split_sentences(text: str) -> list[str]:
     """Split already-clean text into sentences (semicolons, abbreviations, money and quotes kept intact)."""
     sentences: list[str] = []
-    for block in _blocks(normalise(text)):
-        for segment in _segmenter().segment(block):
+    for k, block in enumerate(_blocks(normalise(text))):
+        if k < DATELINE_BLOCKS:
+            block = strip_wire_dateline(block)
+        for segment in _segmenter().segment(_RUN_ON.sub(" ", block)):
             segment = segment.strip()
-            if any(ch.isalnum() for ch in segment):
+            if any(ch.isalpha() for ch in segment):  # a bare time stamp or page number is not a sentence
                 sentences.append(segment)
     return sentences
 
