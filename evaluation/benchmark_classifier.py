@@ -1,12 +1,12 @@
 """Benchmark the classifier families on this machine: training wall time and inference sentences/s.
 
     python evaluation/benchmark_classifier.py   # -> evaluation/reports/classifier_benchmark.{json,md}
+    (a thin wrapper over ``accord benchmark classifier``)
 """
 
-from accord.benchmark import render_markdown, run_benchmark, write_reports
+import sys
+
+from accord.cli import app
 
 if __name__ == "__main__":
-    result = run_benchmark()
-    path = write_reports(result)
-    print(render_markdown(result))
-    print(f"wrote {path}")
+    app(["benchmark", "classifier", *sys.argv[1:]], prog_name="benchmark_classifier.py")

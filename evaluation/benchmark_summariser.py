@@ -1,17 +1,12 @@
 """Benchmark the summariser families on this machine: training s/step and summarisation articles/s.
 
     python evaluation/benchmark_summariser.py   # -> evaluation/reports/summariser_benchmark.{json,md}
+    (a thin wrapper over ``accord benchmark summariser``)
 """
 
-import json
+import sys
 
-from accord import paths
-from accord.benchmark import render_summariser_markdown, summariser_benchmark
-from accord.io import write_text_atomic
+from accord.cli import app
 
 if __name__ == "__main__":
-    result = summariser_benchmark()
-    out = paths.EVALUATION_DIR / "reports"
-    write_text_atomic(out / "summariser_benchmark.json", json.dumps(result, indent=2) + "\n")
-    write_text_atomic(out / "summariser_benchmark.md", render_summariser_markdown(result))
-    print(render_summariser_markdown(result))
+    app(["benchmark", "summariser", *sys.argv[1:]], prog_name="benchmark_summariser.py")

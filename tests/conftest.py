@@ -7,10 +7,34 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from accord import paths
+from accord.config import from_dict
+
+
+def make_config(cls: type, **values: Any) -> Any:
+    """A config from flat or dotted keys (``epochs=2`` means ``minilm.epochs``), checked like a config file."""
+    return from_dict(cls, values, "test config")
+
+
+def train_classifier(cfg: Any, uri: str | None = None, register: bool = True) -> SimpleNamespace:
+    """``accord.classify.train.train`` with its metrics and objects in one namespace (``.metrics``, ``.run_id``...)."""
+    from accord.classify.train import train
+
+    metrics, objects = train(cfg, uri, register)
+    return SimpleNamespace(metrics=metrics, **vars(objects))
+
+
+def train_summariser(cfg: Any, uri: str | None = None, register: bool = True) -> SimpleNamespace:
+    """``accord.summarise.train.train`` with its metrics and objects in one namespace."""
+    from accord.summarise.train import train
+
+    metrics, objects = train(cfg, uri, register)
+    return SimpleNamespace(metrics=metrics, **vars(objects))
 
 
 def run_fresh_python(script: str, tracking_uri: str) -> str:
@@ -71,10 +95,8 @@ def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny randomly initialised BERT encoder with the embedded MiniLM tokenizer (no downloads)."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from accord.classifier import default_base_model
-
     out = tmp_path_factory.mktemp("tiny-bert")
-    tok = AutoTokenizer.from_pretrained(default_base_model())
+    tok = AutoTokenizer.from_pretrained(paths.minilm_path())
     config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=128)
     BertModel(config).save_pretrained(out)
@@ -94,9 +116,7 @@ def mlflow_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def _minilm_tokenizer():
     from transformers import AutoTokenizer
 
-    from accord.classifier import default_base_model
-
-    return AutoTokenizer.from_pretrained(default_base_model())
+    return AutoTokenizer.from_pretrained(paths.minilm_path())
 
 
 @pytest.fixture(scope="session")

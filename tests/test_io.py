@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from accord.io import InputError, atomic_open, iter_jsonl, read_jsonl, write_jsonl_atomic
+from accord.io import InputError, atomic_open, errors_path, iter_jsonl, write_errors, write_jsonl_atomic
 
 
 def test_iter_jsonl_names_bad_lines_and_keeps_going(tmp_path: Path) -> None:
@@ -21,11 +22,13 @@ def test_iter_jsonl_names_bad_lines_and_keeps_going(tmp_path: Path) -> None:
     assert all(str(p) in str(e) for e in errors)
 
 
-def test_read_jsonl_strict(tmp_path: Path) -> None:
-    p = tmp_path / "x.jsonl"
-    p.write_text('{"a": 1}\nnot json\n')
-    with pytest.raises(InputError, match=r"x.jsonl:2: malformed JSON"):
-        read_jsonl(p)
+def test_errors_file_beside_the_output(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    written = write_errors(out, [InputError("a.txt", "empty file"), InputError("b.jsonl", "malformed JSON", 3)])
+    assert written == errors_path(out) == tmp_path / "out.jsonl.errors.jsonl"
+    rows = [json.loads(x) for x in written.read_text(encoding="utf-8").splitlines()]
+    assert rows == [{"file": "a.txt", "line": None, "error": "empty file"},
+                    {"file": "b.jsonl", "line": 3, "error": "malformed JSON"}]
 
 
 def test_missing_jsonl_is_one_error(tmp_path: Path) -> None:

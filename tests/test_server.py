@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from accord import tracking
-from accord.classifier import ClassifierConfig
-from accord.train import train_classifier
+from accord.classify.model import ClassifierConfig
+from tests.conftest import train_classifier
 
 
 def free_port() -> int:

@@ -1,11 +1,15 @@
-"""The ``accord`` command.
+"""The ``accord`` command: a thin layer over the library (every import is lazy, so ``--help`` is instant).
 
-    accord data validate          # check data/sentences.jsonl + data/reports.jsonl, file:line on every problem
-    accord data build             # validate, build the DatasetDicts into data/processed/, print statistics
-    accord data card              # regenerate data/DATASET.md
-    accord split ARTICLE.txt ...  # print each article's clean sentences as JSON Lines
-    accord train classifier -c training/configs/classifier/minilm.yaml epochs=3 data.seed=7
-    accord evaluate classifier --model-uri models:/accord-classifier@champion --split seed
+    accord split ARTICLE.txt ...                          # clean sentences as JSON Lines
+    accord data validate | build | card                   # the labelled corpus and its datasets
+    accord train classifier -c training/configs/classifier/minilm.yaml minilm.epochs=3 data.seed=7
+    accord train summariser -c training/configs/summariser/quick.yaml
+    accord evaluate classifier --split seed               # an MLflow evaluation run of any model URI
+    accord evaluate summariser --xsum-limit 50            # the summarisers side by side on the test sets
+    accord benchmark classifier | classify | summariser   # speed reports under evaluation/reports/
+    accord classify news/ --out labelled.jsonl --briefs briefs.jsonl --report page.html
+    accord summarise news/ --out summaries.jsonl
+    accord ui                                             # the MLflow UI over the project's store
 """
 
 from __future__ import annotations
@@ -17,57 +21,48 @@ from typing import Annotated, Any
 
 import typer
 
-from accord import paths, tracking
+from accord import paths
 
 app = typer.Typer(help="Accord: diplomatic news to labelled sentences, briefs and tracked models.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Build, validate and describe the labelled corpus and datasets.", no_args_is_help=True)
-app.add_typer(data_app, name="data")
 train_app = typer.Typer(help="Train models, tracked in MLflow.", no_args_is_help=True)
-app.add_typer(train_app, name="train")
 evaluate_app = typer.Typer(help="Evaluate models as MLflow evaluation runs.", no_args_is_help=True)
-app.add_typer(evaluate_app, name="evaluate")
+benchmark_app = typer.Typer(help="Measure speed on this machine; reports go to evaluation/reports/.",
+                            no_args_is_help=True)
+for _sub, _name in ((data_app, "data"), (train_app, "train"), (evaluate_app, "evaluate"),
+                    (benchmark_app, "benchmark")):
+    app.add_typer(_sub, name=_name)
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file (DataConfig fields).")]
-Overrides = Annotated[list[str] | None, typer.Argument(help="key=value overrides of the config.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")]
+Overrides = Annotated[list[str] | None, typer.Argument(help="key=value overrides (section.key=value also works).")]
+TrackingOpt = Annotated[str | None, typer.Option(
+    "--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")]
+DataConfigOpt = Annotated[Path | None, typer.Option("--data-config", help="YAML file for the data section.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")]
+MaxBytesOpt = Annotated[int, typer.Option(help="Refuse an article over this many bytes.")]
 
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _load(cls: type, config: Path | None, overrides: list[str] | None) -> Any:
+def _load(cls: type, config: Path | None, overrides: list[str] | None, data_config: Path | None = None) -> Any:
+    """``cls`` from its defaults, the data file, the config file and the overrides; a bad one exits 2."""
     from accord.config import ConfigError, load_config
 
+    sections = {"data": data_config} if data_config is not None and data_config.exists() else None
     try:
-        return load_config(cls, config, overrides)
+        return load_config(cls, config, overrides, sections)
     except ConfigError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(2) from None
 
 
 def _data_config(config: Path | None, overrides: list[str] | None) -> Any:
-    from accord.dataset import DataConfig
+    from accord.data.datasets import DataConfig
 
     return _load(DataConfig, config, overrides)
-
-
-TrackingOpt = Annotated[str | None, typer.Option(
-    "--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")]
-DataConfigOpt = Annotated[Path | None, typer.Option("--data-config", help="YAML data config (DataConfig).")]
-
-
-def _configs(cls: type, families: tuple[str, ...], config: Path | None, data_config: Path | None,
-             overrides: list[str] | None, extra: list[str]) -> tuple[Any, Any]:
-    """Model and data configs from files + ``key=value`` overrides (``data.`` prefix = data config)."""
-    overrides = list(overrides or [])
-    data_over = [o.removeprefix("data.") for o in overrides if o.startswith("data.")]
-    cfg = _load(cls, config, [o for o in overrides if not o.startswith("data.")] + extra)
-    data_cfg = _data_config(data_config if data_config and data_config.exists() else None, data_over)
-    if cfg.family not in families:
-        _err(f"error: family must be one of {families}, got {cfg.family!r}")
-        raise typer.Exit(2)
-    return cfg, data_cfg
 
 
 def _echo_gate(model_name: str, version: str | None, decision: Any) -> None:
@@ -79,34 +74,31 @@ def _echo_gate(model_name: str, version: str | None, decision: Any) -> None:
 
 @train_app.command("classifier")
 def train_classifier_cmd(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML classifier config.")] = None,
-    data_config: DataConfigOpt = paths.TRAINING_DIR / "configs" / "data.yaml",
+    config: ConfigOpt = None,
+    data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
     tracking_uri: TrackingOpt = None,
     cv: Annotated[int | None, typer.Option(help="K-fold CV over the train reports, as nested runs.")] = None,
     register: Annotated[bool, typer.Option(help="Register the model and run the promotion gate.")] = True,
     overrides: Overrides = None,
 ) -> None:
-    """Train a sentence classifier (tfidf or minilm), log everything to MLflow, register and gate it.
+    """Train a sentence classifier (tfidf or minilm), log everything to MLflow, register and gate it."""
+    from accord import tracking
+    from accord.classify.model import ClassifierConfig
+    from accord.classify.train import train
 
-    Overrides are key=value on the classifier config; prefix data. for the data config (data.seed=7).
-    """
-    from accord.classifier import FAMILIES, ClassifierConfig
-    from accord.train import train_classifier
-
-    cfg, data_cfg = _configs(ClassifierConfig, FAMILIES, config, data_config, overrides,
-                             [f"cv={cv}"] if cv is not None else [])
-    result = train_classifier(cfg, data_cfg, tracking_uri, register=register)
-    m = result.metrics
-    typer.echo(f"run {result.run_id} ({cfg.family}): validation macro-F1 {m['validation_macro_f1']:.3f}, "
+    cfg = _load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
+                data_config)
+    m, objects = train(cfg, tracking_uri, register=register)
+    typer.echo(f"run {objects.run_id} ({cfg.family}): validation macro-F1 {m['validation_macro_f1']:.3f}, "
                f"test macro-F1 {m['test_macro_f1']:.3f}, seed wrong {int(m['seed_wrong_sentences'])}/"
                f"{int(m['seed_n_sentences'])}, train {m['train_time_s']:.1f}s")
-    _echo_gate(tracking.CLASSIFIER, result.version, result.decision)
+    _echo_gate(tracking.CLASSIFIER, objects.version, objects.decision)
 
 
 @train_app.command("summariser")
 def train_summariser_cmd(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML summariser config.")] = None,
-    data_config: DataConfigOpt = paths.TRAINING_DIR / "configs" / "data.yaml",
+    config: ConfigOpt = None,
+    data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
     tracking_uri: TrackingOpt = None,
     resume: Annotated[bool, typer.Option(help="Continue from the run's last checkpoint.")] = False,
     register: Annotated[bool, typer.Option(help="Register the model and run the promotion gate.")] = True,
@@ -115,41 +107,48 @@ def train_summariser_cmd(
     """Fine-tune a summariser (causal LoRA or seq2seq), log to MLflow, register and gate it."""
     import logging
 
-    from accord.summarise_train import train_summariser
-    from accord.summariser import FAMILIES, SummariserConfig
+    from accord import tracking
+    from accord.summarise.model import SummariserConfig
+    from accord.summarise.train import train
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    cfg, data_cfg = _configs(SummariserConfig, FAMILIES, config, data_config, overrides,
-                             ["resume=true"] if resume else [])
-    result = train_summariser(cfg, data_cfg, tracking_uri, register=register)
-    m = result.metrics
-    typer.echo(f"run {result.run_id} ({cfg.family}, {result.steps} steps, {m['s_per_step']:.1f} s/step): "
+    cfg = _load(SummariserConfig, config, [*(overrides or []), *(["training.resume=true"] if resume else [])],
+                data_config)
+    m, objects = train(cfg, tracking_uri, register=register)
+    typer.echo(f"run {objects.run_id} ({cfg.model.family}, {objects.steps} steps, {m['s_per_step']:.1f} s/step): "
                f"validation ROUGE-L {m['validation_rougeL']:.1f}, faithfulness {m['validation_faithfulness']:.2f}")
-    _echo_gate(tracking.SUMMARISER, result.version, result.decision)
+    _echo_gate(tracking.SUMMARISER, objects.version, objects.decision)
 
 
 @evaluate_app.command("classifier")
 def evaluate_classifier_cmd(
-    model_uri: Annotated[str, typer.Option(help="Any MLflow model URI.")] = "models:/accord-classifier@champion",
+    model_uri: Annotated[str | None, typer.Option(help="Any MLflow model URI (default: the champion).")] = None,
     split: Annotated[str, typer.Option(help="train, validation, test or seed.")] = "test",
     data: Annotated[Path | None, typer.Option(help="Labelled JSONL ({text, labels}) instead of a split.")] = None,
-    data_config: DataConfigOpt = paths.TRAINING_DIR / "configs" / "data.yaml",
+    data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
     tracking_uri: TrackingOpt = None,
 ) -> None:
     """Evaluate a classifier on a split or a labelled JSONL, print the report and log an evaluation run."""
     from mlflow.exceptions import MlflowException
 
-    from accord.evaluate import evaluate_classifier
+    from accord.classify.evaluate import EvalConfig, evaluate
+    from accord.config import ConfigError, check
     from accord.io import InputError
 
-    data_cfg = _data_config(data_config if data_config and data_config.exists() else None, [])
+    cfg = _load(EvalConfig, None, [], data_config)
+    cfg.split, cfg.data_file, cfg.model_uri = split, str(data or ""), model_uri or cfg.model_uri
     try:
-        result = evaluate_classifier(model_uri, split, data, data_cfg, tracking_uri)
+        check(cfg)
+    except ConfigError as exc:
+        _err(f"error: --{exc}")
+        raise typer.Exit(2) from None
+    try:
+        _, result = evaluate(cfg, tracking_uri)
     except (InputError, ValueError) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     except MlflowException as exc:
-        _err(f"error: cannot load {model_uri}: {exc.message}. Run `make run` or the training script first.")
+        _err(f"error: cannot load {cfg.model_uri}: {exc.message}. Run `make run` or the training script first.")
         raise typer.Exit(1) from None
     for e in result.errors:
         _err(f"skipped: {e}")
@@ -159,11 +158,69 @@ def evaluate_classifier_cmd(
         raise typer.Exit(1)
 
 
+@evaluate_app.command("summariser")
+def evaluate_summariser_cmd(
+    config: ConfigOpt = None,
+    data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
+    tracking_uri: TrackingOpt = None,
+    overrides: Overrides = None,
+) -> None:
+    """Compare the summarisers (fine-tuned, untuned base, lead-1, TextRank) on the test sets; write the report."""
+    from accord.summarise.evaluate import EvalConfig, evaluate, render_markdown, write_reports
+    from accord.tracking import ModelNotFound
+
+    cfg = _load(EvalConfig, config, overrides, data_config)
+    try:
+        _, result = evaluate(cfg, tracking_uri)
+    except ModelNotFound as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    path = write_reports(result)
+    typer.echo(render_markdown(result))
+    typer.echo(f"wrote {path}")
+
+
+@benchmark_app.command("classifier")
+def benchmark_classifier_cmd() -> None:
+    """Training wall time per family and inference sentences/s by batch size."""
+    from accord.classify.benchmark import render_markdown, run_benchmark, write_reports
+
+    result = run_benchmark()
+    typer.echo(render_markdown(result))
+    typer.echo(f"wrote {write_reports(result)}")
+
+
+@benchmark_app.command("classify")
+def benchmark_classify_cmd(
+    model: Annotated[str | None, typer.Option(help="A MiniLM classifier URI (default: the champion).")] = None,
+    tracking_uri: TrackingOpt = None,
+    n: Annotated[int, typer.Option(help="Sentences for the throughput rows.")] = 1000,
+    rss_sizes: Annotated[str, typer.Option(help="Comma-separated sentence counts for peak RSS.")] = "1000,100000",
+    rounds: Annotated[int, typer.Option(help="Interleaved speed rounds (the best one is reported).")] = 3,
+) -> None:
+    """``accord classify``'s engine: every backend vs the naive pipeline, their F1, peak RSS by input size."""
+    from accord import tracking
+    from accord.batch.benchmark import render_markdown, run_benchmark, write_reports
+
+    sizes = tuple(int(x) for x in rss_sizes.split(","))
+    result = run_benchmark(model or tracking.CLASSIFIER_URI, tracking_uri, n, sizes, rounds=rounds)
+    typer.echo(render_markdown(result))
+    typer.echo(f"wrote {write_reports(result)}")
+
+
+@benchmark_app.command("summariser")
+def benchmark_summariser_cmd() -> None:
+    """Training seconds per step and summarisation articles/s per family."""
+    from accord.summarise.benchmark import render_markdown, run_benchmark, write_reports
+
+    result = run_benchmark()
+    typer.echo(render_markdown(result))
+    typer.echo(f"wrote {write_reports(result)}")
 
 
 def _validate_or_exit(cfg: Any, what: str) -> None:
     """Print every corpus problem (file:line) and exit 1 if there are any."""
-    from accord.corpus import validate
+    from accord.data.corpus import validate
 
     errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))
     for e in errors:
@@ -185,7 +242,7 @@ def data_validate(config: ConfigOpt = None, overrides: Overrides = None) -> None
 def data_card(config: ConfigOpt = None, overrides: Overrides = None,
               out: Annotated[Path, typer.Option(help="Where to write the card.")] = paths.DATASET_CARD) -> None:
     """Regenerate the dataset card from the data."""
-    from accord.card import render_card
+    from accord.data.card import render_card
     from accord.io import write_text_atomic
 
     write_text_atomic(out, render_card(_data_config(config, overrides)))
@@ -197,18 +254,15 @@ def data_build(config: ConfigOpt = None, overrides: Overrides = None,
                out: Annotated[Path, typer.Option(help="Folder for the saved DatasetDicts.")] = paths.PROCESSED_DIR
                ) -> None:
     """Validate the corpus, build every DatasetDict, save them under OUT and print their statistics."""
-    from accord.card import split_table
-    from accord.corpus import load_corpus
-    from accord.dataset import classification_datasets, lede_pairs, report_datasets, xsum_datasets
+    from accord.data.card import split_table
+    from accord.data.corpus import load_corpus
+    from accord.data.datasets import classification_datasets, lede_pairs, report_datasets, xsum_datasets
 
     cfg = _data_config(config, overrides)
     _validate_or_exit(cfg, "in the corpus; fix them and rerun")
     corpus = load_corpus(Path(cfg.sentences_path), Path(cfg.reports_path))
-    built = {
-        "classification": classification_datasets(cfg, corpus),
-        "reports": report_datasets(cfg, corpus),
-        "xsum": xsum_datasets(cfg),
-    }
+    built = {"classification": classification_datasets(cfg, corpus), "reports": report_datasets(cfg, corpus),
+             "xsum": xsum_datasets(cfg)}
     for name, dd in built.items():
         dd.save_to_disk(str(out / name))
     ledes = lede_pairs(cfg.seeds_dir)
@@ -216,8 +270,7 @@ def data_build(config: ConfigOpt = None, overrides: Overrides = None,
     typer.echo("Classification splits (sentences per label):")
     typer.echo(split_table(built["classification"]))
     for name in ("reports", "xsum"):
-        sizes = ", ".join(f"{k} {len(v)}" for k, v in built[name].items())
-        typer.echo(f"Summarisation {name}: {sizes}")
+        typer.echo(f"Summarisation {name}: " + ", ".join(f"{k} {len(v)}" for k, v in built[name].items()))
     typer.echo(f"Seed lede pairs: {len(ledes)}")
     typer.echo(f"Saved to {out}")
 
@@ -258,30 +311,33 @@ def classify_cmd(
     print_briefs: Annotated[bool, typer.Option(help="Print each brief readably on stdout (with --out).")] = False,
     engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
     master: Annotated[str, typer.Option(help="Spark master for --engine spark.")] = "local[*]",
-    max_bytes: Annotated[int, typer.Option(help="Refuse an article over this many bytes.")] = 100_000_000,
+    max_bytes: MaxBytesOpt = 100_000_000,
     runtime: Annotated[str, typer.Option(help="How a MiniLM classifier runs: onnx (ONNX Runtime; exported once and "
                                                  "cached in models/onnx) or torch.")] = "onnx",
     precision: Annotated[str, typer.Option(help="MiniLM weights: int8 (dynamic quantisation) or fp32.")] = "int8",
     tracking_uri: TrackingOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Classify every sentence of new articles; optionally write per-article briefs and an HTML report.
 
     Bad inputs are named (file:line) on stderr and in OUT.errors.jsonl; the rest is processed; exit 1 if any failed.
     """
-    from accord import batch
+    from accord.batch.classify import ENGINES, ClassifyOptions, run
 
-    model = model or batch.DEFAULT_MODEL
+    opts = ClassifyOptions(inputs, out, fmt, unit, briefs=briefs, report=report, print_briefs=print_briefs,
+                           max_bytes=max_bytes, runtime=runtime, precision=precision, tracking_uri=tracking_uri,
+                           quiet=quiet)
+    if model:
+        opts.model_uri = model
     if engine == "spark":
-        from accord.spark import run_spark
+        from accord.batch.spark import run_spark
 
-        code = run_spark(inputs, out, fmt, unit, model, master, tracking_uri, quiet,
-                         briefs=bool(briefs or report or print_briefs), err=_err)
+        code = run_spark(inputs, out, fmt, unit, opts.model_uri, master, tracking_uri, quiet,
+                         briefs=opts.wants_briefs(), err=_err)
     elif engine == "local":
-        code = batch.run(inputs, out, fmt, unit, model, briefs, report, max_bytes, quiet, tracking_uri,
-                         print_briefs=print_briefs, runtime=runtime, precision=precision, err=_err)
+        code = run(opts, err=_err)
     else:
-        _err(f"error: --engine must be one of {batch.ENGINES}, got {engine!r}")
+        _err(f"error: --engine must be one of {ENGINES}, got {engine!r}")
         code = 2
     if code:
         raise typer.Exit(code)
@@ -295,15 +351,15 @@ def summarise_cmd(
     text_field: Annotated[str, typer.Option(help="JSONL field holding the article text.")] = "text",
     model: Annotated[str | None, typer.Option(help="Summariser URI (default: models:/accord-summariser@champion).")
                      ] = None,
-    max_bytes: Annotated[int, typer.Option(help="Refuse an article over this many bytes.")] = 100_000_000,
+    max_bytes: MaxBytesOpt = 100_000_000,
     tracking_uri: TrackingOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Summarise articles: one {"id", "summary"} JSON line each; bad inputs named and skipped, exit 1 if any."""
-    from accord import batch
+    from accord import tracking
+    from accord.batch.summarise import run
 
-    code = batch.summarise_run(inputs, out, model or batch.DEFAULT_SUMMARISER, text_field, max_bytes, quiet,
-                               tracking_uri, err=_err)
+    code = run(inputs, out, model or tracking.SUMMARISER_URI, text_field, max_bytes, quiet, tracking_uri, err=_err)
     if code:
         raise typer.Exit(code)
 

@@ -113,15 +113,6 @@ def iter_jsonl(path: str | os.PathLike[str], errors: list[InputError]) -> Iterat
             yield lineno, obj
 
 
-def read_jsonl(path: str | os.PathLike[str]) -> list[tuple[int, dict[str, Any]]]:
-    """Read a whole JSONL file strictly: the first bad line raises InputError."""
-    errors: list[InputError] = []
-    rows = list(iter_jsonl(path, errors))
-    if errors:
-        raise errors[0]
-    return rows
-
-
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
     """Open a temp file next to ``path``; on success rename it over ``path``, on any error remove it."""
@@ -151,3 +142,15 @@ def write_jsonl_atomic(path: str | os.PathLike[str], rows: list[dict[str, Any]])
     with atomic_open(path) as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def errors_path(out: str | os.PathLike[str]) -> Path:
+    """Where the input errors of a run writing ``out`` go: ``<out>.errors.jsonl``."""
+    return Path(f"{out}.errors.jsonl")
+
+
+def write_errors(out: str | os.PathLike[str], errors: list[InputError]) -> Path:
+    """Write ``errors`` (one JSON object each) beside ``out``, atomically; returns the file written."""
+    path = errors_path(out)
+    write_jsonl_atomic(path, [e.to_dict() for e in errors])
+    return path

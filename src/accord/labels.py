@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 LABELS: tuple[str, ...] = ("trade", "defence", "technology", "people_to_people", "visas")
 OTHER = "other"  # name shown for a sentence with no label; never stored in a record's label list
+SCORE_COLUMNS: tuple[str, ...] = tuple(f"score_{name}" for name in LABELS)  # a classifier's probability columns
 
 DEFINITIONS: dict[str, str] = {
     "trade": "trade volumes and targets, tariffs, FTAs/CEPAs, investment and FDI, enterprises and business "

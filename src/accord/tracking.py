@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from accord import paths
+from accord.config import flatten
 
 CLASSIFIER = "accord-classifier"  # experiment and registered-model name
 SUMMARISER = "accord-summariser"
@@ -21,6 +22,33 @@ GATE_METRIC = {CLASSIFIER: "validation_macro_f1", SUMMARISER: "validation_rougeL
 DATASET_DIGEST_TAG = "accord.dataset_digest"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 RUN_TYPE_TAG = "accord.run_type"  # training | cv_fold | evaluation
+
+
+def champion_uri(model_name: str) -> str:
+    """The registry URI served by default: ``models:/<name>@champion``."""
+    return f"models:/{model_name}@{CHAMPION}"
+
+
+CLASSIFIER_URI = champion_uri(CLASSIFIER)
+SUMMARISER_URI = champion_uri(SUMMARISER)
+
+
+class ModelNotFound(Exception):
+    """A model URI that cannot be loaded (usually: nothing registered yet)."""
+
+
+def load_model(uri: str, explicit_tracking_uri: str | None = None) -> Any:
+    """Load a pyfunc model from any MLflow URI; raises :class:`ModelNotFound` with MLflow's first line of reason."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    mlflow.set_tracking_uri(tracking_uri(explicit_tracking_uri))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        return mlflow.pyfunc.load_model(uri)
+    except (MlflowException, OSError) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        raise ModelNotFound(f"cannot load {uri}: {message.splitlines()[0] if message else exc}") from None
 
 
 def tracking_uri(explicit: str | None = None) -> str:
@@ -79,6 +107,37 @@ def log_dataframe_input(df: Any, name: str, context: str, source: str | None = N
         warnings.simplefilter("ignore", UserWarning)
         dataset = mlflow.data.from_pandas(df, source=source, name=name, targets=targets)
     mlflow.log_input(dataset, context=context)
+
+
+def model_links(model_uri: str) -> dict[str, str]:
+    """Registry version, source run and logged-model id behind a ``models:/`` URI, as tags (empty for others)."""
+    import re
+
+    import mlflow
+
+    m = re.fullmatch(r"models:/([^/@]+)(?:@([^/]+)|/(\d+))", model_uri)
+    if not m:
+        return {}
+    client = mlflow.MlflowClient()
+    name, alias, number = m.groups()
+    try:
+        mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, number)
+    except mlflow.exceptions.MlflowException:
+        return {}
+    return {"accord.model_name": name, "accord.model_version": str(mv.version), "accord.source_run_id": mv.run_id
+            or "", "accord.model_id": getattr(mv, "model_id", "") or ""}
+
+
+def log_run_preamble(run_type: str, family: str, config: dict[str, Any], extra_tags: dict[str, str] | None = None
+                     ) -> None:
+    """What every run logs first: run type, family, git commit and extra tags; the config as params and YAML."""
+    import mlflow
+    import yaml
+
+    mlflow.set_tags({RUN_TYPE_TAG: run_type, "accord.family": family,
+                     GIT_COMMIT_TAG: git_commit() or "unknown"} | (extra_tags or {}))
+    mlflow.log_params(flat_params(flatten(config)))
+    mlflow.log_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "config.yaml")
 
 
 def git_commit() -> str | None:

@@ -1,0 +1,233 @@
+"""``accord classify``: any pile of articles to labelled sentences, per-article briefs and an HTML report.
+
+    accord classify seeds/*.txt --out models/seeds.jsonl --briefs models/briefs.jsonl --report models/report.html
+    accord classify news/ more.jsonl table.csv - --format parquet --out labelled.parquet   # folders, JSONL, CSV, stdin
+
+Inputs stream through :mod:`accord.batch.inputs`, sentences are scored in fixed-size chunks by a
+:class:`~accord.classify.predictor.Predictor` (memory stays flat), rows go to a writer (:mod:`accord.batch.writers`)
+and each finished article to its brief (:mod:`accord.batch.briefs`) and the page (:mod:`accord.batch.report`).
+Every output is written through :func:`~accord.io.atomic_open`, so an interrupted run leaves none half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from accord import tracking
+from accord.batch.briefs import add_summaries, build_brief, format_brief
+from accord.batch.inputs import DEFAULT_MAX_BYTES, UNITS, ErrorLog, Sentence, chunked, iter_records, iter_sentences
+from accord.batch.report import ReportWriter
+from accord.batch.writers import FORMATS, WRITERS, infer_format, output_row
+from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, Predictor, backend_problem
+from accord.io import InputError, atomic_open, errors_path, write_errors
+
+ENGINES = ("local", "spark")
+CHUNK = 2048  # sentences classified per call: enough to batch by length (2% padding), few enough for flat memory
+NO_MODEL_HINT = "run `make run` or the training script (training/train_classifier.py) first"
+NO_SUMMARISER_HINT = "register one with `make run` or the summariser training script under training/"
+
+Scorer = Callable[[list[str]], tuple[np.ndarray, list[list[str]]]]
+
+
+@dataclass
+class ClassifyOptions:
+    """What ``accord classify`` was asked to do (its command-line options)."""
+
+    inputs: list[str]
+    out: Path | None = None
+    fmt: str | None = None  # None: from the suffix of ``out``, else jsonl
+    unit: str = "article"
+    model_uri: str = tracking.CLASSIFIER_URI
+    briefs: Path | None = None
+    report: Path | None = None
+    print_briefs: bool = False
+    max_bytes: int = DEFAULT_MAX_BYTES
+    runtime: str = DEFAULT_RUNTIME
+    precision: str = DEFAULT_PRECISION
+    summariser_uri: str = tracking.SUMMARISER_URI
+    tracking_uri: str | None = None
+    quiet: bool = False
+
+    def wants_briefs(self) -> bool:
+        return bool(self.briefs or self.report or self.print_briefs)
+
+    def problem(self) -> str | None:
+        """What is wrong with these options (a usage error), or None."""
+        fmt = infer_format(self.out, self.fmt)
+        if fmt not in FORMATS:
+            return f"--format must be one of {FORMATS}, got {fmt!r}"
+        if self.unit not in UNITS:
+            return f"--unit must be one of {UNITS}, got {self.unit!r}"
+        if fmt == "parquet" and self.out is None:
+            return "--format parquet needs --out FILE"
+        if self.print_briefs and self.out is None:
+            return "--print-briefs needs --out (stdout carries the rows)"
+        return backend_problem(self.runtime, self.precision)
+
+
+@dataclass
+class ClassifyResult:
+    """What a batch run did."""
+
+    articles: int = 0
+    sentences: int = 0
+    briefs: int = 0
+    errors: list[InputError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Articles:
+    """Regroups classified rows by article as chunks stream past; hands each finished article to ``on_article``."""
+
+    def __init__(self, on_article: Callable[[Sentence, list[dict[str, Any]]], None]) -> None:
+        self.on_article = on_article
+        self.first: Sentence | None = None
+        self.rows: list[dict[str, Any]] = []
+
+    def feed(self, sentences: list[Sentence], rows: list[dict[str, Any]]) -> None:
+        for s, row in zip(sentences, rows, strict=True):
+            if self.first is not None and s.group != self.first.group:
+                self.flush()
+            if self.first is None:
+                self.first = s
+            self.rows.append(row)
+
+    def flush(self) -> None:
+        if self.first is not None:
+            self.on_article(self.first, self.rows)
+        self.first, self.rows = None, []
+
+
+@dataclass
+class BriefSinks:
+    """Where finished articles go: briefs (JSONL), the HTML page, readable briefs; and the summariser, if any."""
+
+    briefs: IO[str] | None = None
+    report: ReportWriter | None = None
+    printed: IO[str] | None = None
+    summariser: Any = None
+
+    def wanted(self) -> bool:
+        return self.briefs is not None or self.report is not None or self.printed is not None
+
+    def article(self, first: Sentence, rows: list[dict[str, Any]], result: ClassifyResult) -> None:
+        """Build the article's brief (with summaries when a summariser is there) and send it everywhere asked."""
+        brief = build_brief(first.article_id, first.title, rows)
+        if self.summariser is not None:
+            try:
+                add_summaries(brief, rows, self.summariser)
+            except Exception as exc:  # a summariser failure must not lose the brief
+                result.warnings.append(f"{first.article_id}: summariser failed ({exc}); brief has no summaries")
+        if self.briefs is not None:
+            self.briefs.write(json.dumps(brief, ensure_ascii=False) + "\n")
+        if self.report is not None:
+            self.report.article(brief, rows)
+        if self.printed is not None:
+            self.printed.write(format_brief(brief) + "\n")
+        result.briefs += 1
+
+
+def classify(inputs: list[str], predictor: Scorer, out: IO[Any], fmt: str = "jsonl", unit: str = "article",
+             sinks: BriefSinks | None = None, max_bytes: int = DEFAULT_MAX_BYTES, log: ErrorLog | None = None,
+             stdin: IO[bytes] | None = None, progress: bool = False, chunk: int | None = None) -> ClassifyResult:
+    """Stream ``inputs`` through ``predictor`` in chunks, writing rows to ``out`` and briefs as articles end."""
+    from tqdm import tqdm
+
+    log = log if log is not None else ErrorLog()
+    sinks = sinks or BriefSinks()
+    result = ClassifyResult(errors=log.errors)
+    writer = WRITERS[fmt](out)
+
+    def on_article(first: Sentence, rows: list[dict[str, Any]]) -> None:
+        result.articles += 1
+        if sinks.wanted():
+            sinks.article(first, rows, result)
+
+    articles = _Articles(on_article)
+    sentences = iter_sentences(iter_records(inputs, unit, max_bytes, log, stdin), unit, log)
+    with tqdm(unit="sent", desc="classify", file=sys.stderr, disable=not progress, dynamic_ncols=True,
+              smoothing=0.1) as bar:
+        for batch in chunked(sentences, chunk or CHUNK):
+            probs, labels = predictor([s.text for s in batch])
+            rows = [output_row(s, p, lab) for s, p, lab in zip(batch, probs, labels, strict=True)]
+            writer.write(rows)
+            articles.feed(batch, rows)
+            result.sentences += len(rows)
+            bar.update(len(rows))
+        articles.flush()
+    writer.close()
+    if sinks.report is not None:
+        sinks.report.close()
+    return result
+
+
+def progress_enabled(quiet: bool) -> bool:
+    """Progress bar only on an interactive stderr and without ``--quiet``."""
+    return not quiet and sys.stderr.isatty()
+
+
+def _load_models(opts: ClassifyOptions, err: Callable[[str], None]) -> tuple[Predictor | None, Any]:
+    """The predictor (None: cannot run) and the summariser (None: briefs without summaries, with a warning)."""
+    try:
+        predictor = Predictor(tracking.load_model(opts.model_uri, opts.tracking_uri), opts.runtime, opts.precision)
+    except tracking.ModelNotFound as exc:
+        err(f"error: {exc}")
+        err(f"error: no classifier to run; {NO_MODEL_HINT}")
+        return None, None
+    summariser = None
+    if opts.wants_briefs():
+        try:
+            summariser = tracking.load_model(opts.summariser_uri, opts.tracking_uri)
+        except tracking.ModelNotFound as exc:
+            err(f"warning: {exc}")
+            err(f"warning: briefs are written without summaries; {NO_SUMMARISER_HINT}")
+    return predictor, summariser
+
+
+def run(opts: ClassifyOptions, err: Callable[[str], None] | None = None, stdout: IO[str] | None = None,
+        stdin: IO[bytes] | None = None) -> int:
+    """``accord classify`` (local engine): returns the exit code (0 ok, 1 anything failed, 2 bad usage)."""
+    err = err or (lambda m: print(m, file=sys.stderr))
+    stdout = stdout or sys.stdout
+    problem = opts.problem()
+    if problem:
+        err(f"error: {problem}")
+        return 2
+    predictor, summariser = _load_models(opts, err)
+    if predictor is None:
+        return 1
+    fmt = infer_format(opts.out, opts.fmt)
+    log = ErrorLog(lambda e: err(f"error: {e}"))
+    with contextlib.ExitStack() as stack:
+        out_fh = stack.enter_context(atomic_open(opts.out, "wb" if fmt == "parquet" else "w")) if opts.out \
+            else stdout
+        sinks = BriefSinks(stack.enter_context(atomic_open(opts.briefs)) if opts.briefs else None,
+                           ReportWriter(stack.enter_context(atomic_open(opts.report))) if opts.report else None,
+                           stdout if opts.print_briefs else None, summariser)
+        result = classify(opts.inputs, predictor, out_fh, fmt, opts.unit, sinks, opts.max_bytes, log, stdin,
+                          progress_enabled(opts.quiet))
+        if opts.out:
+            write_errors(opts.out, log.errors)
+    for w in result.warnings:
+        err(f"warning: {w}")
+    if not opts.quiet:
+        err(_summary_line(opts, result, log))
+    return 1 if log.errors else 0
+
+
+def _summary_line(opts: ClassifyOptions, result: ClassifyResult, log: ErrorLog) -> str:
+    where = f" to {opts.out}" if opts.out else ""
+    line = f"classified {result.sentences} sentences of {result.articles} articles{where}"
+    if opts.wants_briefs():
+        line += f"; {result.briefs} briefs"
+    if log.errors:
+        line += f"; {len(log.errors)} input error(s)" + (f", listed in {errors_path(opts.out)}" if opts.out else "")
+    return line

@@ -1,0 +1,257 @@
+"""Scale-out engine for ``accord classify --engine spark``: the same registered pyfunc via ``mlflow.pyfunc.spark_udf``.
+
+    pip install -e ".[spark]"    # pyspark; needs Java 17
+    accord classify corpus.parquet news/ more.jsonl --engine spark --master local[*] --out labelled.parquet
+
+Reads Parquet and JSONL (records with ``text``, optional ``id``/``article_id``, ``title``, ``sentence_index``) and
+folders or files of ``*.txt``/``*.md`` (one article each); splits articles with the project's splitter inside the
+executors; writes the same rows as the local engine as a folder of Parquet or JSON Lines part files, built in a temp
+folder and renamed into place. Malformed JSONL records are named in ``<out>.errors.jsonl`` (Spark does not keep
+line numbers). Briefs and the HTML report are local-engine features.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from accord import tracking
+from accord.batch.classify import NO_MODEL_HINT
+from accord.batch.inputs import (
+    CSV_SUFFIXES,
+    JSONL_SUFFIXES,
+    PARQUET_SUFFIXES,
+    STDIN,
+    TEXT_SUFFIXES,
+    UNITS,
+    ErrorLog,
+)
+from accord.batch.writers import infer_format
+from accord.io import InputError, errors_path, write_errors
+from accord.labels import LABELS
+
+SPARK_FORMATS = ("jsonl", "parquet")
+JSON_SCHEMA = "id STRING, article_id STRING, title STRING, text STRING, sentence_index LONG, _corrupt_record STRING"
+
+
+def result_type() -> str:
+    """Spark type of the classifier pyfunc's output: ``labels`` plus one ``score_<label>`` per label."""
+    return "struct<labels: array<string>, " + ", ".join(f"score_{n}: double" for n in LABELS) + ">"
+
+
+def session(master: str = "local[*]", app_name: str = "accord-classify") -> Any:
+    """A SparkSession on ``master`` whose Python workers use this interpreter; no web UI."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    return (SparkSession.builder.master(master).appName(app_name)
+            .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
+            .config("spark.driver.memory", "2g").getOrCreate())
+
+
+def _split_udf() -> Any:
+    from pyspark.sql import functions as F
+
+    @F.udf("array<string>")
+    def split(text: str | None) -> list[str]:
+        from accord.text import split_article
+
+        return split_article(text) if text else []
+
+    return split
+
+
+def _route_inputs(inputs: list[str], log: ErrorLog) -> tuple[list[str], list[str], list[str]]:
+    """``(parquet, jsonl, text files)`` among ``inputs``; what Spark cannot read goes to ``log``."""
+    parquet, jsonl, text = [], [], []
+    for item in inputs:
+        p = Path(item)
+        if item == STDIN or (p.suffix.lower() in CSV_SUFFIXES):
+            log.add(InputError(item, "not read by --engine spark (use Parquet, JSONL, text files or --engine local)"))
+        elif not p.exists():
+            log.add(InputError(p, "no such file or folder"))
+        elif p.suffix.lower() in PARQUET_SUFFIXES:
+            parquet.append(str(p))
+        elif p.suffix.lower() in JSONL_SUFFIXES:
+            jsonl.append(str(p))
+        elif p.is_dir():
+            files = sorted(str(f) for f in p.rglob("*") if f.suffix.lower() in TEXT_SUFFIXES and f.is_file())
+            text += files
+            if not files:
+                log.add(InputError(p, f"folder has no {' or '.join(TEXT_SUFFIXES)} files"))
+        else:
+            text.append(str(p))
+    return parquet, jsonl, text
+
+
+def _stem() -> Any:
+    from pyspark.sql import functions as F
+
+    return F.regexp_extract(F.input_file_name(), r"([^/]+?)(\.[^./]*)?$", 1)
+
+
+def _parquet_frame(spark: Any, files: list[str], log: ErrorLog) -> Any:
+    from pyspark.sql import functions as F
+
+    df = spark.read.parquet(*files)
+    have = set(df.columns)
+    if "text" not in have:
+        log.add(InputError(", ".join(files), f"Parquet input has no 'text' column (columns: {df.columns})"))
+        return None
+    ident = F.coalesce(*[F.col(c).cast("string") for c in ("article_id", "id") if c in have], _stem())
+    return df.select(ident.alias("article_id"),
+                     (F.col("title") if "title" in have else F.lit(None)).cast("string").alias("title"),
+                     F.col("text").cast("string").alias("text"),
+                     (F.col("sentence_index") if "sentence_index" in have else F.lit(None)).cast("long")
+                     .alias("sentence_index"))
+
+
+def _jsonl_frame(spark: Any, files: list[str], log: ErrorLog) -> Any:
+    from pyspark.sql import functions as F
+
+    df = (spark.read.schema(JSON_SCHEMA).option("mode", "PERMISSIVE")
+          .option("columnNameOfCorruptRecord", "_corrupt_record").json(files)
+          .withColumn("_file", F.input_file_name()).cache())
+    bad = df.filter(F.col("_corrupt_record").isNotNull() | F.col("text").isNull() | (F.trim("text") == ""))
+    for row in bad.select("_file", "_corrupt_record", "id").limit(10_000).collect():
+        what = f"malformed JSON record {row['_corrupt_record'][:80]!r}" if row["_corrupt_record"] else \
+            f"record {row['id']!r} needs a non-empty string 'text'"
+        log.add(InputError(row["_file"].removeprefix("file://"), what))
+    good = df.filter(F.col("_corrupt_record").isNull() & F.col("text").isNotNull() & (F.trim("text") != ""))
+    return good.select(F.coalesce("article_id", "id", _stem()).alias("article_id"), "title", "text",
+                       "sentence_index")
+
+
+def _text_frame(spark: Any, files: list[str]) -> Any:
+    from pyspark.sql import functions as F
+
+    df = spark.read.text(files, wholetext=True)
+    return df.select(_stem().alias("article_id"), F.lit(None).cast("string").alias("title"),
+                     F.col("value").alias("text"), F.lit(None).cast("long").alias("sentence_index"))
+
+
+def read_inputs(spark: Any, inputs: list[str], log: ErrorLog) -> Any:
+    """One DataFrame ``article_id, title, text, sentence_index`` over every readable input; the rest to ``log``."""
+    parquet, jsonl, text = _route_inputs(inputs, log)
+    frames = [_parquet_frame(spark, parquet, log) if parquet else None,
+              _jsonl_frame(spark, jsonl, log) if jsonl else None, _text_frame(spark, text) if text else None]
+    frames = [f for f in frames if f is not None]
+    if not frames:
+        return None
+    out = frames[0]
+    for frame in frames[1:]:
+        out = out.unionByName(frame)
+    return out.select("article_id", "title", "text", "sentence_index")
+
+
+def sentences(df: Any, unit: str) -> Any:
+    """``article_id, sentence_index, text``: split articles in the executors, or keep records whole."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    if unit == "article":
+        return (df.select("article_id", F.posexplode(_split_udf()("text")).alias("sentence_index", "text")))
+    order = Window.partitionBy("article_id").orderBy(F.monotonically_increasing_id())
+    return df.select("article_id", F.coalesce("sentence_index", F.row_number().over(order) - 1)
+                     .alias("sentence_index"), F.trim(F.regexp_replace("text", r"\s+", " ")).alias("text"))
+
+
+def classify_frame(spark: Any, df: Any, model_uri: str) -> Any:
+    """Rows in the local engine's shape: ``article_id, sentence_index, text, labels, scores{label: p}``."""
+    import mlflow
+    from pyspark.sql import functions as F
+
+    predict = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=result_type(), env_manager="local")
+    parts = max(spark.sparkContext.defaultParallelism, 1)
+    pred = df.repartition(parts).withColumn("pred", predict(F.col("text")))
+    scores = F.struct(*[F.col(f"pred.score_{n}").alias(n) for n in LABELS])
+    return pred.select("article_id", F.col("sentence_index").cast("long"), "text", F.col("pred.labels").alias("labels"),
+                       scores.alias("scores"))
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Move the finished folder ``tmp`` to ``out`` (an older ``out`` is removed only after the new one is ready)."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+
+
+def _usage_problem(out: Path | None, fmt: str, unit: str, briefs: bool) -> str | None:
+    if out is None:
+        return "--engine spark needs --out (a folder of part files)"
+    if fmt not in SPARK_FORMATS:
+        return f"--engine spark writes {SPARK_FORMATS}, not {fmt!r}"
+    if unit not in UNITS:
+        return f"--unit must be one of {UNITS}"
+    return "--briefs, --report and --print-briefs need --engine local" if briefs else None
+
+
+def _write(spark: Any, rows: Any, out: Path, fmt: str) -> int:
+    """Write ``rows`` as part files in a temp folder beside ``out``, then move it into place; returns the count."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        writer = rows.write.mode("overwrite")
+        (writer.parquet if fmt == "parquet" else writer.json)(str(tmp / "data"))
+        reader = spark.read.parquet if fmt == "parquet" else spark.read.json
+        n = reader(str(tmp / "data")).count()
+        _replace_dir(tmp / "data", out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return n
+
+
+def _model_problem(model_uri: str, tracking_uri: str | None) -> str | None:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    mlflow.set_tracking_uri(tracking.tracking_uri(tracking_uri))
+    try:
+        mlflow.models.get_model_info(model_uri)
+    except (MlflowException, OSError) as exc:
+        return f"cannot load {model_uri}: {getattr(exc, 'message', exc)}"
+    return None
+
+
+def run_spark(inputs: list[str], out: Path | None, fmt: str | None, unit: str, model_uri: str, master: str,
+              tracking_uri: str | None = None, quiet: bool = False, briefs: bool = False,
+              err: Callable[[str], None] | None = None) -> int:
+    """``accord classify --engine spark``: returns the exit code (0 ok, 1 anything failed, 2 bad usage)."""
+    err = err or (lambda m: print(m, file=sys.stderr))
+    fmt = infer_format(out, fmt)
+    problem = _usage_problem(out, fmt, unit, briefs)
+    if problem or out is None:
+        err(f"error: {problem}")
+        return 2
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        err('error: --engine spark needs pyspark: pip install -e ".[spark]"')
+        return 2
+    missing = _model_problem(model_uri, tracking_uri)
+    if missing:
+        err(f"error: {missing}")
+        err(f"error: no classifier to run; {NO_MODEL_HINT}")
+        return 1
+    log = ErrorLog(lambda e: err(f"error: {e}"))
+    spark = session(master)
+    try:
+        df = read_inputs(spark, inputs, log)
+        n = _write(spark, classify_frame(spark, sentences(df, unit), model_uri), out, fmt) if df is not None else 0
+        write_errors(out, log.errors)
+    finally:
+        spark.stop()
+    if not quiet:
+        err(f"classified {n} sentences on Spark ({master}) to {out}/"
+            + (f"; {len(log.errors)} input error(s), listed in {errors_path(out)}" if log.errors else ""))
+    return 1 if log.errors else 0

@@ -1,0 +1,80 @@
+"""Multi-label metrics, per-label thresholds and reports for the sentence classifier (plots: ``plots.py``).
+
+All arrays are 0/1 or probability matrices of shape ``(n_sentences, len(LABELS))`` in :data:`~accord.labels.LABELS`
+order. Thresholds are tuned on ``validation`` only (:func:`tune_thresholds`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import classification_report, f1_score, hamming_loss, precision_recall_fscore_support
+
+from accord.labels import LABELS, display, from_multi_hot
+
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
+
+
+def apply_thresholds(probs: np.ndarray, thresholds: np.ndarray | list[float]) -> np.ndarray:
+    """0/1 predictions: label ``j`` is on where ``probs[:, j] >= thresholds[j]``."""
+    return (np.asarray(probs) >= np.asarray(thresholds)[None, :]).astype(int)
+
+
+def tune_thresholds(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray = THRESHOLD_GRID) -> np.ndarray:
+    """Per-label threshold maximising that label's F1; ties go to the threshold closest to 0.5."""
+    best = np.full(y_true.shape[1], 0.5)
+    for j in range(y_true.shape[1]):
+        if y_true[:, j].sum() == 0:
+            continue  # nothing to tune on: keep 0.5
+        scores = [f1_score(y_true[:, j], probs[:, j] >= t, zero_division=0) for t in grid]
+        top = max(scores)
+        candidates = [t for t, s in zip(grid, scores, strict=True) if np.isclose(s, top)]
+        best[j] = min(candidates, key=lambda t: (abs(t - 0.5), t))
+    return best
+
+
+def multilabel_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Micro/macro F1, subset accuracy, Hamming loss, wrong sentences, per-label precision/recall/F1/support."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=0,
+                                                 labels=list(range(len(LABELS))))
+    out: dict[str, float] = {
+        "micro_f1": float(f1_score(y_true, y_pred, average="micro", zero_division=0)),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "subset_accuracy": float((y_true == y_pred).all(axis=1).mean()),
+        "hamming_loss": float(hamming_loss(y_true, y_pred)),
+        "wrong_sentences": float((y_true != y_pred).any(axis=1).sum()),
+        "n_sentences": float(len(y_true)),
+    }
+    for j, name in enumerate(LABELS):
+        out |= {f"precision_{name}": float(p[j]), f"recall_{name}": float(r[j]), f"f1_{name}": float(f[j]),
+                f"support_{name}": float(s[j])}
+    return out
+
+
+def report(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[dict[str, Any], str]:
+    """scikit-learn's classification report as a dict (JSON) and as text, plus the multi-label summary lines."""
+    kwargs = {"target_names": list(LABELS), "zero_division": 0, "labels": list(range(len(LABELS)))}
+    as_dict = classification_report(y_true, y_pred, output_dict=True, **kwargs)
+    m = multilabel_metrics(y_true, y_pred)
+    as_dict["multilabel"] = {k: m[k] for k in ("subset_accuracy", "hamming_loss", "wrong_sentences", "n_sentences")}
+    text = classification_report(y_true, y_pred, digits=3, **kwargs)
+    text += (f"\nsubset accuracy {m['subset_accuracy']:.3f}   Hamming loss {m['hamming_loss']:.4f}   "
+             f"wrong sentences {int(m['wrong_sentences'])} of {int(m['n_sentences'])}\n")
+    return as_dict, text
+
+
+def misclassified(ids: list[str], texts: list[str], y_true: np.ndarray, y_pred: np.ndarray,
+                  probs: np.ndarray) -> pd.DataFrame:
+    """One row per wrongly labelled sentence: gold, predicted, missed, extra and every label's probability."""
+    rows = []
+    for i in np.flatnonzero((y_true != y_pred).any(axis=1)):
+        gold, pred = from_multi_hot(y_true[i]), from_multi_hot(y_pred[i])
+        missed, extra = sorted(set(gold) - set(pred)), sorted(set(pred) - set(gold))
+        rows.append({"id": ids[i], "text": texts[i], "gold": display(gold), "predicted": display(pred),
+                     "missed": ",".join(missed), "extra": ",".join(extra),
+                     **{f"p_{name}": round(float(probs[i, j]), 4) for j, name in enumerate(LABELS)}})
+    return pd.DataFrame(rows, columns=["id", "text", "gold", "predicted", "missed", "extra",
+                                       *(f"p_{n}" for n in LABELS)])

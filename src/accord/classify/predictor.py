@@ -1,0 +1,87 @@
+"""Scores and label lists for many sentences from a registered classifier: the engine of ``accord classify``.
+
+A pyfunc that wraps an accord MiniLM classifier runs on ``runtime`` at ``precision``: ``onnx`` (ONNX Runtime, the
+export cached by :mod:`accord.classify.onnx`) or ``torch`` (length-sorted batches under ``inference_mode``;
+``int8``: dynamic quantisation of every Linear layer). A TF-IDF classifier is called directly; any other pyfunc goes
+through its ``predict``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import numpy as np
+
+from accord.classify.onnx import PRECISIONS
+from accord.labels import SCORE_COLUMNS, from_multi_hot
+from accord.system import machine_threads
+
+RUNTIMES = ("torch", "onnx")  # how a MiniLM classifier runs (accord classify --runtime)
+# The fastest backend within 0.01 validation macro-F1 of torch fp32 (docs/batch.md, classify benchmark)
+DEFAULT_RUNTIME, DEFAULT_PRECISION = "onnx", "int8"
+
+
+def backend_problem(runtime: str, precision: str) -> str | None:
+    """What is wrong with a runtime/precision pair, or None."""
+    if runtime not in RUNTIMES:
+        return f"--runtime must be one of {RUNTIMES}, got {runtime!r}"
+    if precision not in PRECISIONS:
+        return f"--precision must be one of {PRECISIONS}, got {precision!r}"
+    return None
+
+
+class Predictor:
+    """``predictor(texts) -> (probabilities, label lists)`` over a loaded pyfunc model."""
+
+    def __init__(self, model: Any, runtime: str = DEFAULT_RUNTIME, precision: str = DEFAULT_PRECISION,
+                 cache_dir: str | os.PathLike[str] | None = None) -> None:
+        problem = backend_problem(runtime, precision)
+        if problem:
+            raise ValueError(problem.replace("--", ""))
+        self.model = model
+        self.classifier = _inner_classifier(model)
+        self.scorer: Any = self.classifier
+        self.backend = "pyfunc" if self.classifier is None else getattr(self.classifier, "family", "accord")
+        if self.classifier is not None and getattr(self.classifier, "family", "") == "minilm":
+            self.scorer = _minilm_scorer(self.classifier, runtime, precision, cache_dir)
+            self.backend = f"minilm {runtime} {precision}"
+
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]]]:
+        if self.scorer is not None:
+            probs = np.asarray(self.scorer.predict_proba(texts), dtype=float)
+            return probs, [from_multi_hot(row >= self.scorer.thresholds) for row in probs]
+        df = self.model.predict(texts)
+        return df[list(SCORE_COLUMNS)].to_numpy(dtype=float), [list(x) for x in df["labels"]]
+
+
+def _inner_classifier(model: Any) -> Any:
+    """The accord classifier inside a pyfunc (anything with ``predict_proba`` and ``thresholds``), or None."""
+    with contextlib.suppress(Exception):
+        clf = getattr(model.unwrap_python_model(), "classifier", None)
+        if clf is not None and hasattr(clf, "predict_proba") and hasattr(clf, "thresholds"):
+            return clf
+    return None
+
+
+def _minilm_scorer(classifier: Any, runtime: str, precision: str, cache_dir: Any) -> Any:
+    import torch
+
+    if not classifier.config.minilm.threads:
+        torch.set_num_threads(machine_threads())
+    if runtime == "onnx":
+        from accord.classify.onnx import OnnxClassifier
+
+        return OnnxClassifier.from_classifier(classifier, precision, cache_dir)
+    if precision == "int8":
+        classifier.model = quantize_linear(classifier.model)
+    return classifier
+
+
+def quantize_linear(model: Any) -> Any:
+    """int8 dynamic quantisation of every ``torch.nn.Linear`` (weights int8, activations quantised on the fly)."""
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8).eval()

@@ -1,0 +1,164 @@
+"""Train a sentence classifier end to end, tracked in MLflow: the library behind ``accord train classifier``.
+
+    metrics, objects = train(load_config(ClassifierConfig, "training/configs/classifier/minilm.yaml"))
+
+Per run: the resolved config (the family's own settings) as params and ``config.yaml``, the splits as dataset
+inputs, per-epoch loss and validation metrics, thresholds tuned on validation, final metrics on every evaluation
+split (logged by :func:`accord.classify.evaluate.log_split_evaluation`), timing; the model is logged as a pyfunc,
+registered as ``accord-classifier`` and promoted to ``@champion`` only if it beats the champion on the gate metric.
+Mirrors :mod:`accord.summarise.train`: ``train(cfg) -> (metrics, objects)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from accord import tracking
+from accord.classify.evaluate import log_split_evaluation
+from accord.classify.metrics import apply_thresholds, multilabel_metrics, tune_thresholds
+from accord.classify.model import ClassifierConfig, SentenceClassifier, build_classifier
+from accord.data.datasets import article_targets, classification_datasets, split_arrays
+from accord.labels import LABELS
+
+EVAL_SPLITS = ("validation", "test", "seed")
+
+
+@dataclass
+class TrainObjects:
+    """What a training run made besides its metrics."""
+
+    run_id: str
+    model_uri: str
+    version: str | None
+    decision: tracking.GateDecision | None
+    classifier: SentenceClassifier
+
+
+def run_name(cfg: ClassifierConfig) -> str:
+    """Readable run name: family + short config tag."""
+    if cfg.run_name:
+        return cfg.run_name
+    if cfg.family == "tfidf":
+        t = cfg.tfidf
+        tag = f"C{t.C:g}-w{t.word_ngram_max}-c{t.char_ngram_min}{t.char_ngram_max}"
+    else:
+        m = cfg.minilm
+        tag = f"e{m.epochs}-lr{m.learning_rate:g}-b{m.batch_size}"
+    limit = f"-n{cfg.limit_train}" if cfg.limit_train else ""
+    return f"{cfg.family}-{tag}-s{cfg.seed}{limit}"
+
+
+def dataset_digest(dd: Any) -> str:
+    """Short digest of every split's ids, texts and labels."""
+    h = hashlib.sha256()
+    for name in sorted(dd):
+        for row in dd[name].select_columns(["id", "text", "labels"]).to_list():
+            h.update(json.dumps([name, row["id"], row["text"], row["labels"]], ensure_ascii=False).encode())
+    return h.hexdigest()[:12]
+
+
+def _log_inputs(dd: Any, source: str) -> None:
+    for name, ds in dd.items():
+        df = pd.DataFrame({"id": ds["id"], "text": ds["text"], "labels": [",".join(x) for x in ds["labels"]]})
+        tracking.log_dataframe_input(df, f"accord-sentences-{name}", name, source, "labels")
+
+
+def fit(cfg: ClassifierConfig, train: Any, val: Any, log_epochs: bool) -> tuple[SentenceClassifier, float]:
+    """A classifier fitted on ``train`` with thresholds tuned on ``val``, and the seconds fitting took."""
+    _, texts, y = split_arrays(train)
+    _, val_texts, val_y = split_arrays(val)
+    clf = build_classifier(cfg)
+
+    def on_epoch(row: dict[str, float]) -> None:
+        if log_epochs:
+            mlflow.log_metrics({k: v for k, v in row.items() if k != "epoch"}, step=int(row["epoch"]))
+
+    start = time.perf_counter()
+    clf.fit(texts, y, val_texts, val_y, on_epoch=on_epoch)
+    elapsed = time.perf_counter() - start
+    clf.thresholds = tune_thresholds(val_y, clf.predict_proba(val_texts))
+    return clf, elapsed
+
+
+def cross_validate(cfg: ClassifierConfig, train: Any, val: Any, k: int) -> dict[str, float]:
+    """K-fold CV over the train reports (grouped, multi-label stratified) as nested runs; mean and spread."""
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+    rows = train.to_list()
+    articles = sorted({r["article_id"] for r in rows})
+    targets = np.array([article_targets([r for r in rows if r["article_id"] == a]) for a in articles])
+    folds = MultilabelStratifiedKFold(n_splits=k, shuffle=True, random_state=cfg.seed)
+    scores: dict[str, list[float]] = {"macro_f1": [], "micro_f1": [], "subset_accuracy": []}
+    article_of = list(train["article_id"])
+    for fold, (tr, _te) in enumerate(folds.split(np.zeros((len(articles), 1)), targets)):
+        keep = {articles[i] for i in tr}
+        fold_train = train.select([i for i, a in enumerate(article_of) if a in keep])
+        fold_test = train.select([i for i, a in enumerate(article_of) if a not in keep])
+        with mlflow.start_run(run_name=f"{run_name(cfg)}-fold{fold}", nested=True):
+            tracking.log_run_preamble("cv_fold", cfg.family, cfg.family_settings(), {"accord.fold": str(fold)})
+            clf, _ = fit(cfg, fold_train, val, log_epochs=True)
+            _, texts, y = split_arrays(fold_test)
+            m = multilabel_metrics(y, apply_thresholds(clf.predict_proba(texts), clf.thresholds))
+            mlflow.log_metrics({f"fold_{key}": m[key] for key in scores})
+            for key in scores:
+                scores[key].append(m[key])
+    out = {}
+    for key, values in scores.items():
+        out[f"cv_{key}_mean"] = statistics.fmean(values)
+        out[f"cv_{key}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+    mlflow.log_metrics(out)
+    return out
+
+
+def evaluate_splits(clf: SentenceClassifier, dd: Any) -> dict[str, float]:
+    """Metrics and artifacts of every evaluation split, and the inference throughput over all of them."""
+    metrics: dict[str, float] = {}
+    n_predicted, predict_time = 0, 0.0
+    for name in EVAL_SPLITS:
+        ids, texts, y = split_arrays(dd[name])
+        start = time.perf_counter()
+        probs = clf.predict_proba(texts)  # timed once here: the throughput metric reuses these predictions
+        predict_time += time.perf_counter() - start
+        n_predicted += len(texts)
+        metrics |= log_split_evaluation(name, ids, texts, y, probs, clf.thresholds)
+    metrics["inference_sentences_per_s"] = n_predicted / predict_time
+    return metrics
+
+
+def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
+          ) -> tuple[dict[str, float], TrainObjects]:
+    """Train, evaluate, log, register and gate one classifier; returns its metrics and what it made."""
+    tracking.setup(tracking.CLASSIFIER, uri)
+    dd = classification_datasets(cfg.data)
+    train_split = dd["train"]
+    if cfg.limit_train:
+        train_split = train_split.select(range(min(cfg.limit_train, len(train_split))))
+    with mlflow.start_run(run_name=run_name(cfg)) as run:
+        tracking.log_run_preamble("training", cfg.family, cfg.family_settings(),
+                                  {tracking.DATASET_DIGEST_TAG: dataset_digest(dd)})
+        _log_inputs(dd, cfg.data.sentences_path)
+        metrics: dict[str, float] = cross_validate(cfg, train_split, dd["validation"], cfg.cv) if cfg.cv > 1 else {}
+        clf, metrics["train_time_s"] = fit(cfg, train_split, dd["validation"], log_epochs=True)
+        if clf.history:
+            metrics["best_epoch"] = max(clf.history, key=lambda r: r["val_macro_f1"])["epoch"]
+        mlflow.log_dict(dict(zip(LABELS, map(float, clf.thresholds), strict=True)), "thresholds.json")
+        metrics |= evaluate_splits(clf, dd)
+        mlflow.log_metrics({k: metrics[k] for k in ("train_time_s", "inference_sentences_per_s", "best_epoch")
+                            if k in metrics})
+        from accord.pyfunc import log_classifier
+
+        info = log_classifier(clf, tracking.CLASSIFIER if register else None, list(train_split["text"][:2]))
+        version = str(info.registered_model_version) if register and info.registered_model_version else None
+        decision = tracking.promote_if_better(tracking.CLASSIFIER, version, metrics["validation_macro_f1"],
+                                              run.info.run_id) if version else None
+        return metrics, TrainObjects(run.info.run_id, info.model_uri, version, decision, clf)
+

@@ -1,0 +1,173 @@
+"""Hugging Face ``DatasetDict``s for the classifier and the summariser, split deterministically.
+
+- :func:`classification_datasets`: ``train``/``validation``/``test`` from the curated corpus (grouped by report,
+  multi-label stratified over reports, fixed seed) and ``seed``: every seed sentence, never trained on by default.
+- :func:`xsum_datasets`: rows 1-800 of ``xsum-1000.jsonl`` -> ``train``/``validation``; rows 801-1000 -> ``test``.
+- :func:`report_datasets`: the in-domain reports, split by report exactly like the classification splits.
+- :func:`lede_pairs`: first sentence as reference, the rest as document, for any folder of ``.txt`` articles.
+
+Run ``accord data build`` to validate, build, save under ``data/processed/`` and print statistics.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasets import Dataset, DatasetDict, Features, Sequence, Value
+from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
+
+from accord import paths
+from accord.config import arg
+from accord.data.corpus import Corpus, load_corpus
+from accord.io import InputError, iter_jsonl
+from accord.labels import LABELS, to_multi_hot
+from accord.text import article_sentences
+
+XSUM_TRAIN_ROWS = 800  # rows 1-800: train + validation; rows 801-1000: test, never trained or tuned on
+CLASSIFICATION_SPLITS = ("train", "validation", "test", "seed")
+
+SENTENCE_FEATURES = Features(
+    {
+        "id": Value("string"),
+        "article_id": Value("string"),
+        "sentence_index": Value("int32"),
+        "text": Value("string"),
+        "labels": Sequence(Value("string")),
+        "source": Value("string"),
+    }
+)
+SUMMARY_FEATURES = Features(
+    {"id": Value("string"), "document": Value("string"), "summary": Value("string"), "title": Value("string")}
+)
+
+
+@dataclass
+class DataConfig:
+    """Where the data is and how it is split (the ``data`` section of every training config)."""
+
+    seed: int = arg(42, "seed of every split: the same seed gives the same splits")
+    validation_fraction: float = arg(0.15, "share of curated reports in validation", low=0.01, high=0.5)
+    test_fraction: float = arg(0.15, "share of curated reports in test", low=0.01, high=0.5)
+    sentences_path: str = arg(str(paths.SENTENCES_FILE), "labelled curated + seed sentences (JSONL)")
+    reports_path: str = arg(str(paths.REPORTS_FILE), "curated reports with reference summaries (JSONL)")
+    seeds_dir: str = arg(str(paths.SEEDS_DIR), "folder of the real seed reports (.txt)")
+    xsum_path: str = arg(str(paths.XSUM_FILE), "XSum rows (JSONL); rows 801+ are test, never trained or tuned on")
+    xsum_validation_size: int = arg(80, "XSum rows 1-800 held out for validation", low=1, high=799)
+
+
+def split_arrays(ds: Any) -> tuple[list[str], list[str], np.ndarray]:
+    """``(ids, texts, multi-hot y)`` of a classification split, labels in :data:`~accord.labels.LABELS` order."""
+    y = np.array([to_multi_hot(labels) for labels in ds["labels"]], dtype=int).reshape(-1, len(LABELS))
+    return list(ds["id"]), list(ds["text"]), y
+
+
+def article_targets(rows: list[dict[str, Any]]) -> list[int]:
+    """Stratification targets of one report: has each class, and has it at least twice (heavy)."""
+    counts = Counter(label for r in rows for label in (r["labels"] or ["other"]))
+    classes = (*LABELS, "other")
+    return [int(counts[c] >= 1) for c in classes] + [int(counts[c] >= 2) for c in classes]
+
+
+def split_articles(sentences: list[dict[str, Any]], cfg: DataConfig) -> dict[str, str]:
+    """Assign every article to ``train``/``validation``/``test``: grouped by article, multi-label stratified."""
+    by_article: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s in sentences:
+        by_article[s["article_id"]].append(s)
+    ids = sorted(by_article)
+    if len(ids) < 3:
+        raise ValueError(f"need at least 3 articles to split, got {len(ids)}")
+    y = np.array([article_targets(by_article[a]) for a in ids])
+    x = np.zeros((len(ids), 1))
+    held_out = cfg.validation_fraction + cfg.test_fraction
+    first = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=held_out, random_state=cfg.seed)
+    train_idx, rest_idx = next(first.split(x, y))
+    second = MultilabelStratifiedShuffleSplit(
+        n_splits=1, test_size=cfg.test_fraction / held_out, random_state=cfg.seed
+    )
+    val_rel, test_rel = next(second.split(x[rest_idx], y[rest_idx]))
+    assignment = {ids[i]: "train" for i in train_idx}
+    assignment |= {ids[rest_idx[i]]: "validation" for i in val_rel}
+    assignment |= {ids[rest_idx[i]]: "test" for i in test_rel}
+    return assignment
+
+
+def _sentence_dataset(rows: list[dict[str, Any]]) -> Dataset:
+    rows = sorted(rows, key=lambda r: (r["article_id"], r["sentence_index"]))
+    return Dataset.from_list([{k: r[k] for k in SENTENCE_FEATURES} for r in rows], features=SENTENCE_FEATURES)
+
+
+def classification_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None) -> DatasetDict:
+    """``train``/``validation``/``test`` (curated, grouped by report) and ``seed`` (every seed sentence)."""
+    cfg = cfg or DataConfig()
+    corpus = corpus or load_corpus(Path(cfg.sentences_path), Path(cfg.reports_path))
+    curated = corpus.by_source("curated")
+    assignment = split_articles(curated, cfg)
+    parts: dict[str, list[dict[str, Any]]] = {name: [] for name in CLASSIFICATION_SPLITS}
+    for s in curated:
+        parts[assignment[s["article_id"]]].append(s)
+    parts["seed"] = corpus.by_source("seed")
+    return DatasetDict({name: _sentence_dataset(rows) for name, rows in parts.items()})
+
+
+def report_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None) -> DatasetDict:
+    """In-domain summarisation pairs (report text -> reference summary), split by report like the classifier."""
+    cfg = cfg or DataConfig()
+    corpus = corpus or load_corpus(Path(cfg.sentences_path), Path(cfg.reports_path))
+    assignment = split_articles(corpus.by_source("curated"), cfg)
+    parts: dict[str, list[dict[str, str]]] = {"train": [], "validation": [], "test": []}
+    for r in sorted(corpus.reports, key=lambda r: r["article_id"]):
+        row = {"id": r["article_id"], "document": r["text"], "summary": r["summary"], "title": r["title"]}
+        parts[assignment[r["article_id"]]].append(row)
+    return DatasetDict({k: Dataset.from_list(v, features=SUMMARY_FEATURES) for k, v in parts.items()})
+
+
+def read_xsum(path: str | Path) -> list[dict[str, str]]:
+    """Rows of the XSum file in file order; a bad row raises InputError naming its line."""
+    errors: list[InputError] = []
+    rows = []
+    for line, obj in iter_jsonl(path, errors):
+        if not isinstance(obj.get("document"), str) or not isinstance(obj.get("summary"), str):
+            raise InputError(path, "row needs string fields 'document' and 'summary'", line)
+        rows.append({"id": str(obj.get("id", line)), "document": obj["document"], "summary": obj["summary"],
+                     "title": ""})
+    if errors:
+        raise errors[0]
+    if len(rows) <= XSUM_TRAIN_ROWS:
+        raise InputError(path, f"expected more than {XSUM_TRAIN_ROWS} rows (rows 801+ are the test split)")
+    return rows
+
+
+def xsum_datasets(cfg: DataConfig | None = None) -> DatasetDict:
+    """Rows 1-800 shuffled with the seed into ``train``/``validation``; rows 801-1000 are ``test`` (report only)."""
+    cfg = cfg or DataConfig()
+    rows = read_xsum(cfg.xsum_path)
+    trainval, test = rows[:XSUM_TRAIN_ROWS], rows[XSUM_TRAIN_ROWS:]
+    order = list(range(len(trainval)))
+    random.Random(cfg.seed).shuffle(order)
+    val_idx = sorted(order[: cfg.xsum_validation_size])
+    train_idx = sorted(order[cfg.xsum_validation_size:])
+    return DatasetDict(
+        {
+            "train": Dataset.from_list([trainval[i] for i in train_idx], features=SUMMARY_FEATURES),
+            "validation": Dataset.from_list([trainval[i] for i in val_idx], features=SUMMARY_FEATURES),
+            "test": Dataset.from_list(test, features=SUMMARY_FEATURES),
+        }
+    )
+
+
+def lede_pairs(folder: str | Path) -> Dataset:
+    """Lede pairs from ``*.txt`` articles: the first sentence is the reference, the rest the document."""
+    rows = []
+    for p in sorted(Path(folder).glob("*.txt")):
+        sentences = article_sentences(p)
+        if len(sentences) < 2:
+            raise InputError(p, "needs at least two sentences for a lede pair")
+        rows.append({"id": p.stem, "document": " ".join(sentences[1:]), "summary": sentences[0], "title": ""})
+    if not rows:
+        raise InputError(folder, "no .txt articles found")
+    return Dataset.from_list(rows, features=SUMMARY_FEATURES)

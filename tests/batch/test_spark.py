@@ -1,0 +1,52 @@
+"""``accord classify --engine spark`` in ``local[2]``: same labels as the local engine, bad records named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from accord import paths
+from accord.classify.model import ClassifierConfig
+from accord.cli import app
+from accord.io import errors_path
+from tests.conftest import train_classifier
+
+pytest.importorskip("pyspark")
+runner = CliRunner()
+
+
+def test_spark_engine_matches_local_engine(mlflow_uri: str, tmp_path: Path) -> None:
+    train_classifier(ClassifierConfig(family="tfidf"), uri=mlflow_uri)
+    corpus = tmp_path / "corpus.jsonl"
+    reports = paths.REPORTS_FILE.read_text(encoding="utf-8").splitlines()[:6]
+    rows = [{"id": r["article_id"], "title": r.get("title"), "text": r["text"]} for r in map(json.loads, reports)]
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows) + '{"id": "bad", "text": \n',
+                      encoding="utf-8")
+    inputs = [str(corpus), str(paths.SEEDS_DIR)]
+    local, spark = tmp_path / "local.parquet", tmp_path / "spark.parquet"
+    common = ["--tracking-uri", mlflow_uri, "--quiet"]
+    result = runner.invoke(app, ["classify", *inputs, "--out", str(local), *common])
+    assert result.exit_code == 1 and f"{corpus}:7: malformed JSON" in result.stderr
+    result = runner.invoke(app, ["classify", *inputs, "--out", str(spark), "--engine", "spark", "--master",
+                                 "local[2]", *common])
+    assert result.exit_code == 1, result.stderr  # the malformed record is named, the rest is classified
+    assert "malformed JSON record" in errors_path(spark).read_text(encoding="utf-8")
+    assert spark.is_dir() and not list(tmp_path.glob(".spark.parquet*"))  # temp folder renamed into place
+    a = pd.read_parquet(local).set_index(["article_id", "sentence_index"]).sort_index()
+    b = pd.read_parquet(spark).set_index(["article_id", "sentence_index"]).sort_index()
+    assert len(a) == len(b) > 50 and list(a.index) == list(b.index)
+    assert (a["text"] == b["text"]).all()
+    assert [list(x) for x in a["labels"]] == [list(x) for x in b["labels"]]
+    assert a["scores"].map(lambda s: s["trade"]).tolist() == pytest.approx(
+        b["scores"].map(lambda s: s["trade"]).tolist(), abs=1e-5)
+
+
+def test_spark_engine_usage_errors(tmp_path: Path) -> None:
+    base = ["classify", str(paths.SEEDS_DIR), "--engine", "spark"]
+    assert runner.invoke(app, base).exit_code == 2  # needs --out
+    assert runner.invoke(app, [*base, "--out", str(tmp_path / "o.csv")]).exit_code == 2
+    assert runner.invoke(app, [*base, "--out", str(tmp_path / "o"), "--briefs", str(tmp_path / "b")]).exit_code == 2

@@ -1,0 +1,49 @@
+"""Multi-label metrics and threshold tuning against hand-computed values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accord.classify.metrics import apply_thresholds, misclassified, multilabel_metrics, report, tune_thresholds
+
+Y = np.array([[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 0]])
+P = np.array([[1, 0, 0, 0, 0], [1, 0, 0, 0, 0], [0, 0, 1, 0, 1], [0, 0, 0, 0, 0]])
+
+
+def test_metrics_by_hand() -> None:
+    m = multilabel_metrics(Y, P)
+    # tp=3, fp=1, fn=1 -> micro P=R=F1=0.75
+    assert m["micro_f1"] == pytest.approx(0.75)
+    # per-label F1: trade 1, defence 0, technology 1, people_to_people 0 (no support), visas 0 -> mean 0.4
+    assert m["macro_f1"] == pytest.approx(0.4)
+    assert m["subset_accuracy"] == pytest.approx(0.5)
+    assert m["hamming_loss"] == pytest.approx(2 / 20)
+    assert m["wrong_sentences"] == 2 and m["recall_defence"] == 0 and m["precision_trade"] == 1
+
+
+def test_report_has_multilabel_summary() -> None:
+    as_dict, text = report(Y, P)
+    assert as_dict["multilabel"]["wrong_sentences"] == 2
+    assert "wrong sentences 2 of 4" in text and "people_to_people" in text
+
+
+def test_tune_thresholds_picks_the_separating_cut() -> None:
+    y = np.array([[1], [1], [0], [0]]).repeat(5, axis=1)
+    probs = np.array([[0.3], [0.25], [0.2], [0.1]]).repeat(5, axis=1)
+    thr = tune_thresholds(y, probs)
+    assert np.all(apply_thresholds(probs, thr) == y)
+    assert np.all((thr > 0.2) & (thr <= 0.25))
+
+
+def test_threshold_stays_at_half_without_positives() -> None:
+    thr = tune_thresholds(np.zeros((3, 5), dtype=int), np.full((3, 5), 0.9))
+    assert np.all(thr == 0.5)
+
+
+def test_misclassified_table() -> None:
+    probs = P * 0.9
+    table = misclassified(["a", "b", "c", "d"], ["ta", "tb", "tc", "td"], Y, P, probs)
+    assert table["id"].tolist() == ["b", "c"]
+    assert table.loc[0, "missed"] == "defence" and table.loc[1, "extra"] == "visas"
+    assert table.loc[1, "gold"] == "technology" and table.loc[1, "predicted"] == "technology+visas"

@@ -1,0 +1,56 @@
+"""The two classifier families: fit, predict, save, load; seeded determinism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from accord.classify.model import ClassifierConfig, build_classifier, load_classifier
+from accord.data.datasets import classification_datasets, split_arrays
+from tests.conftest import make_config
+
+
+@pytest.fixture(scope="module")
+def splits() -> dict:
+    dd = classification_datasets()
+    return {name: split_arrays(dd[name]) for name in ("train", "validation")}
+
+
+def test_tfidf_round_trip_and_determinism(splits: dict, tmp_path: Path) -> None:
+    _, texts, y = splits["train"]
+    _, val_texts, val_y = splits["validation"]
+    a = build_classifier(ClassifierConfig(family="tfidf")).fit(texts, y, val_texts, val_y)
+    b = build_classifier(ClassifierConfig(family="tfidf")).fit(texts, y, val_texts, val_y)
+    pa, pb = a.predict_proba(val_texts), b.predict_proba(val_texts)
+    assert np.array_equal(pa, pb)
+    a.thresholds = np.array([0.4, 0.5, 0.6, 0.5, 0.3])
+    loaded = load_classifier(a.save(tmp_path / "m"))
+    assert np.allclose(loaded.predict_proba(val_texts), pa)
+    assert loaded.thresholds.tolist() == [0.4, 0.5, 0.6, 0.5, 0.3]
+    assert loaded.predict(["Both sides agreed to waive entry visas for tourists."])[0] == ["people_to_people",
+                                                                                           "visas"]
+
+
+def test_tiny_transformer_trains_and_round_trips(splits: dict, tiny_encoder: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
+    _, texts, y = splits["train"]
+    _, val_texts, val_y = splits["validation"]
+    cfg = make_config(ClassifierConfig, family="minilm", base_model=str(tiny_encoder), epochs=2, batch_size=8,
+                      max_length=32)
+    seen: list[dict] = []
+    clf = build_classifier(cfg).fit(texts[:24], y[:24], val_texts[:16], val_y[:16], on_epoch=seen.append)
+    assert [row["epoch"] for row in seen] == [1, 2]
+    assert {"train_loss", "val_loss", "val_macro_f1"} <= set(seen[0])
+    probs = clf.predict_proba(val_texts[:5])
+    assert probs.shape == (5, 5) and np.all((probs >= 0) & (probs <= 1))
+    loaded = load_classifier(clf.save(tmp_path / "m"))
+    assert np.allclose(loaded.predict_proba(val_texts[:5]), probs, atol=1e-6)
+    assert not list((tmp_path / "ckpt").glob("*")), "checkpoints are cleaned up"
+
+
+def test_unknown_family() -> None:
+    with pytest.raises(ValueError, match="unknown family"):
+        build_classifier(ClassifierConfig(family="bert"))

@@ -1,0 +1,110 @@
+"""End-to-end training into a temporary MLflow store: runs, metrics, artifacts, registry, gate, fresh-process load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow import MlflowClient
+
+from accord import tracking
+from accord.classify.model import ClassifierConfig
+from tests.conftest import make_config, run_fresh_python, train_classifier
+
+
+def _artifacts(client: MlflowClient, run_id: str, path: str = "") -> set[str]:
+    out: set[str] = set()
+    for item in client.list_artifacts(run_id, path):
+        out |= _artifacts(client, run_id, item.path) if item.is_dir else {item.path}
+    return out
+
+
+def test_tfidf_run_is_fully_tracked_and_registered(mlflow_uri: str) -> None:
+    result = train_classifier(ClassifierConfig(family="tfidf"), uri=mlflow_uri)
+    client = MlflowClient(mlflow_uri)
+    run = client.get_run(result.run_id)
+    assert run.info.run_name == "tfidf-C10-w2-c25-s42"
+    assert run.data.params["family"] == "tfidf" and run.data.params["data.seed"] == "42"
+    assert run.data.tags[tracking.RUN_TYPE_TAG] == "training" and run.data.tags[tracking.DATASET_DIGEST_TAG]
+    for split in ("validation", "test", "seed"):
+        for metric in ("macro_f1", "micro_f1", "subset_accuracy", "hamming_loss", "f1_visas", "precision_trade"):
+            assert f"{split}_{metric}" in run.data.metrics
+    assert run.data.metrics["validation_macro_f1"] > 0.8
+    assert {"train_time_s", "inference_sentences_per_s"} <= set(run.data.metrics)
+    assert {i.dataset.name for i in run.inputs.dataset_inputs} == {
+        f"accord-sentences-{s}" for s in ("train", "validation", "test", "seed")}
+    files = _artifacts(client, result.run_id)
+    for split in ("validation", "test", "seed"):
+        assert {f"eval/{split}/classification_report.json", f"eval/{split}/classification_report.txt",
+                f"eval/{split}/confusion_matrices.png", f"eval/{split}/pr_curves.png"} <= files
+    assert {"config.yaml", "thresholds.json", "eval/test/misclassified.json"} <= files
+    version = client.get_model_version_by_alias(tracking.CLASSIFIER, tracking.CHAMPION)
+    assert str(version.version) == result.version == "1"
+    assert version.tags["gate.decision"] == "promoted" and run.data.tags["gate.decision"] == "promoted"
+
+
+def test_gate_keeps_champion_for_a_worse_model(mlflow_uri: str) -> None:
+    good = train_classifier(ClassifierConfig(family="tfidf"), uri=mlflow_uri)
+    worse = train_classifier(ClassifierConfig(family="tfidf", limit_train=40), uri=mlflow_uri)
+    assert worse.metrics["validation_macro_f1"] < good.metrics["validation_macro_f1"]
+    assert worse.version == "2" and worse.decision is not None and not worse.decision.promoted
+    client = MlflowClient(mlflow_uri)
+    assert str(client.get_model_version_by_alias(tracking.CLASSIFIER, tracking.CHAMPION).version) == "1"
+    tags = client.get_model_version(tracking.CLASSIFIER, "2").tags
+    assert tags["gate.decision"] == "rejected"
+    assert float(tags["gate.champion_score"]) == pytest.approx(good.metrics["validation_macro_f1"], abs=1e-6)
+    assert client.get_run(worse.run_id).data.tags["gate.champion_version"] == "1"
+
+
+def test_same_seed_same_metrics_tfidf(mlflow_uri: str) -> None:
+    a = train_classifier(ClassifierConfig(family="tfidf", limit_train=200), uri=mlflow_uri, register=False)
+    b = train_classifier(ClassifierConfig(family="tfidf", limit_train=200), uri=mlflow_uri, register=False)
+    keys = [k for k in a.metrics if k.split("_")[0] in ("validation", "test", "seed")]
+    assert {k: a.metrics[k] for k in keys} == {k: b.metrics[k] for k in keys}
+    assert a.version is None
+
+
+def test_tiny_minilm_logs_epochs_and_loads_in_a_fresh_process(mlflow_uri: str, tiny_encoder: Path) -> None:
+    cfg = make_config(ClassifierConfig, family="minilm", base_model=str(tiny_encoder), epochs=2, batch_size=16,
+                      max_length=32, limit_train=48)
+    result = train_classifier(cfg, uri=mlflow_uri)
+    client = MlflowClient(mlflow_uri)
+    history = client.get_metric_history(result.run_id, "val_macro_f1")
+    assert [m.step for m in history] == [1, 2]
+    assert [m.step for m in client.get_metric_history(result.run_id, "train_loss")] == [1, 2]
+    script = (
+        "import json, mlflow, pandas as pd\n"
+        "m = mlflow.pyfunc.load_model('models:/accord-classifier@champion')\n"
+        "out = m.predict(['Both sides agreed to waive visas.', 'He thanked his host.'])\n"
+        "df = m.predict(pd.DataFrame({'text': ['Coast guards will patrol together.']}))\n"
+        "print(json.dumps({'cols': list(out.columns), 'n': len(out), 'labels': out['labels'].map(list).tolist(),"
+        " 'df': len(df)}))\n"
+    )
+    out = json.loads(run_fresh_python(script, mlflow_uri))
+    assert out["cols"] == ["labels", "score_trade", "score_defence", "score_technology", "score_people_to_people",
+                           "score_visas"]
+    assert out["n"] == 2 and out["df"] == 1 and all(isinstance(x, list) for x in out["labels"])
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [(None, "NoneType"), ([], "missing inputs"), ([1, 2], "int64"), (["fine", None], "item 1 is float")],
+)
+def test_pyfunc_rejects_bad_input_clearly(mlflow_uri: str, bad: object, message: str) -> None:
+    train_classifier(ClassifierConfig(family="tfidf", limit_train=100), uri=mlflow_uri)
+    model = mlflow.pyfunc.load_model(f"models:/{tracking.CLASSIFIER}@{tracking.CHAMPION}")
+    with pytest.raises(Exception, match=message):
+        model.predict(bad)
+
+
+def test_cross_validation_logs_nested_folds(mlflow_uri: str) -> None:
+    result = train_classifier(ClassifierConfig(family="tfidf", cv=3), uri=mlflow_uri, register=False)
+    client = MlflowClient(mlflow_uri)
+    exp = client.get_experiment_by_name(tracking.CLASSIFIER)
+    children = client.search_runs([exp.experiment_id], f"tags.mlflow.parentRunId = '{result.run_id}'")
+    assert len(children) == 3
+    assert all("fold_macro_f1" in c.data.metrics for c in children)
+    metrics = client.get_run(result.run_id).data.metrics
+    assert 0 < metrics["cv_macro_f1_mean"] <= 1 and metrics["cv_macro_f1_std"] >= 0

@@ -1,0 +1,174 @@
+"""Copy-constrained decoding: the word and name constraints (a cased BPE tokenizer trained here) and the output
+clean-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.summarise.decoding import first_sentence
+
+
+def test_first_sentence() -> None:
+    assert first_sentence("  the two leaders met in Hà Nội. Then more text") == "The two leaders met in Hà Nội."
+    assert first_sentence("") == ""
+
+
+@pytest.fixture(scope="module")
+def cased_tokenizer() -> object:
+    """A small cased byte-level BPE tokenizer trained here (the MiniLM one lower-cases everything)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    corpus = ["Emperor Naruhito met President Steinmeier in Tokyo on 12 May.", "The sides discussed trade and visas.",
+              "Naru Narushi Steinmetel Kuning 13 May Tokyo's leaders co-operation"] * 5
+    tk = Tokenizer(models.BPE(unk_token="<unk>"))
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    tk.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<eos>", "<pad>"],
+                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    return PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
+
+
+SOURCE = "Emperor Naruhito met President Steinmeier in Tokyo's palace on 12 May."
+
+
+@pytest.mark.parametrize(("context", "piece", "ok"), [
+    ("Emperor Naru", "hito", True),  # grows towards a source word
+    ("Emperor Naru", "shi", False),  # "Narushi..." is no source word's prefix
+    ("Emperor Naru", " met", False),  # "Naru" ended, but it is not a whole source word
+    ("Emperor Naruhito", " met", True),
+    ("naruhito met president", " Steinmetel", False),  # a glued-together name
+    ("met on ", "12", True),
+    ("met on ", "13", False),  # numbers are checked too
+    ("in Tokyo", "'s", True),
+    ("in Tokyo", "'x", False),  # attached to a checked word: checked
+    ("the ", "xyzzy", True),  # lower-case words are left to the token-level constraint
+    ("long", "-stay", True),
+    ("", "Emperor", True),
+    ("the ", "Palace", False),  # "palace" capitalised: only as the output's first word (below)
+    ("", "EMPEROR", False),  # not as the source writes it
+    ("Emperor Na", "RUHITO", False),
+    ("Emperor Naru", "\ufffd", False),  # a raw byte cannot be checked, so never inside a name
+    ("the ", "\ufffd", True),
+])
+def test_word_constraint_valid(cased_tokenizer: object, context: str, piece: str, ok: bool) -> None:
+    from accord.summarise.decoding import WordConstraint
+
+    assert WordConstraint(cased_tokenizer, [SOURCE], prompt_width=0).valid(0, context, piece) is ok
+
+
+def test_word_constraint_keeps_best_valid_tokens(cased_tokenizer: object) -> None:
+    import torch
+
+    from accord.summarise.decoding import WordConstraint
+
+    tok = cased_tokenizer
+    prompt = tok("Article: x\nSummary:")["input_ids"]
+    rows = [prompt + tok(" Emperor Naru")["input_ids"], prompt + tok(" On 1")["input_ids"]]
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([[tok.pad_token_id] * (width - len(r)) + r for r in rows])
+    wc = WordConstraint(tok, [SOURCE, SOURCE], prompt_width=len(prompt), keep=3)
+    torch.manual_seed(0)
+    scores = torch.randn(2, len(tok))
+    scores[0, 5] = float("-inf")  # an earlier processor's ban stays a ban
+    bad = tok(" met")["input_ids"][0]  # ends the word "Naru", which is no source word
+    scores[0, bad] = 100.0
+    out = wc(ids, scores.clone())
+    for r in range(2):
+        context = tok.decode(ids[r, len(prompt):].tolist(), skip_special_tokens=True)
+        kept = torch.isfinite(out[r]).nonzero().flatten().tolist()
+        expected = [t for t in torch.argsort(scores[r], descending=True).tolist()
+                    if torch.isfinite(scores[r, t]) and wc.valid(r, context, wc.piece(t))][:3]
+        assert sorted(kept) == sorted(expected) and 1 <= len(kept) <= 3
+        assert torch.equal(out[r, kept], scores[r, kept])
+    assert torch.isinf(out[0, bad]) and torch.isfinite(scores[0, bad])  # the best-scoring token was a misspelling
+
+
+NAMES = ("President Lương Cường met Speaker Woo Won-shik and General Secretary Tô Lâm in the Republic of Korea; "
+         "Ana Alba greeted Anthony Albanese.")
+
+
+@pytest.mark.parametrize(("context", "piece", "ok"), [
+    ("President Lương", " Cường", True),  # as the source writes it
+    ("President Cường", " Cường", False),  # two real words, no source name
+    ("General Secretary Tô", " Lương", False),  # mixes two people
+    ("General Secretary Tô", " Lâ", True),  # grows towards the source's next word
+    ("General Secretary Tô", " Wo", False),  # grows towards source words, but none follows "Tô"
+    ("Speaker Woo Won", "-shik", True),  # attached parts are checked as words only
+    ("Tô Lâm and", " Lương Cường", True),  # a lower-case word starts a new name
+    ("Tô Lâm,", " Lương Cường", True),  # so does punctuation
+    ("Talks in the", " Republic of Korea", True),  # across "of"
+    ("President", " Tô", False),
+    ("president", " Tô", True),  # a lower-case word is no name
+])
+def test_word_constraint_names_follow_the_source(cased_tokenizer: object, context: str, piece: str,
+                                                 ok: bool) -> None:
+    from accord.summarise.decoding import WordConstraint
+
+    names = WordConstraint(cased_tokenizer, [NAMES], prompt_width=0, names=True)
+    assert names.valid(0, context, piece) is ok
+    assert WordConstraint(cased_tokenizer, [NAMES], prompt_width=0).valid(0, context, piece)  # words alone pass
+
+
+def test_word_constraint_names_finish_as_the_source_writes_them(cased_tokenizer: object) -> None:
+    import torch
+
+    from accord.summarise.decoding import CopyConstraint, WordConstraint
+
+    tok = cased_tokenizer
+    copy = CopyConstraint([[]], {tok.eos_token_id}, len(tok))
+    wc = WordConstraint(tok, [NAMES], prompt_width=0, copy=copy, names=True)
+    assert wc.valid(0, "The", " Republic of Korea", start=True)  # a capitalised joiner starts no name
+    scores = torch.full((1, len(tok)), float("-inf"))
+    scores[0, tok(" met")["input_ids"][0]] = 0.0  # the model's only wish ends "A" as it is: invalid
+    # source words that "A" begins, shortest first: "Ana", "Alba" (real words, but they do not follow
+    # "Anthony"), then "Albanese", the one that does
+    out = wc(torch.tensor([tok("Anthony A")["input_ids"]]), scores)
+    kept = torch.isfinite(out[0]).nonzero().flatten().tolist()
+    assert len(kept) == 1 and "Albanese".startswith("A" + wc.piece(kept[0])) and "A" + wc.piece(kept[0]) != "Alba"
+    assert WordConstraint(tok, [NAMES], prompt_width=0).valid(0, "Anthony Alba", " met")  # every word is real
+    assert not wc.valid(0, "Anthony Alba", " met")  # but not that name
+
+
+def test_word_constraint_first_word_and_token_level_inside_names(cased_tokenizer: object) -> None:
+    import torch
+
+    from accord.summarise.decoding import CopyConstraint, WordConstraint
+
+    tok = cased_tokenizer
+    wc = WordConstraint(tok, [SOURCE], prompt_width=0)
+    assert wc.valid(0, "", "Palace ", start=True) and not wc.valid(0, "the ", "Palace ", start=True)
+    # token level allows nothing but EOS: outside a name only EOS and tokens starting a capitalised source word
+    # or a source number survive (no lower-case word, no punctuation); inside "Naru" a token that only adds
+    # letters towards "Naruhito" may, but no space, punctuation or other word
+    copy = CopyConstraint([[]], {tok.eos_token_id}, len(tok))
+    wc = WordConstraint(tok, [SOURCE], prompt_width=0, keep=300, copy=copy)
+    for context, inside in (("the sides", False), ("Emperor Naru", True)):
+        ids = torch.tensor([tok(context)["input_ids"]])
+        out = wc(ids, torch.zeros(1, len(tok)))
+        kept = torch.isfinite(out[0]).nonzero().flatten().tolist()
+        if not inside:
+            starts = {wc.piece(t) for t in kept if t != tok.eos_token_id}
+            assert tok.eos_token_id in kept and {" Emperor", " Tokyo", " 12"} & starts
+            assert all(p[0] == " " and (p[1].isupper() or p[1].isdigit()) and wc.valid(0, context, p) for p in starts)
+            continue
+        assert kept and tok.eos_token_id not in kept  # "Naru" is no whole source word: it cannot end here
+        assert all(wc.valid(0, context, wc.piece(t)) and "Naruhito".startswith("Naru" + wc.piece(t)) for t in kept)
+
+
+def test_word_constraint_finishes_a_name_at_a_dead_end(cased_tokenizer: object) -> None:
+    import torch
+
+    from accord.summarise.decoding import CopyConstraint, WordConstraint
+
+    tok = cased_tokenizer
+    copy = CopyConstraint([[]], {tok.eos_token_id}, len(tok))
+    wc = WordConstraint(tok, [SOURCE], prompt_width=0, copy=copy)
+    scores = torch.full((1, len(tok)), float("-inf"))
+    scores[0, tok(" met")["input_ids"][0]] = 0.0  # the model's only wish ends "Naru" as it is: invalid
+    out = wc(torch.tensor([tok("Emperor Naru")["input_ids"]]), scores)
+    kept = torch.isfinite(out[0]).nonzero().flatten().tolist()
+    assert len(kept) == 1 and "Naruhito".startswith("Naru" + wc.piece(kept[0])) and wc.piece(kept[0])
+    out = wc(torch.tensor([tok("the sides")["input_ids"]]), scores)  # not inside a name: the summary ends
+    ended = torch.isfinite(out[0]).nonzero().flatten().tolist()
+    assert tok.eos_token_id in ended and set(ended) <= set(tok.all_special_ids)

@@ -1,0 +1,27 @@
+"""Side-by-side summariser evaluation: one MLflow evaluation run per (system, dataset), one table."""
+
+from __future__ import annotations
+
+from mlflow import MlflowClient
+
+from accord import tracking
+from accord.summarise.evaluate import EvalConfig, evaluate, render_markdown
+
+
+def test_baselines_side_by_side(mlflow_uri: str) -> None:
+    metrics, result = evaluate(EvalConfig(systems="lead1,textrank", datasets="reports-test,seed-ledes"), mlflow_uri)
+    assert {(r["system"], r["dataset"]) for r in result["rows"]} == {
+        (s, d) for s in ("lead1", "textrank") for d in ("reports-test", "seed-ledes")}
+    lead = next(r for r in result["rows"] if r["system"] == "lead1" and r["dataset"] == "reports-test")
+    assert lead["faithfulness"] == 1.0 and lead["rougeL_ci_low"] <= lead["rougeL"] <= lead["rougeL_ci_high"]
+    assert lead["name_pair_faithfulness"] == 1.0  # an extract keeps every name as the source writes it
+    assert 0.9 < result["references"]["reports-test"]["faithfulness"] <= 1.0
+    client = MlflowClient(mlflow_uri)
+    exp = client.get_experiment_by_name(tracking.SUMMARISER)
+    runs = client.search_runs([exp.experiment_id], f"tags.`{tracking.RUN_TYPE_TAG}` = 'evaluation'")
+    assert len(runs) == 4 and all("rougeL" in r.data.metrics for r in runs)
+    table = render_markdown(result)
+    assert "| reports-test | lead1 |" in table and "| seed-ledes | textrank |" in table
+    assert metrics["lead1/reports-test/rougeL"] == lead["rougeL"]
+    _, again = evaluate(EvalConfig(systems="lead1", datasets="reports-test"), mlflow_uri)
+    assert again["rows"][0]["rougeL"] == lead["rougeL"]  # deterministic baselines

@@ -1,0 +1,28 @@
+"""Soundness checks of abstractive summaries, hand-checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.summarise.guard import soundness_problems
+
+
+@pytest.mark.parametrize(("summary", "expected"), [
+    ("Speaker Woo Won Shik and President Lương Cường met in Hà Nội, discussing trade.", []),
+    ("They discussed artificial intelligence (AI) and trade.", []),  # the source has "(AI)"
+    ("President Cường (RoK president) met Speaker Woo.", ["'(RoK president)'"]),
+    ('Vũ Văn "Hưng" Hưng met Wang Ning.', ["'\"Hưng\"'"]),  # quoted, but the source never quotes it
+    ("Talks (on trade met.", ["'(on trade met.'"]),  # never closed
+    ("The Korean and Korean-regional President of the Korean side met the Korean.", ["korean"]),
+    ("The Korean and Korean-regional President of the Korean side met.", []),  # three times is allowed
+    ("Defence ministers discussed defence, defence industry and defence cooperation, cooperation, cooperation and "
+     "cooperation.", ["defence"]),  # "cooperation" is too common to count
+])
+def test_soundness_problems(summary: str, expected: list[str]) -> None:
+    source = ("Speaker Woo Won Shik met President Lương Cường in Hà Nội on Friday to discuss trade, defence and "
+              "artificial intelligence (AI). He said \"we are partners\".")
+    problems = soundness_problems(summary, source)
+    assert len(problems) == len(expected)
+    for problem, part in zip(problems, expected, strict=True):
+        assert part in problem
+    assert soundness_problems('He said "we are partners".', source) == []

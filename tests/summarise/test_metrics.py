@@ -1,0 +1,64 @@
+"""ROUGE, bootstrap CIs, faithfulness, novelty and repetition against hand-computed values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from accord.summarise.metrics import (
+    bootstrap_ci,
+    entity_spans,
+    faithfulness,
+    name_pair_faithfulness,
+    novel_ngram_ratio,
+    repeated_trigram_rate,
+    rouge,
+    summary_report,
+)
+
+
+def test_rouge_by_hand() -> None:
+    scores = rouge(["the cat sat"], ["the cat sat on the mat"])
+    # unigrams: 3 matches, P = 3/3, R = 3/6 -> F1 = 2/3; bigrams: 2 matches, P = 2/2, R = 2/5 -> F1 = 4/7
+    assert scores["rouge1"][0] == pytest.approx(100 * 2 / 3)
+    assert scores["rouge2"][0] == pytest.approx(100 * 4 / 7)
+    assert scores["rougeL"][0] == pytest.approx(100 * 2 / 3)
+    assert scores["rougeLsum"][0] == pytest.approx(100 * 2 / 3)
+    assert rouge(["Running talks."], ["run talk"])["rouge1"][0] == pytest.approx(100.0)  # stemming on
+    with pytest.raises(ValueError):
+        rouge(["a"], [])
+
+
+def test_bootstrap_ci() -> None:
+    values = np.array([1.0, 2.0, 3.0, 4.0])
+    mean, low, high = bootstrap_ci(values, seed=1)
+    assert mean == 2.5 and low <= mean <= high and (low, high) == bootstrap_ci(values, seed=1)[1:]
+    assert bootstrap_ci(np.array([5.0, 5.0])) == (5.0, 5.0, 5.0)
+
+
+def test_entities_and_faithfulness_by_hand() -> None:
+    assert entity_spans("The President of the Republic of Korea met Tô Lâm in Hà Nội.") == [
+        "President of the Republic of Korea", "Tô Lâm", "Hà Nội"]
+    source = "Tô Lâm met Woo Won Shik in Hà Nội; they set a US$150 billion trade target for 2030."
+    # items: 150 (found), 2030 (found), lâm (found), seoul (missing) -> 3/4
+    assert faithfulness("Lâm met in Seoul to reach 150 billion by 2030.", source) == 0.75
+    # words of "Woo Won Shick" and "Hà Nội": woo, won (found), shick (misspelt), hà, nội (found) -> 4/5
+    assert faithfulness("they met Woo Won Shick in Hà Nội.", source) == 0.8
+    assert faithfulness("they talked about trade.", source) is None
+    # a name rebuilt from real source words in a new order: word-level faithful, pair-level not
+    # pairs: woo-won, won-shik, hà-nội (adjacent in the source), lâm-tô (not) -> 3/4
+    assert faithfulness("Woo Won Shik met Lâm Tô in Hà Nội.", source) == 1.0
+    assert name_pair_faithfulness("Woo Won Shik met Lâm Tô in Hà Nội.", source) == 0.75
+    assert name_pair_faithfulness("Lâm met Woo in 2030.", source) is None  # no two-word names
+
+
+def test_novelty_and_repetition() -> None:
+    assert novel_ngram_ratio("a b c", "a b x") == pytest.approx(0.5)  # bigrams (a b) seen, (b c) new
+    assert repeated_trigram_rate("a b c a b c") == pytest.approx(1 / 4)  # trigrams abc bca cab abc
+    assert repeated_trigram_rate("two words") == 0.0
+
+
+def test_summary_report_fields() -> None:
+    r = summary_report(["Lâm met Woo in Hà Nội."], ["Lâm met Woo."], ["Lâm met Woo in Hà Nội on Friday."])
+    assert r["n"] == 1 and r["faithfulness"] == 1.0 and r["faithfulness_checked"] == 1
+    assert r["rougeL_ci_low"] <= r["rougeL"] <= r["rougeL_ci_high"] and r["length_words"] == 6
