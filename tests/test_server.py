@@ -74,13 +74,13 @@ def test_train_against_a_real_server_and_read_back_over_rest(server: str) -> Non
     result = train_classifier(ClassifierConfig(family="tfidf", limit_train=200), uri=server)
     run = get(server, "/api/2.0/mlflow/runs/get", run_id=result.run_id)["run"]
     metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
-    assert metrics["validation_macro_f1"] == pytest.approx(result.metrics["validation_macro_f1"])
-    assert {"test_macro_f1", "seed_macro_f1", "train_time_s"} <= set(metrics)
+    assert metrics["real_validation/macro_f1"] == pytest.approx(result.metrics["real_validation/macro_f1"])
+    assert {"real_test/macro_f1", "seed/macro_f1", "time/train_s"} <= set(metrics)
     top = {f["path"] for f in get(server, "/api/2.0/mlflow/artifacts/list", run_id=result.run_id)["files"]}
     assert {"config.yaml", "thresholds.json", "eval"} <= top
     images = {f["path"] for f in get(server, "/api/2.0/mlflow/artifacts/list", run_id=result.run_id,
-                                     path="eval/validation")["files"]}
-    assert {"eval/validation/confusion_matrices.png", "eval/validation/pr_curves.png"} <= images
+                                     path="eval/real_validation")["files"]}
+    assert {"eval/real_validation/confusion_matrices.png", "eval/real_validation/pr_curves.png"} <= images
     alias = get(server, "/api/2.0/mlflow/registered-models/alias", name=tracking.CLASSIFIER,
                 alias=tracking.CHAMPION)["model_version"]
     assert alias["version"] == result.version == "1" and alias["run_id"] == result.run_id

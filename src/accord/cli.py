@@ -5,7 +5,7 @@
     accord train classifier -c training/configs/classifier/minilm.yaml minilm.epochs=3 data.seed=7
     accord train summariser -c training/configs/summariser/quick.yaml
     accord evaluate classifier --split seed               # an MLflow evaluation run of any model URI
-    accord evaluate summariser --xsum-limit 50            # the summarisers side by side on the test sets
+    accord evaluate summariser xsum_limit=50              # the summarisers side by side on the test sets
     accord benchmark classifier | classify | summariser   # speed reports under evaluation/reports/
     accord classify news/ --out labelled.jsonl --briefs briefs.jsonl --report page.html
     accord summarise news/ --out summaries.jsonl
@@ -89,9 +89,9 @@ def train_classifier_cmd(
     cfg = _load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
                 data_config)
     m, objects = train(cfg, tracking_uri, register=register)
-    typer.echo(f"run {objects.run_id} ({cfg.family}): validation macro-F1 {m['validation_macro_f1']:.3f}, "
-               f"test macro-F1 {m['test_macro_f1']:.3f}, seed wrong {int(m['seed_wrong_sentences'])}/"
-               f"{int(m['seed_n_sentences'])}, train {m['train_time_s']:.1f}s")
+    typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 real validation {m['real_validation/macro_f1']:.3f}, "
+               f"real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}; seed wrong "
+               f"{int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
     _echo_gate(tracking.CLASSIFIER, objects.version, objects.decision)
 
 
@@ -115,15 +115,16 @@ def train_summariser_cmd(
     cfg = _load(SummariserConfig, config, [*(overrides or []), *(["training.resume=true"] if resume else [])],
                 data_config)
     m, objects = train(cfg, tracking_uri, register=register)
-    typer.echo(f"run {objects.run_id} ({cfg.model.family}, {objects.steps} steps, {m['s_per_step']:.1f} s/step): "
-               f"validation ROUGE-L {m['validation_rougeL']:.1f}, faithfulness {m['validation_faithfulness']:.2f}")
+    typer.echo(f"run {objects.run_id} ({cfg.model.family}, {objects.steps} steps, {m['time/s_per_step']:.1f} s/step): "
+               f"validation ROUGE-L {m['validation/rougeL']:.1f}, faithfulness {m['validation/faithfulness']:.2f}")
     _echo_gate(tracking.SUMMARISER, objects.version, objects.decision)
 
 
 @evaluate_app.command("classifier")
 def evaluate_classifier_cmd(
     model_uri: Annotated[str | None, typer.Option(help="Any MLflow model URI (default: the champion).")] = None,
-    split: Annotated[str, typer.Option(help="train, validation, test or seed.")] = "test",
+    split: Annotated[str, typer.Option(help="train, real_validation, real_test, curated_validation, curated_test "
+                                            "or seed.")] = "real_test",
     data: Annotated[Path | None, typer.Option(help="Labelled JSONL ({text, labels}) instead of a split.")] = None,
     data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
     tracking_uri: TrackingOpt = None,
@@ -221,8 +222,10 @@ def benchmark_summariser_cmd() -> None:
 def _validate_or_exit(cfg: Any, what: str) -> None:
     """Print every corpus problem (file:line) and exit 1 if there are any."""
     from accord.data.corpus import validate
+    from accord.data.real import read_heldout, validate_real
 
     errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))
+    errors += validate_real(cfg.real_articles_path, cfg.real_sentences_path, read_heldout(paths.HELDOUT_FILE))
     for e in errors:
         _err(str(e))
     if errors:
@@ -235,7 +238,8 @@ def data_validate(config: ConfigOpt = None, overrides: Overrides = None) -> None
     """Check schema, labels, duplicates, near-duplicates, seeds and minimum counts; exit 1 on any problem."""
     cfg = _data_config(config, overrides)
     _validate_or_exit(cfg, "found")
-    typer.echo(f"ok: {cfg.sentences_path} and {cfg.reports_path} are valid")
+    real = Path(cfg.real_articles_path).parent
+    typer.echo(f"ok: {cfg.sentences_path}, {cfg.reports_path} and the real corpus in {real} are valid")
 
 
 @data_app.command("card")

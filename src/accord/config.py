@@ -4,7 +4,8 @@
 
 A config may hold sections (fields whose type is another config dataclass, written as nested YAML mappings and
 ``section.key=value`` overrides). A plain ``key`` names a top-level field, else the one section field of that name
-(``epochs=3`` means ``minilm.epochs=3``); a name found in two sections must be written in full. Values are parsed as
+(``epochs=3`` means ``minilm.epochs=3``); a name found in several sections goes to the config's ``family`` section,
+else it must be written in full. Values are parsed as
 YAML scalars and must fit the field's type (``seed=1.5`` or ``C=abc`` are errors, an int is accepted for a float);
 bounds and choices given with :func:`arg` are checked. Every problem is a :class:`ConfigError` raised before a run
 starts, naming the file or override.
@@ -91,8 +92,9 @@ def check(cfg: Any, prefix: str = "") -> None:
             raise ConfigError(f"{prefix or ''}{exc}") from None
 
 
-def resolve_key(cls: type, key: str) -> list[str]:
-    """The field path of ``key`` in ``cls``: ``["minilm", "epochs"]`` for ``epochs`` or ``minilm.epochs``."""
+def resolve_key(cls: type, key: str, prefer: str | None = None) -> list[str]:
+    """The field path of ``key`` in ``cls``: ``["minilm", "epochs"]`` for ``epochs`` or ``minilm.epochs``; a plain
+    name found in several sections goes to ``prefer`` (the config's family) when that is one of them."""
     head, dot, rest = key.partition(".")
     sections = _sections(cls)
     names = {f.name for f in dataclasses.fields(cls)}
@@ -103,6 +105,8 @@ def resolve_key(cls: type, key: str) -> list[str]:
     if key in names and key not in sections:
         return [key]
     owners = [s for s, sub in sections.items() if key in {f.name for f in dataclasses.fields(sub)}]
+    if prefer in owners:
+        owners = [prefer]
     if len(owners) == 1:
         return [owners[0], *resolve_key(sections[owners[0]], key)]
     if owners:
@@ -129,9 +133,11 @@ def from_dict(cls: type[T], values: dict[str, Any], where: str = "config", stric
     ``strict=False`` skips unknown keys: a model saved by an older version (with settings since removed) loads.
     """
     nested: dict[str, Any] = {}
-    for key, value in flatten(values).items():
+    flat = flatten(values)
+    prefer = flat.get("family") if isinstance(flat.get("family"), str) else None
+    for key, value in flat.items():
         try:
-            path = resolve_key(cls, key)
+            path = resolve_key(cls, key, prefer)
         except ConfigError as exc:
             if not strict:
                 continue
@@ -190,7 +196,7 @@ def load_config(cls: type[T], path: str | os.PathLike[str] | None = None, overri
         if not sep or not key:
             raise ConfigError(f"override {item!r}: expected key=value")
         try:
-            resolve_key(cls, key)
+            resolve_key(cls, key, values.get("family") if isinstance(values.get("family"), str) else None)
         except ConfigError as exc:
             raise ConfigError(f"override {item!r}: {exc}") from None
         try:

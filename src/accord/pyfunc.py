@@ -67,7 +67,7 @@ class ClassifierModel(mlflow.pyfunc.PythonModel):
     """Registry wrapper around a saved :class:`accord.classify.model.SentenceClassifier`."""
 
     def load_context(self, context: Any) -> None:
-        from accord.classify.model import load_classifier
+        from accord.classify.families import load_classifier
 
         self.classifier = load_classifier(context.artifacts["classifier"])
 

@@ -6,8 +6,10 @@ Default tracking store: ``sqlite:///<project>/mlflow.db`` with artifacts in ``<p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,8 @@ from accord.config import flatten
 CLASSIFIER = "accord-classifier"  # experiment and registered-model name
 SUMMARISER = "accord-summariser"
 CHAMPION = "champion"  # registry alias served by default
-GATE_METRIC = {CLASSIFIER: "validation_macro_f1", SUMMARISER: "validation_rougeL"}
+# What the promotion gate compares (higher wins); logged under this name on every training run.
+GATE_METRIC = {CLASSIFIER: "gate/real_validation_macro_f1", SUMMARISER: "gate/validation_rougeL"}
 DATASET_DIGEST_TAG = "accord.dataset_digest"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 RUN_TYPE_TAG = "accord.run_type"  # training | cv_fold | evaluation
@@ -163,47 +166,83 @@ class GateDecision:
     champion_score: float | None
     champion_version: str | None
     metric: str
+    reason: str = ""
 
     def tags(self) -> dict[str, str]:
+        """Tags for the version and its run; never empty values (a missing champion is said in words)."""
         return {
             "gate.decision": "promoted" if self.promoted else "rejected",
             "gate.metric": self.metric,
             "gate.new_score": f"{self.new_score:.6f}",
-            "gate.champion_score": "" if self.champion_score is None else f"{self.champion_score:.6f}",
-            "gate.champion_version": self.champion_version or "",
+            "gate.champion_score": "none" if self.champion_score is None else f"{self.champion_score:.6f}",
+            "gate.champion_version": self.champion_version or "none",
+            "gate.reason": self.reason,
         }
 
 
-def promote_if_better(model_name: str, version: str, score: float, run_id: str | None = None,
-                      metric: str | None = None) -> GateDecision:
-    """Move the ``champion`` alias to ``version`` only if ``score`` beats the champion's (first version wins).
+@contextlib.contextmanager
+def gate_lock(uri: str | None = None) -> Iterator[None]:
+    """An exclusive lock per tracking store around read-compare-set of the champion alias, so two promotions at
+    once cannot leave the worse model ``@champion``. The lock file sits beside a sqlite store, else in the cache."""
+    import fcntl
+    import hashlib
 
-    The champion's score is read from its ``gate.new_score`` tag (written when it was registered). The decision
-    and both scores are written as tags on the new model version and on its run.
-    """
+    uri = tracking_uri(uri)
+    if uri.startswith("sqlite:///"):
+        lock = Path(uri.removeprefix("sqlite:///")).with_suffix(".gate.lock")
+    else:
+        lock = Path.home() / ".cache" / "accord" / f"gate-{hashlib.sha1(uri.encode()).hexdigest()[:12]}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _champion_score(current: Any, metric: str, rescore: Callable[[str], float] | None) -> float | None:
+    """The champion's score on the gate metric: measured again by ``rescore`` on today's data where given (so a
+    champion chosen on another split or older data is compared fairly), else read from its tags or run."""
     import mlflow
+
+    if rescore is not None:
+        return rescore(f"models:/{current.name}/{current.version}")
+    raw = current.tags.get("gate.new_score")
+    if raw and current.tags.get("gate.metric", metric) == metric:
+        return float(raw)
+    return mlflow.get_run(current.run_id).data.metrics.get(metric) if current.run_id else None
+
+
+def promote_if_better(model_name: str, version: str, score: float, run_id: str | None = None,
+                      metric: str | None = None, rescore: Callable[[str], float] | None = None) -> GateDecision:
+    """Move the ``champion`` alias to ``version`` only if ``score`` beats the champion's (the first version wins).
+
+    Under :func:`gate_lock`. The decision, both scores and the reason are written as tags on the new version and
+    on its run.
+    """
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     client = MlflowClient()
     metric = metric or GATE_METRIC.get(model_name, "score")
-    try:
-        current = client.get_model_version_by_alias(model_name, CHAMPION)
-    except MlflowException:
-        current = None
-    champion_score = None
-    if current is not None and str(current.version) != str(version):
-        raw = current.tags.get("gate.new_score")
-        if raw:
-            champion_score = float(raw)
-        elif current.run_id:
-            champion_score = mlflow.get_run(current.run_id).data.metrics.get(metric)
-    promoted = current is None or champion_score is None or score > champion_score
-    decision = GateDecision(promoted, score, champion_score, str(current.version) if current else None, metric)
-    for key, value in decision.tags().items():
-        client.set_model_version_tag(model_name, str(version), key, value)
-        if run_id:
-            client.set_tag(run_id, key, value)
-    if promoted:
-        client.set_registered_model_alias(model_name, CHAMPION, str(version))
+    with gate_lock():
+        try:
+            current = client.get_model_version_by_alias(model_name, CHAMPION)
+        except MlflowException:
+            current = None
+        same = current is not None and str(current.version) == str(version)
+        champion_score = None if current is None or same else _champion_score(current, metric, rescore)
+        promoted = current is None or champion_score is None or score > champion_score
+        reason = ("first version of this model" if current is None else
+                  f"{metric} {score:.4f} {'>' if promoted else '<='} champion v{current.version}'s "
+                  f"{champion_score:.4f}" if champion_score is not None else "the champion has no score to beat")
+        decision = GateDecision(promoted, score, champion_score, str(current.version) if current else None, metric,
+                                reason)
+        for key, value in decision.tags().items():
+            client.set_model_version_tag(model_name, str(version), key, value)
+            if run_id:
+                client.set_tag(run_id, key, value)
+        if promoted:
+            client.set_registered_model_alias(model_name, CHAMPION, str(version))
     return decision

@@ -18,7 +18,7 @@ from tests.conftest import train_classifier
 def test_evaluate_champion_on_seed_and_on_a_file(mlflow_uri: str, tmp_path: Path) -> None:
     trained = train_classifier(ClassifierConfig(family="tfidf"), uri=mlflow_uri)
     metrics, result = evaluate(EvalConfig(split="seed"), uri=mlflow_uri)
-    assert metrics["seed_macro_f1"] == trained.metrics["seed_macro_f1"]
+    assert metrics["seed/macro_f1"] == trained.metrics["seed/macro_f1"]
     assert "wrong sentences" in result.report
     run = MlflowClient(mlflow_uri).get_run(result.run_id)
     assert run.data.tags[tracking.RUN_TYPE_TAG] == "evaluation"
@@ -33,7 +33,7 @@ def test_evaluate_champion_on_seed_and_on_a_file(mlflow_uri: str, tmp_path: Path
         encoding="utf-8",
     )
     metrics, out = evaluate(EvalConfig(model_uri=trained.model_uri, data_file=str(labelled)), uri=mlflow_uri)
-    assert metrics["mine_n_sentences"] == 2
+    assert metrics["mine/n_sentences"] == 2
     assert [e.line for e in out.errors] == [2, 3]
     assert "malformed JSON" in str(out.errors[0]) and "unknown label(s) ['nonsense']" in str(out.errors[1])
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from accord.classify.model import ClassifierConfig, build_classifier, load_classifier
+from accord.classify.families import build_classifier, load_classifier
+from accord.classify.model import ClassifierConfig
 from accord.data.datasets import classification_datasets, split_arrays
 from tests.conftest import make_config
 
@@ -15,12 +16,12 @@ from tests.conftest import make_config
 @pytest.fixture(scope="module")
 def splits() -> dict:
     dd = classification_datasets()
-    return {name: split_arrays(dd[name]) for name in ("train", "validation")}
+    return {name: split_arrays(dd[name]) for name in ("train", "real_validation")}
 
 
 def test_tfidf_round_trip_and_determinism(splits: dict, tmp_path: Path) -> None:
     _, texts, y = splits["train"]
-    _, val_texts, val_y = splits["validation"]
+    _, val_texts, val_y = splits["real_validation"]
     a = build_classifier(ClassifierConfig(family="tfidf")).fit(texts, y, val_texts, val_y)
     b = build_classifier(ClassifierConfig(family="tfidf")).fit(texts, y, val_texts, val_y)
     pa, pb = a.predict_proba(val_texts), b.predict_proba(val_texts)
@@ -37,7 +38,7 @@ def test_tiny_transformer_trains_and_round_trips(splits: dict, tiny_encoder: Pat
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
     _, texts, y = splits["train"]
-    _, val_texts, val_y = splits["validation"]
+    _, val_texts, val_y = splits["real_validation"]
     cfg = make_config(ClassifierConfig, family="minilm", base_model=str(tiny_encoder), epochs=2, batch_size=8,
                       max_length=32)
     seen: list[dict] = []

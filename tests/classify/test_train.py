@@ -11,6 +11,7 @@ from mlflow import MlflowClient
 
 from accord import tracking
 from accord.classify.model import ClassifierConfig
+from accord.classify.train import EVAL_SPLITS
 from tests.conftest import make_config, run_fresh_python, train_classifier
 
 
@@ -28,18 +29,20 @@ def test_tfidf_run_is_fully_tracked_and_registered(mlflow_uri: str) -> None:
     assert run.info.run_name == "tfidf-C10-w2-c25-s42"
     assert run.data.params["family"] == "tfidf" and run.data.params["data.seed"] == "42"
     assert run.data.tags[tracking.RUN_TYPE_TAG] == "training" and run.data.tags[tracking.DATASET_DIGEST_TAG]
-    for split in ("validation", "test", "seed"):
-        for metric in ("macro_f1", "micro_f1", "subset_accuracy", "hamming_loss", "f1_visas", "precision_trade"):
-            assert f"{split}_{metric}" in run.data.metrics
-    assert run.data.metrics["validation_macro_f1"] > 0.8
-    assert {"train_time_s", "inference_sentences_per_s"} <= set(run.data.metrics)
+    for split in EVAL_SPLITS:
+        for metric in ("macro_f1", "micro_f1", "subset_accuracy", "hamming_loss"):
+            assert f"{split}/{metric}" in run.data.metrics
+        assert {f"{split}_labels/f1_visas", f"{split}_labels/precision_trade"} <= set(run.data.metrics)
+    assert run.data.metrics["real_validation/macro_f1"] > 0.6
+    assert run.data.metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]] == run.data.metrics["real_validation/macro_f1"]
+    assert {"time/train_s", "time/inference_sentences_per_s"} <= set(run.data.metrics)
     assert {i.dataset.name for i in run.inputs.dataset_inputs} == {
-        f"accord-sentences-{s}" for s in ("train", "validation", "test", "seed")}
+        f"accord-sentences-{s}" for s in ("train", *EVAL_SPLITS)}
     files = _artifacts(client, result.run_id)
-    for split in ("validation", "test", "seed"):
+    for split in EVAL_SPLITS:
         assert {f"eval/{split}/classification_report.json", f"eval/{split}/classification_report.txt",
                 f"eval/{split}/confusion_matrices.png", f"eval/{split}/pr_curves.png"} <= files
-    assert {"config.yaml", "thresholds.json", "eval/test/misclassified.json"} <= files
+    assert {"config.yaml", "thresholds.json", "eval/real_test/misclassified.json"} <= files
     version = client.get_model_version_by_alias(tracking.CLASSIFIER, tracking.CHAMPION)
     assert str(version.version) == result.version == "1"
     assert version.tags["gate.decision"] == "promoted" and run.data.tags["gate.decision"] == "promoted"
@@ -48,20 +51,20 @@ def test_tfidf_run_is_fully_tracked_and_registered(mlflow_uri: str) -> None:
 def test_gate_keeps_champion_for_a_worse_model(mlflow_uri: str) -> None:
     good = train_classifier(ClassifierConfig(family="tfidf"), uri=mlflow_uri)
     worse = train_classifier(ClassifierConfig(family="tfidf", limit_train=40), uri=mlflow_uri)
-    assert worse.metrics["validation_macro_f1"] < good.metrics["validation_macro_f1"]
+    assert worse.metrics["real_validation/macro_f1"] < good.metrics["real_validation/macro_f1"]
     assert worse.version == "2" and worse.decision is not None and not worse.decision.promoted
     client = MlflowClient(mlflow_uri)
     assert str(client.get_model_version_by_alias(tracking.CLASSIFIER, tracking.CHAMPION).version) == "1"
     tags = client.get_model_version(tracking.CLASSIFIER, "2").tags
     assert tags["gate.decision"] == "rejected"
-    assert float(tags["gate.champion_score"]) == pytest.approx(good.metrics["validation_macro_f1"], abs=1e-6)
+    assert float(tags["gate.champion_score"]) == pytest.approx(good.metrics["real_validation/macro_f1"], abs=1e-6)
     assert client.get_run(worse.run_id).data.tags["gate.champion_version"] == "1"
 
 
 def test_same_seed_same_metrics_tfidf(mlflow_uri: str) -> None:
     a = train_classifier(ClassifierConfig(family="tfidf", limit_train=200), uri=mlflow_uri, register=False)
     b = train_classifier(ClassifierConfig(family="tfidf", limit_train=200), uri=mlflow_uri, register=False)
-    keys = [k for k in a.metrics if k.split("_")[0] in ("validation", "test", "seed")]
+    keys = [k for k in a.metrics if not k.startswith("time/")]
     assert {k: a.metrics[k] for k in keys} == {k: b.metrics[k] for k in keys}
     assert a.version is None
 
@@ -71,9 +74,9 @@ def test_tiny_minilm_logs_epochs_and_loads_in_a_fresh_process(mlflow_uri: str, t
                       max_length=32, limit_train=48)
     result = train_classifier(cfg, uri=mlflow_uri)
     client = MlflowClient(mlflow_uri)
-    history = client.get_metric_history(result.run_id, "val_macro_f1")
+    history = client.get_metric_history(result.run_id, "epoch/real_validation_macro_f1_at_0.5")
     assert [m.step for m in history] == [1, 2]
-    assert [m.step for m in client.get_metric_history(result.run_id, "train_loss")] == [1, 2]
+    assert [m.step for m in client.get_metric_history(result.run_id, "epoch/train_loss")] == [1, 2]
     script = (
         "import json, mlflow, pandas as pd\n"
         "m = mlflow.pyfunc.load_model('models:/accord-classifier@champion')\n"
@@ -105,6 +108,6 @@ def test_cross_validation_logs_nested_folds(mlflow_uri: str) -> None:
     exp = client.get_experiment_by_name(tracking.CLASSIFIER)
     children = client.search_runs([exp.experiment_id], f"tags.mlflow.parentRunId = '{result.run_id}'")
     assert len(children) == 3
-    assert all("fold_macro_f1" in c.data.metrics for c in children)
+    assert all("fold/macro_f1" in c.data.metrics for c in children)
     metrics = client.get_run(result.run_id).data.metrics
-    assert 0 < metrics["cv_macro_f1_mean"] <= 1 and metrics["cv_macro_f1_std"] >= 0
+    assert 0 < metrics["cv/macro_f1_mean"] <= 1 and metrics["cv/macro_f1_std"] >= 0

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 
 from accord import paths
 from accord.data.corpus import load_corpus
-from accord.data.datasets import DataConfig, classification_datasets, lede_pairs, report_datasets, xsum_datasets
+from accord.data.datasets import (
+    CLASSIFICATION_SPLITS,
+    DataConfig,
+    classification_datasets,
+    lede_pairs,
+    load_real_corpus,
+    real_assignment,
+    report_datasets,
+    xsum_datasets,
+)
 
 
 def _articles(ds) -> set[str]:
@@ -15,20 +25,34 @@ def _articles(ds) -> set[str]:
 
 
 def test_classification_splits_are_disjoint_grouped_and_complete() -> None:
-    corpus = load_corpus()
-    dd = classification_datasets(corpus=corpus)
-    assert list(dd) == ["train", "validation", "test", "seed"]
+    corpus, real = load_corpus(), load_real_corpus(DataConfig())
+    dd = classification_datasets(corpus=corpus, real=real)
+    assert list(dd) == list(CLASSIFICATION_SPLITS)
     arts = {k: _articles(v) for k, v in dd.items()}
-    assert not (arts["train"] & arts["validation"]) and not (arts["train"] & arts["test"])
-    assert not (arts["validation"] & arts["test"])
-    assert sum(len(v) for k, v in dd.items() if k != "seed") == len(corpus.by_source("curated"))
+    for a, b in itertools.combinations(CLASSIFICATION_SPLITS, 2):
+        assert not arts[a] & arts[b], (a, b)
+    n_real = len([s for s in real.sentences if s["source"] == "real"])
+    assert sum(len(v) for k, v in dd.items() if k != "seed") == len(corpus.by_source("curated")) + n_real
     assert set(dd["seed"]["source"]) == {"seed"} and len(dd["seed"]) == len(corpus.by_source("seed"))
-    assert "seed" not in set(dd["train"]["source"])
-    for name in ("validation", "test"):  # every label present in every held-out split
+    assert set(dd["real_test"]["source"]) == set(dd["real_validation"]["source"]) == {"real"}
+    assert set(dd["curated_test"]["source"]) == {"curated"} and "seed" not in set(dd["train"]["source"])
+    for name in ("real_validation", "real_test", "curated_validation", "curated_test"):  # every label held out
         labels = {x for row in dd[name]["labels"] for x in row}
-        assert labels == {"trade", "defence", "technology", "people_to_people", "visas"}
-    n = sum(len(dd[k]) for k in ("train", "validation", "test"))
-    assert 0.6 < len(dd["train"]) / n < 0.8
+        assert labels == {"trade", "defence", "technology", "people_to_people", "visas"}, name
+
+
+def test_real_test_outlets_are_never_trained_on() -> None:
+    cfg = DataConfig()
+    real = load_real_corpus(cfg)
+    split = real_assignment(cfg, real)
+    outlets = {name: {real.articles[a]["outlet"] for a, s in split.items() if s == name} for name in set(split.values())}
+    groups = {name: {real.articles[a]["source_group"] for a, s in split.items() if s == name} for name in outlets}
+    assert not outlets["real_test"] & outlets["real_train"] and not groups["real_test"] & groups["real_train"]
+    assert not outlets["real_validation"] & (outlets["real_train"] | outlets["real_test"])
+    share = sum(1 for s in split.values() if s == "real_test") / len(split)
+    assert abs(share - cfg.real_test_fraction) < 0.05
+    assert real_assignment(cfg, real) == split  # seeded
+    assert real_assignment(replace(cfg, seed=7), real) != split
 
 
 def test_classification_splits_are_deterministic_and_seeded() -> None:
@@ -37,15 +61,17 @@ def test_classification_splits_are_deterministic_and_seeded() -> None:
     b = classification_datasets(corpus=corpus)
     c = classification_datasets(replace(DataConfig(), seed=7), corpus=corpus)
     assert all(a[k]["id"] == b[k]["id"] for k in a)
-    assert a["test"]["id"] != c["test"]["id"]
+    assert a["curated_test"]["id"] != c["curated_test"]["id"] and a["real_test"]["id"] != c["real_test"]["id"]
 
 
 def test_report_splits_follow_the_sentence_splits() -> None:
     corpus = load_corpus()
     clf = classification_datasets(corpus=corpus)
     rep = report_datasets(corpus=corpus)
-    for name in ("train", "validation", "test"):
-        assert set(rep[name]["id"]) == _articles(clf[name])
+    assert set(rep["validation"]["id"]) == _articles(clf["curated_validation"])
+    assert set(rep["test"]["id"]) == _articles(clf["curated_test"])
+    assert set(rep["train"]["id"]) == {a for a, s in zip(clf["train"]["article_id"], clf["train"]["source"],
+                                                          strict=True) if s == "curated"}
 
 
 def test_xsum_split_keeps_test_rows_801_to_1000(xsum_file) -> None:

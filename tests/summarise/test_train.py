@@ -35,10 +35,10 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
     first = train_summariser(_tiny(tiny_causal_lm, "causal", tmp_path), uri=mlflow_uri)
     assert first.steps == 2 and first.version == "1" and first.decision and first.decision.promoted
     client = MlflowClient(mlflow_uri)
-    assert [m.step for m in client.get_metric_history(first.run_id, "val_rougeL")] == [1, 2]
+    assert [m.step for m in client.get_metric_history(first.run_id, "step/validation_rougeL")] == [1, 2]
     resumed = train_summariser(_tiny(tiny_causal_lm, "causal", tmp_path, max_steps=4, resume=True), uri=mlflow_uri)
     assert resumed.steps == 4
-    assert [m.step for m in client.get_metric_history(resumed.run_id, "train_loss")] == [3, 4]
+    assert [m.step for m in client.get_metric_history(resumed.run_id, "step/train_loss")] == [3, 4]
     assert client.get_run(resumed.run_id).data.tags["accord.resumed_from_step"] == "2"
     artifacts = {a.path for a in client.list_artifacts(first.run_id)}
     assert {"config.yaml", "generation.json", "samples"} <= artifacts
@@ -55,7 +55,7 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
 
 def test_tiny_seq2seq_trains_and_round_trips(mlflow_uri: str, tiny_seq2seq: Path, tmp_path: Path) -> None:
     result = train_summariser(_tiny(tiny_seq2seq, "seq2seq", tmp_path), uri=mlflow_uri)
-    assert result.version == "1" and result.metrics["steps"] == 2
+    assert result.version == "1" and result.metrics["time/steps"] == 2
     version = MlflowClient(mlflow_uri).get_model_version_by_alias(tracking.SUMMARISER, tracking.CHAMPION)
     assert str(version.version) == "1"
     docs = ["The two ministers met in Hanoi and discussed trade."]

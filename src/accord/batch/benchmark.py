@@ -77,10 +77,10 @@ def naive_rate(hf_dir: Path, texts: list[str]) -> tuple[float, np.ndarray]:
 
 def validation_macro_f1(predictor: Predictor) -> float:
     from accord.classify.metrics import multilabel_metrics
-    from accord.data.datasets import classification_datasets
+    from accord.data.datasets import GATE_SPLIT, classification_datasets
     from accord.labels import to_multi_hot
 
-    val = classification_datasets()["validation"]
+    val = classification_datasets()[GATE_SPLIT]
     y = np.array([to_multi_hot(x) for x in val["labels"]])
     _, labels = predictor(list(val["text"]))
     return float(multilabel_metrics(y, np.array([to_multi_hot(x) for x in labels]))["macro_f1"])

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from accord import paths
-from accord.classify.model import ClassifierConfig, build_classifier
+from accord.classify.families import build_classifier
+from accord.classify.model import ClassifierConfig
 from accord.config import load_config
-from accord.data.datasets import classification_datasets, split_arrays
+from accord.data.datasets import GATE_SPLIT, classification_datasets, split_arrays
 from accord.system import machine_info
 
 BATCH_SIZES = (1, 8, 16, 32, 64, 128)
@@ -36,8 +37,9 @@ def run_benchmark(config_dir: Path = paths.CONFIGS_DIR / "classifier", repeats: 
     """Train each family once on the default config and measure inference throughput."""
     dd = classification_datasets()
     _, texts, y = split_arrays(dd["train"])
-    _, val_texts, val_y = split_arrays(dd["validation"])
-    eval_texts = [t for name in ("validation", "test", "seed") for t in dd[name]["text"]]
+    _, val_texts, val_y = split_arrays(dd[GATE_SPLIT])
+    eval_texts = [t for name in ("real_validation", "real_test", "curated_validation", "curated_test", "seed")
+                  for t in dd[name]["text"]]
     result: dict[str, Any] = {
         "machine": machine_info(),
         "train_sentences": len(texts), "eval_sentences": len(eval_texts), "families": {},

@@ -19,7 +19,7 @@ import mlflow
 import numpy as np
 
 from accord import tracking
-from accord.classify.metrics import apply_thresholds, misclassified, multilabel_metrics, report
+from accord.classify.metrics import apply_thresholds, metric_names, misclassified, multilabel_metrics, report
 from accord.classify.plots import confusion_figure, pr_figure
 from accord.config import arg
 from accord.data.datasets import CLASSIFICATION_SPLITS, DataConfig, classification_datasets
@@ -32,7 +32,8 @@ class EvalConfig:
     """What to evaluate on which data."""
 
     model_uri: str = arg(tracking.CLASSIFIER_URI, "any MLflow model URI of a classifier")
-    split: str = arg("test", "a split of the corpus (ignored when data_file is given)", choices=CLASSIFICATION_SPLITS)
+    split: str = arg("real_test", "a split of the corpus (ignored when data_file is given)",
+                     choices=CLASSIFICATION_SPLITS)
     data_file: str = arg("", "a labelled JSONL ({text, labels}) to evaluate on instead of a split")
     data: DataConfig = arg(help="data and splits", factory=DataConfig)
 
@@ -65,10 +66,11 @@ def read_labelled(path: str | Path) -> tuple[list[dict[str, Any]], list[InputErr
 
 
 def log_split_evaluation(name: str, ids: list[str], texts: list[str], y: np.ndarray, probs: np.ndarray,
-                         thresholds: np.ndarray, prefix: str = "") -> dict[str, float]:
-    """Log metrics (``{name}_...``) and artifacts (``eval/{name}/``) of one split in the active run."""
+                         thresholds: np.ndarray) -> dict[str, float]:
+    """Log metrics (``{name}/...``, per label ``{name}_labels/...``) and artifacts (``eval/{name}/``) of one split
+    in the active run."""
     pred = apply_thresholds(probs, thresholds)
-    metrics = {f"{prefix}{name}_{k}": v for k, v in multilabel_metrics(y, pred).items()}
+    metrics = metric_names(name, multilabel_metrics(y, pred))
     mlflow.log_metrics(metrics)
     as_dict, as_text = report(y, pred)
     mlflow.log_dict(as_dict, f"eval/{name}/classification_report.json")

@@ -54,6 +54,15 @@ def multilabel_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     return out
 
 
+PER_LABEL = ("precision_", "recall_", "f1_", "support_")
+
+
+def metric_names(split: str, metrics: dict[str, float]) -> dict[str, float]:
+    """MLflow names grouped by split, so the chart view has a section per split: ``real_test/macro_f1``; the
+    per-label metrics get their own section (``real_test_labels/f1_visas``) to keep the main one short."""
+    return {(f"{split}_labels/{k}" if k.startswith(PER_LABEL) else f"{split}/{k}"): v for k, v in metrics.items()}
+
+
 def report(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[dict[str, Any], str]:
     """scikit-learn's classification report as a dict (JSON) and as text, plus the multi-label summary lines."""
     kwargs = {"target_names": list(LABELS), "zero_division": 0, "labels": list(range(len(LABELS)))}

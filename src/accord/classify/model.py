@@ -29,9 +29,10 @@ from accord import paths
 from accord.config import arg, from_dict, to_dict
 from accord.data.datasets import DataConfig
 from accord.labels import LABELS, from_multi_hot
+from accord.text import unify_spelling
 
 META_FILE = "accord_classifier.json"
-FAMILIES = ("tfidf", "minilm")
+FAMILIES = ("tfidf", "minilm", "setfit", "ensemble")  # built and loaded by accord.classify.families
 
 
 @dataclass
@@ -67,6 +68,46 @@ class MiniLMArguments:
 
 
 @dataclass
+class SetFitArguments:
+    """Contrastive tuning of a sentence encoder, then a linear head (:mod:`accord.classify.setfit`)."""
+
+    base_model: str = arg("", "empty: the embedded all-MiniLM-L6-v2; or any encoder path or Hub id")
+    pairs_per_sentence: int = arg(4, "pairs drawn per training sentence (half sharing a label)", low=1, high=64)
+    epochs: int = arg(1, "passes over the pairs", low=1, high=20)
+    batch_size: int = arg(32, "pairs per step", low=2, high=512)
+    learning_rate: float = arg(2e-5, "AdamW learning rate of the encoder", low=1e-7, high=1e-2)
+    max_length: int = arg(96, "tokens per sentence", low=8, high=512)
+    head_C: float = arg(4.0, "inverse regularisation of the logistic-regression head", low=1e-6, high=1e6)
+    embed_batch_size: int = arg(64, "sentences per embedding batch", low=1)
+
+
+@dataclass
+class EnsembleArguments:
+    """Averaged probabilities of member families (:mod:`accord.classify.ensemble`), each with its own section."""
+
+    members: str = arg("tfidf,minilm", "comma-separated member families (tfidf, minilm, setfit)")
+    weights: str = arg("", "comma-separated weights in member order; empty: equal")
+
+    def validate(self) -> None:
+        names = self.member_list()
+        if not names or set(names) - {"tfidf", "minilm", "setfit"}:
+            raise ValueError(f"ensemble.members: families out of tfidf, minilm, setfit, got {self.members!r}")
+        if self.weights and len(self.weight_list()) != len(names):
+            raise ValueError("ensemble.weights: one weight per member")
+
+    def member_list(self) -> list[str]:
+        return [m.strip() for m in self.members.split(",") if m.strip()]
+
+    def weight_list(self) -> list[float]:
+        if not self.weights:
+            return [1.0] * len(self.member_list())
+        try:
+            return [float(w) for w in self.weights.split(",")]
+        except ValueError:
+            raise ValueError(f"ensemble.weights: numbers, got {self.weights!r}") from None
+
+
+@dataclass
 class ClassifierConfig:
     """Everything that defines a classifier training run: logged whole (the family's own section) to MLflow."""
 
@@ -75,8 +116,11 @@ class ClassifierConfig:
     run_name: str = arg("", "MLflow run name; empty: family + a short config tag")
     limit_train: int = arg(0, ">0: train on the first N training sentences only (tests, smoke runs)", low=0)
     cv: int = arg(0, ">1: K-fold multi-label-stratified CV over the train reports, as nested runs", low=0, high=20)
+    normalise: bool = arg(True, "unify US/UK spellings (defense -> defence) before the model sees a sentence")
     tfidf: TfidfArguments = arg(help="the tfidf family's settings", factory=TfidfArguments)
     minilm: MiniLMArguments = arg(help="the minilm family's settings", factory=MiniLMArguments)
+    setfit: SetFitArguments = arg(help="the setfit family's settings", factory=SetFitArguments)
+    ensemble: EnsembleArguments = arg(help="the ensemble's members", factory=EnsembleArguments)
     data: DataConfig = arg(help="data and splits", factory=DataConfig)
 
     def validate(self) -> None:
@@ -84,17 +128,20 @@ class ClassifierConfig:
             raise ValueError("cv must be 0 (off) or at least 2 folds")
 
     def family_settings(self) -> dict[str, Any]:
-        """The settings that define this run: the common ones and the family's own section (not the other's)."""
+        """The settings that define this run: the common ones and its family's own sections (an ensemble's
+        members' too), not the other families'."""
+        used = set(self.ensemble.member_list()) | {"ensemble"} if self.family == "ensemble" else {self.family}
         own = to_dict(self)
         for other in FAMILIES:
-            if other != self.family:
+            if other not in used:
                 own.pop(other)
         return own
 
 
 def config_from_meta(values: dict[str, Any]) -> ClassifierConfig:
-    """The config saved with a model; older flat configs (before the sections) load into the right sections."""
-    return from_dict(ClassifierConfig, values, "saved model config", strict=False)
+    """The config saved with a model; older flat configs (before the sections) load into the right sections, and
+    a model saved before spelling normalisation existed keeps seeing its input unchanged."""
+    return from_dict(ClassifierConfig, {"normalise": False} | values, "saved model config", strict=False)
 
 
 class SentenceClassifier:
@@ -107,11 +154,27 @@ class SentenceClassifier:
         self.thresholds = np.full(len(LABELS), 0.5)
         self.history: list[dict[str, float]] = []
 
+    def prepare(self, texts: list[str]) -> list[str]:
+        """What the model sees: the sentences, spellings unified when ``config.normalise``."""
+        return [unify_spelling(t) for t in texts] if self.config.normalise else list(texts)
+
     def fit(self, texts: list[str], y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
             on_epoch: Callable[[dict[str, float]], None] | None = None) -> SentenceClassifier:
-        raise NotImplementedError
+        """Train on ``texts``/``y`` (``val_*``: for early stopping); ``on_epoch`` gets per-epoch metrics."""
+        self._fit(self.prepare(texts), np.asarray(y), self.prepare(val_texts), np.asarray(val_y), on_epoch)
+        return self
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Probabilities, shape ``(len(texts), len(LABELS))``, in input order."""
+        if not texts:
+            return np.zeros((0, len(LABELS)))
+        return self._proba(self.prepare(texts))
+
+    def _fit(self, texts: list[str], y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
+             on_epoch: Callable[[dict[str, float]], None] | None) -> None:
+        raise NotImplementedError
+
+    def _proba(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 
     def predict(self, texts: list[str]) -> list[list[str]]:
@@ -158,15 +221,12 @@ class TfidfClassifier(SentenceClassifier):
                                   random_state=self.config.seed)
         return Pipeline([("tfidf", features), ("clf", OneVsRestClassifier(head))])
 
-    def fit(self, texts: list[str], y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
-            on_epoch: Callable[[dict[str, float]], None] | None = None) -> TfidfClassifier:
-        self.pipeline.fit(list(texts), np.asarray(y))
-        return self
+    def _fit(self, texts: list[str], y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
+             on_epoch: Callable[[dict[str, float]], None] | None) -> None:
+        self.pipeline.fit(texts, y)
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, len(LABELS)))
-        return np.asarray(self.pipeline.predict_proba(list(texts)))
+    def _proba(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.pipeline.predict_proba(texts))
 
     def _save_weights(self, path: Path) -> None:
         import joblib
@@ -206,8 +266,8 @@ class TransformerClassifier(SentenceClassifier):
             id2label=dict(enumerate(LABELS)), label2id={n: i for i, n in enumerate(LABELS)},
         )
 
-    def fit(self, texts: list[str], y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
-            on_epoch: Callable[[dict[str, float]], None] | None = None) -> TransformerClassifier:
+    def _fit(self, texts: list[str], y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
+             on_epoch: Callable[[dict[str, float]], None] | None) -> None:
         from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, Trainer, set_seed
 
         c = self.config.minilm
@@ -228,7 +288,6 @@ class TransformerClassifier(SentenceClassifier):
         finally:
             shutil.rmtree(work, ignore_errors=True)
         self.model = trainer.model.to("cpu").eval()
-        return self
 
     def _encode(self, texts: list[str], y: np.ndarray) -> Any:
         from datasets import Dataset
@@ -253,7 +312,7 @@ class TransformerClassifier(SentenceClassifier):
             use_cpu=not torch.cuda.is_available(),
         )
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
+    def _proba(self, texts: list[str]) -> np.ndarray:
         """Token-length-sorted batches under ``torch.inference_mode``; returns probabilities in input order."""
         import torch
 
@@ -344,27 +403,3 @@ def length_sorted_proba(tokenizer: Any, texts: list[str], batch_size: int, max_l
                     batch[k][row, :n] = enc[k][i]
         out[idx] = proba(batch)
     return out
-
-
-_FAMILIES: dict[str, type[SentenceClassifier]] = {"tfidf": TfidfClassifier, "minilm": TransformerClassifier}
-
-
-def build_classifier(config: ClassifierConfig) -> SentenceClassifier:
-    """A fresh, untrained classifier of ``config.family``."""
-    if config.family not in _FAMILIES:
-        raise ValueError(f"unknown family {config.family!r}; choose one of {FAMILIES}")
-    return _FAMILIES[config.family](config)
-
-
-def load_classifier(path: str | os.PathLike[str]) -> SentenceClassifier:
-    """Load a classifier saved by :meth:`SentenceClassifier.save`."""
-    p = Path(path)
-    meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
-    if meta["labels"] != list(LABELS):
-        raise ValueError(f"{p}: model labels {meta['labels']} differ from the schema {list(LABELS)}")
-    config = config_from_meta(meta["config"])
-    clf = _FAMILIES[meta["family"]].load(p, config)  # type: ignore[attr-defined]
-    clf.thresholds = np.asarray(meta["thresholds"], dtype=float)
-    return clf
-
-

@@ -191,12 +191,13 @@ class OnnxClassifier:
     family = "minilm"
 
     def __init__(self, path: str | os.PathLike[str], tokenizer: Any, thresholds: np.ndarray, batch_size: int = 32,
-                 max_length: int = 128, threads: int | None = None) -> None:
+                 max_length: int = 128, threads: int | None = None, prepare: Any = None) -> None:
         self.path = Path(path)
         self.session = session(path, threads)
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.tokenizer, self.thresholds = tokenizer, np.asarray(thresholds, dtype=float)
         self.batch_size, self.max_length = batch_size, max_length
+        self.prepare = prepare or list  # the classifier's input preparation (spelling unification), if any
 
     @classmethod
     def from_classifier(cls, classifier: Any, precision: str = "fp32",
@@ -205,7 +206,7 @@ class OnnxClassifier:
         path = cached_export(classifier.model, classifier.tokenizer, precision, cache_dir)
         c = classifier.config.minilm
         return cls(path, classifier.tokenizer, classifier.thresholds, c.predict_batch_size, c.max_length,
-                   c.threads or None)
+                   c.threads or None, classifier.prepare)
 
     def _proba(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         logits = self.session.run(["logits"], {n: batch[n] for n in self.input_names})[0]
@@ -213,4 +214,4 @@ class OnnxClassifier:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities in input order (token-length-sorted batches, as the torch classifier does)."""
-        return length_sorted_proba(self.tokenizer, texts, self.batch_size, self.max_length, self._proba)
+        return length_sorted_proba(self.tokenizer, self.prepare(texts), self.batch_size, self.max_length, self._proba)

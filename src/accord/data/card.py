@@ -9,7 +9,15 @@ from pathlib import Path
 from datasets import DatasetDict
 
 from accord.data.corpus import Corpus, label_counts, load_corpus
-from accord.data.datasets import DataConfig, classification_datasets, report_datasets, xsum_datasets
+from accord.data.datasets import (
+    DataConfig,
+    classification_datasets,
+    load_real_corpus,
+    real_assignment,
+    report_datasets,
+    xsum_datasets,
+)
+from accord.data.real import RealCorpus, agreement
 from accord.labels import LABELS, OTHER
 
 COLUMNS = ("sentences", "reports", *LABELS, OTHER, "multi_label")
@@ -44,6 +52,8 @@ INTRO = [
     f"category it substantively mentions ({', '.join(LABELS)}; none = `{OTHER}`), following `data/LABELS.md`.",
     "- `seed`: every sentence of the two real seed reports in `seeds/` (Viet Nam News, 21 Nov 2025), split by "
     "the project's splitter and gold-labelled. Never trained on by default: it measures the models on real text.",
+    "- `real`: published English news reports of diplomatic meetings from many outlets (below): the text Accord "
+    "is for. Its test split holds outlets the models never saw: the headline numbers.",
     "- `curated`: short wire-style reports of bilateral meetings across many country pairs, written sentence by "
     "sentence for this project (no templates), each with a faithful one-sentence reference summary. They are "
     "invented: some name real office-holders, but every statement, figure and meeting in them is fictional. "
@@ -51,6 +61,9 @@ INTRO = [
 ]
 FILES = [
     "## Files",
+    "- `real/articles.jsonl`: `{article_id, url, outlet, outlet_country, source_group, date, title, partial, meeting, "
+    "text, summary, provenance}`; `real/sentences.jsonl`: `{id, article_id, sentence_index, text, labels, labels_a, "
+    "labels_b, adjudicated, source}`; `real/_collect/` and `real/_label/`: what the collectors and each pass wrote.",
     "- `sentences.jsonl`: `{id, article_id, sentence_index, text, labels, source}`; `labels` empty = other.",
     "- `reports.jsonl`: `{article_id, title, dateline, text, summary}`; `text` is the report's sentences in "
     "order, joined by single spaces.",
@@ -79,18 +92,66 @@ def _reports_section(cfg: DataConfig, corpus: Corpus) -> list[str]:
     ]
 
 
+REAL_TERMS = [
+    "Terms: the real articles are short excerpts of published news reports, kept as published (agency furniture, "
+    "typos and all) with their address, outlet and date, for research and evaluation of this tool only; copyright "
+    "stays with the outlets. They were found through the stored copies of public web pages in the project's search "
+    "tool; a text that reaches the store's excerpt limit, or was visibly cut, is marked `partial` and its cut-off "
+    "last fragment is not labelled. Reports listed as held out for the project's own evaluation, and other copies "
+    "of the same reports, were excluded (`accord data validate` checks the addresses).",
+]
+
+
+def _real_section(cfg: DataConfig, real: RealCorpus) -> list[str]:
+    arts = list(real.articles.values())
+    rows = [s for s in real.sentences if s["source"] == "real"]
+    split = real_assignment(cfg, real)
+    agree = agreement(rows)
+    kappa = " | ".join(f"{v:.3f}" for v in agree["kappa"].values())
+    lines = [
+        "## Real articles (`data/real/`)",
+        f"- {len(arts)} published reports of bilateral or small-group meetings from {len({a['outlet'] for a in arts})} "
+        f"outlets ({len({a['source_group'] for a in arts})} writing agencies or outlets) based in "
+        f"{len({a.get('outlet_country') for a in arts if a.get('outlet_country')})} countries; "
+        f"{sum(a['partial'] for a in arts)} partial; {len(rows)} labelled sentences"
+        + (f" and {len(real.sentences) - len(rows)} reviewed by users" if len(real.sentences) > len(rows) else "")
+        + ".",
+        f"- Split by outlet (articles sharing an outlet or a writing agency stay together; seed {cfg.seed}): "
+        + ", ".join(f"{name} {sum(1 for v in split.values() if v == name)} articles"
+                    for name in ("real_train", "real_validation", "real_test")) + ".",
+        "- Labels: two independent passes by the guideline, disagreements adjudicated by the guideline (rules that "
+        "adjudication settled are in `data/LABELS.md`). Both passes were made by separate instances of the same "
+        "kind of annotator (an LLM agent reading each article), so agreement is likely higher than between two "
+        "people would be.",
+        "",
+        f"| agreement over {agree['sentences']} sentences | " + " | ".join(LABELS) + " |",
+        "|---|" + "---|" * len(LABELS),
+        f"| Cohen's kappa | {kappa} |",
+        "",
+        f"Pass B against pass A: macro-F1 {agree['macro_f1_b_vs_a']:.3f}; {agree['disagreements']} sentences "
+        f"disagreed, {agree['adjudicated']} adjudicated.",
+        "",
+        *REAL_TERMS,
+    ]
+    return lines
+
+
 def render_card(cfg: DataConfig | None = None, corpus: Corpus | None = None) -> str:
     """The whole dataset card as Markdown."""
     cfg = cfg or DataConfig()
     corpus = corpus or load_corpus(Path(cfg.sentences_path), Path(cfg.reports_path))
+    real = load_real_corpus(cfg)
     head = ["# Dataset card: Accord cooperation corpus", "",
-            "Generated by `accord data card` from `data/sentences.jsonl` and `data/reports.jsonl`; do not edit by "
-            "hand.",
+            "Generated by `accord data card` from `data/sentences.jsonl`, `data/reports.jsonl` and `data/real/`; do "
+            "not edit by hand.",
             f"Split seed {cfg.seed}; validation/test fractions {cfg.validation_fraction}/{cfg.test_fraction} of "
             "reports.", ""]
     splits = ["## Classification splits (sentences per label)",
-              "Curated reports are split by report (a report's sentences never straddle splits), multi-label "
-              "stratified over reports with iterative stratification.", "", split_table(classification_datasets(
-                  cfg, corpus))]
-    sections = [INTRO, splits, _combinations(corpus.by_source("curated")), _reports_section(cfg, corpus), FILES]
+              "`train` = curated train reports + real train outlets (+ sentences users reviewed). `real_validation` "
+              "(thresholds, early stopping, the promotion gate) and `real_test` (the headline numbers) hold whole "
+              "outlets that are not in train. Curated reports are split by report, multi-label stratified: "
+              "`curated_validation` and `curated_test` give development numbers on our own text.", "",
+              split_table(classification_datasets(cfg, corpus, real))]
+    sections = [INTRO, _real_section(cfg, real), splits, _combinations(corpus.by_source("curated")),
+                _reports_section(cfg, corpus), FILES]
     return "\n".join(head + [line for section in sections for line in [*section, ""]])

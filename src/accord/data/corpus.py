@@ -50,7 +50,8 @@ class Corpus:
         return [s for s in self.sentences if s["source"] == source]
 
 
-def _check_keys(row: dict[str, Any], keys: dict[str, type], path: Path, line: int) -> list[InputError]:
+def check_keys(row: dict[str, Any], keys: dict[str, type], path: Path, line: int) -> list[InputError]:
+    """A problem per missing field or field of the wrong type."""
     errs = []
     for key, typ in keys.items():
         if key not in row:
@@ -67,7 +68,7 @@ def load(
     errors: list[InputError] = []
     corpus = Corpus()
     for line, row in iter_jsonl(sentences_path, errors):
-        row_errors = _check_keys(row, SENTENCE_KEYS, sentences_path, line)
+        row_errors = check_keys(row, SENTENCE_KEYS, sentences_path, line)
         if not row_errors:
             try:
                 row["labels"] = check_labels(row["labels"])
@@ -82,7 +83,7 @@ def load(
             corpus.sentences.append(row)
             corpus.sentence_lines.append(line)
     for line, row in iter_jsonl(reports_path, errors):
-        row_errors = _check_keys(row, REPORT_KEYS, reports_path, line)
+        row_errors = check_keys(row, REPORT_KEYS, reports_path, line)
         errors.extend(row_errors)
         if not row_errors:
             corpus.reports.append(row)

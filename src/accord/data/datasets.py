@@ -1,7 +1,9 @@
 """Hugging Face ``DatasetDict``s for the classifier and the summariser, split deterministically.
 
-- :func:`classification_datasets`: ``train``/``validation``/``test`` from the curated corpus (grouped by report,
-  multi-label stratified over reports, fixed seed) and ``seed``: every seed sentence, never trained on by default.
+- :func:`classification_datasets`: ``train`` (curated train reports + real train outlets + users' reviewed
+  sentences); ``real_validation`` and ``real_test`` (published reports from outlets not in train: thresholds, the
+  gate and the headline numbers); ``curated_validation`` and ``curated_test`` (our own invented reports, grouped by
+  report and multi-label stratified: development numbers); ``seed``: every seed sentence, never trained on.
 - :func:`xsum_datasets`: rows 1-800 of ``xsum-1000.jsonl`` -> ``train``/``validation``; rows 801-1000 -> ``test``.
 - :func:`report_datasets`: the in-domain reports, split by report exactly like the classification splits.
 - :func:`lede_pairs`: first sentence as reference, the rest as document, for any folder of ``.txt`` articles.
@@ -24,12 +26,14 @@ from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 from accord import paths
 from accord.config import arg
 from accord.data.corpus import Corpus, load_corpus
+from accord.data.real import RealCorpus, load_real, split_by_outlet
 from accord.io import InputError, iter_jsonl
 from accord.labels import LABELS, to_multi_hot
 from accord.text import article_sentences
 
 XSUM_TRAIN_ROWS = 800  # rows 1-800: train + validation; rows 801-1000: test, never trained or tuned on
-CLASSIFICATION_SPLITS = ("train", "validation", "test", "seed")
+CLASSIFICATION_SPLITS = ("train", "real_validation", "real_test", "curated_validation", "curated_test", "seed")
+GATE_SPLIT = "real_validation"  # thresholds, early stopping and the promotion gate: real news from unseen outlets
 
 SENTENCE_FEATURES = Features(
     {
@@ -58,6 +62,11 @@ class DataConfig:
     seeds_dir: str = arg(str(paths.SEEDS_DIR), "folder of the real seed reports (.txt)")
     xsum_path: str = arg(str(paths.XSUM_FILE), "XSum rows (JSONL); rows 801+ are test, never trained or tuned on")
     xsum_validation_size: int = arg(80, "XSum rows 1-800 held out for validation", low=1, high=799)
+    real_articles_path: str = arg(str(paths.REAL_ARTICLES_FILE), "published reports (JSONL, data/real/)")
+    real_sentences_path: str = arg(str(paths.REAL_SENTENCES_FILE), "their labelled sentences (JSONL, data/real/)")
+    real_validation_fraction: float = arg(0.15, "share of real articles in real_validation (whole outlets)",
+                                          low=0.05, high=0.4)
+    real_test_fraction: float = arg(0.2, "share of real articles in real_test (whole outlets)", low=0.05, high=0.4)
 
 
 def split_arrays(ds: Any) -> tuple[list[str], list[str], np.ndarray]:
@@ -101,15 +110,35 @@ def _sentence_dataset(rows: list[dict[str, Any]]) -> Dataset:
     return Dataset.from_list([{k: r[k] for k in SENTENCE_FEATURES} for r in rows], features=SENTENCE_FEATURES)
 
 
-def classification_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None) -> DatasetDict:
-    """``train``/``validation``/``test`` (curated, grouped by report) and ``seed`` (every seed sentence)."""
+def load_real_corpus(cfg: DataConfig) -> RealCorpus:
+    """The real corpus strictly: the first schema error raises."""
+    real, errors = load_real(cfg.real_articles_path, cfg.real_sentences_path)
+    if errors:
+        raise errors[0]
+    return real
+
+
+def real_assignment(cfg: DataConfig, real: RealCorpus) -> dict[str, str]:
+    """Article id -> ``real_train`` / ``real_validation`` / ``real_test`` (by outlet, seeded)."""
+    return split_by_outlet(real, cfg.real_validation_fraction, cfg.real_test_fraction, cfg.seed)
+
+
+def classification_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None,
+                            real: RealCorpus | None = None) -> DatasetDict:
+    """Every classification split (:data:`CLASSIFICATION_SPLITS`), curated and real, grouped as documented above."""
     cfg = cfg or DataConfig()
     corpus = corpus or load_corpus(Path(cfg.sentences_path), Path(cfg.reports_path))
+    real = real or load_real_corpus(cfg)
     curated = corpus.by_source("curated")
-    assignment = split_articles(curated, cfg)
+    curated_split = split_articles(curated, cfg)
     parts: dict[str, list[dict[str, Any]]] = {name: [] for name in CLASSIFICATION_SPLITS}
     for s in curated:
-        parts[assignment[s["article_id"]]].append(s)
+        name = curated_split[s["article_id"]]
+        parts["train" if name == "train" else f"curated_{name}"].append(s)
+    real_split = real_assignment(cfg, real)
+    for s in real.sentences:
+        name = real_split.get(s["article_id"], "real_train") if s["source"] == "real" else "real_train"
+        parts["train" if name == "real_train" else name].append(s)
     parts["seed"] = corpus.by_source("seed")
     return DatasetDict({name: _sentence_dataset(rows) for name, rows in parts.items()})
 

@@ -2,7 +2,7 @@
 in-domain test reports and the seeds' lede pairs; one MLflow evaluation run per (system, dataset) and one table.
 
     metrics, objects = evaluate(EvalConfig(xsum_limit=50))       # mirrors accord.summarise.train.train
-    python evaluation/evaluate_summariser.py --xsum-limit 50     # the same from the command line
+    accord evaluate summariser xsum_limit=50 systems=lead1,textrank   # the same from the command line
 
 Writes ``evaluation/reports/summariser_eval.{json,md}`` (ROUGE with 95% bootstrap CIs, length, novelty,
 repetition, faithfulness, and sample summaries next to their sources).
@@ -63,7 +63,7 @@ def load_system(name: str, model_uri: str) -> tuple[Any, dict[str, str]]:
         return Lead1Summariser(), {}
     if name == "textrank":
         return TextRankSummariser(), {}
-    model = mlflow.pyfunc.load_model(model_uri)
+    model = tracking.load_model(model_uri)
     fine_tuned = model.unwrap_python_model().summariser
     if name == "default":
         return fine_tuned, {"accord.model_uri": model_uri}
@@ -139,7 +139,7 @@ def render_markdown(result: dict[str, Any]) -> str:
              f"Model: `{result['model_uri']}`. ROUGE F1 x100 (stemmed), mean [95% bootstrap CI]; faithfulness = share "
              "of the summary's numbers and named-entity words found in the source; name pairs = share of adjacent "
              "words inside names that are adjacent in the source too, a stricter diagnostic that also penalises "
-             "reordered titles (`accord.summary_metrics`). "
+             "reordered titles (`accord.summarise.metrics`). "
              + (f"XSum test limited to its first {result['xsum_limit']} rows." if result["xsum_limit"] else ""), "",
              "| dataset | system | n | ROUGE-1 | ROUGE-2 | ROUGE-L | ROUGE-Lsum | words | novel bigrams | "
              "repeated trigrams | faithfulness | name pairs | articles/s |",

@@ -203,14 +203,16 @@ def _run_steps(loop: _Loop, val_docs: list[str], val_refs: list[str]) -> int:
     t = loop.cfg.training
     started, running, count, done = time.perf_counter(), 0.0, 0, loop.state.step
     for step in range(loop.state.step, t.max_steps):
-        running, count, done = running + loop.step(step), count + 1, step + 1
+        loss = loop.step(step)
+        running, count, done = running + loss, count + 1, step + 1
+        mlflow.log_metric("step/train_loss", loss, step=step + 1)
         if (step + 1) % t.eval_every and step + 1 != t.max_steps:
             continue
         report, preds = validate(loop.summ, val_docs, val_refs)
-        mlflow.log_metrics({"train_loss": running / count, "val_loss": report["loss"], "val_rougeL": report["rougeL"],
-                            "val_rouge1": report["rouge1"], "val_rouge2": report["rouge2"],
-                            "val_faithfulness": report["faithfulness"],
-                            "elapsed_s": time.perf_counter() - started}, step=step + 1)
+        mlflow.log_metrics({"step/train_loss_mean": running / count, "step/validation_loss": report["loss"],
+                            **{f"step/validation_{k}": report[k] for k in ("rougeL", "rouge1", "rouge2",
+                                                                           "faithfulness")},
+                            "step/elapsed_s": time.perf_counter() - started}, step=step + 1)
         running, count = 0.0, 0
         if loop.checkpoint(step, report, preds):
             break
@@ -270,13 +272,14 @@ def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
             _load_trainable_state(summ, loop.state.best_state)
         summ.model.to("cpu")
         report, preds = loop.state.best_eval or validate(summ, val_docs, val_refs)  # resumed past the best: rescore
-        metrics = {f"validation_{k}": v for k, v in report.items()}
-        metrics |= {"train_time_s": train_time, "steps": float(steps_done),
-                    "s_per_step": train_time / max(1, steps_done - start_step)}
+        metrics = {f"validation/{k}": v for k, v in report.items()}
+        metrics |= {"time/train_s": train_time, "time/steps": float(steps_done),
+                    "time/s_per_step": train_time / max(1, steps_done - start_step),
+                    tracking.GATE_METRIC[tracking.SUMMARISER]: report["rougeL"]}
         mlflow.log_metrics(metrics)
         _log_samples(summ, val, preds, xsum)
         mlflow.log_dict({k: getattr(cfg.generation, k) for k in GENERATION_KEYS}
                         | {"max_source_tokens": cfg.model.max_source_tokens, "prompt": cfg.model.prompt},
                         "generation.json")
-        version, decision = _register(summ, register, val_docs[:1], metrics["validation_rougeL"], run.info.run_id)
+        version, decision = _register(summ, register, val_docs[:1], report["rougeL"], run.info.run_id)
         return metrics, TrainObjects(run.info.run_id, version, decision, summ, steps_done)

@@ -1,0 +1,56 @@
+"""Every classifier family by name: build a fresh one, load a saved one.
+
+``tfidf`` and ``minilm`` live in :mod:`accord.classify.model`, ``setfit`` in :mod:`accord.classify.setfit`,
+``ensemble`` in :mod:`accord.classify.ensemble`; this module is the one place that knows them all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from accord.classify.ensemble import EnsembleClassifier
+from accord.classify.model import (
+    FAMILIES,
+    META_FILE,
+    ClassifierConfig,
+    SentenceClassifier,
+    TfidfClassifier,
+    TransformerClassifier,
+    config_from_meta,
+)
+from accord.classify.setfit import SetFitClassifier
+from accord.labels import LABELS
+
+SINGLE: dict[str, type[SentenceClassifier]] = {"tfidf": TfidfClassifier, "minilm": TransformerClassifier,
+                                               "setfit": SetFitClassifier}
+
+
+def build_classifier(config: ClassifierConfig) -> SentenceClassifier:
+    """A fresh, untrained classifier of ``config.family``."""
+    if config.family == "ensemble":
+        members = [SINGLE[name](replace(config, family=name)) for name in config.ensemble.member_list()]
+        return EnsembleClassifier(config, members)
+    if config.family not in SINGLE:
+        raise ValueError(f"unknown family {config.family!r}; choose one of {FAMILIES}")
+    return SINGLE[config.family](config)
+
+
+def load_classifier(path: str | os.PathLike[str]) -> SentenceClassifier:
+    """Load a classifier saved by :meth:`SentenceClassifier.save` (an ensemble with its members)."""
+    p = Path(path)
+    meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
+    if meta["labels"] != list(LABELS):
+        raise ValueError(f"{p}: model labels {meta['labels']} differ from the schema {list(LABELS)}")
+    config = config_from_meta(meta["config"])
+    if meta["family"] == "ensemble":
+        members = [load_classifier(d) for d in sorted(p.glob("member*-*")) if d.is_dir()]
+        clf: SentenceClassifier = EnsembleClassifier(config, members)
+    else:
+        clf = SINGLE[meta["family"]].load(p, config)  # type: ignore[attr-defined]
+    clf.thresholds = np.asarray(meta["thresholds"], dtype=float)
+    return clf

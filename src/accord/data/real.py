@@ -1,0 +1,194 @@
+"""The real-article corpus (``data/real/``): published reports, their sentences labelled in two independent passes,
+and the splits that measure generalisation to outlets a model never saw.
+
+- ``articles.jsonl``: one published report a line, as published, with ``url``, ``outlet``, ``outlet_country``,
+  ``source_group`` (the agency that wrote the text: a Yonhap story carried by another paper is Yonhap's), ``date``,
+  ``partial`` (only part of the text could be recovered), ``meeting`` and a one-sentence reference ``summary``.
+- ``sentences.jsonl``: every sentence of those articles by the project's splitter, with the gold ``labels``, both
+  passes (``labels_a``, ``labels_b``) and ``adjudicated`` where they disagreed; ``source: "review"`` rows come from
+  ``accord review import`` (users' own labelled news) and always train.
+
+:func:`split_by_outlet` assigns whole source groups to ``real_test`` and ``real_validation`` (no outlet on both sides
+of a split), choosing among seeded candidate partitions the one whose label shares best match the corpus's.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accord.data.corpus import check_keys
+from accord.io import InputError, iter_jsonl
+from accord.labels import LABELS, LabelError, check_labels
+from accord.text import split_sentences
+
+REAL_SOURCES = ("real", "review")  # published reports labelled in two passes; sentences users labelled
+ARTICLE_KEYS = {"article_id": str, "url": str, "outlet": str, "source_group": str, "partial": bool, "text": str,
+                "summary": str}
+SENTENCE_KEYS = {"id": str, "article_id": str, "sentence_index": int, "text": str, "labels": list, "source": str}
+SPLIT_CANDIDATES = 4000  # seeded random group partitions scored for label balance; the best one is used
+MIN_SHARE = 0.5  # a split should hold at least this share of its target for every label (as far as possible)
+
+
+@dataclass
+class RealCorpus:
+    """Articles and sentences as loaded, with the lines they came from."""
+
+    articles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sentences: list[dict[str, Any]] = field(default_factory=list)
+    article_lines: dict[str, int] = field(default_factory=dict)
+    sentence_lines: list[int] = field(default_factory=list)
+
+    def groups(self) -> dict[str, str]:
+        """Article id -> the unit of the outlet split: articles that share an outlet or a source group are joined
+        (a Yonhap story in the Korea Herald ties Yonhap to the Korea Herald), so no outlet and no writing agency
+        is on both sides of a split."""
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            parent.setdefault(x, x)
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for a in self.articles.values():
+            parent[find("outlet:" + a["outlet"])] = find("group:" + a["source_group"])
+        return {aid: find("group:" + a["source_group"]) for aid, a in self.articles.items()}
+
+
+def load_real(articles_path: str | Path, sentences_path: str | Path) -> tuple[RealCorpus, list[InputError]]:
+    """Load both files; rows failing the schema are reported (FILE:LINE) and left out."""
+    errors: list[InputError] = []
+    corpus = RealCorpus()
+    ap, sp = Path(articles_path), Path(sentences_path)
+    for line, row in iter_jsonl(ap, errors):
+        row_errors = check_keys(row, ARTICLE_KEYS, ap, line)
+        if not row_errors and row["article_id"] in corpus.articles:
+            row_errors.append(InputError(ap, f"duplicate article {row['article_id']!r}", line))
+        errors += row_errors
+        if not row_errors:
+            corpus.articles[row["article_id"]] = row
+            corpus.article_lines[row["article_id"]] = line
+    for line, row in iter_jsonl(sp, errors):
+        row_errors = check_keys(row, SENTENCE_KEYS, sp, line)
+        if not row_errors:
+            try:
+                row["labels"] = check_labels(row["labels"])
+            except LabelError as exc:
+                row_errors.append(InputError(sp, str(exc), line))
+            if row["source"] not in REAL_SOURCES:
+                row_errors.append(InputError(sp, f"source must be one of {REAL_SOURCES}", line))
+        errors += row_errors
+        if not row_errors:
+            corpus.sentences.append(row)
+            corpus.sentence_lines.append(line)
+    return corpus, errors
+
+
+def validate_real(articles_path: str | Path, sentences_path: str | Path, heldout: set[str] | None = None
+                  ) -> list[InputError]:
+    """Every problem of the real corpus: schema, duplicates, sentences that are not one clean sentence, labelled
+    articles missing, summaries that are not one 15-40-word sentence, and any held-out address."""
+    corpus, errors = load_real(articles_path, sentences_path)
+    ap, sp = Path(articles_path), Path(sentences_path)
+    for aid, art in corpus.articles.items():
+        line = corpus.article_lines[aid]
+        if heldout and art["url"].rstrip("/") in heldout:
+            errors.append(InputError(ap, f"{art['url']} is a held-out report: it must not be in the corpus", line))
+        words = len(art["summary"].split())
+        if not 15 <= words <= 40 or len(split_sentences(art["summary"])) != 1:
+            errors.append(InputError(ap, f"summary must be one sentence of 15-40 words ({words} words)", line))
+    seen: dict[str, int] = {}
+    for row, line in zip(corpus.sentences, corpus.sentence_lines, strict=True):
+        if row["id"] in seen:
+            errors.append(InputError(sp, f"duplicate id {row['id']!r} (first on line {seen[row['id']]})", line))
+        seen.setdefault(row["id"], line)
+        if row["source"] == "real" and row["article_id"] not in corpus.articles:
+            errors.append(InputError(sp, f"article {row['article_id']!r} is not in {ap.name}", line))
+        if split_sentences(row["text"]) != [row["text"]]:
+            errors.append(InputError(sp, "text is not exactly one clean sentence by the project's splitter", line))
+    return errors
+
+
+def read_heldout(path: str | Path) -> set[str]:
+    """Addresses listed in a held-out file (one per line, ``#`` comments); empty when the file is absent."""
+    p = Path(path)
+    if not p.exists():
+        return set()
+    return {line.strip().rstrip("/") for line in p.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")}
+
+
+def _group_counts(corpus: RealCorpus) -> dict[str, Counter[str]]:
+    """Per source group: articles, sentences and sentences per label (real sentences only)."""
+    groups = corpus.groups()
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for group in groups.values():
+        counts[group]["articles"] += 1
+    for s in corpus.sentences:
+        if s["source"] == "real" and s["article_id"] in groups:
+            c = counts[groups[s["article_id"]]]
+            c["sentences"] += 1
+            c.update(s["labels"])
+    return counts
+
+
+def _partition_score(parts: dict[str, list[str]], counts: dict[str, Counter[str]], totals: Counter[str],
+                     fractions: dict[str, float]) -> float:
+    """How far each split's articles and label counts are from its share (relative error, shortfalls doubled)."""
+    score = 0.0
+    for name, groups in parts.items():
+        got: Counter[str] = sum((counts[g] for g in groups), Counter())
+        for key in ("articles", *LABELS):
+            want = fractions[name] * totals[key]
+            if want:
+                gap = (got[key] - want) / want
+                score += abs(gap) * (2.0 if got[key] < MIN_SHARE * want else 1.0)
+    return score
+
+
+def split_by_outlet(corpus: RealCorpus, validation_fraction: float, test_fraction: float, seed: int
+                    ) -> dict[str, str]:
+    """Article id -> ``real_train`` / ``real_validation`` / ``real_test``, whole source groups at a time."""
+    counts = _group_counts(corpus)
+    totals: Counter[str] = sum(counts.values(), Counter())
+    fractions = {"real_test": test_fraction, "real_validation": validation_fraction}
+    rng = random.Random(seed)
+    names = sorted(counts)
+    best, best_score = None, float("inf")
+    for _ in range(SPLIT_CANDIDATES):
+        order = names[:]
+        rng.shuffle(order)
+        parts: dict[str, list[str]] = {"real_test": [], "real_validation": []}
+        filled = dict.fromkeys(parts, 0)
+        for group in order:
+            open_parts = [p for p in parts if filled[p] < fractions[p] * totals["articles"]]
+            if open_parts:
+                parts[open_parts[0]].append(group)
+                filled[open_parts[0]] += counts[group]["articles"]
+        score = _partition_score(parts, counts, totals, fractions)
+        if score < best_score:
+            best, best_score = parts, score
+    assert best is not None
+    split_of = {g: name for name, groups in best.items() for g in groups}
+    return {aid: split_of.get(group, "real_train") for aid, group in corpus.groups().items()}
+
+
+def agreement(sentences: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-label Cohen's kappa and pass-B-vs-pass-A macro-F1 over sentences labelled in both passes."""
+    from sklearn.metrics import cohen_kappa_score, f1_score
+
+    both = [s for s in sentences if "labels_a" in s and "labels_b" in s]
+    a = np.array([[name in s["labels_a"] for name in LABELS] for s in both], dtype=int).reshape(-1, len(LABELS))
+    b = np.array([[name in s["labels_b"] for name in LABELS] for s in both], dtype=int).reshape(-1, len(LABELS))
+    kappa = {name: float(cohen_kappa_score(a[:, j], b[:, j])) for j, name in enumerate(LABELS)}
+    return {"sentences": len(both), "kappa": kappa,
+            "macro_f1_b_vs_a": float(f1_score(a, b, average="macro", zero_division=0)),
+            "disagreements": int((a != b).any(axis=1).sum()),
+            "adjudicated": sum(bool(s.get("adjudicated")) for s in both)}
