@@ -9,9 +9,12 @@ from accord.summarise.metrics import (
     bootstrap_ci,
     entity_spans,
     faithfulness,
+    garbled_fragments,
+    loop_problems,
     name_pair_faithfulness,
     novel_ngram_ratio,
     repeated_trigram_rate,
+    role_errors,
     rouge,
     summary_report,
 )
@@ -62,3 +65,57 @@ def test_summary_report_fields() -> None:
     r = summary_report(["Lâm met Woo in Hà Nội."], ["Lâm met Woo."], ["Lâm met Woo in Hà Nội on Friday."])
     assert r["n"] == 1 and r["faithfulness"] == 1.0 and r["faithfulness_checked"] == 1
     assert r["rougeL_ci_low"] <= r["rougeL"] <= r["rougeL_ci_high"] and r["length_words"] == 6
+
+
+SOURCE = ("NEW DELHI - Indian President Ram Nath Kovind met Portuguese President Marcelo Rebelo de Sousa on Friday. "
+          "Prime Minister Phạm Minh Chính also received Woo Won Shik, Speaker of the National Assembly of the "
+          "Republic of Korea, and Chairman of the Bắc Ninh provincial People's Committee Lê Minh Tuấn.")
+
+
+@pytest.mark.parametrize(("summary", "expected"), [
+    ("Indian President Ram Nath Kovind met Portuguese President Marcelo Rebelo de Sousa.", []),
+    ("Portuguese President Ram Nath Kovind met Marcelo Rebelo de Sousa.",
+     ["Ram Nath Kovind: given 'portugal', the source gives ['india']"]),
+    ("Vietnamese foreign minister Phạm Minh Chính met Speaker Woo Won Shik.",
+     ["Phạm Minh Chính: the source never calls them 'foreign'"]),
+    ("President Phạm Minh Chính met Korean Speaker Woo Won Shik.",
+     ["Phạm Minh Chính: the source never calls them 'president'"]),
+    ("Prime Minister Phạm Minh Chính met Japanese Speaker Woo Won Shik.",
+     ["Woo Won Shik: given 'japan', the source gives ['korea']"]),
+    ("Bắc Ninh People's Committee Chairman Lê Minh Tuấn met Korean Speaker Woo.", []),  # a title phrase, reordered
+    ("Vietnamese Prime Minister Phạm Minh Chính met Speaker Woo.", []),  # no country given in the source: unchecked
+])
+def test_role_errors(summary: str, expected: list[str]) -> None:
+    assert role_errors(summary, SOURCE) == expected
+
+
+@pytest.mark.parametrize(("summary", "expected"), [
+    ("They discussed trade, investment, tourism, trade and tourism, tourism and investment, trade, tourism trade.",
+     ["'tourism' 4 times", "'trade' 4 times", "a list item appears twice"]),
+    ("They discussed defence, defence industry, defence cooperation and defence trade.", ["'defence' 4 times"]),
+    ("They agreed to expand trade, investment, defence and education cooperation.", []),
+    ("Defence Minister Ahn and Defence Minister Marles discussed defence industry, drills and shipbuilding.", []),
+    ("The ministers discussed the investment climate, investment in ports and investment funds.",
+     ["'investment' 3 times"]),
+])
+def test_loop_problems(summary: str, expected: list[str]) -> None:
+    assert loop_problems(summary) == expected
+
+
+def test_garbled_fragments() -> None:
+    source = "Prime Minister Han Duck-soo met Vietnam's leaders. President Yoon Suk Yeol met Prime Minister Kishida."
+    assert garbled_fragments("Prime Minister Han Duck-soo met Vietnam's leaders.", source) == []
+    got = garbled_fragments("Prime Minister Han Duck -soo met Vietnam’tam leaders on the 000-manal and the", source)
+    assert got == ["broken hyphenation 'Duck -soo'", "ends on a dangling word", "not a source word: 'Vietnam’tam'",
+                   "not a source word: '000-manal'"]
+    assert garbled_fragments("President Yoon Suk-Yoon met Kishida.", source) == [
+        "a name the source does not write: 'yoon suk yoon'"]
+    assert garbled_fragments("President Yoon Yeol met Prime Minister Kishida.", source) == []  # a dropped middle name
+
+
+def test_failure_rates_in_the_report() -> None:
+    preds = ["Portuguese President Ram Nath Kovind met Marcelo Rebelo de Sousa.",
+             "Indian President Ram Nath Kovind met Portuguese President Marcelo Rebelo de Sousa."]
+    report = summary_report(preds, preds, [SOURCE, SOURCE])
+    assert report["role_error_rate"] == 0.5 and report["loop_rate"] == 0.0 and report["clean_rate"] == 0.5
+    assert report["clean_rate_ci_low"] <= 0.5 <= report["clean_rate_ci_high"]

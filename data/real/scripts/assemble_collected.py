@@ -1,4 +1,4 @@
-"""Assemble data/real/articles.jsonl from the collectors' files in data/real/_collect/ (run once, kept for provenance).
+"""Assemble the collected articles (data/real/_collect/*.jsonl) into data/real/_collect/assembled.jsonl.
 
 Each collected article was found with the `pages` corpus of the project's search tool (stored copies of public web
 pages); its text is the stored excerpt as published. This script gives each one a stable id, the agency that wrote
@@ -49,6 +49,8 @@ def source_group(outlet: str, country: str | None, text: str) -> str:
 def main() -> None:
     rows = []
     for f in sorted((HERE / "_collect").glob("*.jsonl")):
+        if f.name == "assembled.jsonl":
+            continue
         for line in f.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 rows.append(json.loads(line) | {"collected_by": f.stem})
@@ -62,7 +64,7 @@ def main() -> None:
                     "text": r["text"], "provenance": f"search tool, pages corpus; query {r['query']!r}"})
     ids = [r["article_id"] for r in out]
     assert len(ids) == len(set(ids))
-    (HERE / "articles.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out),
+    (HERE / "_collect" / "assembled.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out),
                                          encoding="utf-8")
     print(f"{len(out)} articles")
 

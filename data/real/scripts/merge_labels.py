@@ -3,7 +3,8 @@
 Inputs (data/real/_label/): the sheets the annotators labelled (the project's splitter over each article; the cut-off
 last fragment of a partial article left out), pass_A_*.jsonl and pass_B_*.jsonl (independent passes),
 adjudication.jsonl (the gold label where the passes disagree, with the reason), summaries_*.jsonl.
-Outputs: data/real/sentences.jsonl (gold labels plus both passes) and the `summary` field of data/real/articles.jsonl.
+Outputs: data/real/sentences.jsonl (gold labels plus both passes) and data/real/articles.jsonl (the assembled
+articles that have labels and a summary; data/real/scripts/assemble_collected.py makes _collect/assembled.jsonl).
 
     .venv/bin/python data/real/scripts/merge_labels.py
 """
@@ -31,7 +32,8 @@ def _current_texts(sheet: dict[str, dict]) -> dict[str, str]:
     from accord.text import split_article
 
     articles = {json.loads(line)["article_id"]: json.loads(line)
-                for line in (HERE / "articles.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
+                for line in (HERE / "_collect" / "assembled.jsonl").read_text(encoding="utf-8").splitlines()
+                if line.strip()}
     split = {aid: split_article(art["text"]) for aid, art in articles.items()}
     return {sid: split[row["article_id"]][row["sentence_index"]] for sid, row in sheet.items()}
 
@@ -56,9 +58,10 @@ def main() -> None:
     (HERE / "sentences.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sentences),
                                           encoding="utf-8")
     summaries = {r["article_id"]: r["summary"] for r in _rows("summaries_part*.jsonl")}
-    articles = [json.loads(line) for line in (HERE / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
-    for art in articles:
-        art["summary"] = summaries[art["article_id"]]
+    labelled = {row["article_id"] for row in sheet.values()}
+    articles = [json.loads(line) for line in (HERE / "_collect" / "assembled.jsonl").read_text(encoding="utf-8")
+                .splitlines() if line.strip()]
+    articles = [a | {"summary": summaries[a["article_id"]]} for a in articles if a["article_id"] in labelled]
     (HERE / "articles.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in articles),
                                          encoding="utf-8")
     print(f"{len(sentences)} sentences ({sum(r['adjudicated'] for r in sentences)} adjudicated), "
