@@ -118,7 +118,8 @@ def train_summariser_cmd(
                 data_config)
     m, objects = train(cfg, tracking_uri, register=register)
     typer.echo(f"run {objects.run_id} ({cfg.model.family}, {objects.steps} steps, {m['time/s_per_step']:.1f} s/step): "
-               f"validation ROUGE-L {m['validation/rougeL']:.1f}, faithfulness {m['validation/faithfulness']:.2f}")
+               f"real validation ROUGE-L {m['real_validation/rougeL']:.1f}, clean "
+               f"{m['real_validation/clean_rate']:.2f}")
     _echo_gate(tracking.SUMMARISER, objects.version, objects.decision)
 
 

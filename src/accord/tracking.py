@@ -21,7 +21,7 @@ CLASSIFIER = "accord-classifier"  # experiment and registered-model name
 SUMMARISER = "accord-summariser"
 CHAMPION = "champion"  # registry alias served by default
 # What the promotion gate compares (higher wins); logged under this name on every training run.
-GATE_METRIC = {CLASSIFIER: "gate/real_validation_macro_f1", SUMMARISER: "gate/validation_rougeL"}
+GATE_METRIC = {CLASSIFIER: "gate/real_validation_macro_f1", SUMMARISER: "gate/real_validation_rougeL"}
 DATASET_DIGEST_TAG = "accord.dataset_digest"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 RUN_TYPE_TAG = "accord.run_type"  # training | cv_fold | evaluation

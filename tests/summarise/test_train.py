@@ -21,12 +21,14 @@ def _tiny(base: Path, family: str, tmp_path: Path, **over: object) -> Summariser
 
 
 def test_batch_plan_mixes_pools_deterministically() -> None:
-    cfg = make_config(SummariserConfig, max_steps=40, batch_size=2, reports_share=0.5)
-    pools = {"reports": list(range(6)), "xsum": list(range(10))}
-    lengths = {"reports": [5, 1, 4, 2, 3, 6], "xsum": list(range(10))}
+    cfg = make_config(SummariserConfig, max_steps=40, batch_size=2, reports_share=0.3, real_share=0.4)
+    pools = {"reports": list(range(6)), "real": list(range(8)), "xsum": list(range(10))}
+    lengths = {"reports": [5, 1, 4, 2, 3, 6], "real": list(range(8)), "xsum": list(range(10))}
     plan = batch_plan(pools, lengths, cfg)
     assert plan == batch_plan(pools, lengths, cfg) and len(plan) == 40
-    assert {name for name, _ in plan} == {"reports", "xsum"}
+    assert {name for name, _ in plan} == {"reports", "real", "xsum"}
+    only_real = make_config(SummariserConfig, max_steps=10, batch_size=2, reports_share=0.0, real_share=1.0)
+    assert {name for name, _ in batch_plan(pools, lengths, only_real)} == {"real"}
     assert all(len(idx) <= 2 for _, idx in plan)
 
 
@@ -35,7 +37,7 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
     first = train_summariser(_tiny(tiny_causal_lm, "causal", tmp_path), uri=mlflow_uri)
     assert first.steps == 2 and first.version == "1" and first.decision and first.decision.promoted
     client = MlflowClient(mlflow_uri)
-    assert [m.step for m in client.get_metric_history(first.run_id, "step/validation_rougeL")] == [1, 2]
+    assert [m.step for m in client.get_metric_history(first.run_id, "step/real_validation_rougeL")] == [1, 2]
     resumed = train_summariser(_tiny(tiny_causal_lm, "causal", tmp_path, max_steps=4, resume=True), uri=mlflow_uri)
     assert resumed.steps == 4
     assert [m.step for m in client.get_metric_history(resumed.run_id, "step/train_loss")] == [3, 4]

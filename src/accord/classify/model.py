@@ -309,7 +309,7 @@ class TransformerClassifier(SentenceClassifier):
             eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch", save_total_limit=1,
             load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
             seed=seed, data_seed=seed, report_to="none", disable_tqdm=True, save_only_model=True,
-            use_cpu=not torch.cuda.is_available(),
+            use_cpu=not torch.cuda.is_available(), train_sampling_strategy="group_by_length",  # less padding
         )
 
     def _proba(self, texts: list[str]) -> np.ndarray:

@@ -155,6 +155,28 @@ def report_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None)
     return DatasetDict({k: Dataset.from_list(v, features=SUMMARY_FEATURES) for k, v in parts.items()})
 
 
+def real_summary_datasets(cfg: DataConfig | None = None, real: RealCorpus | None = None) -> DatasetDict:
+    """Real summarisation pairs (the article's clean sentences -> its reference summary), split by outlet like the
+    classifier: ``train`` / ``validation`` / ``test`` = the real_train / real_validation / real_test articles."""
+    cfg = cfg or DataConfig()
+    real = real or load_real_corpus(cfg)
+    split = real_assignment(cfg, real)
+    sentences: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s in real.sentences:
+        if s["source"] == "real":
+            sentences[s["article_id"]].append(s)
+    parts: dict[str, list[dict[str, str]]] = {"train": [], "validation": [], "test": []}
+    for aid in sorted(real.articles):
+        rows = sorted(sentences[aid], key=lambda r: r["sentence_index"])
+        if not rows:
+            continue
+        art = real.articles[aid]
+        parts[split[aid].removeprefix("real_")].append(
+            {"id": aid, "document": " ".join(r["text"] for r in rows), "summary": art["summary"],
+             "title": art.get("title") or ""})
+    return DatasetDict({k: Dataset.from_list(v, features=SUMMARY_FEATURES) for k, v in parts.items()})
+
+
 def read_xsum(path: str | Path) -> list[dict[str, str]]:
     """Rows of the XSum file in file order; a bad row raises InputError naming its line."""
     errors: list[InputError] = []

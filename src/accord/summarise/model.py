@@ -55,11 +55,22 @@ class ModelArguments:
 class MixArguments:
     """What the training batches are drawn from."""
 
-    reports_share: float = arg(0.5, "probability that a batch is drawn from the in-domain reports", low=0.0, high=1.0)
+    reports_share: float = arg(0.3, "probability that a batch is drawn from the curated reports", low=0.0, high=1.0)
+    real_share: float = arg(0.4, "probability that a batch is drawn from the real train articles (the rest: XSum)",
+                            low=0.0, high=1.0)
     xsum_min_faithfulness: float = arg(1.0, "keep XSum rows whose reference is at least this faithful", low=0.0,
                                        high=1.0)
     xsum_limit: int = arg(0, ">0: at most this many XSum training rows (tests)", low=0)
-    val_limit: int = arg(0, ">0: score at most this many validation reports", low=0)
+    val_limit: int = arg(0, ">0: score at most this many validation articles", low=0)
+
+    def validate(self) -> None:
+        if self.reports_share + self.real_share > 1.0:
+            raise ValueError("mix.reports_share + mix.real_share must be at most 1 (the rest is XSum)")
+
+    def shares(self) -> dict[str, float]:
+        """Probability of drawing a batch from each pool."""
+        return {"reports": self.reports_share, "real": self.real_share,
+                "xsum": max(0.0, 1.0 - self.reports_share - self.real_share)}
 
 
 @dataclass
@@ -89,6 +100,8 @@ class GenerationArguments:
     copy_words: bool = arg(True, "capitalised words and numbers must be whole source words (WordConstraint)")
     copy_names: bool = arg(True, "with copy_words: adjacent capitalised words must be adjacent in the source")
     max_words: int = arg(40, "cut longer summaries at a clause boundary", low=5)
+    sliced_head: bool = arg(True, "causal greedy: logits only for the tokens the copy constraint allows (fast)")
+    no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
 
 
 @dataclass
@@ -109,7 +122,7 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     """The config saved with a model. Older flat configs load into the sections; a model saved before a copy
     constraint existed decodes as it did when it was evaluated (that constraint off)."""
     flat = flatten(values)
-    for flag in ("copy_words", "copy_names"):
+    for flag in ("copy_words", "copy_names", "no_repeat_words"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
     return from_dict(SummariserConfig, flat, "saved model config", strict=False)
@@ -305,6 +318,8 @@ class NeuralSummariser:
                 "no_repeat_ngram_size": self.g.no_repeat_ngram_size}
 
     def _generate_causal(self, batch: list[str]) -> list[str]:
+        if self.g.sliced_head and self.g.copy_words and self.common_ids and self.g.num_beams == 1:
+            return self._generate_sliced(batch)
         tok = self.tokenizer
         device = next(self.model.parameters()).device
         rows = [self.prompt_ids(d) for d in batch]
@@ -316,6 +331,26 @@ class NeuralSummariser:
                                   pad_token_id=tok.pad_token_id,
                                   logits_processor=self._processors(rows, sources, width), **self._generate_kwargs())
         return tok.batch_decode(gen[:, width:], skip_special_tokens=True)  # never echo the prompt
+
+    def _generate_sliced(self, batch: list[str]) -> list[str]:
+        """Greedy decoding with the LM head sliced to the tokens the copy constraint allows (the fast path)."""
+        from accord.summarise.generate import SlicedGreedy, source_variants
+
+        tok = self.tokenizer
+        rows = [self.prompt_ids(d) for d in batch]
+        ids, mask = _left_padded(rows, tok.pad_token_id)
+        source_ids = [self._source_ids(d) for d in batch]
+        sources = [tok.decode(s) for s in source_ids]
+        words = WordConstraint(tok, sources, ids.shape[1], 1, self._pieces, None, names=self.g.copy_names)
+        common = set(self.common_ids)
+        # the token level allows the prompt's tokens (as the full-head path's CopyConstraint does), the common
+        # vocabulary and the source words' other tokenisations
+        row_ids = [set(r) | common | source_variants(tok, [src]) for r, src in zip(rows, sources, strict=True)]
+        stops = [tok.eos_token_id, *tok("\n", add_special_tokens=False)["input_ids"][-1:]]
+        decoder = SlicedGreedy(self.model, tok, words, row_ids, stops, self.g.no_repeat_ngram_size,
+                               self.g.no_repeat_words)
+        out = decoder.run(ids, mask, self.g.max_new_tokens)
+        return tok.batch_decode(out, skip_special_tokens=True)
 
     def _generate_seq2seq(self, batch: list[str]) -> list[str]:
         tok = self.tokenizer

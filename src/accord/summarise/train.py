@@ -25,7 +25,7 @@ import pandas as pd
 
 from accord import tracking
 from accord.config import to_dict
-from accord.data.datasets import report_datasets, xsum_datasets
+from accord.data.datasets import real_summary_datasets, report_datasets, xsum_datasets
 from accord.summarise.decoding import common_vocabulary
 from accord.summarise.metrics import faithfulness, summary_report
 from accord.summarise.model import NeuralSummariser, SummariserConfig
@@ -67,8 +67,8 @@ def run_name(cfg: SummariserConfig) -> str:
 
 def batch_plan(pools: dict[str, list[int]], lengths: dict[str, list[int]], cfg: SummariserConfig) -> list[
         tuple[str, list[int]]]:
-    """Deterministic list of ``(pool, row indices)`` for every step: pools mixed by ``reports_share``, batches
-    length-sorted within buckets of 8 batches."""
+    """Deterministic list of ``(pool, row indices)`` for every step: pools drawn by ``mix.shares()`` (an empty pool's
+    share goes to the others), batches length-sorted within buckets of 8 batches."""
     rng = random.Random(cfg.seed)
     size = cfg.training.batch_size
     queues: dict[str, list[list[int]]] = {name: [] for name in pools}
@@ -85,10 +85,12 @@ def batch_plan(pools: dict[str, list[int]], lengths: dict[str, list[int]], cfg: 
         queues[name] = batches
 
     plan = []
-    available = [name for name in pools if pools[name]]
+    shares = cfg.mix.shares()
+    available = [name for name in pools if pools[name] and shares.get(name, 0) > 0] or \
+        [name for name in pools if pools[name]]
+    weights = [shares.get(name, 0) or 1.0 for name in available]
     for _ in range(cfg.training.max_steps):
-        use_reports = rng.random() < cfg.mix.reports_share or len(available) == 1
-        name = "reports" if "reports" in available and use_reports else next(n for n in available if n != "reports")
+        name = rng.choices(available, weights=weights)[0]
         if not queues[name]:
             refill(name)
         plan.append((name, queues[name].pop()))
@@ -127,14 +129,15 @@ def validate(s: NeuralSummariser, docs: list[str], refs: list[str]) -> tuple[dic
 
 
 def training_rows(cfg: SummariserConfig) -> tuple[dict[str, list[dict[str, str]]], list[dict[str, str]], Any]:
-    """``(pools, validation rows, XSum splits)``: in-domain train reports and faithful XSum rows 1-800."""
-    reports, xsum = report_datasets(cfg.data), xsum_datasets(cfg.data)
+    """``(pools, validation rows, XSum splits)``: curated train reports, real train articles and faithful XSum rows
+    1-800; validation is the real validation articles (outlets not in train)."""
+    reports, real, xsum = report_datasets(cfg.data), real_summary_datasets(cfg.data), xsum_datasets(cfg.data)
     xsum_rows = [r for r in xsum["train"].to_list()
                  if (faithfulness(r["summary"], r["document"]) or 1.0) >= cfg.mix.xsum_min_faithfulness]
     if cfg.mix.xsum_limit:
         xsum_rows = xsum_rows[: cfg.mix.xsum_limit]
-    val = reports["validation"].to_list()[: cfg.mix.val_limit or None]
-    return {"reports": reports["train"].to_list(), "xsum": xsum_rows}, val, xsum
+    val = real["validation"].to_list()[: cfg.mix.val_limit or None]
+    return {"reports": reports["train"].to_list(), "real": real["train"].to_list(), "xsum": xsum_rows}, val, xsum
 
 
 class _Loop:
@@ -209,9 +212,9 @@ def _run_steps(loop: _Loop, val_docs: list[str], val_refs: list[str]) -> int:
         if (step + 1) % t.eval_every and step + 1 != t.max_steps:
             continue
         report, preds = validate(loop.summ, val_docs, val_refs)
-        mlflow.log_metrics({"step/train_loss_mean": running / count, "step/validation_loss": report["loss"],
-                            **{f"step/validation_{k}": report[k] for k in ("rougeL", "rouge1", "rouge2",
-                                                                           "faithfulness")},
+        mlflow.log_metrics({"step/train_loss_mean": running / count, "step/real_validation_loss": report["loss"],
+                            **{f"step/real_validation_{k}": report[k] for k in ("rougeL", "rouge1", "rouge2",
+                                                                                "clean_rate")},
                             "step/elapsed_s": time.perf_counter() - started}, step=step + 1)
         running, count = 0.0, 0
         if loop.checkpoint(step, report, preds):
@@ -259,10 +262,9 @@ def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
     with mlflow.start_run(run_name=run_name(cfg)) as run:
         tracking.log_run_preamble("training", cfg.model.family, to_dict(cfg),
                                   {"accord.resumed_from_step": str(start_step)})
-        mlflow.log_params({"train_reports": len(rows["reports"]), "train_xsum_rows": len(rows["xsum"]),
-                           "device": device})
-        for name, part in (("reports-train", rows["reports"]), ("xsum-train", rows["xsum"]),
-                           ("reports-validation", val)):
+        mlflow.log_params({"train_reports": len(rows["reports"]), "train_real": len(rows["real"]),
+                           "train_xsum_rows": len(rows["xsum"]), "device": device})
+        for name, part in [*((f"{pool}-train", rows[pool]) for pool in rows), ("real-validation", val)]:
             df = pd.DataFrame([{"id": r["id"], "document": r["document"], "summary": r["summary"]} for r in part])
             tracking.log_dataframe_input(df, f"accord-{name}", name, targets="summary")
         started = time.perf_counter()
@@ -272,7 +274,7 @@ def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
             _load_trainable_state(summ, loop.state.best_state)
         summ.model.to("cpu")
         report, preds = loop.state.best_eval or validate(summ, val_docs, val_refs)  # resumed past the best: rescore
-        metrics = {f"validation/{k}": v for k, v in report.items()}
+        metrics = {f"real_validation/{k}": v for k, v in report.items()}
         metrics |= {"time/train_s": train_time, "time/steps": float(steps_done),
                     "time/s_per_step": train_time / max(1, steps_done - start_step),
                     tracking.GATE_METRIC[tracking.SUMMARISER]: report["rougeL"]}

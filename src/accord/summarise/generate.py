@@ -1,0 +1,133 @@
+"""Greedy decoding for the causal summariser, computing logits only for the tokens the copy constraint can allow.
+
+Gemma 3 270M spends 168 M of its 270 M parameters on a 262,144-word LM head. Under the copy constraint only the
+source's tokens, the common summary vocabulary and the other tokenisations of the source's words can ever be
+emitted, a few thousand ids per batch; so the head is sliced to that set once per batch (``W[allowed]``), the
+transformer body runs with its KV cache one token at a time, and each row picks the best-scoring candidate that the
+word and name checks of :class:`~accord.summarise.decoding.WordConstraint` accept. Repeated trigrams are banned as
+``no_repeat_ngram_size`` does, and with ``no_repeat_words`` a lower-case content word the summary already used may
+not start again (no "trade, investment, trade and tourism" loops). The final-logit soft-capping of some models is
+skipped: it is monotone, so the greedy choice does not change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from accord.summarise.decoding import WordConstraint, _only_continues, _starts_checked_word
+from accord.summarise.metrics import STOP
+
+_LAST_WORD = re.compile(r"(?<![\w-])([a-z][a-z-]{3,})$")
+_WORDS = re.compile(r"(?<![\w-])[a-z][a-z-]{3,}(?![\w-])")
+
+
+def source_variants(tokenizer: Any, sources: list[str]) -> set[int]:
+    """Token ids of the source words written on their own: with and without a leading space, as written,
+    lower-cased and capitalised (a name the model starts differently from the source's tokenisation)."""
+    words = sorted({w for src in sources for w in re.findall(r"\w+(?:['’-]\w+)*", src)})
+    variants = []
+    for w in words:
+        variants += [w, " " + w, w.lower(), " " + w.lower(), w[:1].upper() + w[1:], " " + w[:1].upper() + w[1:]]
+    if not variants:
+        return set()
+    return {i for ids in tokenizer(variants, add_special_tokens=False)["input_ids"] for i in ids}
+
+
+@dataclass
+class _Row:
+    """One summary being written."""
+
+    ids: list[int] = field(default_factory=list)
+    text: str = ""
+    done: bool = False
+
+
+class SlicedGreedy:
+    """Greedy constrained decoding of a batch of prompts with a sliced LM head and a KV cache."""
+
+    def __init__(self, model: Any, tokenizer: Any, words: WordConstraint, row_ids: list[set[int]], stops: list[int],
+                 no_repeat_ngram: int = 3, no_repeat_words: bool = True) -> None:
+        import torch
+
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        self.body, head = base.model, base.get_output_embeddings()
+        self.tok, self.words, self.stops = tokenizer, words, set(stops)
+        self.allowed = sorted(set().union(*row_ids) | self.stops)
+        self.index = torch.tensor(self.allowed, dtype=torch.long)
+        self.weight = head.weight.detach()[self.index]  # |allowed| x hidden: the sliced head
+        self.row_mask = torch.zeros((len(row_ids), len(self.allowed)), dtype=torch.bool)
+        position = {t: k for k, t in enumerate(self.allowed)}
+        for r, ids in enumerate(row_ids):
+            self.row_mask[r, [position[t] for t in ids | self.stops]] = True
+        self.no_repeat_ngram, self.no_repeat_words = no_repeat_ngram, no_repeat_words
+
+    def run(self, input_ids: Any, attention: Any, max_new_tokens: int) -> list[list[int]]:
+        """The generated token ids of every row (stop tokens left out)."""
+        import torch
+
+        rows = [_Row() for _ in range(input_ids.shape[0])]
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        out = self.body(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
+        past, last_pos = out.past_key_values, positions[:, -1]
+        for _ in range(max_new_tokens):
+            logits = out.last_hidden_state[:, -1].float() @ self.weight.float().T
+            chosen = [self._choose(r, row, logits[r]) if not row.done else self.tok.pad_token_id
+                      for r, row in enumerate(rows)]
+            if all(row.done for row in rows):
+                break
+            step = torch.tensor(chosen, dtype=torch.long)[:, None]
+            attention = torch.cat([attention, torch.ones((len(rows), 1), dtype=attention.dtype)], dim=1)
+            last_pos = last_pos + 1
+            out = self.body(input_ids=step, attention_mask=attention, position_ids=last_pos[:, None],
+                            past_key_values=past, use_cache=True)
+            past = out.past_key_values
+        return [row.ids for row in rows]
+
+    def _choose(self, r: int, row: _Row, logits: Any) -> int:
+        """The best candidate the constraints accept; a stop token (the row ends) when there is none."""
+        banned = self._banned(row)
+        context, start = row.text[-80:], len(row.text) <= 80
+        inside = self.words.in_checked_word(context)
+        order = logits.argsort(descending=True).tolist()
+        allowed_row = self.row_mask[r]
+        for k in order:
+            token = self.allowed[k]
+            if token in banned:
+                continue
+            if token in self.stops:
+                return self._finish(row, token)
+            piece = self.words.piece(token)
+            if not bool(allowed_row[k]) and not ((inside and _only_continues(piece)) or
+                                                 _starts_checked_word(context, piece)):
+                continue
+            if self.words.valid(r, context, piece, start) and not self._repeats_word(row.text, piece):
+                row.ids.append(token)
+                row.text += piece
+                return token
+        completion = self.words.completion(r, context)
+        if completion is not None:
+            row.ids.append(completion)
+            row.text += self.words.piece(completion)
+            return completion
+        return self._finish(row, next(iter(self.stops)))
+
+    def _finish(self, row: _Row, token: int) -> int:
+        row.done = True
+        return token
+
+    def _banned(self, row: _Row) -> set[int]:
+        """Tokens that would repeat an n-gram of the row's output (``no_repeat_ngram_size``)."""
+        n = self.no_repeat_ngram
+        if not n or len(row.ids) < n - 1:
+            return set()
+        prefix = tuple(row.ids[len(row.ids) - n + 1:]) if n > 1 else ()
+        return {row.ids[i + n - 1] for i in range(len(row.ids) - n + 1) if tuple(row.ids[i:i + n - 1]) == prefix}
+
+    def _repeats_word(self, text: str, piece: str) -> bool:
+        """Whether ``piece`` ends a lower-case content word the output already used (the start of a loop)."""
+        if not self.no_repeat_words or _only_continues(piece):
+            return False
+        m = _LAST_WORD.search(text)
+        return bool(m) and m.group(1) not in STOP and m.group(1) in _WORDS.findall(text[:m.start()])

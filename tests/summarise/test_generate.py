@@ -1,0 +1,41 @@
+"""The sliced-head greedy decoder gives the outputs of the full-head constrained decoder, and stops loops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from accord.summarise.decoding import common_vocabulary
+from accord.summarise.model import NeuralSummariser, SummariserConfig
+from tests.conftest import make_config
+
+DOCS = ["The two ministers met in Hanoi on 12 May and agreed to expand trade, investment and education links.",
+        "Coast guards of both countries will hold a joint exercise in 2026 and share maritime data.",
+        "The leaders discussed visas for 3,000 workers, tourism, and a new university scholarship fund."]
+
+
+def _summariser(base: Path, **over: object) -> NeuralSummariser:
+    cfg = make_config(SummariserConfig, family="causal", base_model=str(base), max_new_tokens=12,
+                      max_source_tokens=64, **over)
+    summ = NeuralSummariser(cfg).build(lora=False)
+    summ.common_ids = common_vocabulary(summ.tokenizer, ["the ministers met and agreed to expand trade links ."])
+    return summ
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_sliced_head_matches_the_full_head(tiny_causal_lm: Path, batch: int) -> None:
+    full = _summariser(tiny_causal_lm, sliced_head=False, generate_batch_size=batch)
+    fast = _summariser(tiny_causal_lm, sliced_head=True, no_repeat_words=False, generate_batch_size=batch)
+    assert fast.summarise(DOCS) == full.summarise(DOCS)
+
+
+def test_no_repeat_words_bans_a_second_use() -> None:
+    from accord.summarise.generate import SlicedGreedy
+
+    decoder = SlicedGreedy.__new__(SlicedGreedy)
+    decoder.no_repeat_words = True
+    assert decoder._repeats_word("they discussed trade, investment, trade", ",")
+    assert not decoder._repeats_word("they discussed trade, investment, trad", "e")  # the word is still growing
+    assert not decoder._repeats_word("the sides discussed cooperation and cooperation", " ")  # too common to count
+    assert not decoder._repeats_word("they discussed trade, investment", ",")
