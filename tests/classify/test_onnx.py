@@ -30,15 +30,21 @@ TEXTS = ["Ministers agreed to raise two-way trade to US$5 billion by 2030.", "Vi
          "He thanked his host.", "A hotline between the coast guards was set up."]
 
 
-@pytest.fixture(scope="module")
-def tiny_clf(tiny_encoder: Path) -> TransformerClassifier:
-    """A tiny MiniLM-family classifier: the tiny encoder with a seeded five-label head."""
+@pytest.fixture(scope="module", params=["mean", "cls"])
+def tiny_clf(tiny_encoder: Path, request: pytest.FixtureRequest) -> TransformerClassifier:
+    """A tiny MiniLM-family classifier: the tiny encoder with a seeded five-label head, on its mean-pooled tokens
+    (the default) or on the [CLS] pooler (models saved before the mean-pooled head)."""
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    from accord.classify.encoder import mean_pooled_classifier
 
     torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_pretrained(tiny_encoder, num_labels=5).eval()
-    cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=4)
+    if request.param == "mean":
+        model = mean_pooled_classifier(AutoModel.from_pretrained(tiny_encoder), 5).eval()
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(tiny_encoder, num_labels=5).eval()
+    cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=4, pooling=request.param)
     clf = TransformerClassifier(cfg, model, AutoTokenizer.from_pretrained(tiny_encoder))
     clf.thresholds = np.array([0.5, 0.45, 0.5, 0.55, 0.5])
     return clf
@@ -68,7 +74,8 @@ def test_export_is_cached_by_model_digest(tiny_clf: TransformerClassifier, cache
     assert cached_export(tiny_clf.model, tiny_clf.tokenizer, "fp32", cache) == first
     assert not [p for p in first.parent.iterdir() if p.name.startswith(".")]  # no temp files left behind
     changed = copy.deepcopy(tiny_clf.model)
-    changed.classifier.bias.data += 1
+    head = changed.head if tiny_clf.config.minilm.pooling == "mean" else changed.classifier
+    head.bias.data += 1
     assert onnx_classifier.model_digest(changed) != onnx_classifier.model_digest(tiny_clf.model) == first.parent.name
 
 
@@ -77,7 +84,8 @@ def test_int8_is_quantised_per_channel_and_close_to_fp32(tiny_clf: TransformerCl
     graph = onnx.load(str(fast.path)).graph
     assert {"DynamicQuantizeLinear", "MatMulInteger", "QAttention"} <= {n.op_type for n in graph.node}
     weight_scales = [t for t in graph.initializer if t.name.endswith("_scale")]  # activations: scaled at run time
-    assert len(weight_scales) == 2 * 4 + 2  # per layer: fused QKV, attention output, FFN in and out; pooler, head
+    pooler = tiny_clf.config.minilm.pooling == "cls"
+    assert len(weight_scales) == 2 * 4 + 1 + pooler  # per layer: fused QKV, attention output, FFN in, out; head
     assert all(len(t.dims) == 1 and t.dims[0] > 1 for t in weight_scales)  # one scale per output channel
     probs = fast.predict_proba(TEXTS)
     assert probs.shape == (len(TEXTS), 5) and ((probs > 0) & (probs < 1)).all()

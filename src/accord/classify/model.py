@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from accord import paths
-from accord.config import arg, from_dict, to_dict
+from accord.config import arg, flatten, from_dict, to_dict
 from accord.data.datasets import DataConfig
 from accord.labels import LABELS, from_multi_hot
 from accord.text import unify_spelling
@@ -65,6 +65,8 @@ class MiniLMArguments:
     max_steps: int = arg(-1, ">0: stop after this many optimiser steps (tests, smoke runs)", low=-1)
     predict_batch_size: int = arg(32, "inference batch size: fastest on 2 cores (docs/classifier.md)", low=1)
     threads: int = arg(0, "torch threads; 0 = every core this process may use", low=0)
+    pooling: str = arg("mean", "mean: a head on the mean of the tokens (accord.classify.encoder); cls: the "
+                               "[CLS] pooler of AutoModelForSequenceClassification", choices=("mean", "cls"))
 
 
 @dataclass
@@ -141,7 +143,8 @@ class ClassifierConfig:
 def config_from_meta(values: dict[str, Any]) -> ClassifierConfig:
     """The config saved with a model; older flat configs (before the sections) load into the right sections, and
     a model saved before spelling normalisation existed keeps seeing its input unchanged."""
-    return from_dict(ClassifierConfig, {"normalise": False} | values, "saved model config", strict=False)
+    flat = {"normalise": False, "minilm.pooling": "cls"} | flatten(values)  # what models saved before these used
+    return from_dict(ClassifierConfig, flat, "saved model config", strict=False)
 
 
 class SentenceClassifier:
@@ -253,14 +256,19 @@ class TransformerClassifier(SentenceClassifier):
 
             torch.set_num_threads(config.minilm.threads)
 
-    def _init_model(self) -> None:
+    def _init_model(self, y: np.ndarray) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
+
+        from accord.classify.encoder import mean_pooled_classifier
 
         base = self.config.minilm.base_model or paths.minilm_path()
         hf_logging.set_verbosity_error()  # the fresh classification head is reported as "missing"; expected
         self.tokenizer = AutoTokenizer.from_pretrained(base)
+        if self.config.minilm.pooling == "mean":
+            self.model = mean_pooled_classifier(AutoModel.from_pretrained(base), len(LABELS), y.mean(axis=0))
+            return
         self.model = AutoModelForSequenceClassification.from_pretrained(
             base, num_labels=len(LABELS), problem_type="multi_label_classification",
             id2label=dict(enumerate(LABELS)), label2id={n: i for i, n in enumerate(LABELS)},
@@ -272,7 +280,7 @@ class TransformerClassifier(SentenceClassifier):
 
         c = self.config.minilm
         set_seed(self.config.seed)
-        self._init_model()
+        self._init_model(y)
         work = Path(os.environ.get("ACCORD_CHECKPOINTS", paths.MODELS_DIR / "checkpoints"))
         work = work / f"{Path(c.base_model or 'minilm').name}-{os.getpid()}"
         trainer = Trainer(
@@ -309,7 +317,7 @@ class TransformerClassifier(SentenceClassifier):
             eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch", save_total_limit=1,
             load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
             seed=seed, data_seed=seed, report_to="none", disable_tqdm=True, save_only_model=True,
-            use_cpu=not torch.cuda.is_available(), train_sampling_strategy="group_by_length",  # less padding
+            use_cpu=not torch.cuda.is_available(),
         )
 
     def _proba(self, texts: list[str]) -> np.ndarray:
@@ -325,14 +333,24 @@ class TransformerClassifier(SentenceClassifier):
                                        self.config.minilm.max_length, proba)
 
     def _save_weights(self, path: Path) -> None:
-        self.model.save_pretrained(path / "hf")
+        from accord.classify import encoder
+
+        if self.config.minilm.pooling == "mean":
+            encoder.save(self.model, path / "hf")
+        else:
+            self.model.save_pretrained(path / "hf")
         self.tokenizer.save_pretrained(path / "hf")
 
     @classmethod
     def load(cls, path: Path, config: ClassifierConfig) -> TransformerClassifier:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        model = AutoModelForSequenceClassification.from_pretrained(path / "hf").eval()
+        from accord.classify import encoder
+
+        if config.minilm.pooling == "mean":
+            model = encoder.load(path / "hf", len(LABELS))
+        else:
+            model = AutoModelForSequenceClassification.from_pretrained(path / "hf").eval()
         return cls(config, model, AutoTokenizer.from_pretrained(path / "hf"))
 
 

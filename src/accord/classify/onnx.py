@@ -96,7 +96,7 @@ def export_fp32(model: Any, tokenizer: Any, out: str | os.PathLike[str]) -> Path
     out = Path(out)
     eager = copy.deepcopy(model).eval()
     with contextlib.suppress(AttributeError, ValueError):  # older transformers: eager is the only implementation
-        eager.set_attn_implementation("eager")
+        getattr(eager, "encoder", eager).set_attn_implementation("eager")  # a mean-pooled head wraps the encoder
     enc = tokenizer(DUMMY, padding=True, return_tensors="pt")
     names = [n for n in INPUTS if n in enc]
     raw = out.with_name(out.name + ".raw")

@@ -23,16 +23,42 @@ _LAST_WORD = re.compile(r"(?<![\w-])([a-z][a-z-]{3,})$")
 _WORDS = re.compile(r"(?<![\w-])[a-z][a-z-]{3,}(?![\w-])")
 
 
+_PIECE_CACHE: dict[int, dict[str, list[int]]] = {}
+_SPACE_MARKS = ("▁", "Ġ")  # how SentencePiece and byte-level BPE write a leading space in a token
+
+
+def word_pieces(tokenizer: Any) -> dict[str, list[int]]:
+    """Every token that is a bare run of letters or digits, by its text (a leading space kept as " ")."""
+    key = id(tokenizer)
+    if key not in _PIECE_CACHE:
+        index: dict[str, list[int]] = {}
+        for i, token in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))):
+            if not isinstance(token, str):
+                continue
+            text = " " + token[1:] if token[:1] in _SPACE_MARKS else token
+            if text.strip().isalnum():
+                index.setdefault(text, []).append(i)
+        _PIECE_CACHE[key] = index
+    return _PIECE_CACHE[key]
+
+
 def source_variants(tokenizer: Any, sources: list[str]) -> set[int]:
-    """Token ids of the source words written on their own: with and without a leading space, as written,
-    lower-cased and capitalised (a name the model starts differently from the source's tokenisation)."""
+    """Tokens that may write a source word differently from the source's own tokenisation: the words on their own
+    (with and without a leading space, as written, lower-cased, capitalised) and every token that is a piece of a
+    capitalised word or number (so a name can be written in other pieces, as the word check allows)."""
     words = sorted({w for src in sources for w in re.findall(r"\w+(?:['’-]\w+)*", src)})
     variants = []
     for w in words:
         variants += [w, " " + w, w.lower(), " " + w.lower(), w[:1].upper() + w[1:], " " + w[:1].upper() + w[1:]]
-    if not variants:
-        return set()
-    return {i for ids in tokenizer(variants, add_special_tokens=False)["input_ids"] for i in ids}
+    ids = {i for ids in tokenizer(variants, add_special_tokens=False)["input_ids"] for i in ids} if variants else set()
+    pieces = word_pieces(tokenizer)
+    for word in {w for src in sources for w in re.findall(r"\w+", src) if w[0].isupper() or w[0].isdigit()}:
+        for a in range(len(word)):
+            for b in range(a + 1, min(len(word), a + 12) + 1):
+                ids.update(pieces.get(word[a:b], ()))
+                if a == 0:
+                    ids.update(pieces.get(" " + word[:b], ()))
+    return ids
 
 
 @dataclass
@@ -47,14 +73,17 @@ class _Row:
 class SlicedGreedy:
     """Greedy constrained decoding of a batch of prompts with a sliced LM head and a KV cache."""
 
-    def __init__(self, model: Any, tokenizer: Any, words: WordConstraint, row_ids: list[set[int]], stops: list[int],
-                 no_repeat_ngram: int = 3, no_repeat_words: bool = True) -> None:
+    def __init__(self, model: Any, tokenizer: Any, words: WordConstraint, row_ids: list[set[int]], extra: set[int],
+                 stops: list[int], no_repeat_ngram: int = 3, no_repeat_words: bool = True,
+                 prompt_ngrams: bool = False) -> None:
+        """``row_ids``: each row's token level (its prompt's tokens and the common vocabulary); ``extra``: other
+        tokens that may only start or continue a name or number (the word check decides)."""
         import torch
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
         self.body, head = base.model, base.get_output_embeddings()
         self.tok, self.words, self.stops = tokenizer, words, set(stops)
-        self.allowed = sorted(set().union(*row_ids) | self.stops)
+        self.allowed = sorted(set().union(*row_ids) | extra | self.stops)
         self.index = torch.tensor(self.allowed, dtype=torch.long)
         self.weight = head.weight.detach()[self.index]  # |allowed| x hidden: the sliced head
         self.row_mask = torch.zeros((len(row_ids), len(self.allowed)), dtype=torch.bool)
@@ -62,12 +91,16 @@ class SlicedGreedy:
         for r, ids in enumerate(row_ids):
             self.row_mask[r, [position[t] for t in ids | self.stops]] = True
         self.no_repeat_ngram, self.no_repeat_words = no_repeat_ngram, no_repeat_words
+        self.prompt_ngrams = prompt_ngrams  # also ban n-grams of the prompt, as transformers' generate() does
+        self.prompts: list[list[int]] = []
 
     def run(self, input_ids: Any, attention: Any, max_new_tokens: int) -> list[list[int]]:
         """The generated token ids of every row (stop tokens left out)."""
         import torch
 
         rows = [_Row() for _ in range(input_ids.shape[0])]
+        self.prompts = [[int(t) for t, m in zip(ids, mask, strict=True) if m] for ids, mask in
+                        zip(input_ids.tolist(), attention.tolist(), strict=True)]
         positions = (attention.cumsum(-1) - 1).clamp(min=0)
         out = self.body(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
         past, last_pos = out.past_key_values, positions[:, -1]
@@ -87,7 +120,7 @@ class SlicedGreedy:
 
     def _choose(self, r: int, row: _Row, logits: Any) -> int:
         """The best candidate the constraints accept; a stop token (the row ends) when there is none."""
-        banned = self._banned(row)
+        banned = self._banned(self.prompts[r] + row.ids if self.prompt_ngrams else row.ids)
         context, start = row.text[-80:], len(row.text) <= 80
         inside = self.words.in_checked_word(context)
         order = logits.argsort(descending=True).tolist()
@@ -96,9 +129,11 @@ class SlicedGreedy:
             token = self.allowed[k]
             if token in banned:
                 continue
+            piece = self.words.piece(token)  # a stop token reads as a line end: a name cannot end half-written
             if token in self.stops:
-                return self._finish(row, token)
-            piece = self.words.piece(token)
+                if self.words.valid(r, context, piece, start):
+                    return self._finish(row, token)
+                continue
             if not bool(allowed_row[k]) and not ((inside and _only_continues(piece)) or
                                                  _starts_checked_word(context, piece)):
                 continue
@@ -117,13 +152,13 @@ class SlicedGreedy:
         row.done = True
         return token
 
-    def _banned(self, row: _Row) -> set[int]:
-        """Tokens that would repeat an n-gram of the row's output (``no_repeat_ngram_size``)."""
+    def _banned(self, ids: list[int]) -> set[int]:
+        """Tokens that would repeat an n-gram of ``ids`` (``no_repeat_ngram_size``)."""
         n = self.no_repeat_ngram
-        if not n or len(row.ids) < n - 1:
+        if not n or len(ids) < n - 1:
             return set()
-        prefix = tuple(row.ids[len(row.ids) - n + 1:]) if n > 1 else ()
-        return {row.ids[i + n - 1] for i in range(len(row.ids) - n + 1) if tuple(row.ids[i:i + n - 1]) == prefix}
+        prefix = tuple(ids[len(ids) - n + 1:]) if n > 1 else ()
+        return {ids[i + n - 1] for i in range(len(ids) - n + 1) if tuple(ids[i:i + n - 1]) == prefix}
 
     def _repeats_word(self, text: str, piece: str) -> bool:
         """Whether ``piece`` ends a lower-case content word the output already used (the start of a loop)."""

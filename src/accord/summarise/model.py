@@ -102,6 +102,8 @@ class GenerationArguments:
     max_words: int = arg(40, "cut longer summaries at a clause boundary", low=5)
     sliced_head: bool = arg(True, "causal greedy: logits only for the tokens the copy constraint allows (fast)")
     no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
+    ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
+                                        "(it stops the model copying a three-token name from its source)")
 
 
 @dataclass
@@ -125,6 +127,8 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     for flag in ("copy_words", "copy_names", "no_repeat_words"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
+    if not any(k.rsplit(".", 1)[-1] == "ngrams_in_prompt" for k in flat):
+        flat["generation.ngrams_in_prompt"] = True  # they were decoded by generate(), which bans the prompt's too
     return from_dict(SummariserConfig, flat, "saved model config", strict=False)
 
 
@@ -343,12 +347,12 @@ class NeuralSummariser:
         sources = [tok.decode(s) for s in source_ids]
         words = WordConstraint(tok, sources, ids.shape[1], 1, self._pieces, None, names=self.g.copy_names)
         common = set(self.common_ids)
-        # the token level allows the prompt's tokens (as the full-head path's CopyConstraint does), the common
-        # vocabulary and the source words' other tokenisations
-        row_ids = [set(r) | common | source_variants(tok, [src]) for r, src in zip(rows, sources, strict=True)]
+        # the token level is the prompt's tokens and the common vocabulary (as CopyConstraint's); other ways of
+        # writing the source's words may only start or continue a name or number
+        row_ids = [set(r) | common for r in rows]
         stops = [tok.eos_token_id, *tok("\n", add_special_tokens=False)["input_ids"][-1:]]
-        decoder = SlicedGreedy(self.model, tok, words, row_ids, stops, self.g.no_repeat_ngram_size,
-                               self.g.no_repeat_words)
+        decoder = SlicedGreedy(self.model, tok, words, row_ids, source_variants(tok, sources), stops,
+                               self.g.no_repeat_ngram_size, self.g.no_repeat_words, self.g.ngrams_in_prompt)
         out = decoder.run(ids, mask, self.g.max_new_tokens)
         return tok.batch_decode(out, skip_special_tokens=True)
 
