@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from accord import paths
+from accord import paths, tracking
 from accord.config import from_dict
 
 
@@ -153,3 +158,43 @@ def tiny_seq2seq(tmp_path_factory: pytest.TempPathFactory) -> Path:
     BartForConditionalGeneration(config).save_pretrained(out)
     tok.save_pretrained(out)
     return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A real MLflow server (own process group, so its workers stop with it); yields its base URL."""
+    port = free_port()
+    cmd = tracking.server_command(f"sqlite:///{tmp_path / 'server.db'}", "127.0.0.1", port, tmp_path / "artifacts")
+    log = (tmp_path / "server.log").open("wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mlflow server did not start:\n{(tmp_path / 'server.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", base)
+        monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "checkpoints"))
+        yield base
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        log.close()

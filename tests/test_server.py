@@ -1,20 +1,13 @@
 """Against a real ``mlflow server`` on 127.0.0.1: train over HTTP, read metrics, artifacts and the alias via REST.
 
-The server gets a free port, a temp sqlite store and a temp artifact root, and is always stopped at the end.
+The server (the ``server`` fixture in conftest) gets a free port, a temp sqlite store and a temp artifact root.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,50 +17,10 @@ from accord.classify.model import ClassifierConfig
 from tests.conftest import train_classifier
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get(base: str, endpoint: str, **params: str) -> dict[str, Any]:
     url = f"{base}{endpoint}?{urllib.parse.urlencode(params)}"
     with urllib.request.urlopen(url, timeout=30) as resp:
         return json.loads(resp.read())
-
-
-@pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A real MLflow server (own process group, so its workers stop with it); yields its base URL."""
-    port = free_port()
-    cmd = tracking.server_command(f"sqlite:///{tmp_path / 'server.db'}", "127.0.0.1", port, tmp_path / "artifacts")
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mlflow server did not start:\n{(tmp_path / 'server.log').read_text()[-3000:]}")
-            time.sleep(0.5)
-        monkeypatch.setenv("MLFLOW_TRACKING_URI", base)
-        monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "checkpoints"))
-        yield base
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        log.close()
 
 
 def test_train_against_a_real_server_and_read_back_over_rest(server: str) -> None:

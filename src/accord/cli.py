@@ -441,12 +441,15 @@ def ui_cmd(
                     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 5000,
 ) -> None:
-    """Start the MLflow UI on the project's store: runs, metrics, eval images, registered models and aliases."""
+    """Start the MLflow UI on the project's store and print the pages to open (runs, metrics, images, models)."""
     import subprocess
 
-    from accord.tracking import server_command
+    from accord.tracking import server_command, ui_links
 
-    typer.echo(f"MLflow UI on http://{host}:{port} (Ctrl-C stops it)", err=True)
+    base = f"http://{host}:{port}"
+    typer.echo(f"MLflow UI on {base} (Ctrl-C stops it). Open:", err=True)
+    for what, link in ui_links(base, tracking_uri):
+        typer.echo(f"  {what}: {link}", err=True)
     try:
         code = subprocess.call(server_command(tracking_uri, host, port))
     except KeyboardInterrupt:

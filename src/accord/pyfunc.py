@@ -85,14 +85,17 @@ def classifier_signature() -> Any:
     from mlflow.types import DataType
     from mlflow.types.schema import Array, ColSpec, Schema
 
-    inputs = Schema([ColSpec(DataType.string)])  # unnamed: a list of sentences or a one-column DataFrame both fit
+    # unnamed: a named column makes MLflow's schema check refuse a list or a Series (what the Spark UDF passes);
+    # the input example shows the 'text' column a DataFrame may carry (docs/decisions.md)
+    inputs = Schema([ColSpec(DataType.string)])
     outputs = Schema([ColSpec(Array(DataType.string), "labels"),
                       *(ColSpec(DataType.double, c) for c in SCORE_COLUMNS)])
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
 def log_classifier(classifier: Any, registered_model_name: str | None, example: list[str]) -> Any:
-    """Log ``classifier`` as a pyfunc model named ``model`` in the active run (and register it); returns ModelInfo."""
+    """Log ``classifier`` as a pyfunc model named ``accord-classifier-<family>`` in the active run (and register it);
+    returns ModelInfo."""
     import accord
 
     requirements = pinned_requirements(BASE_REQUIREMENTS + (TORCH_REQUIREMENTS if classifier.family != "tfidf"
@@ -100,7 +103,7 @@ def log_classifier(classifier: Any, registered_model_name: str | None, example: 
     with tempfile.TemporaryDirectory() as tmp:
         saved = classifier.save(Path(tmp) / "classifier")
         return mlflow.pyfunc.log_model(
-            name="model",
+            name=f"accord-classifier-{classifier.family}",
             python_model=ClassifierModel(),
             artifacts={"classifier": str(saved)},
             code_paths=[str(Path(accord.__file__).parent)],
@@ -143,7 +146,8 @@ def summariser_signature() -> Any:
 
 def log_summariser(summariser: Any, registered_model_name: str | None, example: list[str],
                    saved_dir: str | Path | None = None) -> Any:
-    """Log a summariser as a pyfunc named ``model`` in the active run (and register it); returns ModelInfo.
+    """Log a summariser as a pyfunc named ``accord-summariser-<family>`` in the active run (and register it); returns
+    ModelInfo.
 
     ``saved_dir``: a folder written by the summariser's ``save`` (neural models); without it the summariser object
     itself is pickled (baselines).
@@ -152,8 +156,9 @@ def log_summariser(summariser: Any, registered_model_name: str | None, example: 
 
     neural = saved_dir is not None
     requirements = pinned_requirements(BASE_REQUIREMENTS + (NEURAL_SUMMARISER_REQUIREMENTS if neural else ()))
+    family = summariser.config.model.family if neural else getattr(summariser, "name", "baseline")
     return mlflow.pyfunc.log_model(
-        name="model",
+        name=f"accord-summariser-{family}",
         python_model=SummariserModel(None if neural else summariser),
         artifacts={"summariser": str(saved_dir)} if neural else None,
         code_paths=[str(Path(accord.__file__).parent)],

@@ -7,6 +7,7 @@ Default tracking store: ``sqlite:///<project>/mlflow.db`` with artifacts in ``<p
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -25,6 +26,46 @@ GATE_METRIC = {CLASSIFIER: "gate/real_validation_macro_f1", SUMMARISER: "gate/re
 DATASET_DIGEST_TAG = "accord.dataset_digest"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 RUN_TYPE_TAG = "accord.run_type"  # training | cv_fold | evaluation
+NOTE_TAG = "mlflow.note.content"  # the description the MLflow UI shows on experiments and runs
+EXPERIMENT_NOTES = {
+    CLASSIFIER: "Sentence classifiers: which cooperation categories (trade, defence, technology, people_to_people, "
+                "visas) each sentence of a diplomatic-news report mentions. Training runs (tfidf, minilm, setfit, "
+                "ensemble) and evaluation runs. The gate metric is gate/real_validation_macro_f1 (real news from "
+                "outlets not in training); the headline is real_test/macro_f1 (other unseen outlets).",
+    SUMMARISER: "Abstractive summarisers of diplomatic-news reports (one sentence: who met whom, where, on what). "
+                "Training and evaluation runs. The gate metric is gate/real_validation_rougeL; evaluation runs "
+                "compare the champion with lead-1 and TextRank on real test articles, curated reports and XSum.",
+}
+MODEL_NOTES = {
+    CLASSIFIER: "Serves accord classify. Input: sentences (a list, or a DataFrame with a 'text' column). Output: one "
+                "row per sentence with 'labels' (the cooperation categories; empty = other) and 'score_<label>' "
+                "probabilities. @champion is moved only by the promotion gate (see each version's description).",
+    SUMMARISER: "Serves accord summarise and the briefs of accord classify. Input: articles (a list, or a DataFrame "
+                "with a 'text' column). Output: a DataFrame with one 'summary' sentence per article. @champion is "
+                "moved only by the promotion gate.",
+}
+
+# A saved runs-table view per experiment (MLflow "shared view state": an experiment tag the UI loads from
+# ``?viewStateShareKey=``): the columns a reviewer compares, best gate score first.
+VIEW_KEY = "accord-review"
+VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
+VIEW_COLUMNS = {
+    CLASSIFIER: {"metrics": [GATE_METRIC[CLASSIFIER], "real_test/macro_f1", "curated_test/macro_f1",
+                             "time/train_s", "time/inference_sentences_per_s"],
+                 "params": ["family"], "tags": [RUN_TYPE_TAG, "gate.decision"]},
+    SUMMARISER: {"metrics": [GATE_METRIC[SUMMARISER], "real_validation/clean_rate", "rougeL", "clean_rate",
+                             "loop_rate", "role_error_rate", "time/train_s"],
+                 "params": ["family"], "tags": [RUN_TYPE_TAG, "accord.system", "accord.dataset", "gate.decision"]},
+}
+
+
+def review_view(experiment: str) -> str:
+    """The JSON of the saved view for ``experiment``: its columns (the UI's ``type.`name``` keys) and sort order."""
+    spec = VIEW_COLUMNS[experiment]
+    columns = ["attributes.`Models`"] + [f"{kind}.`{name}`" for kind in ("metrics", "params", "tags")
+                                          for name in spec[kind]]
+    return json.dumps({"selectedColumns": columns, "orderByKey": f"metrics.`{GATE_METRIC[experiment]}`",
+                       "orderByAsc": False, "runsHiddenMode": "SHOW_ALL"})
 
 
 def champion_uri(model_name: str) -> str:
@@ -92,16 +133,58 @@ def setup(experiment: str, uri: str | None = None) -> str:
     mlflow.set_tracking_uri(uri)
     found = mlflow.get_experiment_by_name(experiment)
     if found is not None:
-        mlflow.set_experiment(experiment_id=found.experiment_id)
-        return found.experiment_id
-    exp_id = mlflow.create_experiment(experiment, artifact_location=_artifact_location(uri, experiment))
+        exp_id = found.experiment_id
+    else:
+        exp_id = mlflow.create_experiment(experiment, artifact_location=_artifact_location(uri, experiment))
     mlflow.set_experiment(experiment_id=exp_id)
+    _describe_experiment(exp_id, experiment, {} if found is None else found.tags)
     return exp_id
 
 
+def _describe_experiment(exp_id: str, experiment: str, tags: dict[str, str]) -> None:
+    """Write the experiment's description and saved review view where they are missing or out of date."""
+    from mlflow import MlflowClient
+
+    wanted = {NOTE_TAG: EXPERIMENT_NOTES.get(experiment)}
+    wanted[VIEW_TAG] = review_view(experiment) if experiment in VIEW_COLUMNS else None
+    for key, value in wanted.items():
+        if value and tags.get(key) != value:
+            MlflowClient().set_experiment_tag(exp_id, key, value)
+
+
+def describe_version(model_name: str, version: str, decision: GateDecision | None, headline: str) -> None:
+    """The registered model's description and the version's: what it scored and why the gate promoted it or not."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    if model_name in MODEL_NOTES:
+        client.update_registered_model(model_name, description=MODEL_NOTES[model_name])
+    verdict = "" if decision is None else (f"{'Promoted to @champion' if decision.promoted else 'Not promoted'}: "
+                                          f"{decision.reason}. ")
+    client.update_model_version(model_name, version, description=f"{verdict}{headline}")
+
+
+def ui_links(base_url: str, uri: str | None = None) -> list[tuple[str, str]]:
+    """``(what, address)`` of the MLflow UI pages a reviewer starts from, in its model-training mode (MLflow 3 opens
+    in its GenAI mode unless the address says ``workflowType=machine_learning``)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri(uri))
+    mode = "workflowType=machine_learning"
+    links = []
+    for name in (CLASSIFIER, SUMMARISER):
+        exp = mlflow.get_experiment_by_name(name)
+        if exp is not None:
+            _describe_experiment(exp.experiment_id, name, exp.tags)  # stores made before the saved views existed
+            runs = f"{base_url}/#/experiments/{exp.experiment_id}/runs?{mode}"
+            links.append((f"{name} runs, review columns", f"{runs}&viewStateShareKey={VIEW_KEY}"))
+    links.append(("registered models (@champion)", f"{base_url}/#/models?{mode}"))
+    return links
+
+
 def log_dataframe_input(df: Any, name: str, context: str, source: str | None = None, targets: str | None = None
-                        ) -> None:
-    """Log a DataFrame as a run input (MLflow computes its digest)."""
+                        ) -> Any:
+    """Log a DataFrame as a run input (MLflow computes its digest); returns the dataset (metrics can name it)."""
     import warnings
 
     import mlflow
@@ -110,6 +193,7 @@ def log_dataframe_input(df: Any, name: str, context: str, source: str | None = N
         warnings.simplefilter("ignore", UserWarning)
         dataset = mlflow.data.from_pandas(df, source=source, name=name, targets=targets)
     mlflow.log_input(dataset, context=context)
+    return dataset
 
 
 def model_links(model_uri: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from accord import tracking
 from accord.classify.metrics import apply_thresholds, metric_names, misclassified, multilabel_metrics, report
-from accord.classify.plots import confusion_figure, pr_figure
+from accord.classify.plots import as_image, confusion_figure, f1_figure, pr_figure
 from accord.config import arg
 from accord.data.datasets import CLASSIFICATION_SPLITS, DataConfig, classification_datasets
 from accord.io import InputError, iter_jsonl
@@ -66,18 +66,23 @@ def read_labelled(path: str | Path) -> tuple[list[dict[str, Any]], list[InputErr
 
 
 def log_split_evaluation(name: str, ids: list[str], texts: list[str], y: np.ndarray, probs: np.ndarray,
-                         thresholds: np.ndarray) -> dict[str, float]:
-    """Log metrics (``{name}/...``, per label ``{name}_labels/...``) and artifacts (``eval/{name}/``) of one split
-    in the active run."""
+                         thresholds: np.ndarray, dataset: Any = None) -> dict[str, float]:
+    """Log metrics (``{name}/...``, per label ``{name}_labels/...``; linked to ``dataset`` when given), artifacts
+    (``eval/{name}/``) and images with keys (``{name}/confusion``, ``/pr_curves``, ``/f1_per_label``: the chart view
+    compares them across runs) of one split in the active run."""
     pred = apply_thresholds(probs, thresholds)
     metrics = metric_names(name, multilabel_metrics(y, pred))
-    mlflow.log_metrics(metrics)
+    mlflow.log_metrics(metrics, dataset=dataset)
     as_dict, as_text = report(y, pred)
     mlflow.log_dict(as_dict, f"eval/{name}/classification_report.json")
     mlflow.log_text(as_text, f"eval/{name}/classification_report.txt")
-    for fig, fname in ((confusion_figure(y, pred, f"{name}: confusion per label"), "confusion_matrices.png"),
-                       (pr_figure(y, probs, thresholds, f"{name}: precision-recall"), "pr_curves.png")):
-        mlflow.log_figure(fig, f"eval/{name}/{fname}")
+    figures = {"confusion": confusion_figure(y, pred, f"{name}: confusion per label"),
+               "pr_curves": pr_figure(y, probs, thresholds, f"{name}: precision-recall"),
+               "f1_per_label": f1_figure(y, pred, f"{name}: F1 per label")}
+    files = {"confusion": "confusion_matrices.png", "pr_curves": "pr_curves.png", "f1_per_label": "f1_per_label.png"}
+    for key, fig in figures.items():
+        mlflow.log_figure(fig, f"eval/{name}/{files[key]}")
+        mlflow.log_image(as_image(fig), key=f"{name}/{key}", step=0)
         plt.close(fig)
     table = misclassified(ids, texts, y, pred, probs)
     if len(table):

@@ -51,3 +51,26 @@ def pr_figure(y_true: np.ndarray, probs: np.ndarray, thresholds: np.ndarray, tit
     ax.set_title(title or "precision-recall (dot = tuned threshold)")
     fig.tight_layout()
     return fig
+
+
+def f1_figure(y_true: np.ndarray, y_pred: np.ndarray, title: str = "") -> Figure:
+    """F1 per label as bars (with the support in the label), so runs compare at a glance."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    _, _, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=list(range(len(LABELS))),
+                                                        zero_division=0)
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    ax.bar([f"{n}\n(n={s})" for n, s in zip(LABELS, support, strict=True)], f1, color="#4b6cb7")
+    for k, v in enumerate(f1):
+        ax.text(k, v + 0.02, f"{v:.2f}", ha="center")
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("F1")
+    ax.set_title(title or "F1 per label")
+    fig.tight_layout()
+    return fig
+
+
+def as_image(fig: Figure) -> np.ndarray:
+    """The figure's pixels (RGB), for ``mlflow.log_image`` with a key."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()

@@ -74,10 +74,13 @@ def dataset_digest(dd: Any) -> str:
     return h.hexdigest()[:12]
 
 
-def _log_inputs(dd: Any, source: str) -> None:
+def _log_inputs(dd: Any, source: str) -> dict[str, Any]:
+    """Every split as a run input; returns the datasets by split, so each split's metrics can name theirs."""
+    out = {}
     for name, ds in dd.items():
         df = pd.DataFrame({"id": ds["id"], "text": ds["text"], "labels": [",".join(x) for x in ds["labels"]]})
-        tracking.log_dataframe_input(df, f"accord-sentences-{name}", name, source, "labels")
+        out[name] = tracking.log_dataframe_input(df, f"accord-sentences-{name}", name, source, "labels")
+    return out
 
 
 def fit(cfg: ClassifierConfig, train: Any, val: Any, log_epochs: bool) -> tuple[SentenceClassifier, float]:
@@ -128,7 +131,7 @@ def cross_validate(cfg: ClassifierConfig, train: Any, val: Any, k: int) -> dict[
     return out
 
 
-def evaluate_splits(clf: SentenceClassifier, dd: Any) -> dict[str, float]:
+def evaluate_splits(clf: SentenceClassifier, dd: Any, datasets: dict[str, Any] | None = None) -> dict[str, float]:
     """Metrics and artifacts of every evaluation split, and the inference throughput over all of them."""
     metrics: dict[str, float] = {}
     n_predicted, predict_time = 0, 0.0
@@ -138,7 +141,7 @@ def evaluate_splits(clf: SentenceClassifier, dd: Any) -> dict[str, float]:
         probs = clf.predict_proba(texts)  # timed once here: the throughput metric reuses these predictions
         predict_time += time.perf_counter() - start
         n_predicted += len(texts)
-        metrics |= log_split_evaluation(name, ids, texts, y, probs, clf.thresholds)
+        metrics |= log_split_evaluation(name, ids, texts, y, probs, clf.thresholds, (datasets or {}).get(name))
     metrics["time/inference_sentences_per_s"] = n_predicted / predict_time
     return metrics
 
@@ -163,17 +166,17 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
     train_split = dd["train"]
     if cfg.limit_train:
         train_split = train_split.select(range(min(cfg.limit_train, len(train_split))))
-    with mlflow.start_run(run_name=run_name(cfg)) as run:
+    with mlflow.start_run(run_name=run_name(cfg), log_system_metrics=True) as run:
         tracking.log_run_preamble("training", cfg.family, cfg.family_settings(),
                                   {tracking.DATASET_DIGEST_TAG: dataset_digest(dd)})
-        _log_inputs(dd, cfg.data.sentences_path)
+        datasets = _log_inputs(dd, cfg.data.sentences_path)
         metrics: dict[str, float] = cross_validate(cfg, train_split, dd[GATE_SPLIT], cfg.cv) if cfg.cv > 1 else {}
         clf, metrics["time/train_s"] = fit(cfg, train_split, dd[GATE_SPLIT], log_epochs=True)
         if any("val_macro_f1" in r for r in clf.history):
             metrics["epoch/best"] = max((r for r in clf.history if "val_macro_f1" in r),
                                         key=lambda r: r["val_macro_f1"])["epoch"]
         mlflow.log_dict(dict(zip(LABELS, map(float, clf.thresholds), strict=True)), "thresholds.json")
-        metrics |= evaluate_splits(clf, dd)
+        metrics |= evaluate_splits(clf, dd, datasets)
         metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]] = metrics[GATE_KEY]
         mlflow.log_metrics({k: v for k, v in metrics.items() if k.startswith(("time/", "epoch/", "gate/"))})
         from accord.pyfunc import log_classifier
@@ -182,5 +185,17 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
         version = str(info.registered_model_version) if register and info.registered_model_version else None
         decision = tracking.promote_if_better(tracking.CLASSIFIER, version, metrics[GATE_KEY],
                                               run.info.run_id, rescore=gate_scorer(dd[GATE_SPLIT])) if version else None
+        headline = describe(cfg, metrics, len(train_split))
+        mlflow.set_tag(tracking.NOTE_TAG, headline)
+        if version:
+            tracking.describe_version(tracking.CLASSIFIER, version, decision, headline)
         return metrics, TrainObjects(run.info.run_id, info.model_uri, version, decision, clf)
+
+
+def describe(cfg: ClassifierConfig, metrics: dict[str, float], n_train: int) -> str:
+    """One line a reviewer reads first: family, data and headline scores."""
+    return (f"{cfg.family} trained on {n_train} sentences (curated + real train outlets). Macro-F1: real test "
+            f"{metrics['real_test/macro_f1']:.3f}, real validation (gate) {metrics[GATE_KEY]:.3f}, curated test "
+            f"{metrics['curated_test/macro_f1']:.3f}; seed sentences wrong {int(metrics['seed/wrong_sentences'])}/"
+            f"{int(metrics['seed/n_sentences'])}.")
 

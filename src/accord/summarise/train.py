@@ -27,11 +27,12 @@ from accord import tracking
 from accord.config import to_dict
 from accord.data.datasets import real_summary_datasets, report_datasets, xsum_datasets
 from accord.summarise.decoding import common_vocabulary
+from accord.summarise.evaluate import samples_table
 from accord.summarise.metrics import faithfulness, summary_report
 from accord.summarise.model import NeuralSummariser, SummariserConfig
 
 log = logging.getLogger("accord.summarise.train")
-SAMPLE_ROWS = 20  # validation reports (then XSum validation rows) shown in the run's samples table
+SAMPLE_ROWS = 30  # real validation articles shown in the run's samples table
 GENERATION_KEYS = ("num_beams", "no_repeat_ngram_size", "max_new_tokens", "copy_constrained", "copy_words",
                    "copy_names", "max_words")
 
@@ -128,16 +129,16 @@ def validate(s: NeuralSummariser, docs: list[str], refs: list[str]) -> tuple[dic
     return report, preds
 
 
-def training_rows(cfg: SummariserConfig) -> tuple[dict[str, list[dict[str, str]]], list[dict[str, str]], Any]:
-    """``(pools, validation rows, XSum splits)``: curated train reports, real train articles and faithful XSum rows
-    1-800; validation is the real validation articles (outlets not in train)."""
+def training_rows(cfg: SummariserConfig) -> tuple[dict[str, list[dict[str, str]]], list[dict[str, str]]]:
+    """``(pools, validation rows)``: curated train reports, real train articles and faithful XSum rows 1-800;
+    validation is the real validation articles (outlets not in train)."""
     reports, real, xsum = report_datasets(cfg.data), real_summary_datasets(cfg.data), xsum_datasets(cfg.data)
     xsum_rows = [r for r in xsum["train"].to_list()
                  if (faithfulness(r["summary"], r["document"]) or 1.0) >= cfg.mix.xsum_min_faithfulness]
     if cfg.mix.xsum_limit:
         xsum_rows = xsum_rows[: cfg.mix.xsum_limit]
     val = real["validation"].to_list()[: cfg.mix.val_limit or None]
-    return {"reports": reports["train"].to_list(), "real": real["train"].to_list(), "xsum": xsum_rows}, val, xsum
+    return {"reports": reports["train"].to_list(), "real": real["train"].to_list(), "xsum": xsum_rows}, val
 
 
 class _Loop:
@@ -222,12 +223,9 @@ def _run_steps(loop: _Loop, val_docs: list[str], val_refs: list[str]) -> int:
     return done
 
 
-def _log_samples(summ: NeuralSummariser, val: list[dict[str, str]], preds: list[str], xsum: Any) -> None:
-    xsum_val = xsum["validation"].to_list()[: max(0, SAMPLE_ROWS - len(val))]
-    docs = [r["document"] for r in val] + [r["document"] for r in xsum_val]
-    mlflow.log_table(pd.DataFrame({"document_head": [d[:300] for d in docs],
-                                   "reference": [r["summary"] for r in val + xsum_val],
-                                   "prediction": preds + summ.summarise([r["document"] for r in xsum_val])}),
+def _log_samples(val: list[dict[str, str]], preds: list[str]) -> None:
+    """The real validation summaries beside their references, with each one's ROUGE-L and problems."""
+    mlflow.log_table(samples_table(val[:SAMPLE_ROWS], preds[:SAMPLE_ROWS], "real-validation"),
                      "samples/validation.json")
 
 
@@ -250,7 +248,7 @@ def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
     import torch
 
     tracking.setup(tracking.SUMMARISER, uri)
-    rows, val, xsum = training_rows(cfg)
+    rows, val = training_rows(cfg)
     val_docs, val_refs = [r["document"] for r in val], [r["summary"] for r in val]
     summ = NeuralSummariser(cfg).build()
     summ.common_ids = common_vocabulary(summ.tokenizer, [r["summary"] for part in rows.values() for r in part])
@@ -259,7 +257,7 @@ def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
     loop = _Loop(cfg, summ, rows)
     loop.resume()
     start_step = loop.state.step
-    with mlflow.start_run(run_name=run_name(cfg)) as run:
+    with mlflow.start_run(run_name=run_name(cfg), log_system_metrics=True) as run:
         tracking.log_run_preamble("training", cfg.model.family, to_dict(cfg),
                                   {"accord.resumed_from_step": str(start_step)})
         mlflow.log_params({"train_reports": len(rows["reports"]), "train_real": len(rows["real"]),
@@ -279,9 +277,16 @@ def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
                     "time/s_per_step": train_time / max(1, steps_done - start_step),
                     tracking.GATE_METRIC[tracking.SUMMARISER]: report["rougeL"]}
         mlflow.log_metrics(metrics)
-        _log_samples(summ, val, preds, xsum)
+        _log_samples(val, preds)
         mlflow.log_dict({k: getattr(cfg.generation, k) for k in GENERATION_KEYS}
                         | {"max_source_tokens": cfg.model.max_source_tokens, "prompt": cfg.model.prompt},
                         "generation.json")
         version, decision = _register(summ, register, val_docs[:1], report["rougeL"], run.info.run_id)
+        headline = (f"{cfg.model.family} {cfg.model.base_model} ({cfg.profile}, {steps_done} steps) on curated, real "
+                    f"and XSum pairs. Real validation: ROUGE-L {report['rougeL']:.1f}, clean "
+                    f"{100 * report['clean_rate']:.0f}% (no loop, no role error), faithfulness "
+                    f"{report['faithfulness']:.2f}.")
+        mlflow.set_tag(tracking.NOTE_TAG, headline)
+        if version:
+            tracking.describe_version(tracking.SUMMARISER, version, decision, headline)
         return metrics, TrainObjects(run.info.run_id, version, decision, summ, steps_done)
