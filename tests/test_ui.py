@@ -67,3 +67,35 @@ def test_review_links_show_runs_metrics_and_the_champion(server: str, page: Any,
     assert page.get_by_text(tracking.CHAMPION).count() >= 1  # the alias beside version 1
     _open(page, f"{server}/#/models/{tracking.CLASSIFIER}/versions/{result.version}", "Promoted to @champion",
           "version.png", tmp_path)  # why the gate moved the alias
+
+
+def test_accord_ui_opens_the_review_page_and_stops_cleanly(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import free_port
+
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    uri = f"sqlite:///{tmp_path / 'ui.db'}"
+    tracking.setup(tracking.CLASSIFIER, uri)
+    port = free_port()
+    env = {**os.environ, "BROWSER": f"{browser} %s", "MLFLOW_TRACKING_URI": uri}
+    proc = subprocess.Popen([sys.executable, "-m", "accord.cli", "ui", "--port", str(port), "--open"], env=env,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 150
+        while not opened.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert opened.exists(), proc.stderr.read() if proc.poll() is not None else "no browser opened in time"
+        assert opened.read_text().strip().endswith(f"runs?workflowType=machine_learning&viewStateShareKey="
+                                                   f"{tracking.VIEW_KEY}")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert f"127.0.0.1:{port}" in err

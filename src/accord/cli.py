@@ -440,20 +440,20 @@ def ui_cmd(
     host: Annotated[str, typer.Option(help="Interface to listen on (keep 127.0.0.1 unless you mean it).")
                     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 5000,
+    open_browser: Annotated[bool | None, typer.Option("--open/--no-open", help=(
+        "Open the runs page in a browser once the server answers (default: where a desktop session exists)."))
+                            ] = None,
 ) -> None:
     """Start the MLflow UI on the project's store and print the pages to open (runs, metrics, images, models)."""
-    import subprocess
-
-    from accord.tracking import server_command, ui_links
+    from accord.tracking import ui_links
+    from accord.ui import serve
 
     base = f"http://{host}:{port}"
+    links = ui_links(base, tracking_uri)
     typer.echo(f"MLflow UI on {base} (Ctrl-C stops it). Open:", err=True)
-    for what, link in ui_links(base, tracking_uri):
+    for what, link in links:
         typer.echo(f"  {what}: {link}", err=True)
-    try:
-        code = subprocess.call(server_command(tracking_uri, host, port))
-    except KeyboardInterrupt:
-        code = 0
+    code = serve(tracking_uri, host, port, links[0][1], open_browser)
     if code:
         raise typer.Exit(code)
 

@@ -65,7 +65,7 @@ class MixArguments:
 
     def validate(self) -> None:
         if self.reports_share + self.real_share > 1.0:
-            raise ValueError("mix.reports_share + mix.real_share must be at most 1 (the rest is XSum)")
+            raise ValueError("reports_share + real_share must be at most 1 (the rest is XSum)")
 
     def shares(self) -> dict[str, float]:
         """Probability of drawing a batch from each pool."""

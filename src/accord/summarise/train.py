@@ -2,9 +2,10 @@
 
     metrics, objects = train(load_config(SummariserConfig, "training/configs/summariser/quick.yaml"))
 
-Batches are drawn from the in-domain reports with probability ``mix.reports_share`` and otherwise from XSum rows
-1-800 whose reference is faithful to its document (``mix.xsum_min_faithfulness``); within a pool, batches are
-length-sorted. Every ``training.eval_every`` steps: validation ROUGE on the in-domain validation reports (early
+Batches are drawn from the curated reports with probability ``mix.reports_share``, from the real train articles
+with ``mix.real_share`` and otherwise from XSum rows 1-800 whose reference is faithful to its document
+(``mix.xsum_min_faithfulness``); within a pool, batches are length-sorted. Every ``training.eval_every`` steps:
+ROUGE and the failure checks on the real validation articles (early
 stopping on ROUGE-L, best weights restored) and a checkpoint (``training.resume`` continues the step count). The
 model is logged as a pyfunc, registered as ``accord-summariser`` and promoted to ``@champion`` only by a better
 validation ROUGE-L. Mirrors :mod:`accord.classify.train`: ``train(cfg) -> (metrics, objects)``.

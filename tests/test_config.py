@@ -1,0 +1,32 @@
+"""Every shipped config file loads and validates as its command would load it (a broken file fails here, not in
+``make run``), and bad values are refused before a run starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord import paths
+from accord.classify.model import ClassifierConfig
+from accord.config import ConfigError, load_config
+from accord.data.datasets import DataConfig
+from accord.summarise.model import SummariserConfig
+
+SHIPPED = [(ClassifierConfig, p) for p in sorted((paths.CONFIGS_DIR / "classifier").glob("*.yaml"))] + [
+    (SummariserConfig, p) for p in sorted((paths.CONFIGS_DIR / "summariser").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize(("cls", "path"), SHIPPED, ids=[p.stem for _, p in SHIPPED])
+def test_shipped_configs_validate(cls: type, path) -> None:
+    cfg = load_config(cls, path, [], {"data": paths.DATA_CONFIG_FILE})
+    assert cfg is not None
+
+
+def test_data_config_validates() -> None:
+    assert load_config(DataConfig, paths.DATA_CONFIG_FILE, []) is not None
+
+
+def test_mix_shares_over_one_are_refused_with_the_section_named_once() -> None:
+    with pytest.raises(ConfigError, match=r"^mix\.reports_share \+ real_share must be at most 1") as exc:
+        load_config(SummariserConfig, paths.CONFIGS_DIR / "summariser" / "quick.yaml", ["reports_share=0.8"],
+                    {"data": paths.DATA_CONFIG_FILE})
+    assert "mix.mix." not in str(exc.value)
