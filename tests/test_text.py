@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from accord import paths
 from accord.io import InputError
-from accord.text import article_sentences, clean_article, split_article, split_dateline, split_sentences
+from accord.text import (
+    MAX_PARAGRAPH_CHARS,
+    article_sentences,
+    cap_paragraph,
+    clean_article,
+    split_article,
+    split_dateline,
+    split_sentences,
+)
 
 SEED_COUNTS = {"000_e60c4b46b237ea05": 17, "001_7a087df03baec5be": 16}
 
@@ -158,3 +167,24 @@ def test_real_news_furniture() -> None:
                                    "they agreed.", "The visit ended in 2019.", "She left."]
     assert split_article("He left. (Yonhap)") == ["He left."]
     assert split_article("He met Mr.Kim in the U.S. on Monday.") == ["He met Mr.Kim in the U.S. on Monday."]
+
+
+def test_a_long_paragraph_is_cut_at_sentence_ends_when_it_has_them() -> None:
+    block = "The two sides agreed to expand trade. " * 400  # 15,200 characters, one paragraph
+    pieces, forced = cap_paragraph(block.strip())
+    assert forced == 0 and all(len(p) <= MAX_PARAGRAPH_CHARS for p in pieces)
+    notes: list[str] = []
+    assert split_sentences(block, notes) == ["The two sides agreed to expand trade."] * 400 and notes == []
+
+
+def test_a_paragraph_without_sentence_ends_is_cut_at_spaces_and_said_so() -> None:
+    words = "ministers discussed trade and visas " * 3000  # 108,000 characters, no punctuation
+    notes: list[str] = []
+    started = time.perf_counter()
+    sentences = split_article(words, notes)
+    assert time.perf_counter() - started < 10  # uncapped: 16 s for this one paragraph (quadratic)
+    assert len(sentences) == 22 and all(len(s) <= MAX_PARAGRAPH_CHARS for s in sentences)
+    assert all(s.startswith("ministers") or s.startswith(("discussed", "trade", "and", "visas")) for s in sentences)
+    assert notes == [f"paragraph 1 (107,999 characters) has no sentence end in {MAX_PARAGRAPH_CHARS:,} characters: "
+                     "cut at a space 21 time(s), so some sentences there are split"]
+    assert cap_paragraph("x" * 12_000) == (["x" * 5_000, "x" * 5_000, "x" * 2_000], 2)  # no space: a hard cut
