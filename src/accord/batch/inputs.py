@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from accord.io import InputError, decode_text, parse_json_object, read_text
+from accord.io import InputError, decode_text, line_encoding_error, not_a_file, parse_json_object, read_text
 from accord.text import normalise, split_article
 
 DEFAULT_MAX_BYTES = 100_000_000  # one article (a file, a JSONL line, a CSV row) over this is refused
@@ -29,13 +31,22 @@ PARQUET_BATCH = 2048  # rows read from a Parquet file at a time
 
 
 class ErrorLog:
-    """Collects input errors and reports each one as it happens (to stderr in the CLI)."""
+    """Collects input errors (the input was skipped) and warnings (it was processed, with a caveat) and reports each
+    one as it happens (to stderr in the CLI)."""
 
-    def __init__(self, on_error: Callable[[InputError], None] | None = None) -> None:
+    def __init__(self, on_error: Callable[[InputError], None] | None = None,
+                 on_warning: Callable[[InputError], None] | None = None) -> None:
         self.errors: list[InputError] = []
+        self.warnings: list[InputError] = []
         self.on_error = on_error
+        self.on_warning = on_warning
 
     def add(self, error: InputError) -> None:
+        if error.warning:
+            self.warnings.append(error)
+            if self.on_warning:
+                self.on_warning(error)
+            return
         self.errors.append(error)
         if self.on_error:
             self.on_error(error)
@@ -78,11 +89,14 @@ def _too_big(path: str | Path, max_bytes: int, line: int | None = None) -> Input
 
 
 def _sniff(path: Path) -> None:
-    """Refuse empty and binary files before streaming them line by line."""
+    """Refuse empty, UTF-16/32 and binary files before streaming them line by line."""
     with path.open("rb") as fh:
         head = fh.read(8192)
     if not head.strip():
         raise InputError(path, "empty file")
+    wide = line_encoding_error(path, head, path.suffix.lstrip(".").upper() or "this input")
+    if wide is not None:
+        raise wide
     nul = head.find(b"\x00")
     if nul >= 0:
         raise InputError(path, f"binary file (NUL byte at offset {nul}), not text", head.count(b"\n", 0, nul) + 1)
@@ -125,7 +139,7 @@ def _csv_records(path: Path, max_bytes: int, log: ErrorLog) -> Iterator[Record]:
                 log.add(_too_big(path, max_bytes, lineno))
                 continue
             try:
-                yield decode_text(raw, path)
+                yield decode_text(raw, path, whole=False)
             except InputError as exc:
                 log.add(InputError(path, exc.message, lineno))
 
@@ -243,31 +257,59 @@ def _file_records(path: Path, article_id: str, unit: str, max_bytes: int, log: E
     yield from _text_records(path, article_id, unit, max_bytes)
 
 
+def _targets(item: str, log: ErrorLog) -> list[tuple[Path, str]]:
+    """``(file, article id)`` of one input argument: a folder's text files, a regular file; the rest to ``log``."""
+    path = Path(item)
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        log.add(InputError(path, "no such file or folder"))
+        return []
+    if stat.S_ISDIR(mode):
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in TEXT_SUFFIXES and p.is_file())
+        if not files:
+            log.add(InputError(path, f"folder has no {' or '.join(TEXT_SUFFIXES)} files"))
+        return [(f, f.relative_to(path).with_suffix("").as_posix()) for f in files]
+    if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end: only "-" reads a stream
+        log.add(InputError(path, not_a_file(mode)))
+        return []
+    return [(path, path.stem)]
+
+
+class _Owners:
+    """Which input file each article id came from: an id met again in another file is a warning naming both."""
+
+    def __init__(self, log: ErrorLog) -> None:
+        self.first: dict[str, str] = {}
+        self.log = log
+
+    def see(self, record: Record, source: str) -> Record:
+        first = self.first.setdefault(record.article_id, source)
+        if first != source and first != "":
+            self.log.add(InputError(record.where, f"article id {record.article_id!r} is also used in {first}; rows "
+                                                  "and briefs of both carry the same id", warning=True))
+            self.first[record.article_id] = ""  # warned once per id
+        return record
+
+
 def iter_records(inputs: Iterable[str], unit: str = "article", max_bytes: int = DEFAULT_MAX_BYTES,
                  log: ErrorLog | None = None, stdin: IO[bytes] | None = None) -> Iterator[Record]:
     """Stream records from files, folders (recursive ``*.txt``, ``*.md``), JSONL, CSV, Parquet or ``-`` (stdin).
 
-    Bad inputs and bad lines go to ``log`` as :class:`InputError`; everything else is yielded, in input order.
+    Bad inputs and bad lines go to ``log`` as :class:`InputError` (FIFOs and devices too: only ``-`` reads a
+    stream); an article id already met in another input is a warning; everything else is yielded, in input order.
     """
     log = log if log is not None else ErrorLog()
+    owners = _Owners(log)
     for item in inputs:
         if item == STDIN:
-            yield from _stdin_records(stdin or sys.stdin.buffer, unit, max_bytes, log)
+            for rec in _stdin_records(stdin or sys.stdin.buffer, unit, max_bytes, log):
+                yield owners.see(rec, "<stdin>")
             continue
-        path = Path(item)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in TEXT_SUFFIXES and p.is_file())
-            if not files:
-                log.add(InputError(path, f"folder has no {' or '.join(TEXT_SUFFIXES)} files"))
-            targets = [(f, f.relative_to(path).with_suffix("").as_posix()) for f in files]
-        elif path.exists():
-            targets = [(path, path.stem)]
-        else:
-            log.add(InputError(path, "no such file or folder"))
-            continue
-        for f, article_id in targets:
+        for f, article_id in _targets(item, log):
             try:
-                yield from _file_records(f, article_id, unit, max_bytes, log)
+                for rec in _file_records(f, article_id, unit, max_bytes, log):
+                    yield owners.see(rec, os.fspath(f))
             except InputError as exc:
                 log.add(exc)
             except OSError as exc:
@@ -290,11 +332,14 @@ def iter_sentences(records: Iterable[Record], unit: str, log: ErrorLog) -> Itera
     group, last_id, index = -1, None, 0
     for rec in records:
         if unit == "article":
+            notes: list[str] = []
             try:
-                sentences = split_article(rec.text)
+                sentences = split_article(rec.text, notes)
             except Exception as exc:  # the splitter should never fail; if it does, name the article and go on
                 log.add(InputError(rec.where, f"cannot split: {exc}"))
                 continue
+            for note in notes:  # a paragraph too long to split whole (bounded work): processed, and said so
+                log.add(InputError(rec.where, note, warning=True))
             if not sentences:
                 log.add(InputError(rec.where, "no sentences left after cleaning"))
                 continue

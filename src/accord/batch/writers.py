@@ -10,6 +10,7 @@ from typing import IO, Any
 import numpy as np
 
 from accord.batch.inputs import Sentence
+from accord.io import csv_safe
 from accord.labels import LABELS
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -35,14 +36,20 @@ class JsonlWriter:
 
 
 class CsvWriter:
-    """``article_id, sentence_index, text, labels`` (``;``-separated, empty = other), ``score_<label>`` columns."""
+    """``article_id, sentence_index, text, labels`` (``;``-separated, empty = other), ``score_<label>`` columns.
 
-    def __init__(self, fh: IO[str]) -> None:
+    Text cells a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) get a ``'`` in front
+    (OWASP); ``raw`` keeps them as they are (``accord classify --raw-csv``).
+    """
+
+    def __init__(self, fh: IO[str], raw: bool = False) -> None:
         self.writer = csv.writer(fh, lineterminator="\n")
+        self.cell = (lambda value: value) if raw else csv_safe
         self.writer.writerow(["article_id", "sentence_index", "text", "labels", *(f"score_{n}" for n in LABELS)])
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        self.writer.writerows([r["article_id"], r["sentence_index"], r["text"], ";".join(r["labels"]),
+        cell = self.cell
+        self.writer.writerows([cell(r["article_id"]), r["sentence_index"], cell(r["text"]), ";".join(r["labels"]),
                                *(r["scores"][n] for n in LABELS)] for r in rows)
 
     def close(self) -> None:
@@ -76,6 +83,11 @@ class ParquetWriter:
 
 
 WRITERS: dict[str, type] = {"jsonl": JsonlWriter, "csv": CsvWriter, "parquet": ParquetWriter}
+
+
+def make_writer(fmt: str, fh: IO[Any], raw_csv: bool = False) -> Any:
+    """The writer of ``fmt`` on ``fh`` (``raw_csv``: CSV cells as they are, not neutralised)."""
+    return CsvWriter(fh, raw=True) if fmt == "csv" and raw_csv else WRITERS[fmt](fh)
 
 
 def infer_format(out: str | Path | None, fmt: str | None) -> str:
