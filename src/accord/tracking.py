@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -82,17 +84,138 @@ class ModelNotFound(Exception):
 
 
 def load_model(uri: str, explicit_tracking_uri: str | None = None) -> Any:
-    """Load a pyfunc model from any MLflow URI; raises :class:`ModelNotFound` with MLflow's first line of reason."""
+    """Load a pyfunc model from any MLflow URI; raises :class:`ModelNotFound` with one line of reason (a damaged
+    store or model, missing files: :func:`explain_load_error`), never a traceback."""
     import mlflow
-    from mlflow.exceptions import MlflowException
 
     mlflow.set_tracking_uri(tracking_uri(explicit_tracking_uri))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         return mlflow.pyfunc.load_model(uri)
-    except (MlflowException, OSError) as exc:
-        message = getattr(exc, "message", None) or str(exc)
-        raise ModelNotFound(f"cannot load {uri}: {message.splitlines()[0] if message else exc}") from None
+    except Exception as exc:  # MLflow, SQLAlchemy, unpickling and the model's own loader all raise their own types
+        raise ModelNotFound(explain_load_error(uri, exc)) from None
+
+
+# ---------------------------------------------------------------------------------------------------- store faults
+
+STORE_BUSY_TRIES = 3  # a locked sqlite store (another process writing) is tried this many times,
+STORE_BUSY_WAIT_S = 5.0  # waiting this long each time (sqlite's busy timeout) before it is reported as locked
+_LOCKED = re.compile(r"database is locked|database table is locked|SQLITE_BUSY", re.IGNORECASE)
+_DAMAGED = re.compile(r"malformed|not a database|file is encrypted|disk I/O error|no such table", re.IGNORECASE)
+WEB_SCHEMES = ("http://", "https://", "ftp://")  # --model from a web address: refused (download, check, trust)
+STORE_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:/")  # model URIs resolved through the tracking store
+
+
+def _sqlite_file(uri: str) -> Path | None:
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def locked_message(db: str | Path) -> str:
+    waited = STORE_BUSY_TRIES * STORE_BUSY_WAIT_S
+    return (f"the MLflow store {db} is locked by another process (a training run writing to it?) and stayed locked "
+            f"for {waited:.0f} s; wait for that process to finish and run again")
+
+
+def damaged_message(db: str | Path, reason: object) -> str:
+    return (f"the MLflow store {db} is damaged or not an MLflow database ({reason}); restore it from a backup or "
+            "point --tracking-uri at another store")
+
+
+def store_problem(uri: str | None = None) -> str | None:
+    """What keeps a command that only reads the store from using it, or None. A sqlite store's file must exist (a
+    mistyped ``--tracking-uri sqlite:///x.db`` would otherwise create an empty store), be an SQLite database with
+    MLflow's tables, and answer within :data:`STORE_BUSY_TRIES` waits. A server is not probed here."""
+    uri = tracking_uri(uri)
+    db = _sqlite_file(uri)
+    if db is None:
+        return None
+    if not db.is_file():
+        return f"there is no MLflow store at {db} ({uri}); check --tracking-uri or MLFLOW_TRACKING_URI"
+    for attempt in range(STORE_BUSY_TRIES):
+        try:
+            with contextlib.closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True,
+                                                    timeout=STORE_BUSY_WAIT_S)) as con:
+                tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.Error as exc:
+            if _LOCKED.search(str(exc)) and attempt + 1 < STORE_BUSY_TRIES:
+                continue
+            return locked_message(db) if _LOCKED.search(str(exc)) else damaged_message(db, exc)
+        return None if not tables or "experiments" in tables else damaged_message(db, "no MLflow tables in it")
+    return locked_message(db)
+
+
+def store_error_message(exc: BaseException, uri: str | None = None) -> str | None:
+    """One line for an exception that comes from the tracking store (locked, damaged), else None."""
+    text = str(getattr(exc, "message", None) or exc)
+    db = _sqlite_file(tracking_uri(uri)) or tracking_uri(uri)
+    if _LOCKED.search(text):
+        return locked_message(db)
+    if type(exc).__module__.startswith(("sqlalchemy", "sqlite3")) or _DAMAGED.search(text):
+        return damaged_message(db, text.splitlines()[0] if text else type(exc).__name__)
+    return None
+
+
+def explain_load_error(uri: str, exc: BaseException) -> str:
+    """``cannot load URI: ...`` in one line, saying what is wrong and what to do where that is known."""
+    text = str(getattr(exc, "message", None) or exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    store = store_error_message(exc)
+    if store is not None:
+        reason = store
+    elif "No such artifact" in first or isinstance(exc, FileNotFoundError):
+        reason = (f"the model's files are missing from the store's artifact folder ({first}; deleted or moved?); "
+                  "restore the folder or register the model again (`make run`)")
+    elif isinstance(exc, EOFError | ImportError | ModuleNotFoundError) or type(exc).__name__ in (
+            "UnpicklingError", "BadZipFile", "JSONDecodeError"):
+        reason = (f"the model's files are damaged or incomplete ({type(exc).__name__}: {first}); register the model "
+                  "again or restore its folder")
+    else:
+        reason = first if "MlflowException" in type(exc).__name__ or isinstance(exc, OSError) else \
+            f"{type(exc).__name__}: {first}"
+    return f"cannot load {uri}: {reason}"
+
+
+def model_uri_problem(uri: str, explicit_tracking_uri: str | None = None, trusted: bool = False) -> str | None:
+    """Why ``--model URI`` is refused, or None. A registered model is code (its pickles run on load and its bundled
+    code goes first on ``sys.path``): store URIs (``models:/``, ``runs:/``) are loaded from the store the user chose;
+    a web address never; a local path or any other scheme only inside the store's artifact folder or with
+    ``--trust-model``."""
+    if uri.startswith(STORE_SCHEMES):
+        return None
+    if uri.lower().startswith(WEB_SCHEMES):
+        return (f"--model {uri}: models are not loaded from web addresses (a model is code that runs on load); "
+                "download it, check it, and pass its folder with --trust-model, or register it in your store")
+    if trusted:
+        return None
+    path = Path(uri.removeprefix("file://")).resolve() if "://" not in uri or uri.startswith("file://") else None
+    if path is not None and any(path.is_relative_to(root) for root in _artifact_roots(explicit_tracking_uri)):
+        return None
+    return (f"--model {uri} is outside the project's MLflow store; a model is code (its pickles run when it loads): "
+            "pass --trust-model if you trust where it came from")
+
+
+def _artifact_roots(explicit_tracking_uri: str | None) -> list[Path]:
+    """The folders whose models count as the store's own: ``mlartifacts`` (and ``mlruns``) beside the store."""
+    db = _sqlite_file(tracking_uri(explicit_tracking_uri))
+    bases = {paths.ROOT, *([db.parent] if db is not None else [])}
+    return [(base / name).resolve() for base in bases for name in ("mlartifacts", "mlruns")]
+
+
+def model_kind(uri: str) -> str | None:
+    """``classifier`` or ``summariser`` where ``uri`` says so without loading anything (a registered name, a local
+    model folder's signature), else None."""
+    m = re.match(r"models:/([^/@]+)", uri)
+    if m:
+        return {CLASSIFIER: "classifier", SUMMARISER: "summariser"}.get(m.group(1))
+    import yaml
+
+    mlmodel = Path(uri.removeprefix("file://")) / "MLmodel"
+    try:
+        meta = yaml.safe_load(mlmodel.read_text(encoding="utf-8"))
+        names = {column.get("name") for column in json.loads(meta["signature"]["outputs"])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError):
+        return None
+    return "summariser" if "summary" in names else "classifier" if "labels" in names else None
 
 
 def tracking_uri(explicit: str | None = None) -> str:
