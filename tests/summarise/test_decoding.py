@@ -172,3 +172,29 @@ def test_word_constraint_finishes_a_name_at_a_dead_end(cased_tokenizer: object) 
     out = wc(torch.tensor([tok("the sides")["input_ids"]]), scores)  # not inside a name: the summary ends
     ended = torch.isfinite(out[0]).nonzero().flatten().tolist()
     assert tok.eos_token_id in ended and set(ended) <= set(tok.all_special_ids)
+
+
+def test_tidy_ends_a_list_before_an_item_that_recycles_a_word() -> None:
+    from accord.summarise.decoding import tidy
+
+    looped = ("Crown Prince X received Prime Minister Y in Riyadh, discussing bilateral relations, security and "
+              "stability, trade, investment, education, culture, defence and security.")
+    assert tidy(looped, "") == ("Crown Prince X received Prime Minister Y in Riyadh, discussing bilateral relations, "
+                                "security and stability, trade, investment, education, culture.")
+    clean = "Viet Nam and Korea agreed to expand trade, investment, defence and education cooperation."
+    assert tidy(clean, "") == clean  # nothing recycled: unchanged
+    assert tidy("A met B, discussing trade, tourism, trade.", "") == "A met B, discussing trade, tourism."
+
+
+def test_tidy_mends_hyphenation_only_where_the_source_writes_it_whole() -> None:
+    from accord.summarise.decoding import tidy
+
+    assert tidy("They discussed UAE- Romania ties.", "UAE-Romania ties grew.") == "They discussed UAE-Romania ties."
+    assert tidy("They discussed UAE- Romania ties.", "UAE and Romania.") == "They discussed UAE- Romania ties."
+
+
+def test_models_saved_before_tidy_decode_as_they_were_evaluated() -> None:
+    from accord.summarise.model import config_from_meta
+
+    assert config_from_meta({"generation": {"max_words": 40}}).generation.tidy is False
+    assert config_from_meta({"generation": {"tidy": True}}).generation.tidy is True

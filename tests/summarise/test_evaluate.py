@@ -25,3 +25,15 @@ def test_baselines_side_by_side(mlflow_uri: str) -> None:
     assert metrics["lead1/reports-test/rougeL"] == lead["rougeL"]
     _, again = evaluate(EvalConfig(systems="lead1", datasets="reports-test"), mlflow_uri)
     assert again["rows"][0]["rougeL"] == lead["rougeL"]  # deterministic baselines
+
+
+def test_real_validation_is_a_development_dataset_with_its_own_report(mlflow_uri: str, tmp_path) -> None:
+    from accord.summarise.evaluate import write_reports
+
+    _, result = evaluate(EvalConfig(systems="lead1", datasets="real-validation", report="dev_x"), mlflow_uri)
+    row = result["rows"][0]
+    assert row["dataset"] == "real-validation" and row["n"] > 10
+    assert 0.0 <= row["fallback_rate"] <= 1.0
+    path = write_reports(result, tmp_path, "dev_x")
+    assert path.name == "dev_x.md" and "| real-validation | lead1 |" in path.read_text()
+    assert "real-validation" not in EvalConfig().datasets  # never in the default (test) report

@@ -4,6 +4,8 @@
 - :class:`WordConstraint` (word level): every capitalised word and number must be a whole source word, and with
   ``names`` adjacent capitalised words must be adjacent in the source too.
 - :func:`first_sentence`: the first sentence of generated text, cut at a clause boundary when too long.
+- :func:`tidy`: mends hyphenation the tokeniser broke ("UAE- Romania") where the source writes it whole, and ends a
+  list before its first item that only recycles an earlier word (the loops of issue 12).
 """
 
 from __future__ import annotations
@@ -40,6 +42,48 @@ def first_sentence(text: str, max_words: int = 0) -> str:
     if s and s[-1] not in ".!?\"'”’)":
         s = s.rstrip(",;:-–— ") + "."
     return s[0].upper() + s[1:] if s else s
+
+
+_BROKEN_HYPHEN = re.compile(r"(\w+)- (\w+)")
+_LIST_WORD = re.compile(r"[^\W\d_][\w-]*")
+# Words a list may repeat without looping (function words and the diplomatic glue of every summary).
+LIST_GLUE = {"with", "from", "that", "this", "their", "they", "have", "been", "will", "also", "both", "sides", "side",
+             "cooperation", "discussing", "countries", "bilateral", "relations", "ties", "between", "other", "fields"}
+
+
+def _mend_hyphens(summary: str, source: str) -> str:
+    def join(m: re.Match[str]) -> str:
+        whole = f"{m.group(1)}-{m.group(2)}"
+        return whole if whole in source else m.group()
+    return _BROKEN_HYPHEN.sub(join, summary)
+
+
+def _recycles(item: str, seen: dict[str, int]) -> bool:
+    """Whether a list item repeats an earlier lower-case content word, or takes any word to a fourth use."""
+    words = [w for w in _LIST_WORD.findall(item) if len(w) >= 4 and w.lower() not in LIST_GLUE]
+    return any((w.islower() and seen.get(w.lower(), 0) >= 1) or seen.get(w.lower(), 0) >= 3 for w in words)
+
+
+def _end_list(summary: str) -> str:
+    """Cut the sentence before the first comma-separated item that recycles a word of the text before it."""
+    body = summary.rstrip(".")
+    parts = body.split(", ")
+    seen: dict[str, int] = {}
+    kept = []
+    for k, part in enumerate(parts):
+        item = re.sub(r"^(and|or|as well as) ", "", part)
+        if k >= 2 and (_recycles(item, seen) or item.lower() in {p.lower() for p in kept}):
+            return ", ".join(kept).rstrip(",;: ") + "."
+        kept.append(part)
+        for w in _LIST_WORD.findall(part):
+            if len(w) >= 4 and w.lower() not in LIST_GLUE:
+                seen[w.lower()] = seen.get(w.lower(), 0) + 1
+    return summary
+
+
+def tidy(summary: str, source: str) -> str:
+    """A decoded summary without the two artefacts that decoding rules cannot prevent one token at a time."""
+    return _end_list(_mend_hyphens(summary, source)) if summary else summary
 
 
 class CopyConstraint:

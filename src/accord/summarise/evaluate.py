@@ -11,6 +11,7 @@ repetition, faithfulness, and sample summaries next to their sources).
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from accord.summarise.baselines import Lead1Summariser, TextRankSummariser
 from accord.summarise.metrics import summary_report
 
 DATASETS = ("real-test", "reports-test", "xsum-test", "seed-ledes")  # real-test: outlets never trained on
+DEV_DATASETS = ("real-validation",)  # for choosing between candidates; never in the default report
 SYSTEMS = ("default", "base", "lead1", "textrank")
 
 
@@ -34,25 +36,31 @@ class EvalConfig:
     """Which systems to compare on which test data."""
 
     systems: str = arg(",".join(SYSTEMS), f"comma-separated systems out of {SYSTEMS}")
-    datasets: str = arg(",".join(DATASETS), f"comma-separated datasets out of {DATASETS}")
+    datasets: str = arg(",".join(DATASETS), f"comma-separated datasets out of {DATASETS + DEV_DATASETS}")
     model_uri: str = arg(tracking.SUMMARISER_URI, "the fine-tuned summariser (system 'default')")
     xsum_limit: int = arg(0, ">0: score only the first N XSum test rows", low=0)
     samples: int = arg(10, "real test articles shown side by side in the report", low=0)
+    report: str = arg("summariser_eval", "report name: evaluation/reports/<report>.{json,md} (keep development "
+                                         "comparisons on real-validation apart from the test report)")
     data: DataConfig = arg(help="data and splits", factory=DataConfig)
 
     def validate(self) -> None:
-        for name, allowed in (("systems", SYSTEMS), ("datasets", DATASETS)):
+        for name, allowed in (("systems", SYSTEMS), ("datasets", DATASETS + DEV_DATASETS)):
             unknown = set(getattr(self, name).split(",")) - set(allowed)
             if unknown:
                 raise ValueError(f"{name}: unknown {sorted(unknown)}; choose from {list(allowed)}")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", self.report):
+            raise ValueError(f"report: {self.report!r} must be a plain file name (letters, digits, _ . -)")
 
 
 def load_datasets(data_cfg: DataConfig, xsum_limit: int = 0) -> dict[str, list[dict[str, str]]]:
-    """Test data only: real test articles (outlets never trained on), curated test reports, XSum rows 801-1000
-    (optionally the first N), seed lede pairs."""
+    """The test data: real test articles (outlets never trained on), curated test reports, XSum rows 801-1000
+    (optionally the first N), seed lede pairs; and real validation, for choosing between candidates."""
     xsum = xsum_datasets(data_cfg)["test"].to_list()
+    real = real_summary_datasets(data_cfg)
     return {
-        "real-test": real_summary_datasets(data_cfg)["test"].to_list(),
+        "real-test": real["test"].to_list(),
+        "real-validation": real["validation"].to_list(),
         "reports-test": report_datasets(data_cfg)["test"].to_list(),
         "xsum-test": xsum[:xsum_limit] if xsum_limit else xsum,
         "seed-ledes": lede_pairs(data_cfg.seeds_dir).to_list(),
@@ -84,12 +92,21 @@ def _score(system: str, summariser: Any, tags: dict[str, str], dataset: str, ite
     elapsed = time.perf_counter() - start
     report = summary_report(preds, refs, docs)
     report["articles_per_s"] = len(docs) / elapsed if elapsed else float("inf")
+    report["fallback_rate"] = fallback_rate(preds, docs)
     with mlflow.start_run(run_name=f"eval-{system}-{dataset}"):
         mlflow.set_tags({tracking.RUN_TYPE_TAG: "evaluation", "accord.system": system, "accord.dataset": dataset}
                         | tags)
         mlflow.log_metrics({k: v for k, v in report.items() if v == v})  # NaN-free
         mlflow.log_table(samples_table(items, preds, dataset), "samples.json")
     return {"system": system, "dataset": dataset} | report, preds
+
+
+def fallback_rate(predictions: list[str], documents: list[str]) -> float:
+    """Share of summaries a brief would replace by the extract (any soundness problem: accord.summarise.guard)."""
+    from accord.summarise.guard import soundness_problems
+
+    flagged = [bool(soundness_problems(p, d)) for p, d in zip(predictions, documents, strict=True)]
+    return sum(flagged) / len(flagged) if flagged else 0.0
 
 
 def samples_table(items: list[dict[str, str]], preds: list[str], source: str = "") -> pd.DataFrame:
@@ -152,7 +169,7 @@ def _pct(row: dict[str, Any], key: str) -> str:
 
 
 HEAD = ("| dataset | system | n | ROUGE-1 | ROUGE-2 | ROUGE-L | words | clean % | loop % | role error % | garbled % | "
-        "faithfulness | articles/s |")
+        "brief fallback % | faithfulness | articles/s |")
 
 
 def render_markdown(result: dict[str, Any]) -> str:
@@ -162,14 +179,17 @@ def render_markdown(result: dict[str, Any]) -> str:
              "CI]. clean = no loop and no role error; loop = a content word three times or a list recycling a "
              "word; role error = a person given an office or country the source does not give them; garbled = "
              "broken hyphenation, glued words, dangling ends or names the source never writes; faithfulness = "
-             "share of the summary's numbers and name words found in the source (`accord.summarise.metrics`). "
+             "share of the summary's numbers and name words found in the source (`accord.summarise.metrics`); brief "
+             "fallback = share a brief replaces by its extract (any check of `accord.summarise.guard` fails). "
              + (f"XSum test limited to its first {result['xsum_limit']} rows." if result["xsum_limit"] else ""), "",
              HEAD, "|" + "---|" * (HEAD.count("|") - 1)]
-    for row in sorted(result["rows"], key=lambda r: (DATASETS.index(r["dataset"]), SYSTEMS.index(r["system"]))):
+    order = DATASETS + DEV_DATASETS
+    for row in sorted(result["rows"], key=lambda r: (order.index(r["dataset"]), SYSTEMS.index(r["system"]))):
         lines.append(f"| {row['dataset']} | {row['system']} | {int(row['n'])} | {_cell(row, 'rouge1')} | "
                      f"{_cell(row, 'rouge2')} | {_cell(row, 'rougeL')} | {row['length_words']:.1f} | "
                      f"{_pct(row, 'clean_rate')} | {_pct(row, 'loop_rate')} | {_pct(row, 'role_error_rate')} | "
-                     f"{_pct(row, 'garbled_rate')} | {row['faithfulness']:.2f} | {row['articles_per_s']:.2f} |")
+                     f"{_pct(row, 'garbled_rate')} | {100 * row.get('fallback_rate', float('nan')):.0f} | "
+                     f"{row['faithfulness']:.2f} | {row['articles_per_s']:.2f} |")
     if result.get("references"):
         lines += ["", "The reference summaries themselves score: " + "; ".join(
             f"{d} faithfulness {v['faithfulness']:.2f}, clean {100 * v['clean_rate']:.0f}%"
@@ -183,10 +203,10 @@ def render_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_reports(result: dict[str, Any], out_dir: Path = paths.REPORTS_DIR) -> Path:
+def write_reports(result: dict[str, Any], out_dir: Path = paths.REPORTS_DIR, name: str = "summariser_eval") -> Path:
     from accord.io import write_text_atomic
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out_dir / "summariser_eval.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    write_text_atomic(out_dir / "summariser_eval.md", render_markdown(result))
-    return out_dir / "summariser_eval.md"
+    write_text_atomic(out_dir / f"{name}.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(out_dir / f"{name}.md", render_markdown(result))
+    return out_dir / f"{name}.md"

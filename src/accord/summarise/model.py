@@ -13,6 +13,7 @@ and returns one proper-cased sentence. Training lives in :mod:`accord.summarise.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -24,9 +25,11 @@ from typing import Any
 from accord import paths
 from accord.config import arg, flatten, from_dict, to_dict
 from accord.data.datasets import DataConfig
-from accord.summarise.decoding import CopyConstraint, WordConstraint, first_sentence
+from accord.io import write_text_atomic
+from accord.summarise.decoding import CopyConstraint, WordConstraint, first_sentence, tidy
 
 META_FILE = "accord_summariser.json"
+DIGEST_SUFFIX = ".sha256.json"  # beside a base's weights: their digest, valid while their size and mtime are unchanged
 GEMMA_ALIAS = "gemma-3-270m"
 MINILM_WARMSTART = "minilm2minilm"
 FAMILIES = ("causal", "seq2seq")
@@ -102,6 +105,8 @@ class GenerationArguments:
     max_words: int = arg(40, "cut longer summaries at a clause boundary", low=5)
     sliced_head: bool = arg(True, "causal greedy: logits only for the tokens the copy constraint allows (fast)")
     no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
+    tidy: bool = arg(True, "mend broken hyphenation the source writes whole; end a list before an item that only "
+                           "recycles an earlier word (decoding.tidy)")
     ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
                                         "(it stops the model copying a three-token name from its source)")
 
@@ -124,7 +129,7 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     """The config saved with a model. Older flat configs load into the sections; a model saved before a copy
     constraint existed decodes as it did when it was evaluated (that constraint off)."""
     flat = flatten(values)
-    for flag in ("copy_words", "copy_names", "no_repeat_words"):
+    for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
     if not any(k.rsplit(".", 1)[-1] == "ngrams_in_prompt" for k in flat):
@@ -178,9 +183,25 @@ def resolve_base(base_model: str) -> str:
 
 
 def _weights_digest(path: str) -> str:
+    """The digest of a checkpoint's weights; a base's is saved beside it (:data:`DIGEST_SUFFIX`) and reused while
+    the file keeps its size and time, so a summariser start does not read a gigabyte only to check it."""
     p = Path(path) / "model.safetensors"
     if not p.exists():
         return ""
+    stat = p.stat()
+    key = {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    sidecar = p.with_name(p.name + DIGEST_SUFFIX)
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        saved = json.loads(sidecar.read_text(encoding="utf-8"))
+        if saved["key"] == key:
+            return str(saved["digest"])
+    digest = _file_digest(p)
+    with contextlib.suppress(OSError):  # a read-only install recomputes it each time
+        write_text_atomic(sidecar, json.dumps({"key": key, "digest": digest}) + "\n")
+    return digest
+
+
+def _file_digest(p: Path) -> str:
     h = hashlib.sha256()
     with p.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -315,6 +336,7 @@ class NeuralSummariser:
                 texts = generate([documents[i] for i in idx])
                 for i, text in zip(idx, texts, strict=True):
                     out[i] = first_sentence(text, self.g.max_words)
+                    out[i] = tidy(out[i], documents[i]) if self.g.tidy else out[i]
         return out
 
     def _generate_kwargs(self) -> dict[str, Any]:

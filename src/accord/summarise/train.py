@@ -35,7 +35,7 @@ from accord.summarise.model import NeuralSummariser, SummariserConfig
 log = logging.getLogger("accord.summarise.train")
 SAMPLE_ROWS = 30  # real validation articles shown in the run's samples table
 GENERATION_KEYS = ("num_beams", "no_repeat_ngram_size", "max_new_tokens", "copy_constrained", "copy_words",
-                   "copy_names", "max_words")
+                   "copy_names", "max_words", "no_repeat_words", "tidy", "sliced_head")
 
 
 @dataclass
@@ -219,6 +219,8 @@ def _run_steps(loop: _Loop, val_docs: list[str], val_refs: list[str]) -> int:
                                                                                 "clean_rate")},
                             "step/elapsed_s": time.perf_counter() - started}, step=step + 1)
         running, count = 0.0, 0
+        log.info("step %d real validation: ROUGE-L %.1f, clean %.0f%%, loss %.3f", step + 1, report["rougeL"],
+                 100 * report["clean_rate"], report["loss"])
         if loop.checkpoint(step, report, preds):
             break
     return done
