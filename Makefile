@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint clean
+.PHONY: install run evaluate test lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ run: $(STAMP)
 	$(VENV)/bin/accord classify seeds/*.txt --out models/seeds.classified.jsonl --briefs models/seeds.briefs.jsonl \
 		--report models/seeds.report.html --print-briefs --quiet
 	@echo "Sentences: models/seeds.classified.jsonl; briefs: models/seeds.briefs.jsonl; page: models/seeds.report.html"
-	@echo "Review the runs: $(VENV)/bin/accord ui   (or $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db)"
-	@echo "then open http://127.0.0.1:5000 (experiments accord-classifier, accord-summariser; Models: the @champion aliases)"
+	@echo "Review the runs: $(VENV)/bin/accord ui   (prints the runs and registry links; Ctrl-C stops it)"
+	@echo "Summariser evaluation runs (real test, curated test, XSum; ~25 min): make evaluate"
+
+# The champions against the baselines on the test sets, one MLflow evaluation run each, and the reports.
+evaluate: $(STAMP)
+	$(VENV)/bin/accord evaluate classifier --split real_test
+	$(VENV)/bin/accord evaluate summariser
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

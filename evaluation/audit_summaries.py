@@ -1,0 +1,106 @@
+"""Human-read audit of summaries on real test articles: a blind sheet to read, then the tally by error type.
+
+    python evaluation/audit_summaries.py export [--n 30] [--seed 0] [--model-uri URI]   # writes evaluation/audit/
+    (read evaluation/audit/sheet.md; fill evaluation/audit/labels.jsonl: one line per article and summary letter)
+    python evaluation/audit_summaries.py tally                                          # -> reports/summary_audit.md
+
+The articles are a seeded sample of the real test split (outlets never trained on), drawn before anyone reads a
+summary. Each article shows two summaries, A and B, in an order drawn per article, so the reader does not know
+which system wrote which; ``key.json`` (not to be opened while reading) maps the letters back to the champion and
+lead-1. Error types (a summary can have several):
+
+- ``wrong_role``: a person given an office, title or country the article does not give them;
+- ``wrong_fact``: a place, date, number, party or agreement the article does not support;
+- ``inverted``: a claim the article states the other way round (who asked whom, what was agreed or refused);
+- ``loop``: a word or list item repeated so that the sentence reads as broken;
+- ``garbled``: a fragment that is not English or not a name as written;
+- ``missed_main``: the meeting's main cooperation topic (by the article's first paragraphs) is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+
+from accord import paths
+from accord.data.datasets import DataConfig, real_summary_datasets
+from accord.io import write_text_atomic
+
+AUDIT_DIR = paths.ROOT / "evaluation" / "audit"
+ERRORS = ("wrong_role", "wrong_fact", "inverted", "loop", "garbled", "missed_main")
+SERIOUS = ("wrong_role", "wrong_fact", "inverted")  # the issue's bar: at most 3 of 30 with any of these
+SYSTEMS = ("champion", "lead1")
+ARTICLE_CHARS = 2500  # the head of each article shown on the sheet (the meeting is in the first paragraphs)
+
+
+def _summaries(items: list[dict[str, str]], model_uri: str) -> dict[str, list[str]]:
+    from accord import tracking
+    from accord.summarise.baselines import Lead1Summariser
+
+    docs = [r["document"] for r in items]
+    champion = tracking.load_model(model_uri).unwrap_python_model().summariser
+    return {"champion": champion.summarise(docs), "lead1": Lead1Summariser().summarise(docs)}
+
+
+def export(n: int, seed: int, model_uri: str) -> None:
+    test = real_summary_datasets(DataConfig())["test"].to_list()
+    items = random.Random(seed).sample(test, min(n, len(test)))
+    summaries = _summaries(items, model_uri)
+    order = random.Random(seed + 1)
+    sheet, key, template = ["# Summary audit sheet", "", __doc__.split("Error types")[1], ""], {}, []
+    for k, item in enumerate(items):
+        letters = dict(zip("AB", order.sample(SYSTEMS, 2), strict=True))
+        key[item["id"]] = letters
+        sheet += [f"## {k + 1}. {item['id']}", "", item["document"][:ARTICLE_CHARS], "",
+                  *(f"- **{letter}**: {summaries[system][k]}" for letter, system in letters.items()), ""]
+        template += [{"id": item["id"], "letter": letter, **dict.fromkeys(ERRORS, False), "note": ""}
+                     for letter in letters]
+    AUDIT_DIR.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(AUDIT_DIR / "sheet.md", "\n".join(sheet) + "\n")
+    write_text_atomic(AUDIT_DIR / "key.json", json.dumps({"seed": seed, "model_uri": model_uri, "key": key},
+                                                         indent=1) + "\n")
+    if not (AUDIT_DIR / "labels.jsonl").exists():  # never overwrite a reader's work
+        write_text_atomic(AUDIT_DIR / "labels.jsonl", "".join(json.dumps(t) + "\n" for t in template))
+    print(f"wrote {AUDIT_DIR}/sheet.md ({len(items)} articles), key.json, labels.jsonl")
+
+
+def tally() -> str:
+    key = json.loads((AUDIT_DIR / "key.json").read_text(encoding="utf-8"))["key"]
+    rows = [json.loads(line) for line in (AUDIT_DIR / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    counts = {s: dict.fromkeys((*ERRORS, "serious", "any"), 0) for s in SYSTEMS}
+    notes = []
+    for row in rows:
+        system = key[row["id"]][row["letter"]]
+        found = [e for e in ERRORS if row.get(e)]
+        for e in found:
+            counts[system][e] += 1
+        counts[system]["serious"] += any(e in SERIOUS for e in found)
+        counts[system]["any"] += bool(found)
+        if found:
+            notes.append(f"- {row['id']} ({system}): {', '.join(found)}. {row.get('note', '')}")
+    n = len(key)
+    head = "| system | " + " | ".join(ERRORS) + " | wrong role/fact/inversion | any error |"
+    lines = ["# Summary audit (real test articles)", "", f"{n} articles, read blind (A/B order drawn per article).",
+             "Counts are summaries with that error.", "", head, "|---" * (len(ERRORS) + 3) + "|"]
+    for s in SYSTEMS:
+        c = counts[s]
+        lines.append(f"| {s} | " + " | ".join(str(c[e]) for e in ERRORS) + f" | {c['serious']} of {n} | "
+                     f"{c['any']} of {n} |")
+    return "\n".join([*lines, "", "## Errors found", "", *notes]) + "\n"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=("export", "tally"))
+    parser.add_argument("--n", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model-uri", default="models:/accord-summariser@champion")
+    args = parser.parse_args()
+    if args.step == "export":
+        export(args.n, args.seed, args.model_uri)
+    else:
+        report = tally()
+        write_text_atomic(paths.REPORTS_DIR / "summary_audit.md", report)
+        print(report)
