@@ -88,6 +88,56 @@ def tiny_corpus(tmp_path: Path) -> tuple[Path, Path, Path]:
     return write_jsonl(tmp_path / "s.jsonl", sentences), write_jsonl(tmp_path / "r.jsonl", reports), seeds
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The local model cache of ``accord classify``/``summarise`` in a temp folder, never the checkout's models/."""
+    from accord.batch.models import CACHE_ENV
+
+    folder = tmp_path_factory.mktemp("model-cache")
+    os.environ[CACHE_ENV] = str(folder)
+    return folder
+
+
+def register(model: Any, uri: str, champion: bool = True) -> str:
+    """Log a classifier (or, with a ``summarise`` method, a summariser) to ``uri`` and register it; returns the
+    version (moved to @champion when ``champion``)."""
+    import mlflow
+
+    from accord.pyfunc import log_classifier, log_summariser
+
+    name = tracking.SUMMARISER if hasattr(model, "summarise") else tracking.CLASSIFIER
+    tracking.setup(name, uri)
+    with mlflow.start_run():
+        log = log_summariser if name == tracking.SUMMARISER else log_classifier
+        version = str(log(model, name, ["The two sides agreed to expand trade."]).registered_model_version)
+    if champion:
+        mlflow.MlflowClient().set_registered_model_alias(name, tracking.CHAMPION, version)
+    return version
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A temp MLflow store, registered in seconds: a tfidf classifier fitted on the tiny reports as
+    accord-classifier v1 (@champion) and v2 (every threshold 0: every label), and a lead-1 summariser @champion."""
+    import numpy as np
+
+    from accord.classify.model import ClassifierConfig, TfidfClassifier
+    from accord.labels import to_multi_hot
+    from accord.summarise.baselines import Lead1Summariser
+
+    uri = f"sqlite:///{tmp_path_factory.mktemp('tiny-store') / 'mlflow.db'}"
+    texts = [t for aid in TINY_REPORTS for t in TINY_REPORTS[aid]]
+    y = np.array([to_multi_hot(labels) for aid in TINY_LABELS for labels in TINY_LABELS[aid]])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        clf = TfidfClassifier(ClassifierConfig(family="tfidf")).fit(texts, y, texts, y)
+        register(clf, uri)
+        clf.thresholds = np.zeros(len(clf.thresholds))
+        register(clf, uri, champion=False)
+        register(Lead1Summariser(), uri)
+    return uri
+
+
 @pytest.fixture(scope="session")
 def xsum_file() -> Path:
     if not paths.XSUM_FILE.exists():

@@ -42,6 +42,8 @@ TrackingOpt = Annotated[str | None, typer.Option(
     "--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db).")]
 DataConfigOpt = Annotated[Path | None, typer.Option("--data-config", help="YAML file for the data section.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Report the start-up time (to the first article) "
+                                                                  "and the time of each phase on stderr.")]
 MaxBytesOpt = Annotated[int, typer.Option(help="Refuse an article over this many bytes.")]
 
 
@@ -385,8 +387,12 @@ def classify_cmd(
     runtime: Annotated[str, typer.Option(help="How a MiniLM classifier runs: onnx (ONNX Runtime; exported once and "
                                                  "cached in models/onnx) or torch.")] = "onnx",
     precision: Annotated[str, typer.Option(help="MiniLM weights: int8 (dynamic quantisation) or fp32.")] = "int8",
+    summaries: Annotated[str, typer.Option(help="What briefs summarise: none (no summariser), article (one "
+                                                "summary each) or all (each category's sentences too).")
+                         ] = "article",
     tracking_uri: TrackingOpt = None,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Classify every sentence of new articles; optionally write per-article briefs and an HTML report.
 
@@ -396,7 +402,7 @@ def classify_cmd(
 
     opts = ClassifyOptions(inputs, out, fmt, unit, briefs=briefs, report=report, print_briefs=print_briefs,
                            max_bytes=max_bytes, runtime=runtime, precision=precision, tracking_uri=tracking_uri,
-                           quiet=quiet)
+                           quiet=quiet, summaries=summaries, verbose=verbose)
     if model:
         opts.model_uri = model
     if engine == "spark":
@@ -424,12 +430,14 @@ def summarise_cmd(
     max_bytes: MaxBytesOpt = 100_000_000,
     tracking_uri: TrackingOpt = None,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Summarise articles: one {"id", "summary"} JSON line each; bad inputs named and skipped, exit 1 if any."""
     from accord import tracking
     from accord.batch.summarise import run
 
-    code = run(inputs, out, model or tracking.SUMMARISER_URI, text_field, max_bytes, quiet, tracking_uri, err=_err)
+    code = run(inputs, out, model or tracking.SUMMARISER_URI, text_field, max_bytes, quiet, tracking_uri, err=_err,
+               verbose=verbose)
     if code:
         raise typer.Exit(code)
 

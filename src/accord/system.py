@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import platform
+import time
+from pathlib import Path
 from typing import Any
+
+_IMPORTED = time.monotonic()  # the fallback start of the process, where /proc is not there
 
 
 def machine_threads() -> int:
@@ -13,6 +17,17 @@ def machine_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
+
+
+def process_age() -> float:
+    """Seconds since this process started (from ``/proc``, so the interpreter's own start-up counts), else since
+    this module was imported: the start-up time ``--verbose`` reports."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))  # field 22: start time in clock ticks
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED
 
 
 def machine_info() -> dict[str, Any]:

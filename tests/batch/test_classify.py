@@ -217,7 +217,8 @@ def test_interrupt_leaves_no_half_written_output(store: str, tmp_path: Path,
 
 def test_briefs_with_summaries(store: str, tmp_path: Path) -> None:
     out, briefs = tmp_path / "out.jsonl", tmp_path / "briefs.jsonl"
-    result = classify(store, *map(str, SEEDS), "--out", str(out), "--briefs", str(briefs), "--print-briefs")
+    result = classify(store, *map(str, SEEDS), "--out", str(out), "--briefs", str(briefs), "--print-briefs",
+                      "--summaries", "all")
     assert result.exit_code == 0, result.stderr
     rows, got = read_jsonl(out), read_jsonl(briefs)
     assert [b["article_id"] for b in got] == [s.stem for s in SEEDS]

@@ -9,6 +9,10 @@ from accord.labels import LABELS, OTHER
 from accord.summarise.guard import soundness_problems
 
 TOP_K = 3  # top sentences per category in a brief
+SUMMARY_MODES = ("none", "article", "all")  # --summaries: none, the article's, the article's and each category's
+# One generation per article: "all" adds one per category with two or more sentences (up to five more), the bulk of
+# the cost of briefs; "none" does not even load the summariser (docs/batch.md)
+DEFAULT_SUMMARIES = "article"
 
 
 def build_brief(article_id: str, title: str | None, rows: list[dict[str, Any]], top_k: int = TOP_K
@@ -28,8 +32,9 @@ def build_brief(article_id: str, title: str | None, rows: list[dict[str, Any]], 
             "top_sentences": top, "summary": None, "category_summaries": {}, "extractive": {}}
 
 
-def add_summaries(brief: dict[str, Any], rows: list[dict[str, Any]], summariser: Any) -> None:
-    """Fill ``summary`` (the whole article) and ``category_summaries`` (each category's sentences) in place.
+def add_summaries(brief: dict[str, Any], rows: list[dict[str, Any]], summariser: Any, mode: str = "all") -> None:
+    """Fill ``summary`` (the whole article) and, with ``mode`` ``all``, ``category_summaries`` (each category's
+    sentences) in place (``mode`` ``article``: the article's summary only).
 
     A category with a single sentence keeps that sentence as its summary: it already is one sentence, and
     rewriting it can only add risk (the summariser was trained on whole reports). An abstractive summary that fails
@@ -37,7 +42,7 @@ def add_summaries(brief: dict[str, Any], rows: list[dict[str, Any]], summariser:
     the category's top-scored) and the reasons are kept in ``brief["extractive"]`` (``"summary"`` or the category).
     """
     texts = {name: [r["text"] for r in rows if name in r["labels"]] for name in brief["categories"]}
-    to_summarise = [name for name in brief["categories"] if len(texts[name]) > 1]
+    to_summarise = [name for name in brief["categories"] if len(texts[name]) > 1 and mode == "all"]
     documents = [" ".join(r["text"] for r in rows)] + [" ".join(texts[name]) for name in to_summarise]
     summaries = [str(s) for s in summariser.predict(documents)["summary"]]
     fallbacks = [rows[0]["text"]] + [brief["top_sentences"][name][0]["text"] for name in to_summarise]
@@ -49,7 +54,8 @@ def add_summaries(brief: dict[str, Any], rows: list[dict[str, Any]], summariser:
             brief["extractive"][key] = problems
     brief["summary"] = summaries[0]
     rewritten = dict(zip(to_summarise, summaries[1:], strict=True))
-    brief["category_summaries"] = {name: rewritten.get(name, texts[name][0]) for name in brief["categories"]}
+    brief["category_summaries"] = {name: rewritten.get(name, texts[name][0]) for name in brief["categories"]
+                                   if mode == "all"}
 
 
 def format_brief(brief: dict[str, Any]) -> str:

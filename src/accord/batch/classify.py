@@ -22,8 +22,10 @@ from typing import IO, Any
 import numpy as np
 
 from accord import tracking
-from accord.batch.briefs import add_summaries, build_brief, format_brief
+from accord.batch.briefs import DEFAULT_SUMMARIES, SUMMARY_MODES, add_summaries, build_brief, format_brief
 from accord.batch.inputs import DEFAULT_MAX_BYTES, UNITS, ErrorLog, Sentence, chunked, iter_records, iter_sentences
+from accord.batch.models import load_predictor, load_summariser
+from accord.batch.progress import Phases, TimedModel, count_articles, progress_bar
 from accord.batch.report import ReportWriter
 from accord.batch.writers import FORMATS, WRITERS, infer_format, output_row
 from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, Predictor, backend_problem
@@ -55,6 +57,9 @@ class ClassifyOptions:
     summariser_uri: str = tracking.SUMMARISER_URI
     tracking_uri: str | None = None
     quiet: bool = False
+    summaries: str = DEFAULT_SUMMARIES  # what briefs summarise: none, article or all (each category too)
+    verbose: bool = False  # start-up and phase times on stderr
+    progress: bool | None = None  # None: a progress bar on an interactive stderr without --quiet
 
     def wants_briefs(self) -> bool:
         return bool(self.briefs or self.report or self.print_briefs)
@@ -70,6 +75,8 @@ class ClassifyOptions:
             return "--format parquet needs --out FILE"
         if self.print_briefs and self.out is None:
             return "--print-briefs needs --out (stdout carries the rows)"
+        if self.summaries not in SUMMARY_MODES:
+            return f"--summaries must be one of {SUMMARY_MODES}, got {self.summaries!r}"
         return backend_problem(self.runtime, self.precision)
 
 
@@ -114,6 +121,7 @@ class BriefSinks:
     report: ReportWriter | None = None
     printed: IO[str] | None = None
     summariser: Any = None
+    summaries: str = "all"  # what add_summaries fills: the article's summary, or each category's too
 
     def wanted(self) -> bool:
         return self.briefs is not None or self.report is not None or self.printed is not None
@@ -123,7 +131,7 @@ class BriefSinks:
         brief = build_brief(first.article_id, first.title, rows)
         if self.summariser is not None:
             try:
-                add_summaries(brief, rows, self.summariser)
+                add_summaries(brief, rows, self.summariser, self.summaries)
             except Exception as exc:  # a summariser failure must not lose the brief
                 result.warnings.append(f"{first.article_id}: summariser failed ({exc}); brief has no summaries")
         if self.briefs is not None:
@@ -137,31 +145,36 @@ class BriefSinks:
 
 def classify(inputs: list[str], predictor: Scorer, out: IO[Any], fmt: str = "jsonl", unit: str = "article",
              sinks: BriefSinks | None = None, max_bytes: int = DEFAULT_MAX_BYTES, log: ErrorLog | None = None,
-             stdin: IO[bytes] | None = None, progress: bool = False, chunk: int | None = None) -> ClassifyResult:
-    """Stream ``inputs`` through ``predictor`` in chunks, writing rows to ``out`` and briefs as articles end."""
-    from tqdm import tqdm
-
+             stdin: IO[bytes] | None = None, progress: bool = False, chunk: int | None = None,
+             phases: Phases | None = None) -> ClassifyResult:
+    """Stream ``inputs`` through ``predictor`` in chunks, writing rows to ``out`` and briefs as articles end; the
+    progress bar counts articles (with an ETA) where briefs are written, else sentences."""
     log = log if log is not None else ErrorLog()
-    sinks = sinks or BriefSinks()
+    sinks, phases = sinks or BriefSinks(), phases or Phases()
     result = ClassifyResult(errors=log.errors)
     writer = WRITERS[fmt](out)
+    briefs = sinks.wanted()
+    total = phases.timed("count articles", count_articles)(inputs, unit, max_bytes) if progress and briefs else None
+    bar, brief = progress_bar(progress, briefs, total), phases.timed("briefs", sinks.article)
 
     def on_article(first: Sentence, rows: list[dict[str, Any]]) -> None:
         result.articles += 1
-        if sinks.wanted():
-            sinks.article(first, rows, result)
+        if briefs:
+            brief(first, rows, result)
+            bar.update(1)
+        phases.article_done()
 
     articles = _Articles(on_article)
     sentences = iter_sentences(iter_records(inputs, unit, max_bytes, log, stdin), unit, log)
-    with tqdm(unit="sent", desc="classify", file=sys.stderr, disable=not progress, dynamic_ncols=True,
-              smoothing=0.1) as bar:
-        for batch in chunked(sentences, chunk or CHUNK):
-            probs, labels = predictor([s.text for s in batch])
+    predict, write = phases.timed("classify", predictor), phases.timed("write", writer.write)
+    with bar:
+        for batch in phases.timed_iter("read and split", chunked(sentences, chunk or CHUNK)):
+            probs, labels = predict([s.text for s in batch])
             rows = [output_row(s, p, lab) for s, p, lab in zip(batch, probs, labels, strict=True)]
-            writer.write(rows)
+            write(rows)
             articles.feed(batch, rows)
             result.sentences += len(rows)
-            bar.update(len(rows))
+            bar.update(0 if briefs else len(rows))
         articles.flush()
     writer.close()
     if sinks.report is not None:
@@ -174,18 +187,20 @@ def progress_enabled(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
-def _load_models(opts: ClassifyOptions, err: Callable[[str], None]) -> tuple[Predictor | None, Any]:
-    """The predictor (None: cannot run) and the summariser (None: briefs without summaries, with a warning)."""
+def _load_models(opts: ClassifyOptions, err: Callable[[str], None], phases: Phases) -> tuple[Predictor | None, Any]:
+    """The predictor (None: cannot run) and the summariser (None: briefs without summaries, with a warning, or
+    ``--summaries none``), both through the local model cache."""
     try:
-        predictor = Predictor(tracking.load_model(opts.model_uri, opts.tracking_uri), opts.runtime, opts.precision)
+        predictor = load_predictor(opts.model_uri, opts.tracking_uri, opts.runtime, opts.precision, phases)
     except tracking.ModelNotFound as exc:
         err(f"error: {exc}")
         err(f"error: no classifier to run; {NO_MODEL_HINT}")
         return None, None
     summariser = None
-    if opts.wants_briefs():
+    if opts.wants_briefs() and opts.summaries != "none":
         try:
-            summariser = tracking.load_model(opts.summariser_uri, opts.tracking_uri)
+            summariser = TimedModel(load_summariser(opts.summariser_uri, opts.tracking_uri, phases), phases,
+                                    "summaries")
         except tracking.ModelNotFound as exc:
             err(f"warning: {exc}")
             err(f"warning: briefs are written without summaries; {NO_SUMMARISER_HINT}")
@@ -201,7 +216,8 @@ def run(opts: ClassifyOptions, err: Callable[[str], None] | None = None, stdout:
     if problem:
         err(f"error: {problem}")
         return 2
-    predictor, summariser = _load_models(opts, err)
+    phases = Phases()
+    predictor, summariser = _load_models(opts, err, phases)
     if predictor is None:
         return 1
     fmt = infer_format(opts.out, opts.fmt)
@@ -211,15 +227,19 @@ def run(opts: ClassifyOptions, err: Callable[[str], None] | None = None, stdout:
             else stdout
         sinks = BriefSinks(stack.enter_context(atomic_open(opts.briefs)) if opts.briefs else None,
                            ReportWriter(stack.enter_context(atomic_open(opts.report))) if opts.report else None,
-                           stdout if opts.print_briefs else None, summariser)
+                           stdout if opts.print_briefs else None, summariser, opts.summaries)
+        progress = progress_enabled(opts.quiet) if opts.progress is None else opts.progress
         result = classify(opts.inputs, predictor, out_fh, fmt, opts.unit, sinks, opts.max_bytes, log, stdin,
-                          progress_enabled(opts.quiet))
+                          progress, phases=phases)
         if opts.out:
             write_errors(opts.out, log.errors)
     for w in result.warnings:
         err(f"warning: {w}")
     if not opts.quiet:
         err(_summary_line(opts, result, log))
+    if opts.verbose:
+        for line in phases.report():
+            err(line)
     return 1 if log.errors else 0
 
 

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from accord import paths
-from accord.classify.model import length_sorted_proba
+from accord.classify.batching import length_sorted_proba, preparer
 from accord.io import write_text_atomic
 from accord.system import machine_threads
 
@@ -204,9 +204,17 @@ class OnnxClassifier:
                         cache_dir: str | os.PathLike[str] | None = None) -> OnnxClassifier:
         """The ONNX twin of a :class:`~accord.classify.model.TransformerClassifier` (exported once, then cached)."""
         path = cached_export(classifier.model, classifier.tokenizer, precision, cache_dir)
-        c = classifier.config.minilm
-        return cls(path, classifier.tokenizer, classifier.thresholds, c.predict_batch_size, c.max_length,
-                   c.threads or None, classifier.prepare)
+        spec = serving_spec(classifier, path)
+        return cls(path, classifier.tokenizer, classifier.thresholds, spec["batch_size"], spec["max_length"],
+                   spec["threads"] or None, preparer(spec["normalise"]))  # no bound method: the torch model can go
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], tokenizer_dir: str | os.PathLike[str]) -> OnnxClassifier:
+        """Rebuild from :func:`serving_spec` and the saved tokenizer without torch or ``transformers`` (the fast
+        start of ``accord classify`` from its model cache)."""
+        tokenizer = FastTokenizer(tokenizer_dir, spec["pad_token_id"])
+        return cls(spec["onnx"], tokenizer, np.asarray(spec["thresholds"], dtype=float), spec["batch_size"],
+                   spec["max_length"], spec["threads"] or None, preparer(spec["normalise"]))
 
     def _proba(self, batch: dict[str, np.ndarray]) -> np.ndarray:
         logits = self.session.run(["logits"], {n: batch[n] for n in self.input_names})[0]
@@ -215,3 +223,38 @@ class OnnxClassifier:
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities in input order (token-length-sorted batches, as the torch classifier does)."""
         return length_sorted_proba(self.tokenizer, self.prepare(texts), self.batch_size, self.max_length, self._proba)
+
+
+def serving_spec(classifier: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Everything :meth:`OnnxClassifier.from_spec` needs besides the tokenizer files, as JSON-ready values: the ONNX
+    file (and its size, to notice a truncated one), thresholds, batching and input preparation."""
+    c = classifier.config.minilm
+    return {"onnx": str(Path(path).resolve()), "onnx_bytes": Path(path).stat().st_size,
+            "thresholds": [float(t) for t in classifier.thresholds], "batch_size": c.predict_batch_size,
+            "max_length": c.max_length, "threads": c.threads, "normalise": bool(classifier.config.normalise),
+            "pad_token_id": classifier.tokenizer.pad_token_id or 0}
+
+
+class FastTokenizer:
+    """A saved Hugging Face tokenizer's ``tokenizer.json`` run by the ``tokenizers`` library: what
+    :func:`~accord.classify.batching.length_sorted_proba` needs, without importing ``transformers`` (which imports
+    torch: seconds of start-up). Same ids, masks and truncation as the ``transformers`` fast tokenizer."""
+
+    padding_side = "right"
+
+    def __init__(self, folder: str | os.PathLike[str], pad_token_id: int) -> None:
+        from tokenizers import Tokenizer
+
+        self.backend = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+        self.backend.no_padding()
+        self.pad_token_id = pad_token_id
+
+    def __call__(self, texts: list[str], truncation: bool = True, max_length: int | None = None
+                 ) -> dict[str, list[list[int]]]:
+        if truncation and max_length:
+            self.backend.enable_truncation(max_length)
+        else:
+            self.backend.no_truncation()
+        encodings = self.backend.encode_batch(list(texts))
+        return {"input_ids": [e.ids for e in encodings], "attention_mask": [e.attention_mask for e in encodings],
+                "token_type_ids": [e.type_ids for e in encodings]}

@@ -32,6 +32,11 @@ def backend_problem(runtime: str, precision: str) -> str | None:
     return None
 
 
+def minilm_backend(runtime: str, precision: str) -> str:
+    """How a MiniLM predictor runs, as ``Predictor.backend`` says it."""
+    return f"minilm {runtime} {precision}"
+
+
 class Predictor:
     """``predictor(texts) -> (probabilities, label lists)`` over a loaded pyfunc model."""
 
@@ -46,7 +51,18 @@ class Predictor:
         self.backend = "pyfunc" if self.classifier is None else getattr(self.classifier, "family", "accord")
         if self.classifier is not None and getattr(self.classifier, "family", "") == "minilm":
             self.scorer = _minilm_scorer(self.classifier, runtime, precision, cache_dir)
-            self.backend = f"minilm {runtime} {precision}"
+            self.backend = minilm_backend(runtime, precision)
+            if runtime == "onnx":  # hold no reference to the torch model: its memory goes once the caller's does
+                self.model, self.classifier = None, self.scorer
+
+    @classmethod
+    def from_scorer(cls, scorer: Any, runtime: str, precision: str) -> Predictor:
+        """A predictor over a ready MiniLM scorer (``predict_proba`` and ``thresholds``) running on ``runtime`` at
+        ``precision``, e.g. an ONNX classifier rebuilt from the model cache without torch."""
+        self = cls.__new__(cls)
+        self.model, self.classifier, self.scorer = None, scorer, scorer
+        self.backend = minilm_backend(runtime, precision)
+        return self
 
     def __call__(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]]]:
         if self.scorer is not None:
@@ -57,7 +73,10 @@ class Predictor:
 
 
 def _inner_classifier(model: Any) -> Any:
-    """The accord classifier inside a pyfunc (anything with ``predict_proba`` and ``thresholds``), or None."""
+    """The accord classifier inside a pyfunc (anything with ``predict_proba`` and ``thresholds``; the model itself
+    where it is one), or None."""
+    if hasattr(model, "predict_proba") and hasattr(model, "thresholds"):
+        return model
     with contextlib.suppress(Exception):
         clf = getattr(model.unwrap_python_model(), "classifier", None)
         if clf is not None and hasattr(clf, "predict_proba") and hasattr(clf, "thresholds"):
@@ -66,14 +85,14 @@ def _inner_classifier(model: Any) -> Any:
 
 
 def _minilm_scorer(classifier: Any, runtime: str, precision: str, cache_dir: Any) -> Any:
-    import torch
-
-    if not classifier.config.minilm.threads:
-        torch.set_num_threads(machine_threads())
     if runtime == "onnx":
         from accord.classify.onnx import OnnxClassifier
 
         return OnnxClassifier.from_classifier(classifier, precision, cache_dir)
+    import torch
+
+    if not classifier.config.minilm.threads:
+        torch.set_num_threads(machine_threads())
     if precision == "int8":
         classifier.model = quantize_linear(classifier.model)
     return classifier

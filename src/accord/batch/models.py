@@ -1,0 +1,332 @@
+"""The registered champions, resolved cheaply and kept on disk: how ``accord classify`` and ``accord summarise`` start
+in seconds.
+
+Every start used to import MLflow (about 2 s), resolve ``models:/<name>@champion``, download the model version again
+and load it through ``mlflow.pyfunc`` (a MiniLM classifier's torch model too, kept beside its ONNX session). Now:
+
+- **One alias lookup**, read straight from a sqlite store's tables (milliseconds, without importing MLflow); any
+  other store, or a sqlite schema this code does not know, goes through ``MlflowClient``.
+- **A local cache entry** per model version: ``$ACCORD_MODEL_CACHE`` (default ``models/cache``)
+  ``/<name>/v<version>-<digest>/``, the digest taken over the store, version, source and run, so a moved alias (another
+  version), another store or a re-created version never meets an old entry. An entry is downloaded into a temp
+  folder with a manifest of its files' sizes and renamed into place; one whose manifest or files do not match is
+  ignored, deleted and built again. The newest :data:`KEEP_ENTRIES` entries per model are kept.
+- **Loading without ``mlflow.pyfunc``**: an accord classifier or neural summariser loads from the entry directly;
+  a MiniLM classifier on ONNX Runtime is rebuilt from its cached export and saved tokenizer without importing torch
+  (``serving-onnx-<precision>.json``, written once after the first export; the torch model is dropped after it).
+  Anything else (a pickled baseline) goes through ``mlflow.pyfunc.load_model`` on the entry.
+- A summariser is loaded once per process and entry (:func:`load_summariser`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from accord import paths, tracking
+from accord.batch.progress import Phases
+from accord.classify.predictor import Predictor
+from accord.io import write_text_atomic
+
+CACHE_ENV = "ACCORD_MODEL_CACHE"
+MANIFEST = "entry.json"
+PROGRESS_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+KEEP_ENTRIES = 3  # entries kept per registered model (most recently used); older ones go when a new one is built
+STALE_TEMP_S = 3600  # a temp folder this old is an interrupted download: deleted
+REGISTRY_URI = re.compile(r"models:/([^/@]+)(?:@([^/]+)|/(\d+))")  # by alias or by version number: cached
+_SUMMARISERS: dict[str, Any] = {}  # entry folder -> loaded summariser: each is loaded once per process
+
+
+def cache_root() -> Path:
+    """``$ACCORD_MODEL_CACHE``, else ``models/cache`` under the project root."""
+    return Path(os.environ.get(CACHE_ENV) or paths.MODELS_DIR / "cache")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A registered model version as the cache knows it."""
+
+    uri: str
+    name: str
+    version: str
+    digest: str
+
+    def folder(self) -> Path:
+        return cache_root() / re.sub(r"[^\w.-]", "_", self.name) / f"v{self.version}-{self.digest}"
+
+
+def resolve(uri: str, tracking_uri: str | None = None) -> ModelRef | None:
+    """The version behind a ``models:/name@alias`` or ``models:/name/N`` URI (None for any other URI: not cached);
+    raises :class:`~accord.tracking.ModelNotFound` when the store has no such version."""
+    m = REGISTRY_URI.fullmatch(uri)
+    if not m:
+        return None
+    store = tracking.tracking_uri(tracking_uri)
+    name, alias, number = m.groups()
+    row = _sqlite_version(store, uri, name, alias, number) if store.startswith("sqlite:///") else None
+    if row is None:
+        row = _client_version(store, uri, name, alias, number)
+    digest = hashlib.sha256("\n".join([store, name, *row]).encode()).hexdigest()[:12]
+    return ModelRef(uri, name, row[0], digest)
+
+
+def _sqlite_version(store: str, uri: str, name: str, alias: str | None, number: str | None
+                    ) -> tuple[str, ...] | None:
+    """``(version, source, run_id, creation_time)`` read from a sqlite store's registry tables, read-only; None
+    where the tables are not what this code expects (the caller asks MLflow instead)."""
+    db = Path(store.removeprefix("sqlite:///"))
+    if not db.is_file():
+        raise tracking.ModelNotFound(f"cannot load {uri}: there is no MLflow store at {db}")
+    where = ("JOIN registered_model_aliases a ON a.name = v.name AND a.version = v.version "
+             "WHERE a.name = ? AND a.alias = ?") if alias else "WHERE v.name = ? AND v.version = ?"
+    try:
+        with contextlib.closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)) as con:
+            row = con.execute(f"SELECT v.version, v.source, v.run_id, v.creation_time FROM model_versions v {where}",
+                              (name, alias if alias else int(number or 0))).fetchone()
+    except sqlite3.Error:
+        return None
+    if row is None:
+        what = f"no version has the alias {alias!r}" if alias else f"there is no version {number}"
+        raise tracking.ModelNotFound(f"cannot load {uri}: {what} (registered model {name!r})")
+    return tuple("" if x is None else str(x) for x in row)
+
+
+def _client_version(store: str, uri: str, name: str, alias: str | None, number: str | None) -> tuple[str, ...]:
+    """The same through ``MlflowClient`` (any store MLflow supports)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient(tracking_uri=store, registry_uri=store)
+    try:
+        mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, number)
+    except MlflowException as exc:
+        raise tracking.ModelNotFound(f"cannot load {uri}: {exc.message.splitlines()[0]}") from None
+    return tuple("" if x is None else str(x) for x in (mv.version, mv.source, mv.run_id, mv.creation_timestamp))
+
+
+def intact(folder: Path) -> bool:
+    """Whether a cache entry is whole: its manifest reads and every file it lists has the size it lists."""
+    try:
+        files = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+        return bool(files) and all((folder / rel).stat().st_size == size for rel, size in files.items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def entry(ref: ModelRef, tracking_uri: str | None = None, phases: Phases | None = None) -> Path:
+    """The local folder of ``ref``'s files: the cached entry when it is whole, else downloaded again."""
+    folder = ref.folder()
+    hit = intact(folder)
+    if hit:
+        with contextlib.suppress(OSError):
+            os.utime(folder)  # most recently used: kept by the pruning
+    else:
+        _build(ref, folder, tracking_uri)
+    if phases is not None:
+        phases.notes.append(f"{ref.uri} -> version {ref.version}: " + (
+            "local cache hit" if hit else "downloaded into the local cache") + f" ({folder})")
+    return folder
+
+
+def _build(ref: ModelRef, folder: Path, tracking_uri: str | None) -> None:
+    """Download the version into a temp folder beside ``folder``, write its manifest, rename it into place."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        mlflow.set_tracking_uri(tracking.tracking_uri(tracking_uri))
+        with mock.patch.dict(os.environ, {PROGRESS_ENV: "false"}):  # no progress bar per file on stderr
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{ref.name}/{ref.version}",
+                                                             dst_path=str(tmp / "download")))
+        local.rename(tmp / "model")
+        files = {p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
+        manifest = {"uri": ref.uri, "name": ref.name, "version": ref.version, "digest": ref.digest, "files": files}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        if folder.exists():  # a damaged entry (or one a parallel run just made): moved aside, then replaced
+            aside = folder.with_name(f".{folder.name}-old-{os.getpid()}")
+            os.replace(folder, aside)
+            shutil.rmtree(aside, ignore_errors=True)
+        os.replace(tmp, folder)
+    except (MlflowException, OSError) as exc:
+        message = getattr(exc, "message", None) or str(exc)
+        raise tracking.ModelNotFound(f"cannot load {ref.uri}: {message.splitlines()[0]}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _prune(folder)
+
+
+def _prune(keep: Path) -> None:
+    """Delete all but the newest :data:`KEEP_ENTRIES` entries of the model, and interrupted downloads."""
+    now = time.time()
+    entries = sorted((p for p in keep.parent.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    stale = [p for p in keep.parent.iterdir() if p.name.startswith(".") and now - p.stat().st_mtime > STALE_TEMP_S]
+    for old in [p for p in entries if p != keep][KEEP_ENTRIES - 1:] + stale:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------------- loading
+
+
+def _pyfunc(folder: Path) -> Any:
+    """The entry's model through ``mlflow.pyfunc`` (models that are not accord's own folders, e.g. pickled ones)."""
+    import mlflow
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        return mlflow.pyfunc.load_model(str(folder / "model"))
+    except Exception as exc:  # a model that cannot load is reported, never a traceback
+        raise tracking.ModelNotFound(f"cannot load the cached model in {folder}: {exc}") from None
+
+
+def _artifact(folder: Path, name: str, meta: str) -> Path | None:
+    """The accord model folder saved as pyfunc artifact ``name`` (None where the model is not one)."""
+    saved = folder / "model" / "artifacts" / name
+    return saved if (saved / meta).is_file() else None
+
+
+def spec_path(folder: Path, precision: str) -> Path:
+    return folder / f"serving-onnx-{precision}.json"
+
+
+def _onnx_from_spec(folder: Path, precision: str, tokenizer_dir: Path) -> Predictor | None:
+    """The ONNX predictor rebuilt from the entry's serving spec, no torch; None where the spec or its export is
+    missing or damaged (they are made again)."""
+    from accord.classify.onnx import OnnxClassifier
+
+    path = spec_path(folder, precision)
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        if Path(spec["onnx"]).stat().st_size != spec["onnx_bytes"]:
+            raise ValueError("the ONNX export changed size")
+        return Predictor.from_scorer(OnnxClassifier.from_spec(spec, tokenizer_dir), "onnx", precision)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a damaged spec or export (ONNX Runtime cannot read it): deleted, exported again
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            Path(json.loads(path.read_text(encoding="utf-8"))["onnx"]).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        return None
+
+
+def _export_spec(classifier: Any, folder: Path, precision: str) -> None:
+    """Export (or find) the classifier's ONNX file and write the entry's serving spec beside it."""
+    from accord.classify.onnx import OnnxClassifier, serving_spec
+
+    scorer = OnnxClassifier.from_classifier(classifier, precision)
+    write_text_atomic(spec_path(folder, precision), json.dumps(serving_spec(classifier, scorer.path), indent=1))
+
+
+def _cached_load(uri: str, tracking_uri: str | None, phases: Phases, what: str, load: Callable[[Path | None], Any]
+                 ) -> Any:
+    """``load(entry folder)`` of ``uri`` (``load(None)`` for a URI the cache does not handle). An entry that fails
+    to load although its files have the listed sizes is damaged: it is downloaded again and loaded once more."""
+    with phases.phase("resolve model"):
+        ref = resolve(uri, tracking_uri)
+        folder = entry(ref, tracking_uri, phases) if ref is not None else None
+    with phases.phase(f"load {what}"):
+        if folder is None:
+            return load(None)
+        try:
+            return load(folder)
+        except tracking.ModelNotFound:
+            raise
+        except Exception:  # any failure of an entry whose files look whole: it is damaged, rebuilt below
+            shutil.rmtree(folder, ignore_errors=True)
+        try:
+            return load(entry(ref, tracking_uri, phases))
+        except tracking.ModelNotFound:
+            raise
+        except Exception as exc:  # a model that cannot load is reported in one line, never as a traceback
+            raise tracking.ModelNotFound(f"cannot load {uri}: {type(exc).__name__}: {exc}") from None
+
+
+def _classifier_from(folder: Path, runtime: str, precision: str) -> Predictor:
+    """The entry's classifier: from the ONNX serving spec (no torch) where there is one, else loaded and, for a
+    MiniLM on ONNX Runtime, exported once, the spec written and the torch model dropped."""
+    saved = _artifact(folder, "classifier", "accord_classifier.json")
+    tokenizer_dir = saved / "hf" if saved is not None else folder
+    fast = _onnx_from_spec(folder, precision, tokenizer_dir) if runtime == "onnx" else None
+    if fast is not None:
+        return fast
+    if saved is None:
+        return Predictor(_pyfunc(folder), runtime, precision)
+    from accord.classify.families import load_classifier
+
+    classifier = load_classifier(saved)
+    if classifier.family != "minilm" or runtime != "onnx" or not (tokenizer_dir / "tokenizer.json").is_file():
+        return Predictor(classifier, runtime, precision)
+    _export_spec(classifier, folder, precision)
+    del classifier
+    gc.collect()  # the torch model goes before the ONNX session comes
+    fast = _onnx_from_spec(folder, precision, tokenizer_dir)
+    if fast is None:
+        raise ValueError(f"the ONNX export in {spec_path(folder, precision)} cannot be read")
+    return fast
+
+
+def load_predictor(uri: str, tracking_uri: str | None = None, runtime: str = "onnx", precision: str = "int8",
+                   phases: Phases | None = None) -> Predictor:
+    """The classifier behind ``uri`` as a :class:`Predictor`, through the model cache where ``uri`` is a registry
+    URI: a MiniLM classifier on ONNX Runtime starts without torch once its export and serving spec are cached."""
+    phases = phases or Phases()
+
+    def load(folder: Path | None) -> Predictor:
+        if folder is None:
+            return Predictor(tracking.load_model(uri, tracking_uri), runtime, precision)
+        return _classifier_from(folder, runtime, precision)
+
+    predictor = _cached_load(uri, tracking_uri, phases, "classifier", load)
+    phases.notes.append(f"classifier: {predictor.backend}" + (", torch not imported" if predictor.model is None
+                                                                and "torch" not in sys.modules else ""))
+    return predictor
+
+
+class DirectSummariser:
+    """An accord summariser loaded from its folder, answering ``predict`` as the registered pyfunc does (a
+    ``summary`` column), without importing MLflow or pandas."""
+
+    def __init__(self, summariser: Any) -> None:
+        self.summariser = summariser
+
+    def predict(self, documents: list[str]) -> dict[str, list[str]]:
+        return {"summary": self.summariser.summarise(list(documents))}
+
+
+def _summariser_from(folder: Path) -> Any:
+    """The entry's summariser, loaded once per process and entry: an accord one from its folder, else the pyfunc."""
+    key = str(folder)
+    if key not in _SUMMARISERS:
+        saved = _artifact(folder, "summariser", "accord_summariser.json")
+        if saved is None:
+            _SUMMARISERS[key] = _pyfunc(folder)
+        else:
+            from accord.summarise.model import load_summariser as load_saved
+
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            _SUMMARISERS[key] = DirectSummariser(load_saved(saved))
+    return _SUMMARISERS[key]
+
+
+def load_summariser(uri: str, tracking_uri: str | None = None, phases: Phases | None = None) -> Any:
+    """The summariser behind ``uri`` (``predict(documents)["summary"]``), through the model cache where ``uri`` is
+    a registry URI."""
+    return _cached_load(uri, tracking_uri, phases or Phases(), "summariser",
+                        lambda folder: tracking.load_model(uri, tracking_uri) if folder is None
+                        else _summariser_from(folder))
