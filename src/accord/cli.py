@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,11 +46,55 @@ DataConfigOpt = Annotated[Path | None, typer.Option("--data-config", help="YAML 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary line.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Report the start-up time (to the first article) "
                                                                   "and the time of each phase on stderr.")]
-MaxBytesOpt = Annotated[int, typer.Option(help="Refuse an article over this many bytes.")]
+MaxBytesOpt = Annotated[int, typer.Option(help="Refuse an article over this many bytes.", min=1)]
+TrustOpt = Annotated[bool, typer.Option(help="Load --model from a path outside the project's MLflow store: a model "
+                                             "is code (its pickles run when it loads), so only one you trust.")]
+RawCsvOpt = Annotated[bool, typer.Option(help="Write CSV cells as they are (by default a cell starting with = + - @ "
+                                              "tab or CR gets a ' so a spreadsheet does not run it as a formula).")]
 
 
 def _err(message: str) -> None:
-    typer.echo(message, err=True)
+    """A line on stderr, without escape sequences or bidi overrides (messages quote file names and article text)."""
+    from accord.io import terminal_safe
+
+    typer.echo(terminal_safe(message), err=True)
+
+
+def _read_store(tracking_uri: str | None, model_uri: str | None = None, trust: bool = False) -> None:
+    """Before a command that reads the store: a refused ``--model`` exits 2; a missing, locked or damaged store
+    exits 1 (a mistyped ``--tracking-uri`` would otherwise create an empty store)."""
+    from accord import tracking
+
+    problem = tracking.model_uri_problem(model_uri, tracking_uri, trust) if model_uri else None
+    if problem:
+        _err(f"error: {problem}")
+        raise typer.Exit(2)
+    problem = tracking.store_problem(tracking_uri)
+    if problem:
+        _err(f"error: {problem}")
+        if problem.startswith(tracking.NO_STORE):
+            _err("error: Run `make run` or the training script first to make a store, or fix the path")
+        raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _store_failures(tracking_uri: str | None) -> Iterator[None]:
+    """A failure of the tracking store (locked by another process, damaged) as one ``error:`` line, exit 1; a store
+    that will be written is checked first (it may be new)."""
+    from accord import tracking
+
+    problem = tracking.store_problem(tracking_uri, must_exist=False)
+    if problem:
+        _err(f"error: {problem}")
+        raise typer.Exit(1)
+    try:
+        yield
+    except Exception as exc:  # SQLAlchemy, sqlite3 and MLflow raise their own types; only store failures are caught
+        message = tracking.store_error_message(exc, tracking_uri)
+        if message is None:
+            raise
+        _err(f"error: {message}")
+        raise typer.Exit(1) from None
 
 
 def _load(cls: type, config: Path | None, overrides: list[str] | None, data_config: Path | None = None) -> Any:
@@ -81,7 +127,7 @@ def train_classifier_cmd(
     config: ConfigOpt = None,
     data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
     tracking_uri: TrackingOpt = None,
-    cv: Annotated[int | None, typer.Option(help="K-fold CV over the train reports, as nested runs.")] = None,
+    cv: Annotated[int | None, typer.Option(help="K-fold CV over the train reports, as nested runs.", min=2)] = None,
     register: Annotated[bool, typer.Option(help="Register the model and run the promotion gate.")] = True,
     overrides: Overrides = None,
 ) -> None:
@@ -92,7 +138,8 @@ def train_classifier_cmd(
 
     cfg = _load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
                 data_config)
-    m, objects = train(cfg, tracking_uri, register=register)
+    with _store_failures(tracking_uri):
+        m, objects = train(cfg, tracking_uri, register=register)
     typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 real validation {m['real_validation/macro_f1']:.3f}, "
                f"real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}; seed wrong "
                f"{int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
@@ -118,7 +165,8 @@ def train_summariser_cmd(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     cfg = _load(SummariserConfig, config, [*(overrides or []), *(["training.resume=true"] if resume else [])],
                 data_config)
-    m, objects = train(cfg, tracking_uri, register=register)
+    with _store_failures(tracking_uri):
+        m, objects = train(cfg, tracking_uri, register=register)
     typer.echo(f"run {objects.run_id} ({cfg.model.family}, {objects.steps} steps, {m['time/s_per_step']:.1f} s/step): "
                f"real validation ROUGE-L {m['real_validation/rougeL']:.1f}, clean "
                f"{m['real_validation/clean_rate']:.2f}")
@@ -133,6 +181,7 @@ def evaluate_classifier_cmd(
     data: Annotated[Path | None, typer.Option(help="Labelled JSONL ({text, labels}) instead of a split.")] = None,
     data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
     tracking_uri: TrackingOpt = None,
+    trust_model: TrustOpt = False,
 ) -> None:
     """Evaluate a classifier on a split or a labelled JSONL, print the report and log an evaluation run."""
     from mlflow.exceptions import MlflowException
@@ -140,6 +189,7 @@ def evaluate_classifier_cmd(
     from accord.classify.evaluate import EvalConfig, evaluate
     from accord.config import ConfigError, check
     from accord.io import InputError
+    from accord.tracking import ModelNotFound
 
     cfg = _load(EvalConfig, None, [], data_config)
     cfg.split, cfg.data_file, cfg.model_uri = split, str(data or ""), model_uri or cfg.model_uri
@@ -148,9 +198,11 @@ def evaluate_classifier_cmd(
     except ConfigError as exc:
         _err(f"error: --{exc}")
         raise typer.Exit(2) from None
+    _read_store(tracking_uri, cfg.model_uri, trust_model)
     try:
-        _, result = evaluate(cfg, tracking_uri)
-    except (InputError, ValueError) as exc:
+        with _store_failures(tracking_uri):
+            _, result = evaluate(cfg, tracking_uri)
+    except (InputError, ValueError, ModelNotFound) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     except MlflowException as exc:
@@ -176,12 +228,14 @@ def evaluate_summariser_cmd(
     from accord.tracking import ModelNotFound
 
     cfg = _load(EvalConfig, config, overrides, data_config)
+    _read_store(tracking_uri)
     try:
-        _, result = evaluate(cfg, tracking_uri)
+        with _store_failures(tracking_uri):
+            _, result = evaluate(cfg, tracking_uri)
     except ModelNotFound as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
-    path = write_reports(result)
+    path = write_reports(result, name=cfg.report)
     typer.echo(render_markdown(result))
     typer.echo(f"wrote {path}")
 
@@ -200,28 +254,58 @@ def benchmark_classifier_cmd() -> None:
 def benchmark_classify_cmd(
     model: Annotated[str | None, typer.Option(help="A MiniLM classifier URI (default: the champion).")] = None,
     tracking_uri: TrackingOpt = None,
-    n: Annotated[int, typer.Option(help="Sentences for the throughput rows.")] = 1000,
+    n: Annotated[int, typer.Option(help="Sentences for the throughput rows.", min=1)] = 1000,
     rss_sizes: Annotated[str, typer.Option(help="Comma-separated sentence counts for peak RSS.")] = "1000,100000",
-    rounds: Annotated[int, typer.Option(help="Interleaved speed rounds (the best one is reported).")] = 3,
+    rounds: Annotated[int, typer.Option(help="Interleaved speed rounds (the best one is reported).", min=1)] = 3,
 ) -> None:
     """``accord classify``'s engine: every backend vs the naive pipeline, their F1, peak RSS by input size."""
     from accord import tracking
     from accord.batch.benchmark import render_markdown, run_benchmark, write_reports
 
-    sizes = tuple(int(x) for x in rss_sizes.split(","))
+    try:
+        sizes = tuple(int(x) for x in rss_sizes.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        _err(f"error: --rss-sizes must be positive whole numbers separated by commas, got {rss_sizes!r}")
+        raise typer.Exit(2)
     result = run_benchmark(model or tracking.CLASSIFIER_URI, tracking_uri, n, sizes, rounds=rounds)
     typer.echo(render_markdown(result))
     typer.echo(f"wrote {write_reports(result)}")
 
 
 @benchmark_app.command("summariser")
-def benchmark_summariser_cmd() -> None:
-    """Training seconds per step and summarisation articles/s per family."""
+def benchmark_summariser_cmd(
+    model: Annotated[str | None, typer.Option(help="A neural summariser URI (default: the champion).")] = None,
+    tracking_uri: TrackingOpt = None,
+    articles: Annotated[int, typer.Option(help="Articles for the decoders: half short curated reports, half long "
+                                               "real ones.", min=2)] = 50,
+    briefs_articles: Annotated[int, typer.Option(help="Articles for `accord classify --briefs` end to end (0: "
+                                                      "skip).", min=0)] = 1000,
+    briefs_modes: Annotated[str | None, typer.Option(help="Comma-separated --summaries modes to run it with "
+                                                          "(default: every mode).")] = None,
+    cold_runs: Annotated[int, typer.Option(help="Warm runs per command after the first (cold) one.", min=1)] = 3,
+    training: Annotated[bool, typer.Option(help="Also measure training seconds per step of each family.")] = False,
+    report_dir: Annotated[Path, typer.Option(help="Where the report goes.")] = paths.REPORTS_DIR,
+) -> None:
+    """The decoders side by side (naive generate, constrained full head, sliced), cold start of each command, and
+    `accord classify --briefs` end to end."""
+    from accord import tracking
+    from accord.batch.briefs import SUMMARY_MODES
     from accord.summarise.benchmark import render_markdown, run_benchmark, write_reports
 
-    result = run_benchmark()
+    modes = tuple(m.strip() for m in briefs_modes.split(",")) if briefs_modes else SUMMARY_MODES
+    if not set(modes) <= set(SUMMARY_MODES):
+        _err(f"error: --briefs-modes must be a comma-separated choice of {SUMMARY_MODES}, got {briefs_modes!r}")
+        raise typer.Exit(2)
+    try:
+        result = run_benchmark(modes, model or tracking.SUMMARISER_URI, tracking_uri, articles, briefs_articles,
+                               cold_runs, training)
+    except (tracking.ModelNotFound, ValueError, RuntimeError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
     typer.echo(render_markdown(result))
-    typer.echo(f"wrote {write_reports(result)}")
+    typer.echo(f"wrote {write_reports(result, report_dir)}")
 
 
 @review_app.command("export")
@@ -301,6 +385,19 @@ def _validate_or_exit(cfg: Any, what: str) -> None:
         raise typer.Exit(1)
 
 
+def _xsum_or_exit(path: str) -> None:
+    """Exit 1, before a long build, where the XSum file is missing or unreadable (``ACCORD_XSUM`` mistyped)."""
+    from accord.data.datasets import read_xsum
+    from accord.io import InputError
+
+    try:
+        read_xsum(path)
+    except InputError as exc:
+        _err(f"error: XSum file {exc}; set ACCORD_XSUM (or the override xsum_path=FILE) to the shared "
+             "xsum-1000.jsonl")
+        raise typer.Exit(1) from None
+
+
 @data_app.command("validate")
 def data_validate(config: ConfigOpt = None, overrides: Overrides = None) -> None:
     """Check schema, labels, duplicates, near-duplicates, seeds and minimum counts; exit 1 on any problem."""
@@ -331,6 +428,7 @@ def data_build(config: ConfigOpt = None, overrides: Overrides = None,
     from accord.data.datasets import classification_datasets, lede_pairs, report_datasets, xsum_datasets
 
     cfg = _data_config(config, overrides)
+    _xsum_or_exit(cfg.xsum_path)
     _validate_or_exit(cfg, "in the corpus; fix them and rerun")
     corpus = load_corpus(Path(cfg.sentences_path), Path(cfg.reports_path))
     built = {"classification": classification_datasets(cfg, corpus), "reports": report_datasets(cfg, corpus),
@@ -390,6 +488,8 @@ def classify_cmd(
     summaries: Annotated[str, typer.Option(help="What briefs summarise: none (no summariser), article (one "
                                                 "summary each) or all (each category's sentences too).")
                          ] = "article",
+    raw_csv: RawCsvOpt = False,
+    trust_model: TrustOpt = False,
     tracking_uri: TrackingOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -402,14 +502,14 @@ def classify_cmd(
 
     opts = ClassifyOptions(inputs, out, fmt, unit, briefs=briefs, report=report, print_briefs=print_briefs,
                            max_bytes=max_bytes, runtime=runtime, precision=precision, tracking_uri=tracking_uri,
-                           quiet=quiet, summaries=summaries, verbose=verbose)
+                           quiet=quiet, summaries=summaries, verbose=verbose, raw_csv=raw_csv, trust_model=trust_model)
     if model:
         opts.model_uri = model
     if engine == "spark":
         from accord.batch.spark import run_spark
 
         code = run_spark(inputs, out, fmt, unit, opts.model_uri, master, tracking_uri, quiet,
-                         briefs=opts.wants_briefs(), err=_err)
+                         briefs=opts.wants_briefs(), err=_err, trust_model=trust_model)
     elif engine == "local":
         code = run(opts, err=_err)
     else:
@@ -428,6 +528,7 @@ def summarise_cmd(
     model: Annotated[str | None, typer.Option(help="Summariser URI (default: models:/accord-summariser@champion).")
                      ] = None,
     max_bytes: MaxBytesOpt = 100_000_000,
+    trust_model: TrustOpt = False,
     tracking_uri: TrackingOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -437,7 +538,7 @@ def summarise_cmd(
     from accord.batch.summarise import run
 
     code = run(inputs, out, model or tracking.SUMMARISER_URI, text_field, max_bytes, quiet, tracking_uri, err=_err,
-               verbose=verbose)
+               verbose=verbose, trust_model=trust_model)
     if code:
         raise typer.Exit(code)
 
@@ -447,7 +548,7 @@ def ui_cmd(
     tracking_uri: TrackingOpt = None,
     host: Annotated[str, typer.Option(help="Interface to listen on (keep 127.0.0.1 unless you mean it).")
                     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 5000,
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 5000,
     open_browser: Annotated[bool | None, typer.Option("--open/--no-open", help=(
         "Open the runs page in a browser once the server answers (default: where a desktop session exists)."))
                             ] = None,

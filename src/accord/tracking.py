@@ -102,6 +102,9 @@ STORE_BUSY_TRIES = 3  # a locked sqlite store (another process writing) is tried
 STORE_BUSY_WAIT_S = 5.0  # waiting this long each time (sqlite's busy timeout) before it is reported as locked
 _LOCKED = re.compile(r"database is locked|database table is locked|SQLITE_BUSY", re.IGNORECASE)
 _DAMAGED = re.compile(r"malformed|not a database|file is encrypted|disk I/O error|no such table", re.IGNORECASE)
+# a model file cut short or overwritten: what joblib, pickle, numpy, zip and JSON readers say about it
+_DAMAGED_FILE = re.compile(r"\bEOF\b|Unpickling|pickle data|truncat|BadZipFile|JSONDecodeError|corrupt", re.IGNORECASE)
+NO_STORE = "there is no MLflow store at"  # how a missing sqlite store is named (commands add what to run)
 WEB_SCHEMES = ("http://", "https://", "ftp://")  # --model from a web address: refused (download, check, trust)
 STORE_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:/")  # model URIs resolved through the tracking store
 
@@ -111,9 +114,8 @@ def _sqlite_file(uri: str) -> Path | None:
 
 
 def locked_message(db: str | Path) -> str:
-    waited = STORE_BUSY_TRIES * STORE_BUSY_WAIT_S
-    return (f"the MLflow store {db} is locked by another process (a training run writing to it?) and stayed locked "
-            f"for {waited:.0f} s; wait for that process to finish and run again")
+    return (f"the MLflow store {db} is locked by another process (a training run writing to it?); wait for that "
+            "process to finish and run again")
 
 
 def damaged_message(db: str | Path, reason: object) -> str:
@@ -121,16 +123,17 @@ def damaged_message(db: str | Path, reason: object) -> str:
             "point --tracking-uri at another store")
 
 
-def store_problem(uri: str | None = None) -> str | None:
-    """What keeps a command that only reads the store from using it, or None. A sqlite store's file must exist (a
-    mistyped ``--tracking-uri sqlite:///x.db`` would otherwise create an empty store), be an SQLite database with
-    MLflow's tables, and answer within :data:`STORE_BUSY_TRIES` waits. A server is not probed here."""
+def store_problem(uri: str | None = None, must_exist: bool = True) -> str | None:
+    """What keeps a command from using the store, or None. A sqlite store's file must exist for a command that only
+    reads it (``must_exist``: a mistyped ``--tracking-uri sqlite:///x.db`` would otherwise create an empty store),
+    be an SQLite database with MLflow's tables, and answer within :data:`STORE_BUSY_TRIES` waits. A server is not
+    probed here."""
     uri = tracking_uri(uri)
     db = _sqlite_file(uri)
-    if db is None:
+    if db is None or (not must_exist and not db.exists()):
         return None
     if not db.is_file():
-        return f"there is no MLflow store at {db} ({uri}); check --tracking-uri or MLFLOW_TRACKING_URI"
+        return f"{NO_STORE} {db} ({uri}); check --tracking-uri or MLFLOW_TRACKING_URI"
     for attempt in range(STORE_BUSY_TRIES):
         try:
             with contextlib.closing(sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True,
@@ -165,8 +168,7 @@ def explain_load_error(uri: str, exc: BaseException) -> str:
     elif "No such artifact" in first or isinstance(exc, FileNotFoundError):
         reason = (f"the model's files are missing from the store's artifact folder ({first}; deleted or moved?); "
                   "restore the folder or register the model again (`make run`)")
-    elif isinstance(exc, EOFError | ImportError | ModuleNotFoundError) or type(exc).__name__ in (
-            "UnpicklingError", "BadZipFile", "JSONDecodeError"):
+    elif isinstance(exc, EOFError | ImportError) or _DAMAGED_FILE.search(f"{type(exc).__name__}: {first}"):
         reason = (f"the model's files are damaged or incomplete ({type(exc).__name__}: {first}); register the model "
                   "again or restore its folder")
     else:

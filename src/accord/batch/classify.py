@@ -25,11 +25,20 @@ from accord import tracking
 from accord.batch.briefs import DEFAULT_SUMMARIES, SUMMARY_MODES, add_summaries, build_brief, format_brief
 from accord.batch.inputs import DEFAULT_MAX_BYTES, UNITS, ErrorLog, Sentence, chunked, iter_records, iter_sentences
 from accord.batch.models import load_predictor, load_summariser
+from accord.batch.preflight import (
+    Stop,
+    WriteGuard,
+    loaded_problem,
+    model_problem,
+    output_problem,
+    produced,
+    report_stop,
+)
 from accord.batch.progress import Phases, TimedModel, count_articles, progress_bar
 from accord.batch.report import ReportWriter
-from accord.batch.writers import FORMATS, WRITERS, infer_format, output_row
+from accord.batch.writers import FORMATS, infer_format, make_writer, output_row
 from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, Predictor, backend_problem
-from accord.io import InputError, atomic_open, errors_path, write_errors
+from accord.io import InputError, atomic_open, errors_path, terminal_safe, write_errors
 
 ENGINES = ("local", "spark")
 CHUNK = 2048  # sentences classified per call: enough to batch by length (2% padding), few enough for flat memory
@@ -60,6 +69,8 @@ class ClassifyOptions:
     summaries: str = DEFAULT_SUMMARIES  # what briefs summarise: none, article or all (each category too)
     verbose: bool = False  # start-up and phase times on stderr
     progress: bool | None = None  # None: a progress bar on an interactive stderr without --quiet
+    raw_csv: bool = False  # CSV cells as they are (else a cell a spreadsheet would run as a formula gets a ')
+    trust_model: bool = False  # load --model from a path outside the project's store (a model is code)
 
     def wants_briefs(self) -> bool:
         return bool(self.briefs or self.report or self.print_briefs)
@@ -77,7 +88,19 @@ class ClassifyOptions:
             return "--print-briefs needs --out (stdout carries the rows)"
         if self.summaries not in SUMMARY_MODES:
             return f"--summaries must be one of {SUMMARY_MODES}, got {self.summaries!r}"
+        if self.max_bytes < 1:
+            return f"--max-bytes must be at least 1, got {self.max_bytes}"
         return backend_problem(self.runtime, self.precision)
+
+    def outputs(self) -> dict[str, Path | None]:
+        """Every file the run writes, by the option that names it (checked before the run starts)."""
+        return {"--out": self.out, "--briefs": self.briefs, "--report": self.report,
+                "the errors file": errors_path(self.out) if self.out else None}
+
+    def preflight(self) -> Stop | None:
+        """What stops the run before anything loads (:mod:`accord.batch.preflight`), or None."""
+        return (output_problem(self.outputs(), self.inputs)
+                or model_problem(self.model_uri, self.tracking_uri, self.trust_model, "classifier", NO_MODEL_HINT))
 
 
 @dataclass
@@ -139,20 +162,20 @@ class BriefSinks:
         if self.report is not None:
             self.report.article(brief, rows)
         if self.printed is not None:
-            self.printed.write(format_brief(brief) + "\n")
+            self.printed.write(terminal_safe(format_brief(brief)) + "\n")  # article text: no escapes reach a tty
         result.briefs += 1
 
 
 def classify(inputs: list[str], predictor: Scorer, out: IO[Any], fmt: str = "jsonl", unit: str = "article",
              sinks: BriefSinks | None = None, max_bytes: int = DEFAULT_MAX_BYTES, log: ErrorLog | None = None,
              stdin: IO[bytes] | None = None, progress: bool = False, chunk: int | None = None,
-             phases: Phases | None = None) -> ClassifyResult:
+             phases: Phases | None = None, raw_csv: bool = False) -> ClassifyResult:
     """Stream ``inputs`` through ``predictor`` in chunks, writing rows to ``out`` and briefs as articles end; the
     progress bar counts articles (with an ETA) where briefs are written, else sentences."""
     log = log if log is not None else ErrorLog()
     sinks, phases = sinks or BriefSinks(), phases or Phases()
     result = ClassifyResult(errors=log.errors)
-    writer = WRITERS[fmt](out)
+    writer = make_writer(fmt, out, raw_csv)
     briefs = sinks.wanted()
     total = phases.timed("count articles", count_articles)(inputs, unit, max_bytes) if progress and briefs else None
     bar, brief = progress_bar(progress, briefs, total), phases.timed("briefs", sinks.article)
@@ -216,23 +239,39 @@ def run(opts: ClassifyOptions, err: Callable[[str], None] | None = None, stdout:
     if problem:
         err(f"error: {problem}")
         return 2
+    stop = opts.preflight()
+    if stop:
+        return report_stop(stop, err)
     phases = Phases()
     predictor, summariser = _load_models(opts, err, phases)
     if predictor is None:
         return 1
+    stop = loaded_problem(predictor, opts.model_uri, "classifier")
+    if stop:
+        return report_stop(stop, err)
     fmt = infer_format(opts.out, opts.fmt)
-    log = ErrorLog(lambda e: err(f"error: {e}"))
+    log = ErrorLog(lambda e: err(f"error: {e}"), lambda w: err(f"warning: {w}"))
+    done: list[ClassifyResult] = []  # the result, once the run got through: only then are outputs replaced
+
+    def commit() -> bool:
+        return produced(done[0] if done else None, log.errors)
+
     with contextlib.ExitStack() as stack:
-        out_fh = stack.enter_context(atomic_open(opts.out, "wb" if fmt == "parquet" else "w")) if opts.out \
-            else stdout
-        sinks = BriefSinks(stack.enter_context(atomic_open(opts.briefs)) if opts.briefs else None,
-                           ReportWriter(stack.enter_context(atomic_open(opts.report))) if opts.report else None,
+        guard = stack.enter_context(WriteGuard(opts.outputs().values()))
+        out_fh = stack.enter_context(atomic_open(opts.out, "wb" if fmt == "parquet" else "w", commit=commit)) \
+            if opts.out else stdout
+        sinks = BriefSinks(stack.enter_context(atomic_open(opts.briefs, commit=commit)) if opts.briefs else None,
+                           ReportWriter(stack.enter_context(atomic_open(opts.report, commit=commit)))
+                           if opts.report else None,
                            stdout if opts.print_briefs else None, summariser, opts.summaries)
         progress = progress_enabled(opts.quiet) if opts.progress is None else opts.progress
         result = classify(opts.inputs, predictor, out_fh, fmt, opts.unit, sinks, opts.max_bytes, log, stdin,
-                          progress, phases=phases)
+                          progress, phases=phases, raw_csv=opts.raw_csv)
+        done.append(result)
         if opts.out:
-            write_errors(opts.out, log.errors)
+            write_errors(opts.out, log.errors, log.warnings)
+    if guard.failure is not None:
+        return report_stop((1, str(guard.failure)), err)
     for w in result.warnings:
         err(f"warning: {w}")
     if not opts.quiet:
@@ -250,4 +289,6 @@ def _summary_line(opts: ClassifyOptions, result: ClassifyResult, log: ErrorLog) 
         line += f"; {result.briefs} briefs"
     if log.errors:
         line += f"; {len(log.errors)} input error(s)" + (f", listed in {errors_path(opts.out)}" if opts.out else "")
+    if opts.out and not produced(result, log.errors):
+        line += f"; nothing to write, so {opts.out} and the other outputs were left as they were"
     return line

@@ -155,17 +155,20 @@ def _build(ref: ModelRef, folder: Path, tracking_uri: str | None) -> None:
             local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{ref.name}/{ref.version}",
                                                              dst_path=str(tmp / "download")))
         local.rename(tmp / "model")
+        if not (tmp / "model" / "MLmodel").is_file():  # the store's folder was deleted or moved: nothing came
+            raise FileNotFoundError(f"no MLmodel file for version {ref.version} in the store's artifact folder")
         files = {p.relative_to(tmp).as_posix(): p.stat().st_size for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {"uri": ref.uri, "name": ref.name, "version": ref.version, "digest": ref.digest, "files": files}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-        if folder.exists():  # a damaged entry (or one a parallel run just made): moved aside, then replaced
+        if intact(folder):  # a parallel run made it meanwhile: keep theirs (it may be loading from it)
+            return
+        if folder.exists():  # a damaged entry: moved aside, then replaced
             aside = folder.with_name(f".{folder.name}-old-{os.getpid()}")
             os.replace(folder, aside)
             shutil.rmtree(aside, ignore_errors=True)
         os.replace(tmp, folder)
     except (MlflowException, OSError) as exc:
-        message = getattr(exc, "message", None) or str(exc)
-        raise tracking.ModelNotFound(f"cannot load {ref.uri}: {message.splitlines()[0]}") from None
+        raise tracking.ModelNotFound(tracking.explain_load_error(ref.uri, exc)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _prune(folder)

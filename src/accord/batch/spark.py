@@ -6,8 +6,9 @@
 Reads Parquet and JSONL (records with ``text``, optional ``id``/``article_id``, ``title``, ``sentence_index``) and
 folders or files of ``*.txt``/``*.md`` (one article each); splits articles with the project's splitter inside the
 executors; writes the same rows as the local engine as a folder of Parquet or JSON Lines part files, built in a temp
-folder and renamed into place. Malformed JSONL records are named in ``<out>.errors.jsonl`` (Spark does not keep
-line numbers). Briefs and the HTML report are local-engine features.
+folder and renamed into place. Only a folder that an earlier run wrote (it holds :data:`~accord.io.OUTPUT_MARKER`)
+is ever replaced; any other existing folder is refused before Spark starts. Malformed JSONL records are named in
+``<out>.errors.jsonl`` (Spark does not keep line numbers). Briefs and the HTML report are local-engine features.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,17 @@ from accord.batch.inputs import (
     ErrorLog,
 )
 from accord.batch.writers import infer_format
-from accord.io import InputError, errors_path, write_errors
+from accord.io import (
+    InputError,
+    OutputError,
+    check_outputs,
+    errors_path,
+    mark_output_dir,
+    output_dir_problem,
+    temp_dir_beside,
+    write_errors,
+    write_failure,
+)
 from accord.labels import LABELS
 
 SPARK_FORMATS = ("jsonl", "parquet")
@@ -176,14 +186,19 @@ def classify_frame(spark: Any, df: Any, model_uri: str) -> Any:
 
 
 def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move the finished folder ``tmp`` to ``out`` (an older ``out`` is removed only after the new one is ready)."""
+    """Move the finished folder ``tmp`` to ``out``, marked as Accord's; an older ``out`` is removed only after the
+    new one is ready, and only if an earlier run wrote it (checked again: the folder may have changed meanwhile)."""
+    problem = output_dir_problem(out)
+    if problem:
+        raise OutputError(out, problem, usage=True)
+    mark_output_dir(tmp)
     old = None
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         os.replace(out, old)
     os.replace(tmp, out)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _usage_problem(out: Path | None, fmt: str, unit: str, briefs: bool) -> str | None:
@@ -193,65 +208,86 @@ def _usage_problem(out: Path | None, fmt: str, unit: str, briefs: bool) -> str |
         return f"--engine spark writes {SPARK_FORMATS}, not {fmt!r}"
     if unit not in UNITS:
         return f"--unit must be one of {UNITS}"
-    return "--briefs, --report and --print-briefs need --engine local" if briefs else None
+    if briefs:
+        return "--briefs, --report and --print-briefs need --engine local"
+    problem = output_dir_problem(out)
+    return f"--out {out} {problem}" if problem else None
 
 
-def _write(spark: Any, rows: Any, out: Path, fmt: str) -> int:
-    """Write ``rows`` as part files in a temp folder beside ``out``, then move it into place; returns the count."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+def _write(spark: Any, rows: Any, out: Path, fmt: str, keep_old_if_empty: bool = False) -> int:
+    """Write ``rows`` as part files in a temp folder beside ``out``, then move it into place; returns the count.
+    ``keep_old_if_empty``: no rows leave an earlier ``out`` as it was (a run where everything failed)."""
+    with temp_dir_beside(out) as tmp:
         writer = rows.write.mode("overwrite")
         (writer.parquet if fmt == "parquet" else writer.json)(str(tmp / "data"))
         reader = spark.read.parquet if fmt == "parquet" else spark.read.json
         n = reader(str(tmp / "data")).count()
-        _replace_dir(tmp / "data", out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if n or not keep_old_if_empty:
+            _replace_dir(tmp / "data", out)
     return n
 
 
 def _model_problem(model_uri: str, tracking_uri: str | None) -> str | None:
     import mlflow
-    from mlflow.exceptions import MlflowException
 
     mlflow.set_tracking_uri(tracking.tracking_uri(tracking_uri))
     try:
         mlflow.models.get_model_info(model_uri)
-    except (MlflowException, OSError) as exc:
-        return f"cannot load {model_uri}: {getattr(exc, 'message', exc)}"
+    except Exception as exc:  # MLflow, the store (SQLAlchemy) and the disk raise their own types
+        return tracking.explain_load_error(model_uri, exc)
     return None
+
+
+def _preflight(inputs: list[str], out: Path | None, fmt: str, unit: str, model_uri: str,
+               tracking_uri: str | None, briefs: bool, trust_model: bool) -> tuple[int, str] | None:
+    """``(exit code, message)`` for what stops the run before Spark starts (usage 2, else 1), or None."""
+    problem = _usage_problem(out, fmt, unit, briefs) or tracking.model_uri_problem(model_uri, tracking_uri,
+                                                                                    trust_model)
+    if problem or out is None:
+        return 2, f"error: {problem}"
+    if tracking.model_kind(model_uri) == "summariser":
+        return 2, f"error: --model {model_uri} is a summariser, not a classifier; pass a classifier's URI"
+    try:
+        check_outputs({"the errors file": errors_path(out)}, inputs)
+    except OutputError as exc:
+        return (2 if exc.usage else 1), f"error: {exc}"
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return 2, 'error: --engine spark needs pyspark: pip install -e ".[spark]"'
+    missing = tracking.store_problem(tracking_uri) or _model_problem(model_uri, tracking_uri)
+    return (1, f"error: {missing}\nerror: no classifier to run; {NO_MODEL_HINT}") if missing else None
 
 
 def run_spark(inputs: list[str], out: Path | None, fmt: str | None, unit: str, model_uri: str, master: str,
               tracking_uri: str | None = None, quiet: bool = False, briefs: bool = False,
-              err: Callable[[str], None] | None = None) -> int:
+              err: Callable[[str], None] | None = None, trust_model: bool = False) -> int:
     """``accord classify --engine spark``: returns the exit code (0 ok, 1 anything failed, 2 bad usage)."""
     err = err or (lambda m: print(m, file=sys.stderr))
     fmt = infer_format(out, fmt)
-    problem = _usage_problem(out, fmt, unit, briefs)
-    if problem or out is None:
-        err(f"error: {problem}")
-        return 2
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        err('error: --engine spark needs pyspark: pip install -e ".[spark]"')
-        return 2
-    missing = _model_problem(model_uri, tracking_uri)
-    if missing:
-        err(f"error: {missing}")
-        err(f"error: no classifier to run; {NO_MODEL_HINT}")
-        return 1
-    log = ErrorLog(lambda e: err(f"error: {e}"))
+    stop = _preflight(inputs, out, fmt, unit, model_uri, tracking_uri, briefs, trust_model)
+    if stop is not None or out is None:
+        code, message = stop or (2, "error: --engine spark needs --out")
+        for line in message.splitlines():
+            err(line)
+        return code
+    log = ErrorLog(lambda e: err(f"error: {e}"), lambda w: err(f"warning: {w}"))
     spark = session(master)
     try:
         df = read_inputs(spark, inputs, log)
-        n = _write(spark, classify_frame(spark, sentences(df, unit), model_uri), out, fmt) if df is not None else 0
-        write_errors(out, log.errors)
+        n = _write(spark, classify_frame(spark, sentences(df, unit), model_uri), out, fmt, bool(log.errors)) \
+            if df is not None else 0
+        write_errors(out, log.errors, log.warnings)
+    except OutputError as exc:
+        err(f"error: {exc}")
+        return 2 if exc.usage else 1
+    except OSError as exc:
+        err(f"error: {write_failure(exc, [out])}")
+        return 1
     finally:
         spark.stop()
     if not quiet:
-        err(f"classified {n} sentences on Spark ({master}) to {out}/"
+        kept = "; nothing classified, the earlier output was kept" if not n and log.errors and out.exists() else ""
+        err(f"classified {n} sentences on Spark ({master}) to {out}/{kept}"
             + (f"; {len(log.errors)} input error(s), listed in {errors_path(out)}" if log.errors else ""))
     return 1 if log.errors else 0

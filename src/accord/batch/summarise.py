@@ -7,14 +7,15 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from accord import tracking
 from accord.batch.classify import NO_SUMMARISER_HINT, progress_enabled
 from accord.batch.inputs import DEFAULT_MAX_BYTES, JSONL_SUFFIXES, ErrorLog, chunked, iter_records
 from accord.batch.models import load_summariser
+from accord.batch.preflight import WriteGuard, loaded_problem, model_problem, output_problem, report_stop
 from accord.batch.progress import Phases
-from accord.io import InputError, atomic_open, iter_jsonl, write_errors
+from accord.io import InputError, atomic_open, errors_path, iter_jsonl, write_errors
 
 
 def iter_documents(inputs: list[str], text_field: str, max_bytes: int, log: ErrorLog) -> Iterator[tuple[str, str]]:
@@ -37,26 +38,43 @@ def iter_documents(inputs: list[str], text_field: str, max_bytes: int, log: Erro
             yield record.article_id, record.text
 
 
-def run(inputs: list[str], out: Path | None = None, model_uri: str = tracking.SUMMARISER_URI,
-        text_field: str = "text", max_bytes: int = DEFAULT_MAX_BYTES, quiet: bool = False,
-        tracking_uri: str | None = None, err: Callable[[str], None] | None = None, stdout: IO[str] | None = None,
-        batch_size: int = 8, verbose: bool = False) -> int:
-    """``accord summarise``: one ``{"id", "summary"}`` row per article; returns the exit code (``verbose``: start-up
-    and phase times on stderr)."""
-    err = err or (lambda m: print(m, file=sys.stderr))
-    phases = Phases()
+def _start(inputs: list[str], out: Path | None, model_uri: str, max_bytes: int, tracking_uri: str | None,
+           trust_model: bool, err: Callable[[str], None], phases: Phases) -> tuple[Any, int | None]:
+    """The summariser, or None and the exit code of what stopped the run before it started (checked before the
+    model loads: :mod:`accord.batch.preflight`)."""
+    if max_bytes < 1:
+        return None, report_stop((2, f"--max-bytes must be at least 1, got {max_bytes}"), err)
+    stop = output_problem({"--out": out, "the errors file": errors_path(out) if out else None}, inputs) or \
+        model_problem(model_uri, tracking_uri, trust_model, "summariser", NO_SUMMARISER_HINT)
+    if stop:
+        return None, report_stop(stop, err)
     try:
         model = load_summariser(model_uri, tracking_uri, phases)
     except tracking.ModelNotFound as exc:
-        err(f"error: {exc}")
-        err(f"error: no summariser to run; {NO_SUMMARISER_HINT}")
-        return 1
+        return None, report_stop((1, f"{exc}\nno summariser to run; {NO_SUMMARISER_HINT}"), err)
+    stop = loaded_problem(model, model_uri, "summariser")
+    return (None, report_stop(stop, err)) if stop else (model, None)
+
+
+def run(inputs: list[str], out: Path | None = None, model_uri: str = tracking.SUMMARISER_URI,
+        text_field: str = "text", max_bytes: int = DEFAULT_MAX_BYTES, quiet: bool = False,
+        tracking_uri: str | None = None, err: Callable[[str], None] | None = None, stdout: IO[str] | None = None,
+        batch_size: int = 8, verbose: bool = False, trust_model: bool = False) -> int:
+    """``accord summarise``: one ``{"id", "summary"}`` row per article; returns the exit code (``verbose``: start-up
+    and phase times on stderr). A run where every input failed leaves an earlier ``out`` as it was."""
+    err = err or (lambda m: print(m, file=sys.stderr))
+    phases = Phases()
+    model, code = _start(inputs, out, model_uri, max_bytes, tracking_uri, trust_model, err, phases)
+    if code is not None:
+        return code
     from tqdm import tqdm
 
-    log = ErrorLog(lambda e: err(f"error: {e}"))
+    log = ErrorLog(lambda e: err(f"error: {e}"), lambda w: err(f"warning: {w}"))
     done = 0
     with contextlib.ExitStack() as stack:
-        fh = stack.enter_context(atomic_open(out)) if out else (stdout or sys.stdout)
+        guard = stack.enter_context(WriteGuard([out, errors_path(out) if out else None]))
+        fh = stack.enter_context(atomic_open(out, commit=lambda: bool(done) or not log.errors)) if out \
+            else (stdout or sys.stdout)
         bar = stack.enter_context(tqdm(unit="article", disable=not progress_enabled(quiet), file=sys.stderr))
         documents = chunked(iter_documents(inputs, text_field, max_bytes, log), batch_size)
         for chunk in phases.timed_iter("read", documents):
@@ -68,7 +86,9 @@ def run(inputs: list[str], out: Path | None = None, model_uri: str = tracking.SU
             done += len(chunk)
             bar.update(len(chunk))
         if out:
-            write_errors(out, log.errors)
+            write_errors(out, log.errors, log.warnings)
+    if guard.failure is not None:
+        return report_stop((1, str(guard.failure)), err)
     if not quiet:
         err(f"summarised {done} articles" + (f" to {out}" if out else "")
             + (f"; {len(log.errors)} input error(s)" if log.errors else ""))
