@@ -40,13 +40,12 @@ from unittest import mock
 from accord import paths, tracking
 from accord.batch.progress import Phases
 from accord.classify.predictor import Predictor
-from accord.io import write_text_atomic
+from accord.io import STALE_TEMP_S, write_text_atomic  # STALE_TEMP_S: an interrupted download's age too
 
 CACHE_ENV = "ACCORD_MODEL_CACHE"
 MANIFEST = "entry.json"
 PROGRESS_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 KEEP_ENTRIES = 3  # entries kept per registered model (most recently used); older ones go when a new one is built
-STALE_TEMP_S = 3600  # a temp folder this old is an interrupted download: deleted
 REGISTRY_URI = re.compile(r"models:/([^/@]+)(?:@([^/]+)|/(\d+))")  # by alias or by version number: cached
 _SUMMARISERS: dict[str, Any] = {}  # entry folder -> loaded summariser: each is loaded once per process
 
