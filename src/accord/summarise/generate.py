@@ -12,6 +12,7 @@ skipped: it is monotone, so the greedy choice does not change.
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,8 @@ class SlicedGreedy:
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
         self.body, head = base.model, base.get_output_embeddings()
+        # transformers >= 5.2x names the KV cache `cache` (`past_key_values` is deprecated there); older: the old name
+        self.cache_kw = "cache" if "cache" in inspect.signature(self.body.forward).parameters else "past_key_values"
         self.tok, self.words, self.stops = tokenizer, words, set(stops)
         self.allowed = sorted(set().union(*row_ids) | extra | self.stops)
         self.index = torch.tensor(self.allowed, dtype=torch.long)
@@ -103,7 +106,7 @@ class SlicedGreedy:
                         zip(input_ids.tolist(), attention.tolist(), strict=True)]
         positions = (attention.cumsum(-1) - 1).clamp(min=0)
         out = self.body(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
-        past, last_pos = out.past_key_values, positions[:, -1]
+        past, last_pos = getattr(out, self.cache_kw), positions[:, -1]
         for _ in range(max_new_tokens):
             logits = out.last_hidden_state[:, -1].float() @ self.weight.float().T
             chosen = [self._choose(r, row, logits[r]) if not row.done else self.tok.pad_token_id
@@ -114,8 +117,8 @@ class SlicedGreedy:
             attention = torch.cat([attention, torch.ones((len(rows), 1), dtype=attention.dtype)], dim=1)
             last_pos = last_pos + 1
             out = self.body(input_ids=step, attention_mask=attention, position_ids=last_pos[:, None],
-                            past_key_values=past, use_cache=True)
-            past = out.past_key_values
+                            use_cache=True, **{self.cache_kw: past})
+            past = getattr(out, self.cache_kw)
         return [row.ids for row in rows]
 
     def _choose(self, r: int, row: _Row, logits: Any) -> int:
