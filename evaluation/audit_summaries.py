@@ -48,7 +48,9 @@ def export(n: int, seed: int, model_uri: str) -> None:
     items = random.Random(seed).sample(test, min(n, len(test)))
     summaries = _summaries(items, model_uri)
     order = random.Random(seed + 1)
-    sheet, key, template = ["# Summary audit sheet", "", __doc__.split("Error types")[1], ""], {}, []
+    intro = ("Each article shows two summaries, A and B, in an order drawn per article; mark each summary's errors "
+             "in labels.jsonl (true/false per type, a note where useful). Error types")
+    sheet, key, template = ["# Summary audit sheet", "", intro + __doc__.split("Error types")[1], ""], {}, []
     for k, item in enumerate(items):
         letters = dict(zip("AB", order.sample(SYSTEMS, 2), strict=True))
         key[item["id"]] = letters
