@@ -198,3 +198,24 @@ def test_models_saved_before_tidy_decode_as_they_were_evaluated() -> None:
 
     assert config_from_meta({"generation": {"max_words": 40}}).generation.tidy is False
     assert config_from_meta({"generation": {"tidy": True}}).generation.tidy is True
+
+
+def test_word_constraint_topics_only_where_the_source_mentions_them(cased_tokenizer: object) -> None:
+    from accord.summarise.decoding import WordConstraint
+
+    source = "The ministers met in Hanoi to discuss investment and education."
+    topics = WordConstraint(cased_tokenizer, [source], prompt_width=0, topics=True)
+    assert topics.valid(0, "They discussed investment,", " education")
+    assert topics.valid(0, "They discussed", " investors")  # another form of a topic the source has
+    assert not topics.valid(0, "They discussed investment and", " touri")  # half-written already
+    assert not topics.valid(0, "They discussed investment and tourism", ".")
+    assert not topics.valid(0, "They discussed investment and", " tour")  # the stem of an unmentioned topic
+    assert topics.valid(0, "They discussed investment and", " to")  # too short to name one yet
+    assert WordConstraint(cased_tokenizer, [source], prompt_width=0).valid(0, "They discussed", " tourism")
+
+
+def test_models_saved_before_copy_topics_decode_as_they_were_evaluated() -> None:
+    from accord.summarise.model import config_from_meta
+
+    assert config_from_meta({"generation": {"max_words": 40}}).generation.copy_topics is False
+    assert config_from_meta({"generation": {"copy_topics": True}}).generation.copy_topics is True

@@ -20,6 +20,7 @@ from accord.summarise.guard import soundness_problems
     ("Portuguese President Lương Cường met Speaker Woo.", []),  # the source gives Cường no country: unchecked
     ("Speaker Lương Cường met President Woo Won Shik.", ["role: Lương Cường", "role: Woo Won Shik"]),
     ("President Lương Cường met Speaker Woo Won -shik.", ["garbled: broken hyphenation"]),
+    ("President Lương Cường met Speaker Woo, discussing trade and tourism.", ["never mentions: tourism"]),
 ])
 def test_soundness_problems(summary: str, expected: list[str]) -> None:
     source = ("Speaker Woo Won Shik met President Lương Cường in Hà Nội on Friday to discuss trade, defence and "

@@ -119,3 +119,18 @@ def test_failure_rates_in_the_report() -> None:
     report = summary_report(preds, preds, [SOURCE, SOURCE])
     assert report["role_error_rate"] == 0.5 and report["loop_rate"] == 0.0 and report["clean_rate"] == 0.5
     assert report["clean_rate_ci_low"] <= 0.5 <= report["clean_rate_ci_high"]
+
+
+def test_invented_topics_by_hand() -> None:
+    from accord.summarise.metrics import invented_topics
+
+    source = ("Nepal's Foreign Secretary met China's Foreign Minister in Beijing to discuss bilateral relations. "
+              "China has invested heavily in Nepal's infrastructure, and the defense ministers met in May.")
+    # the audited failure: "tourism" is named, the article never mentions it
+    assert invented_topics("They discussed relations, infrastructure and tourism.", source) == ["tourism"]
+    # other forms of a topic the source mentions are supported: investment/invested, defence/defense
+    assert invented_topics("They discussed investment and defence cooperation.", source) == []
+    assert invented_topics("They discussed economic cooperation.", source) == []  # framing, not a topic
+    assert invented_topics("They discussed trade, visas and science.", source) == ["science", "trade", "visa"]
+    report = summary_report(["They discussed tourism.", "They met."], ["x", "y"], [source, source])
+    assert report["invented_topic_rate"] == 0.5

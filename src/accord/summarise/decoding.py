@@ -16,6 +16,7 @@ import re
 from itertools import pairwise
 from typing import Any
 
+from accord.summarise.metrics import invents_topic, unsupported_topics
 from accord.text import NAME_JOINERS, split_sentences
 
 
@@ -151,8 +152,10 @@ class WordConstraint:
 
     def __init__(self, tokenizer: Any, sources: list[str], prompt_width: int, keep: int = 4,
                  piece_cache: dict[int, str] | None = None, copy: CopyConstraint | None = None,
-                 names: bool = False) -> None:
+                 names: bool = False, topics: bool = False) -> None:
         self.tok, self.prompt_width, self.keep, self.copy = tokenizer, prompt_width, keep, copy
+        # with ``topics``: per source, the cooperation topics it never mentions (no word may start naming one)
+        self.unsupported = [unsupported_topics(src) for src in sources] if topics else None
         runs = [_RUN.findall(src) for src in sources]
         self.successors: list[dict[str, set[str]]] | None = None
         if names:  # lower-cased word -> the words that follow it after nothing but spaces, per source
@@ -207,7 +210,11 @@ class WordConstraint:
         prev = None
         for k, (m, checked) in enumerate(self._runs(text)):
             previous, prev = prev, m
-            if not checked or m.end() < len(context):  # only checked words touching the new piece
+            if m.end() < len(context):  # only words touching the new piece
+                continue
+            if not checked:
+                if self.unsupported is not None and invents_topic(m.group(), self.unsupported[row]):
+                    return False  # a topic the source never mentions, even half-written
                 continue
             if "\ufffd" in piece and m.end() == len(context):
                 return False  # raw bytes cannot be checked: never inside a name or number

@@ -165,11 +165,13 @@ def _cell(row: dict[str, Any], key: str) -> str:
 
 
 def _pct(row: dict[str, Any], key: str) -> str:
+    if key not in row:  # a row scored before that metric existed
+        return "-"
     return f"{100 * row[key]:.0f} [{100 * row[key + '_ci_low']:.0f}, {100 * row[key + '_ci_high']:.0f}]"
 
 
 HEAD = ("| dataset | system | n | ROUGE-1 | ROUGE-2 | ROUGE-L | words | clean % | loop % | role error % | garbled % | "
-        "brief fallback % | faithfulness | articles/s |")
+        "invented topic % | brief fallback % | faithfulness | articles/s |")
 
 
 def render_markdown(result: dict[str, Any]) -> str:
@@ -178,7 +180,8 @@ def render_markdown(result: dict[str, Any]) -> str:
              f"Model: `{result['model_uri']}`. ROUGE F1 x100 (stemmed) and failure rates in %, mean [95% bootstrap "
              "CI]. clean = no loop and no role error; loop = a content word three times or a list recycling a "
              "word; role error = a person given an office or country the source does not give them; garbled = "
-             "broken hyphenation, glued words, dangling ends or names the source never writes; faithfulness = "
+             "broken hyphenation, glued words, dangling ends or names the source never writes; invented topic = a "
+             "cooperation topic the source never mentions; faithfulness = "
              "share of the summary's numbers and name words found in the source (`accord.summarise.metrics`); brief "
              "fallback = share a brief replaces by its extract (any check of `accord.summarise.guard` fails). "
              + (f"XSum test limited to its first {result['xsum_limit']} rows." if result["xsum_limit"] else ""), "",
@@ -188,7 +191,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines.append(f"| {row['dataset']} | {row['system']} | {int(row['n'])} | {_cell(row, 'rouge1')} | "
                      f"{_cell(row, 'rouge2')} | {_cell(row, 'rougeL')} | {row['length_words']:.1f} | "
                      f"{_pct(row, 'clean_rate')} | {_pct(row, 'loop_rate')} | {_pct(row, 'role_error_rate')} | "
-                     f"{_pct(row, 'garbled_rate')} | {100 * row.get('fallback_rate', float('nan')):.0f} | "
+                     f"{_pct(row, 'garbled_rate')} | {_pct(row, 'invented_topic_rate')} | "
+                     f"{100 * row.get('fallback_rate', float('nan')):.0f} | "
                      f"{row['faithfulness']:.2f} | {row['articles_per_s']:.2f} |")
     if result.get("references"):
         lines += ["", "The reference summaries themselves score: " + "; ".join(

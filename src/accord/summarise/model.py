@@ -105,6 +105,8 @@ class GenerationArguments:
     max_words: int = arg(40, "cut longer summaries at a clause boundary", low=5)
     sliced_head: bool = arg(True, "causal greedy: logits only for the tokens the copy constraint allows (fast)")
     no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
+    copy_topics: bool = arg(True, "with copy_words: a cooperation topic (metrics.TOPICS) only where the source "
+                                  "mentions it (no invented 'tourism')")
     tidy: bool = arg(True, "mend broken hyphenation the source writes whole; end a list before an item that only "
                            "recycles an earlier word (decoding.tidy)")
     ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
@@ -129,7 +131,7 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     """The config saved with a model. Older flat configs load into the sections; a model saved before a copy
     constraint existed decodes as it did when it was evaluated (that constraint off)."""
     flat = flatten(values)
-    for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy"):
+    for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy", "copy_topics"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
     if not any(k.rsplit(".", 1)[-1] == "ngrams_in_prompt" for k in flat):
@@ -367,7 +369,8 @@ class NeuralSummariser:
         ids, mask = _left_padded(rows, tok.pad_token_id)
         source_ids = [self._source_ids(d) for d in batch]
         sources = [tok.decode(s) for s in source_ids]
-        words = WordConstraint(tok, sources, ids.shape[1], 1, self._pieces, None, names=self.g.copy_names)
+        words = WordConstraint(tok, sources, ids.shape[1], 1, self._pieces, None, names=self.g.copy_names,
+                               topics=self.g.copy_topics)
         common = set(self.common_ids)
         # the token level is the prompt's tokens and the common vocabulary (as CopyConstraint's); other ways of
         # writing the source's words may only start or continue a name or number
@@ -401,7 +404,7 @@ class NeuralSummariser:
         if self.g.copy_words:  # the word-level processor applies the token-level one itself
             keep = max(2, 2 * self.g.num_beams)
             words = WordConstraint(self.tokenizer, sources, prompt_width, keep, self._pieces, copy,
-                                   names=self.g.copy_names)
+                                   names=self.g.copy_names, topics=self.g.copy_topics)
             return LogitsProcessorList([words])
         return LogitsProcessorList([copy] if copy is not None else [])
 

@@ -35,7 +35,8 @@ from accord.summarise.model import NeuralSummariser, SummariserConfig
 log = logging.getLogger("accord.summarise.train")
 SAMPLE_ROWS = 30  # real validation articles shown in the run's samples table
 GENERATION_KEYS = ("num_beams", "no_repeat_ngram_size", "max_new_tokens", "copy_constrained", "copy_words",
-                   "copy_names", "max_words", "no_repeat_words", "tidy", "sliced_head")
+                   "copy_names", "max_words", "no_repeat_words", "tidy", "sliced_head",
+                   "copy_topics")
 
 
 @dataclass
