@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from mlflow import MlflowClient
 
 from accord import tracking
 from accord.summarise.evaluate import EvalConfig, evaluate, render_markdown
 
 
+@pytest.mark.usefixtures("xsum_file")  # XSum rows are in the data these build
 def test_baselines_side_by_side(mlflow_uri: str) -> None:
     metrics, result = evaluate(EvalConfig(systems="lead1,textrank", datasets="reports-test,seed-ledes"), mlflow_uri)
     assert {(r["system"], r["dataset"]) for r in result["rows"]} == {
@@ -27,6 +29,7 @@ def test_baselines_side_by_side(mlflow_uri: str) -> None:
     assert again["rows"][0]["rougeL"] == lead["rougeL"]  # deterministic baselines
 
 
+@pytest.mark.usefixtures("xsum_file")  # XSum rows are in the data these build
 def test_real_validation_is_a_development_dataset_with_its_own_report(mlflow_uri: str, tmp_path) -> None:
     from accord.summarise.evaluate import write_reports
 

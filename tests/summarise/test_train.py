@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from mlflow import MlflowClient
 
 from accord import tracking
@@ -32,6 +33,7 @@ def test_batch_plan_mixes_pools_deterministically() -> None:
     assert all(len(idx) <= 2 for _, idx in plan)
 
 
+@pytest.mark.usefixtures("xsum_file")  # XSum rows are in the data these build
 def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, tiny_causal_lm: Path,
                                                               tmp_path: Path) -> None:
     first = train_summariser(_tiny(tiny_causal_lm, "causal", tmp_path), uri=mlflow_uri)
@@ -55,6 +57,7 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
     assert len(summaries) == 2 and all(isinstance(s, str) for s in summaries)
 
 
+@pytest.mark.usefixtures("xsum_file")  # XSum rows are in the data these build
 def test_tiny_seq2seq_trains_and_round_trips(mlflow_uri: str, tiny_seq2seq: Path, tmp_path: Path) -> None:
     result = train_summariser(_tiny(tiny_seq2seq, "seq2seq", tmp_path), uri=mlflow_uri)
     assert result.version == "1" and result.metrics["time/steps"] == 2
