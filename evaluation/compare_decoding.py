@@ -4,7 +4,7 @@ rule was chosen. Same weights, same articles; only the generation settings named
     python evaluation/compare_decoding.py copy_topics=false copy_topics=true        # one variant per argument
     python evaluation/compare_decoding.py "copy_topics=true,tidy=false" --model models:/accord-summariser/1
 
-Writes ``evaluation/reports/decoding_comparison.{json,md}``: ROUGE-L with its CI and the failure rates per variant.
+Writes ``evaluation/reports/decoding_comparison.{json,md}`` (or ``--report NAME``): ROUGE-L with its CI and the failure rates per variant.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("variants", nargs="+", help="key=value[,key=value] over the generation settings")
     parser.add_argument("--model", default=tracking.SUMMARISER_URI)
     parser.add_argument("--tracking-uri", default=None)
+    parser.add_argument("--report", default=REPORT, help="report name under evaluation/reports/ (.json and .md)")
     args = parser.parse_args()
     summariser = neural_summariser(args.model, args.tracking_uri)
     saved = summariser.g
@@ -64,8 +65,8 @@ def main() -> None:
     for spec, r in rows.items():
         lines.append(f"| `{spec}` | {r['rougeL']:.1f} [{r['rougeL_ci_low']:.1f}, {r['rougeL_ci_high']:.1f}] | "
                      + " | ".join(f"{100 * r[k]:.0f}" for k in COLUMNS[1:]) + f" | {r['seconds']:.0f} |")
-    write_text_atomic(paths.REPORTS_DIR / f"{REPORT}.json", json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
-    write_text_atomic(paths.REPORTS_DIR / f"{REPORT}.md", "\n".join(lines) + "\n")
+    write_text_atomic(paths.REPORTS_DIR / f"{args.report}.json", json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
+    write_text_atomic(paths.REPORTS_DIR / f"{args.report}.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -173,3 +173,12 @@ def test_onnx_classify_starts_without_torch(tiny_minilm: object, tmp_path: Path,
     assert run_fresh_python(script, uri) == "False False False"
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert np.allclose([[r["scores"][n] for n in LABELS] for r in rows], expected, atol=1e-5)
+
+
+def test_a_relative_store_path_shares_the_absolute_ones_entry(tiny_store: str, monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    db = Path(tiny_store.removeprefix("sqlite:///")).resolve()
+    monkeypatch.chdir(db.parent)
+    relative = models.resolve(tracking.CLASSIFIER_URI, f"sqlite:///{db.name}")
+    absolute = models.resolve(tracking.CLASSIFIER_URI, f"sqlite:///{db}")
+    assert relative is not None and absolute is not None and relative.folder() == absolute.folder()

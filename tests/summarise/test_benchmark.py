@@ -38,6 +38,8 @@ def test_each_decoder_runs_on_the_same_articles(tiny_causal_lm: Path, tmp_path: 
         assert {g: r["articles"] for g, r in row["groups"].items()} == {"short": 1, "long": 1}
         assert len(row["summaries"]) == 2 and row["warm_up_s"] > 0
     assert benchmark.REFERENCE_DECODER in rows
+    # the sliced head under the full head's rules writes what the full head writes
+    assert rows["sliced, same rules"]["summaries"] == rows[benchmark.REFERENCE_DECODER]["summaries"]
 
 
 def test_a_child_is_measured_and_a_failure_named(tmp_path: Path) -> None:

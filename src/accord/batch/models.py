@@ -80,8 +80,16 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelRef | None:
     row = _sqlite_version(store, uri, name, alias, number) if store.startswith("sqlite:///") else None
     if row is None:
         row = _client_version(store, uri, name, alias, number)
-    digest = hashlib.sha256("\n".join([store, name, *row]).encode()).hexdigest()[:12]
+    digest = hashlib.sha256("\n".join([_store_key(store), name, *row]).encode()).hexdigest()[:12]
     return ModelRef(uri, name, row[0], digest)
+
+
+def _store_key(store: str) -> str:
+    """The store as the cache keys it: a sqlite file by its absolute path, so ``sqlite:///mlflow.db`` and the same
+    file spelt absolutely share one entry."""
+    if store.startswith("sqlite:///"):
+        return "sqlite:///" + str(Path(store.removeprefix("sqlite:///")).resolve())
+    return store
 
 
 def _sqlite_version(store: str, uri: str, name: str, alias: str | None, number: str | None

@@ -42,10 +42,13 @@ from accord.summarise.model import MINILM_WARMSTART, NeuralSummariser, Summarise
 from accord.system import machine_info
 
 REPORT = "summariser_benchmark"  # evaluation/reports/<REPORT>.{json,md}
-# What each decoder changes in the model's saved generation settings (the rest, e.g. trigram blocking, is kept)
+# What each decoder changes in the model's saved generation settings (the rest, e.g. trigram blocking, is kept).
+# "same rules" is the sliced head under the full head's rules (trigrams of the prompt banned too, as generate() does;
+# a content word may repeat): its outputs check the slicing; the default also lets names be copied whole.
 DECODERS = {
     "naive generate": {"copy_constrained": False, "copy_words": False, "sliced_head": False},
     "constrained, full head": {"sliced_head": False},
+    "sliced, same rules": {"sliced_head": True, "no_repeat_words": False, "ngrams_in_prompt": True},
     "sliced (default)": {"sliced_head": True},
 }
 REFERENCE_DECODER = "constrained, full head"  # the outputs the others are compared with
