@@ -4,7 +4,8 @@ rule was chosen. Same weights, same articles; only the generation settings named
     python evaluation/compare_decoding.py copy_topics=false copy_topics=true        # one variant per argument
     python evaluation/compare_decoding.py "copy_topics=true,tidy=false" --model models:/accord-summariser/1
 
-Writes ``evaluation/reports/decoding_comparison.{json,md}`` (or ``--report NAME``): ROUGE-L with its CI and the failure rates per variant.
+Writes ``evaluation/reports/decoding_comparison.{json,md}`` (or ``--report NAME``): ROUGE-L with its CI and the
+failure rates per variant.
 """
 
 from __future__ import annotations
