@@ -257,8 +257,11 @@ def benchmark_classify_cmd(
     n: Annotated[int, typer.Option(help="Sentences for the throughput rows.", min=1)] = 1000,
     rss_sizes: Annotated[str, typer.Option(help="Comma-separated sentence counts for peak RSS.")] = "1000,100000",
     rounds: Annotated[int, typer.Option(help="Interleaved speed rounds (the best one is reported).", min=1)] = 3,
+    whole: Annotated[int, typer.Option(help="Sentences for whole processes, accord vs naive (0: skip).", min=0)
+                     ] = 4000,
 ) -> None:
-    """``accord classify``'s engine: every backend vs the naive pipeline, their F1, peak RSS by input size."""
+    """``accord classify``'s engine: every backend vs the naive pipeline, their F1, peak RSS by input size, and a
+    whole ``accord classify`` process against a whole naive one."""
     from accord import tracking
     from accord.batch.benchmark import render_markdown, run_benchmark, write_reports
 
@@ -269,7 +272,8 @@ def benchmark_classify_cmd(
     if not sizes or min(sizes) < 1:
         _err(f"error: --rss-sizes must be positive whole numbers separated by commas, got {rss_sizes!r}")
         raise typer.Exit(2)
-    result = run_benchmark(model or tracking.CLASSIFIER_URI, tracking_uri, n, sizes, rounds=rounds)
+    result = run_benchmark(model or tracking.CLASSIFIER_URI, tracking_uri, n, sizes, rounds=rounds,
+                           whole_sentences=whole)
     typer.echo(render_markdown(result))
     typer.echo(f"wrote {write_reports(result)}")
 

@@ -116,24 +116,6 @@ def test_a_summariser_is_loaded_once_per_process(tiny_store: str, cache: Path) -
     assert list(first.predict(["TOKYO — The ministers met. They talked."])["summary"]) == ["The ministers met."]
 
 
-@pytest.fixture(scope="module")
-def tiny_minilm(tiny_encoder: Path) -> object:
-    """A tiny MiniLM-family classifier (random weights, the MiniLM tokenizer), as in tests/classify/test_onnx.py."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    from accord.classify.encoder import mean_pooled_classifier
-    from accord.classify.model import ClassifierConfig, TransformerClassifier
-    from tests.conftest import make_config
-
-    torch.manual_seed(0)
-    model = mean_pooled_classifier(AutoModel.from_pretrained(tiny_encoder), len(LABELS)).eval()
-    cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=4)
-    clf = TransformerClassifier(cfg, model, AutoTokenizer.from_pretrained(tiny_encoder))
-    clf.thresholds = np.array([0.5, 0.45, 0.5, 0.55, 0.5])
-    return clf
-
-
 def test_fast_tokenizer_matches_transformers(tiny_minilm: object, tmp_path: Path) -> None:
     tiny_minilm.tokenizer.save_pretrained(tmp_path)
     fast = onnx_classifier.FastTokenizer(tmp_path, tiny_minilm.tokenizer.pad_token_id)

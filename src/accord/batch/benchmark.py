@@ -113,6 +113,41 @@ def peak_rss(model_uri: str, tracking_uri: str | None, n: int, work: Path) -> di
     return row
 
 
+# The naive way as a whole process: load a pipeline from the fine-tuned folder, one sentence per call, JSONL out
+_NAIVE_PROCESS = """
+import json, sys
+from transformers import pipeline
+pipe = pipeline("text-classification", model=sys.argv[1], tokenizer=sys.argv[1], top_k=None, device="cpu")
+with open(sys.argv[2], encoding="utf-8") as src, open(sys.argv[3], "w", encoding="utf-8") as out:
+    for line in src:
+        out.write(json.dumps({"scores": pipe(json.loads(line)["text"])}) + "\\n")
+"""
+
+
+def _timed(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return time.perf_counter() - start
+
+
+def whole_process(model_uri: str, tracking_uri: str | None, n: int, hf_dir: Path, work: Path) -> dict[str, Any]:
+    """Wall seconds of a whole ``accord classify --unit sentence`` process on ``n`` sentences (start-up, model
+    lookup and loading included) against a whole naive-pipeline process on the same file; each run once untimed
+    first (warm file and model caches), then timed."""
+    src, out = write_sentences(work / f"whole-{n}.jsonl", n), work / "whole-out.jsonl"
+    env = {**os.environ, CACHE_ENV: str(work / "onnx-cache")} | (
+        {"MLFLOW_TRACKING_URI": tracking_uri} if tracking_uri else {})
+    accord_cmd = [sys.executable, "-m", "accord.cli", "classify", str(src), "--unit", "sentence", "--model",
+                  model_uri, "--out", str(out), "--quiet"]
+    naive_cmd = [sys.executable, "-c", _NAIVE_PROCESS, str(hf_dir), str(src), str(out)]
+    times = {}
+    for name, cmd in (("accord", accord_cmd), ("naive", naive_cmd)):
+        _timed(cmd, env)
+        times[name] = _timed(cmd, env)
+    return {"sentences": n, "accord_s": times["accord"], "naive_s": times["naive"],
+            "speedup": times["naive"] / times["accord"]}
+
+
 def find_hf_dir(model_uri: str, work: Path) -> Path:
     """Download the registered model and return its fine-tuned Hugging Face folder."""
     import mlflow
@@ -166,13 +201,14 @@ def _compare(rows: dict[str, dict[str, Any]], probs: dict[str, np.ndarray], ref_
 def run_benchmark(model_uri: str = tracking.CLASSIFIER_URI, tracking_uri: str | None = None, n_speed: int = 1000,
                   rss_sizes: tuple[int, ...] = (1000, 100_000), extra_rss_model: str | None = None,
                   extra_rss_sizes: tuple[int, ...] = (), rounds: int = 3,
-                  backends: tuple[tuple[str, str], ...] = BACKENDS) -> dict[str, Any]:
+                  backends: tuple[tuple[str, str], ...] = BACKENDS, whole_sentences: int = 4000) -> dict[str, Any]:
     """Throughput of every backend (runtime x precision) vs naive, validation macro-F1 of each, peak RSS per size.
 
     Speed rows are measured in ``rounds`` interleaved rounds (naive, then every backend, same sentences) and the
     best round of each is reported, so a load change on the machine hits every row alike. ONNX exports go to a
     fresh cache in a temp folder, so their one-off cost (``prepare_s``) is measured too. ``extra_rss_model``: a
     second (faster) model whose peak RSS is measured too, for sizes the MiniLM cannot reach in reasonable time.
+    ``whole_sentences``: sentences for the whole-process row (start-up included; 0 skips it).
     """
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -207,6 +243,8 @@ def run_benchmark(model_uri: str = tracking.CLASSIFIER_URI, tracking_uri: str | 
                    "default_backend": backend_name(DEFAULT_RUNTIME, DEFAULT_PRECISION),
                    "naive_vs_torch_fp32_max_abs_score_diff": float(np.abs(naive_probs - ref_probs).max()),
                    "peak_rss": rss}
+        if whole_sentences:
+            result["whole_process"] = whole_process(model_uri, tracking_uri, whole_sentences, hf_dir, work)
     return result
 
 
@@ -256,6 +294,10 @@ def render_markdown(result: dict[str, Any]) -> str:
     for row in result["peak_rss"]:
         lines.append(f"| `{row['model']}` | {row.get('backend', '')} | {row['sentences']:,} | "
                      f"{row['peak_rss_mib']:.0f} | {row['vm_hwm_mib']:.0f} | {row['wall_s']:.0f} |")
+    if whole := result.get("whole_process"):
+        lines += ["", f"Whole processes on {whole['sentences']:,} sentences (start-up, model lookup and load included; "
+                  f"warm caches): `accord classify --unit sentence` {whole['accord_s']:.1f} s, a naive-pipeline "
+                  f"process {whole['naive_s']:.1f} s: **{whole['speedup']:.1f}×**."]
     return "\n".join(lines) + "\n"
 
 

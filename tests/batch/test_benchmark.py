@@ -1,0 +1,38 @@
+"""The classify benchmark's whole-process row at a tiny size: both processes run on the same file and are timed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from accord import tracking
+from accord.batch import benchmark
+from accord.system import machine_info
+from tests.conftest import register
+
+
+def test_whole_processes_are_timed_on_the_same_sentences(tiny_minilm: object, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("ACCORD_MODEL_CACHE", str(tmp_path / "cache"))
+    register(tiny_minilm, uri)
+    hf_dir = benchmark.find_hf_dir(tracking.CLASSIFIER_URI, tmp_path)
+    got = benchmark.whole_process(tracking.CLASSIFIER_URI, uri, 12, hf_dir, tmp_path)
+    assert got["sentences"] == 12 and got["accord_s"] > 0 and got["naive_s"] > 0
+    assert got["speedup"] == pytest.approx(got["naive_s"] / got["accord_s"])
+    assert len((tmp_path / "whole-out.jsonl").read_text(encoding="utf-8").splitlines()) == 12
+    text = benchmark.render_markdown(_result_with(got))
+    assert f"**{got['speedup']:.1f}×**" in text and "12 sentences" in text
+
+
+def _result_with(whole: dict) -> dict:
+    row = {"runtime": "onnx", "precision": "int8", "sentences_per_s": 2.0, "speedup_vs_naive": 2.0,
+           "validation_macro_f1": 0.5, "f1_loss": 0.0, "within_rule": True, "default": True, "prepare_s": 1.0,
+           "max_abs_score_diff_vs_torch_fp32": 0.0}
+    machine = machine_info() | {"onnxruntime": "o", "load_average_at_start": [0.0]}
+    return {"machine": machine, "load_average_at_end": [0.0],
+            "model_uri": "m", "speed_sentences": 4, "rounds": 1, "naive": {"sentences_per_s": 1.0},
+            "naive_vs_torch_fp32_max_abs_score_diff": 0.0, "fastest_within_rule": "onnx int8",
+            "default_backend": "onnx int8", "backends": {"onnx int8": row}, "peak_rss": [], "whole_process": whole}
