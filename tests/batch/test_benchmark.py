@@ -1,13 +1,16 @@
-"""The classify benchmark's whole-process row at a tiny size: both processes run on the same file and are timed."""
+"""The classify benchmark at a tiny size: the naive rate gives the model's scores; whole processes are timed."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from accord import tracking
 from accord.batch import benchmark
+from accord.labels import LABELS
 from accord.system import machine_info
 from tests.conftest import register
 
@@ -18,13 +21,23 @@ def test_whole_processes_are_timed_on_the_same_sentences(tiny_minilm: object, tm
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("ACCORD_MODEL_CACHE", str(tmp_path / "cache"))
     register(tiny_minilm, uri)
-    hf_dir = benchmark.find_hf_dir(tracking.CLASSIFIER_URI, tmp_path)
-    got = benchmark.whole_process(tracking.CLASSIFIER_URI, uri, 12, hf_dir, tmp_path)
+    got = benchmark.whole_process(tracking.CLASSIFIER_URI, uri, 12, tmp_path)
     assert got["sentences"] == 12 and got["accord_s"] > 0 and got["naive_s"] > 0
     assert got["speedup"] == pytest.approx(got["naive_s"] / got["accord_s"])
-    assert len((tmp_path / "whole-out.jsonl").read_text(encoding="utf-8").splitlines()) == 12
+    naive_rows = [json.loads(line) for line in (tmp_path / "whole-out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(naive_rows) == 12 and all(set(r["labels"]) <= set(LABELS) for r in naive_rows)
     text = benchmark.render_markdown(_result_with(got))
     assert f"**{got['speedup']:.1f}×**" in text and "12 sentences" in text
+
+
+def test_the_naive_rate_gives_the_models_scores(tiny_minilm: object, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    register(tiny_minilm, uri)
+    texts = ["Ministers agreed to raise trade.", "Visas.", "The two navies will hold drills."]
+    rate, scores = benchmark.naive_rate(tracking.load_model(tracking.CLASSIFIER_URI, uri), texts)
+    assert rate > 0 and np.allclose(scores, tiny_minilm.predict_proba(texts), atol=1e-5)
 
 
 def _result_with(whole: dict) -> dict:

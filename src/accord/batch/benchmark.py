@@ -1,6 +1,6 @@
 """Benchmark ``accord classify``'s engine: throughput of every backend (torch / ONNX Runtime, fp32 / int8) vs the
-naive ``transformers.pipeline`` way, validation macro-F1 of each, peak RSS from small to large inputs. The library
-behind ``evaluation/benchmark_classify.py``.
+naive way (the registered model through MLflow, one sentence per call), validation macro-F1 of each, peak RSS from
+small to large inputs, and whole processes. The library behind ``evaluation/benchmark_classify.py``.
 
     python evaluation/benchmark_classify.py --model models:/accord-classifier@champion --tracking-uri sqlite:///...
 
@@ -58,20 +58,17 @@ def engine_rate(predictor: Predictor, input_path: Path) -> tuple[float, int]:
     return result.sentences / (time.perf_counter() - start), result.sentences
 
 
-def naive_rate(hf_dir: Path, texts: list[str]) -> tuple[float, np.ndarray]:
-    """Sentences/s of ``transformers.pipeline(..., top_k=None)`` called once per sentence; also its scores."""
-    from transformers import pipeline
+def naive_rate(model: Any, texts: list[str]) -> tuple[float, np.ndarray]:
+    """Sentences/s of the registered model as MLflow serves it (``pyfunc.predict``), one sentence per call, torch
+    fp32; also its scores. (The fine-tuned MiniLM's head is mean pooling plus a linear layer, which
+    ``transformers.pipeline`` cannot load: a pipeline would score with a random head.)"""
+    from accord.pyfunc import SCORE_COLUMNS
 
-    from accord.labels import LABELS
-
-    pipe = pipeline("text-classification", model=str(hf_dir), tokenizer=str(hf_dir), top_k=None, device="cpu")
-    pipe(texts[0])  # warm-up
-    scores = np.zeros((len(texts), len(LABELS)))
+    model.predict([texts[0]])  # warm-up
+    scores = np.zeros((len(texts), len(SCORE_COLUMNS)))
     start = time.perf_counter()
     for i, text in enumerate(texts):
-        out = pipe(text)
-        for item in out[0] if out and isinstance(out[0], list) else out:
-            scores[i, LABELS.index(item["label"])] = item["score"]
+        scores[i] = model.predict([text])[list(SCORE_COLUMNS)].to_numpy()[0]
     return len(texts) / (time.perf_counter() - start), scores
 
 
@@ -113,14 +110,15 @@ def peak_rss(model_uri: str, tracking_uri: str | None, n: int, work: Path) -> di
     return row
 
 
-# The naive way as a whole process: load a pipeline from the fine-tuned folder, one sentence per call, JSONL out
+# The naive way as a whole process: the registered model through MLflow, one sentence per call, JSONL out
 _NAIVE_PROCESS = """
 import json, sys
-from transformers import pipeline
-pipe = pipeline("text-classification", model=sys.argv[1], tokenizer=sys.argv[1], top_k=None, device="cpu")
+import mlflow
+model = mlflow.pyfunc.load_model(sys.argv[1])
 with open(sys.argv[2], encoding="utf-8") as src, open(sys.argv[3], "w", encoding="utf-8") as out:
     for line in src:
-        out.write(json.dumps({"scores": pipe(json.loads(line)["text"])}) + "\\n")
+        row = model.predict([json.loads(line)["text"]]).iloc[0]
+        out.write(json.dumps({"labels": list(row["labels"])}) + "\\n")
 """
 
 
@@ -130,33 +128,22 @@ def _timed(cmd: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def whole_process(model_uri: str, tracking_uri: str | None, n: int, hf_dir: Path, work: Path) -> dict[str, Any]:
+def whole_process(model_uri: str, tracking_uri: str | None, n: int, work: Path) -> dict[str, Any]:
     """Wall seconds of a whole ``accord classify --unit sentence`` process on ``n`` sentences (start-up, model
-    lookup and loading included) against a whole naive-pipeline process on the same file; each run once untimed
-    first (warm file and model caches), then timed."""
+    lookup and loading included) against a whole naive process (MLflow, one sentence per call) on the same file;
+    each run once untimed first (warm file and model caches), then timed."""
     src, out = write_sentences(work / f"whole-{n}.jsonl", n), work / "whole-out.jsonl"
     env = {**os.environ, CACHE_ENV: str(work / "onnx-cache")} | (
         {"MLFLOW_TRACKING_URI": tracking_uri} if tracking_uri else {})
     accord_cmd = [sys.executable, "-m", "accord.cli", "classify", str(src), "--unit", "sentence", "--model",
                   model_uri, "--out", str(out), "--quiet"]
-    naive_cmd = [sys.executable, "-c", _NAIVE_PROCESS, str(hf_dir), str(src), str(out)]
+    naive_cmd = [sys.executable, "-c", _NAIVE_PROCESS, model_uri, str(src), str(out)]
     times = {}
     for name, cmd in (("accord", accord_cmd), ("naive", naive_cmd)):
         _timed(cmd, env)
         times[name] = _timed(cmd, env)
     return {"sentences": n, "accord_s": times["accord"], "naive_s": times["naive"],
             "speedup": times["naive"] / times["accord"]}
-
-
-def find_hf_dir(model_uri: str, work: Path) -> Path:
-    """Download the registered model and return its fine-tuned Hugging Face folder."""
-    import mlflow
-
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(work / "model")))
-    found = sorted(local.rglob("hf/config.json"))
-    if not found:
-        raise ValueError(f"{model_uri} is not a MiniLM classifier (no hf/ folder)")
-    return found[0].parent
 
 
 def backend_name(runtime: str, precision: str) -> str:
@@ -223,7 +210,7 @@ def run_benchmark(model_uri: str = tracking.CLASSIFIER_URI, tracking_uri: str | 
         texts = corpus_sentences(n_speed)
         src = write_sentences(work / "speed.jsonl", n_speed)
         predictors, rows = _predictors(model_uri, tracking_uri, backends, work)
-        hf_dir = find_hf_dir(model_uri, work)
+        naive_model = tracking.load_model(model_uri, tracking_uri)
         result: dict[str, Any] = {
             "machine": machine_info() | {"onnxruntime": onnxruntime.__version__,
                                          "load_average_at_start": list(os.getloadavg())},
@@ -231,7 +218,7 @@ def run_benchmark(model_uri: str = tracking.CLASSIFIER_URI, tracking_uri: str | 
         }
         naive_rates, naive_probs = [], None
         for _ in range(rounds):
-            rate, naive_probs = naive_rate(hf_dir, texts)
+            rate, naive_probs = naive_rate(naive_model, texts)
             naive_rates.append(rate)
             for name, pred in predictors.items():
                 rows[name]["rates"].append(engine_rate(pred, src)[0])
@@ -244,7 +231,7 @@ def run_benchmark(model_uri: str = tracking.CLASSIFIER_URI, tracking_uri: str | 
                    "naive_vs_torch_fp32_max_abs_score_diff": float(np.abs(naive_probs - ref_probs).max()),
                    "peak_rss": rss}
         if whole_sentences:
-            result["whole_process"] = whole_process(model_uri, tracking_uri, whole_sentences, hf_dir, work)
+            result["whole_process"] = whole_process(model_uri, tracking_uri, whole_sentences, work)
     return result
 
 
@@ -265,7 +252,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         "| how | sentences/s | vs naive | validation macro-F1 | loss vs torch fp32 | max score diff |",
         "|---|---|---|---|---|---|",
-        f"| naive: `transformers.pipeline(top_k=None)`, one sentence per call | "
+        f"| naive: the registered model through `mlflow.pyfunc`, torch fp32, one sentence per call | "
         f"{result['naive']['sentences_per_s']:.1f} | 1.0× | | | "
         f"{result['naive_vs_torch_fp32_max_abs_score_diff']:.1e} |",
     ]
@@ -296,7 +283,7 @@ def render_markdown(result: dict[str, Any]) -> str:
                      f"{row['peak_rss_mib']:.0f} | {row['vm_hwm_mib']:.0f} | {row['wall_s']:.0f} |")
     if whole := result.get("whole_process"):
         lines += ["", f"Whole processes on {whole['sentences']:,} sentences (start-up, model lookup and load included; "
-                  f"warm caches): `accord classify --unit sentence` {whole['accord_s']:.1f} s, a naive-pipeline "
+                  f"warm caches): `accord classify --unit sentence` {whole['accord_s']:.1f} s, a naive "
                   f"process {whole['naive_s']:.1f} s: **{whole['speedup']:.1f}×**."]
     return "\n".join(lines) + "\n"
 
