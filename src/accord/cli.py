@@ -272,8 +272,12 @@ def benchmark_classify_cmd(
     if not sizes or min(sizes) < 1:
         _err(f"error: --rss-sizes must be positive whole numbers separated by commas, got {rss_sizes!r}")
         raise typer.Exit(2)
-    result = run_benchmark(model or tracking.CLASSIFIER_URI, tracking_uri, n, sizes, rounds=rounds,
-                           whole_sentences=whole)
+    try:
+        result = run_benchmark(model or tracking.CLASSIFIER_URI, tracking_uri, n, sizes, rounds=rounds,
+                               whole_sentences=whole)
+    except (tracking.ModelNotFound, ValueError, RuntimeError) as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
     typer.echo(render_markdown(result))
     typer.echo(f"wrote {write_reports(result)}")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -49,3 +51,9 @@ def _result_with(whole: dict) -> dict:
             "model_uri": "m", "speed_sentences": 4, "rounds": 1, "naive": {"sentences_per_s": 1.0},
             "naive_vs_torch_fp32_max_abs_score_diff": 0.0, "fastest_within_rule": "onnx int8",
             "default_backend": "onnx int8", "backends": {"onnx int8": row}, "peak_rss": [], "whole_process": whole}
+
+
+def test_a_failing_process_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=r"^the naive process exited 3: boom$"):
+        benchmark._timed([sys.executable, "-c", "import sys; sys.stderr.write('x\\nboom\\n'); sys.exit(3)"],
+                         dict(os.environ), "the naive process")

@@ -111,6 +111,10 @@ def test_garbled_fragments() -> None:
     assert garbled_fragments("President Yoon Suk-Yoon met Kishida.", source) == [
         "a name the source does not write: 'yoon suk yoon'"]
     assert garbled_fragments("President Yoon Yeol met Prime Minister Kishida.", source) == []  # a dropped middle name
+    trade = "The leaders agreed on trade and defence cooperation and a partnership."
+    assert garbled_fragments("They discussed defencecooperation and tradeandtradebilat.", trade) == [
+        "glued words: 'defencecooperation'", "glued words: 'tradeandtradebilat'"]
+    assert garbled_fragments("They discussed trade, defence cooperation and partnership.", trade) == []
 
 
 def test_failure_rates_in_the_report() -> None:

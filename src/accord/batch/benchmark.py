@@ -104,7 +104,10 @@ def peak_rss(model_uri: str, tracking_uri: str | None, n: int, work: Path) -> di
     env = {**os.environ, CACHE_ENV: str(work / "onnx-cache")}
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, model_uri, tracking_uri or "", str(src),
-                           str(work / f"rss-{n}.out.jsonl")], capture_output=True, text=True, check=True, env=env)
+                           str(work / f"rss-{n}.out.jsonl")], capture_output=True, text=True, env=env)
+    if proc.returncode:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"the peak-RSS process exited {proc.returncode}: {last}")
     row = json.loads(proc.stdout.strip().splitlines()[-1])
     row["wall_s"] = time.perf_counter() - start
     return row
@@ -122,9 +125,13 @@ with open(sys.argv[2], encoding="utf-8") as src, open(sys.argv[3], "w", encoding
 """
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> float:
+def _timed(cmd: list[str], env: dict[str, str], what: str) -> float:
+    """Wall seconds of ``cmd``; a failure raises with the last line it printed."""
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{what} exited {proc.returncode}: {last}")
     return time.perf_counter() - start
 
 
@@ -140,8 +147,8 @@ def whole_process(model_uri: str, tracking_uri: str | None, n: int, work: Path) 
     naive_cmd = [sys.executable, "-c", _NAIVE_PROCESS, model_uri, str(src), str(out)]
     times = {}
     for name, cmd in (("accord", accord_cmd), ("naive", naive_cmd)):
-        _timed(cmd, env)
-        times[name] = _timed(cmd, env)
+        _timed(cmd, env, f"the {name} process")
+        times[name] = _timed(cmd, env, f"the {name} process")
     return {"sentences": n, "accord_s": times["accord"], "naive_s": times["naive"],
             "speedup": times["naive"] / times["accord"]}
 

@@ -420,15 +420,25 @@ def _in_order(tokens: list[str], other: list[str]) -> bool:
     return all(any(t == o for o in it) for t in tokens)
 
 
+def _glued(word: str, words: set[str], found: int = 0) -> bool:
+    """Whether ``word`` starts with at least two source words (3+ letters each) written without a space
+    ("defencecooperation", "tradeandtradebilat"): a joined pair the source never writes."""
+    if found >= 2:
+        return True
+    return any(word[:k] in words and _glued(word[k:], words, found + 1) for k in range(3, len(word) + 1))
+
+
 def garbled_fragments(summary: str, source: str) -> list[str]:
     """Bits that are not words of the source or of English: broken hyphenation ("Han Duck -soo"), a dangling
     article or preposition at the end, words glued to apostrophes or digits that the source does not have
-    ("Vietnam’tam", "000-manal"), and a name whose words the source writes, but never in that order or in one name
+    ("Vietnam’tam", "000-manal"), two source words joined ("defencecooperation"), and a name whose words the source writes, but never in that order or in one name
     ("Yoon Suk-Yoon" for Yoon Suk Yeol, "Tô Trần Lâm" from Tô Lâm and Trần Thanh Mẫn)."""
     problems = [f"broken hyphenation {m.group()!r}" for m in re.finditer(r"\w+ -\w+|\w+- \w+", summary)]
     if re.search(r"\b(the|a|an|of|and|to|in|with)\W*$", summary.strip(), re.IGNORECASE):
         problems.append("ends on a dangling word")
-    set(_TOKEN.findall(source.lower()))
+    words = set(_TOKEN.findall(source.lower()))
+    problems += [f"glued words: {w!r}" for w in re.findall(r"\b[a-z]{6,}\b", summary)
+                 if w not in words and _glued(w, words)]
     for token in re.findall(r"\S+", summary):
         core = token.strip(".,;:()\"“”")
         glued = re.fullmatch(r"[\w-]*(\d[\w-]*[^\W\d_]|[^\W\d_][\w-]*\d)[\w-]*|\w+['’]\w{2,}", core)
