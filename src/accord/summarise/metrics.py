@@ -431,8 +431,9 @@ def _glued(word: str, words: set[str], found: int = 0) -> bool:
 def garbled_fragments(summary: str, source: str) -> list[str]:
     """Bits that are not words of the source or of English: broken hyphenation ("Han Duck -soo"), a dangling
     article or preposition at the end, words glued to apostrophes or digits that the source does not have
-    ("Vietnam’tam", "000-manal"), two source words joined ("defencecooperation"), and a name whose words the source writes, but never in that order or in one name
-    ("Yoon Suk-Yoon" for Yoon Suk Yeol, "Tô Trần Lâm" from Tô Lâm and Trần Thanh Mẫn)."""
+    ("Vietnam’tam", "000-manal"), two source words joined ("defencecooperation"), and a name whose words the
+    source writes, but never in that order or in one name ("Yoon Suk-Yoon" for Yoon Suk Yeol, "Tô Trần Lâm" from
+    Tô Lâm and Trần Thanh Mẫn)."""
     problems = [f"broken hyphenation {m.group()!r}" for m in re.finditer(r"\w+ -\w+|\w+- \w+", summary)]
     if re.search(r"\b(the|a|an|of|and|to|in|with)\W*$", summary.strip(), re.IGNORECASE):
         problems.append("ends on a dangling word")
