@@ -306,7 +306,7 @@ def _classifier_from(folder: Path, runtime: str, precision: str) -> Predictor:
     return fast
 
 
-def load_predictor(uri: str, tracking_uri: str | None = None, runtime: str = "onnx", precision: str = "int8",
+def load_predictor(uri: str, tracking_uri: str | None = None, runtime: str = "onnx", precision: str = "fp32",
                    phases: Phases | None = None) -> Predictor:
     """The classifier behind ``uri`` as a :class:`Predictor`, through the model cache where ``uri`` is a registry
     URI: a MiniLM classifier on ONNX Runtime starts without torch once its export and serving spec are cached."""
