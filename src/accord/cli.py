@@ -492,8 +492,7 @@ def classify_cmd(
     max_bytes: MaxBytesOpt = 100_000_000,
     runtime: Annotated[str, typer.Option(help="How a MiniLM classifier runs: onnx (ONNX Runtime; exported once and "
                                                  "cached in models/onnx) or torch.")] = "onnx",
-    precision: Annotated[str, typer.Option(help="MiniLM weights: fp32, or int8 (dynamic quantisation: faster, "
-                                                   "loses accuracy).")] = "fp32",
+    precision: Annotated[str, typer.Option(help="MiniLM weights: fp32, or int8 (faster, less accurate).")] = "fp32",
     summaries: Annotated[str, typer.Option(help="What briefs summarise: none (no summariser), article (one "
                                                 "summary each) or all (each category's sentences too).")
                          ] = "article",

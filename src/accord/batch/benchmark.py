@@ -288,11 +288,15 @@ def render_markdown(result: dict[str, Any]) -> str:
     for row in result["peak_rss"]:
         lines.append(f"| `{row['model']}` | {row.get('backend', '')} | {row['sentences']:,} | "
                      f"{row['peak_rss_mib']:.0f} | {row['vm_hwm_mib']:.0f} | {row['wall_s']:.0f} |")
-    if whole := result.get("whole_process"):
-        lines += ["", f"Whole processes on {whole['sentences']:,} sentences (start-up, model lookup and load included; "
-                  f"warm caches): `accord classify --unit sentence` {whole['accord_s']:.1f} s, a naive "
-                  f"process {whole['naive_s']:.1f} s: **{whole['speedup']:.1f}×**."]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _whole_lines(result.get("whole_process"))) + "\n"
+
+
+def _whole_lines(whole: dict[str, Any] | None) -> list[str]:
+    if not whole:
+        return []
+    return ["", f"Whole processes on {whole['sentences']:,} sentences (start-up, model lookup and load included; warm "
+            f"caches): `accord classify --unit sentence` {whole['accord_s']:.1f} s, a naive process "
+            f"{whole['naive_s']:.1f} s: **{whole['speedup']:.1f}×**."]
 
 
 def write_reports(result: dict[str, Any], stem: Path = REPORT) -> Path:
