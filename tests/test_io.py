@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 
 from accord.io import (
+    CSV_FORMULA_STARTS,
     STALE_TEMP_S,
     InputError,
     OutputError,
     atomic_open,
     check_outputs,
     csv_safe,
+    csv_unsafe,
     errors_path,
     iter_jsonl,
     mark_output_dir,
@@ -208,6 +210,12 @@ def test_spark_output_folders_need_the_marker(tmp_path: Path) -> None:
     ("a=b", "a=b"), ("", "")])
 def test_csv_cells_that_start_a_formula_are_neutralised(cell: str, safe: str) -> None:
     assert csv_safe(cell) == safe
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "'=1+1", "''=1", "'quoted", "'", "plain", "-", "", "@x'"])
+def test_a_neutralised_cell_reads_back_exactly(cell: str) -> None:
+    assert csv_unsafe(csv_safe(cell)) == cell
+    assert not csv_safe(cell).startswith(CSV_FORMULA_STARTS)
 
 
 def test_terminal_output_loses_escapes_controls_and_bidi_overrides() -> None:

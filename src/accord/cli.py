@@ -259,6 +259,7 @@ def benchmark_classify_cmd(
     rounds: Annotated[int, typer.Option(help="Interleaved speed rounds (the best one is reported).", min=1)] = 3,
     whole: Annotated[int, typer.Option(help="Sentences for whole processes, accord vs naive (0: skip).", min=0)
                      ] = 4000,
+    trust_model: TrustOpt = False,
 ) -> None:
     """``accord classify``'s engine: every backend vs the naive pipeline, their F1, peak RSS by input size, and a
     whole ``accord classify`` process against a whole naive one."""
@@ -272,6 +273,7 @@ def benchmark_classify_cmd(
     if not sizes or min(sizes) < 1:
         _err(f"error: --rss-sizes must be positive whole numbers separated by commas, got {rss_sizes!r}")
         raise typer.Exit(2)
+    _read_store(tracking_uri, model, trust_model)
     try:
         result = run_benchmark(model or tracking.CLASSIFIER_URI, tracking_uri, n, sizes, rounds=rounds,
                                whole_sentences=whole)
@@ -295,6 +297,7 @@ def benchmark_summariser_cmd(
     cold_runs: Annotated[int, typer.Option(help="Warm runs per command after the first (cold) one.", min=1)] = 3,
     training: Annotated[bool, typer.Option(help="Also measure training seconds per step of each family.")] = False,
     report_dir: Annotated[Path, typer.Option(help="Where the report goes.")] = paths.REPORTS_DIR,
+    trust_model: TrustOpt = False,
 ) -> None:
     """The decoders side by side (naive generate, constrained full head, sliced), cold start of each command, and
     `accord classify --briefs` end to end."""
@@ -306,6 +309,7 @@ def benchmark_summariser_cmd(
     if not set(modes) <= set(SUMMARY_MODES):
         _err(f"error: --briefs-modes must be a comma-separated choice of {SUMMARY_MODES}, got {briefs_modes!r}")
         raise typer.Exit(2)
+    _read_store(tracking_uri, model, trust_model)
     try:
         result = run_benchmark(modes, model or tracking.SUMMARISER_URI, tracking_uri, articles, briefs_articles,
                                cold_runs, training)
@@ -326,12 +330,16 @@ def review_export_cmd(
     second_model: Annotated[str | None, typer.Option(help="A second classifier: sentences it labels differently "
                                                           "come first.")] = None,
     tracking_uri: TrackingOpt = None,
+    trust_model: TrustOpt = False,
 ) -> None:
     """Write a labelling sheet of the N sentences the classifier is least sure of (margin to its thresholds,
     disagreement with a second model)."""
     from accord import tracking
     from accord.classify.predictor import Predictor
     from accord.data.review import read_classified, select_uncertain, sheet_rows, write_sheet
+
+    for uri in (model, second_model):
+        _read_store(tracking_uri, uri, trust_model)
 
     rows, errors = [], []
     for path in classified:

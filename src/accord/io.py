@@ -406,8 +406,15 @@ def mark_output_dir(folder: str | os.PathLike[str]) -> None:
 
 
 def csv_safe(value: str) -> str:
-    """``value`` with a ``'`` in front when a spreadsheet would read it as a formula (OWASP CSV injection rule)."""
-    return "'" + value if value.startswith(CSV_FORMULA_STARTS) else value
+    """``value`` with a ``'`` in front when a spreadsheet would read it as a formula (OWASP CSV injection rule); a
+    value that already reads like a neutralised one gets one more, so :func:`csv_unsafe` gives it back exactly."""
+    risky = value.startswith(CSV_FORMULA_STARTS) or (value.startswith("'") and csv_safe(value[1:]) != value[1:])
+    return "'" + value if risky else value
+
+
+def csv_unsafe(value: str) -> str:
+    """The value :func:`csv_safe` was given (a sheet read back)."""
+    return value[1:] if value.startswith("'") and csv_safe(value[1:]) == value else value
 
 
 def terminal_safe(text: str) -> str:

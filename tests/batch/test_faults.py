@@ -487,6 +487,17 @@ def test_a_model_outside_the_store_needs_trust_model(store: str, tmp_path: Path,
     assert inside is None  # a folder of the store's own artifacts is the store's
 
 
+@pytest.mark.parametrize("command", [["review", "export", "x.jsonl"], ["review", "export", "x.jsonl", "--second-model"],
+                                     ["benchmark", "classify"], ["benchmark", "summariser"]])
+def test_every_command_taking_a_model_path_needs_trust_model(store: str, tmp_path: Path, command: list[str]) -> None:
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    args = [*command, str(folder)] if command[-1] == "--second-model" else [*command, "--model", str(folder)]
+    result = invoke(*args, "--tracking-uri", store)
+    assert result.exit_code == 2
+    one_error(result, f"{folder} is outside the project's MLflow store", "pass --trust-model")
+
+
 def test_the_readme_says_a_model_is_code() -> None:
     readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
     assert "## Trust" in readme and "--trust-model" in readme and "is code" in readme

@@ -17,7 +17,7 @@ from accord import paths
 from accord.classify.model import ClassifierConfig
 from accord.cli import app
 from accord.data.datasets import DataConfig, classification_datasets
-from accord.data.review import GOLD_COLUMNS, select_uncertain
+from accord.data.review import GOLD_COLUMNS, read_sheet, select_uncertain, sheet_rows, write_sheet
 from tests.conftest import train_classifier
 
 runner = CliRunner()
@@ -99,6 +99,19 @@ def test_bad_sheets_are_named_and_nothing_is_written(loop: dict) -> None:
     for line, what in ((2, "edited"), (3, "must be 1 or 0"), (4, "no gold label"), (6, "duplicate of line 5")):
         assert f"{bad}:{line}: " in result.output and what in result.output
     assert loop["sentences"].read_bytes() == before
+
+
+def test_a_hostile_sentence_is_neutralised_in_the_sheet_and_imported_as_written(tmp_path: Path) -> None:
+    hostile = '=HYPERLINK("http://x","trade")'
+    rows = sheet_rows([{"article_id": "-a", "sentence_index": 0, "text": hostile, "labels": ["trade"],
+                        "scores": [0.9, 0.1, 0.1, 0.1, 0.1]}])
+    csv_path, _ = write_sheet(rows, tmp_path / "sheet.csv")
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        cells = next(csv.DictReader(fh))
+    assert cells["text"] == "'" + hostile and cells["article_id"] == "'-a" and cells["id"] == "'-a:0"
+    filled = _fill(csv_path, {0: "trade"}, tmp_path / "filled.csv")
+    reviewed, errors = read_sheet(filled, set())
+    assert errors == [] and reviewed[0].row["text"] == hostile and reviewed[0].row["article_id"] == "-a"
 
 
 def test_disagreement_comes_before_small_margins() -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from accord.io import InputError, atomic_open, iter_jsonl, write_jsonl_atomic
+from accord.io import InputError, atomic_open, csv_safe, csv_unsafe, iter_jsonl, write_jsonl_atomic
 from accord.labels import LABELS, SCORE_COLUMNS
 
 GOLD_COLUMNS = tuple(f"gold_{name}" for name in LABELS)
@@ -68,7 +68,8 @@ def read_classified(path: str | Path) -> tuple[list[dict[str, Any]], list[InputE
 def _csv_rows(path: Path, errors: list[InputError]) -> list[tuple[int, dict[str, Any]]]:
     try:
         with path.open(encoding="utf-8", newline="") as fh:
-            return [(k + 2, r) for k, r in enumerate(csv.DictReader(fh))]
+            return [(k + 2, {c: csv_unsafe(v) if isinstance(v, str) else v for c, v in r.items()})
+                    for k, r in enumerate(csv.DictReader(fh))]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         errors.append(InputError(path, f"cannot read CSV: {exc}"))
         return []
@@ -120,13 +121,14 @@ def sheet_rows(selected: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def write_sheet(rows: list[dict[str, Any]], out: str | Path) -> tuple[Path, Path]:
-    """The sheet as ``<out>.csv`` and ``<out>.jsonl`` (written atomically); returns both paths."""
+    """The sheet as ``<out>.csv`` (cells a spreadsheet would run as formulas neutralised, given back on import) and
+    ``<out>.jsonl`` (as is), written atomically; returns both paths."""
     base = Path(out).with_suffix("")
     csv_path, jsonl_path = base.with_suffix(".csv"), base.with_suffix(".jsonl")
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(SHEET_COLUMNS), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_safe(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows)
     with atomic_open(csv_path) as fh:
         fh.write(buffer.getvalue())
     write_jsonl_atomic(jsonl_path, rows)
