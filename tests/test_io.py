@@ -27,6 +27,7 @@ from accord.io import (
     csv_unsafe,
     errors_path,
     iter_jsonl,
+    json_line,
     mark_output_dir,
     output_dir_problem,
     read_text,
@@ -210,6 +211,14 @@ def test_spark_output_folders_need_the_marker(tmp_path: Path) -> None:
     ("a=b", "a=b"), ("", "")])
 def test_csv_cells_that_start_a_formula_are_neutralised(cell: str, safe: str) -> None:
     assert csv_safe(cell) == safe
+
+
+def test_json_lines_escape_what_could_drive_a_terminal() -> None:
+    row = {"text": "Trade\x1b[31m rose \x9b2J \u202eevil\u202c in Việt Nam\x7f"}
+    line = json_line(row)
+    assert line.endswith("\n") and "Việt Nam" in line
+    assert not any(c in line for c in ("\x1b", "\x9b", "\u202e", "\u202c", "\x7f"))
+    assert json.loads(line) == row  # the data is exact
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "'=1+1", "''=1", "'quoted", "'", "plain", "-", "", "@x'"])

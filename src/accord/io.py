@@ -301,7 +301,7 @@ def write_jsonl_atomic(path: str | os.PathLike[str], rows: list[dict[str, Any]])
     """Write rows as JSON Lines (UTF-8, non-ASCII kept) atomically."""
     with atomic_open(path) as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(json_line(row))
 
 
 def errors_path(out: str | os.PathLike[str]) -> Path:
@@ -421,6 +421,13 @@ def terminal_safe(text: str) -> str:
     """``text`` without escape sequences, control characters (tab and newline kept) or bidi overrides: article text
     echoed to a terminal cannot recolour, move the cursor, retitle the window or reverse what is shown."""
     return _UNSAFE_CHARS.sub("", _ANSI.sub("", text))
+
+
+def json_line(obj: Any) -> str:
+    """``obj`` as one JSON line with the text kept readable (not ASCII-escaped) but every control or bidi character
+    written as a ``\\uXXXX`` escape: the data is exact, and a row shown on a terminal cannot drive it."""
+    text = json.dumps(obj, ensure_ascii=False)
+    return _UNSAFE_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def write_failure(exc: OSError, outputs: Iterable[str | os.PathLike[str] | None]) -> OutputError:

@@ -12,7 +12,6 @@ Every output is written through :func:`~accord.io.atomic_open`, so an interrupte
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from accord.batch.progress import Phases, TimedModel, count_articles, progress_b
 from accord.batch.report import ReportWriter
 from accord.batch.writers import FORMATS, infer_format, make_writer, output_row
 from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, Predictor, backend_problem
-from accord.io import InputError, atomic_open, errors_path, terminal_safe, write_errors
+from accord.io import InputError, atomic_open, errors_path, json_line, terminal_safe, write_errors
 
 ENGINES = ("local", "spark")
 CHUNK = 2048  # sentences classified per call: enough to batch by length (2% padding), few enough for flat memory
@@ -158,7 +157,7 @@ class BriefSinks:
             except Exception as exc:  # a summariser failure must not lose the brief
                 result.warnings.append(f"{first.article_id}: summariser failed ({exc}); brief has no summaries")
         if self.briefs is not None:
-            self.briefs.write(json.dumps(brief, ensure_ascii=False) + "\n")
+            self.briefs.write(json_line(brief))
         if self.report is not None:
             self.report.article(brief, rows)
         if self.printed is not None:

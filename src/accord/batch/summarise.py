@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from accord.batch.inputs import DEFAULT_MAX_BYTES, JSONL_SUFFIXES, ErrorLog, chu
 from accord.batch.models import load_summariser
 from accord.batch.preflight import WriteGuard, loaded_problem, model_problem, output_problem, report_stop
 from accord.batch.progress import Phases
-from accord.io import InputError, atomic_open, errors_path, iter_jsonl, write_errors
+from accord.io import InputError, atomic_open, errors_path, iter_jsonl, json_line, write_errors
 
 
 def iter_documents(inputs: list[str], text_field: str, max_bytes: int, log: ErrorLog) -> Iterator[tuple[str, str]]:
@@ -80,7 +79,7 @@ def run(inputs: list[str], out: Path | None = None, model_uri: str = tracking.SU
         for chunk in phases.timed_iter("read", documents):
             with phases.phase("summarise"):
                 summaries = list(model.predict([text for _, text in chunk])["summary"])
-            fh.write("".join(json.dumps({"id": doc_id, "summary": summary}, ensure_ascii=False) + "\n"
+            fh.write("".join(json_line({"id": doc_id, "summary": summary})
                              for (doc_id, _), summary in zip(chunk, summaries, strict=True)))
             phases.article_done()
             done += len(chunk)

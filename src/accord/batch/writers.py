@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
 from accord.batch.inputs import Sentence
-from accord.io import csv_safe
+from accord.io import csv_safe, json_line
 from accord.labels import LABELS
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -23,13 +22,13 @@ def output_row(s: Sentence, probs: np.ndarray, labels: list[str]) -> dict[str, A
 
 
 class JsonlWriter:
-    """One JSON object a line, as :func:`output_row` makes it."""
+    """One JSON object a line, as :func:`output_row` makes it (control and bidi characters escaped)."""
 
     def __init__(self, fh: IO[str]) -> None:
         self.fh = fh
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        self.fh.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        self.fh.write("".join(json_line(r) for r in rows))
 
     def close(self) -> None:
         self.fh.flush()
