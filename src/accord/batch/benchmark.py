@@ -140,7 +140,8 @@ def whole_process(model_uri: str, tracking_uri: str | None, n: int, work: Path) 
     lookup and loading included) against a whole naive process (MLflow, one sentence per call) on the same file;
     each run once untimed first (warm file and model caches), then timed."""
     src, out = write_sentences(work / f"whole-{n}.jsonl", n), work / "whole-out.jsonl"
-    env = {**os.environ, CACHE_ENV: str(work / "onnx-cache"), "MLFLOW_TRACKING_URI": tracking.tracking_uri(tracking_uri)}
+    env = {**os.environ, CACHE_ENV: str(work / "onnx-cache"),
+           "MLFLOW_TRACKING_URI": tracking.tracking_uri(tracking_uri)}
     accord_cmd = [sys.executable, "-m", "accord.cli", "classify", str(src), "--unit", "sentence", "--model",
                   model_uri, "--out", str(out), "--quiet"]
     naive_cmd = [sys.executable, "-c", _NAIVE_PROCESS, model_uri, str(src), str(out)]
