@@ -261,7 +261,7 @@ def benchmark_classify_cmd(
                      ] = 4000,
     trust_model: TrustOpt = False,
 ) -> None:
-    """``accord classify``'s engine: every backend vs the naive pipeline, their F1, peak RSS by input size, and a
+    """``accord classify``'s engine: every backend vs the naive way, their F1, peak RSS by input size, and a
     whole ``accord classify`` process against a whole naive one."""
     from accord import tracking
     from accord.batch.benchmark import render_markdown, run_benchmark, write_reports
