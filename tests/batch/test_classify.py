@@ -332,3 +332,51 @@ def test_unsound_abstractive_summaries_fall_back_to_source_sentences() -> None:
     assert "brackets" in brief["extractive"]["trade"][0] and "visas" in brief["extractive"]["visas"][0]
     text = briefs_module.format_brief(brief)
     assert "[top sentence]" in text and "[lead sentence]" not in text
+
+
+class _RecordingSummariser:
+    """Summarises each document as its first sentence; records how many documents each call got; fails any call
+    holding a document that contains 'POISON'."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def predict(self, documents: list[str]) -> pd.DataFrame:
+        self.calls.append(len(documents))
+        if any("POISON" in d for d in documents):
+            raise RuntimeError("cannot summarise this")
+        return pd.DataFrame({"summary": [d.split(". ")[0].rstrip(".") + "." for d in documents]})
+
+
+def _ten_articles(tmp_path: Path, poison: int | None = None) -> Path:
+    src = tmp_path / "articles.jsonl"
+    texts = [f"Minister {i} met the envoy in Hanoi. They agreed to expand trade. Both sides eased visas."
+             + (" POISON." if i == poison else "") for i in range(10)]
+    src.write_text("".join(json.dumps({"id": f"a{i}", "text": t}) + "\n" for i, t in enumerate(texts)),
+                   encoding="utf-8")
+    return src
+
+
+def _scorer(texts: list[str]) -> tuple[list[list[float]], list[list[str]]]:
+    labels = [["trade"] if "trade" in t else (["visas"] if "visa" in t else []) for t in texts]
+    return [[0.9 if n in lab else 0.1 for n in LABELS] for lab in labels], labels
+
+
+def test_briefs_summarise_several_articles_per_call_and_keep_their_order(tmp_path: Path) -> None:
+    summariser, out = _RecordingSummariser(), io.StringIO()
+    sinks = batch_classify.BriefSinks(briefs=out, summariser=summariser, summaries="article")
+    result = batch_classify.classify([str(_ten_articles(tmp_path))], _scorer, io.StringIO(), sinks=sinks)
+    briefs = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert summariser.calls == [briefs_module.SUMMARY_BATCH, 10 - briefs_module.SUMMARY_BATCH]
+    assert [b["article_id"] for b in briefs] == [f"a{i}" for i in range(10)] and result.briefs == 10
+    assert [b["summary"] for b in briefs] == [f"Minister {i} met the envoy in Hanoi." for i in range(10)]
+
+
+def test_a_failing_article_does_not_cost_the_others_their_summaries(tmp_path: Path) -> None:
+    summariser, out = _RecordingSummariser(), io.StringIO()
+    sinks = batch_classify.BriefSinks(briefs=out, summariser=summariser, summaries="article")
+    result = batch_classify.classify([str(_ten_articles(tmp_path, poison=3))], _scorer, io.StringIO(), sinks=sinks)
+    briefs = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(briefs) == 10 and briefs[3]["summary"] is None
+    assert all(b["summary"] for i, b in enumerate(briefs) if i != 3)
+    assert result.warnings == ["a3: summariser failed (cannot summarise this); brief has no summaries"]

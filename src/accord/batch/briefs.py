@@ -13,6 +13,7 @@ SUMMARY_MODES = ("none", "article", "all")  # --summaries: none, the article's, 
 # One generation per article: "all" adds one per category with two or more sentences (up to five more), the bulk of
 # the cost of briefs; "none" does not even load the summariser (docs/batch.md)
 DEFAULT_SUMMARIES = "article"
+SUMMARY_BATCH = 8  # articles whose summaries are written in one summariser call (briefs still go out in order)
 
 
 def build_brief(article_id: str, title: str | None, rows: list[dict[str, Any]], top_k: int = TOP_K
@@ -41,21 +42,45 @@ def add_summaries(brief: dict[str, Any], rows: list[dict[str, Any]], summariser:
     :func:`~accord.summarise.guard.soundness_problems` is replaced by a sentence of its source (the article's first,
     the category's top-scored) and the reasons are kept in ``brief["extractive"]`` (``"summary"`` or the category).
     """
-    texts = {name: [r["text"] for r in rows if name in r["labels"]] for name in brief["categories"]}
-    to_summarise = [name for name in brief["categories"] if len(texts[name]) > 1 and mode == "all"]
-    documents = [" ".join(r["text"] for r in rows)] + [" ".join(texts[name]) for name in to_summarise]
+    add_summaries_many([(brief, rows)], summariser, mode)
+
+
+def add_summaries_many(articles: list[tuple[dict[str, Any], list[dict[str, Any]]]], summariser: Any,
+                       mode: str = "all") -> None:
+    """:func:`add_summaries` for several articles with one summariser call: the decoder batches documents of
+    similar length, so a few articles at once write their summaries faster than one at a time."""
+    jobs = [_summary_jobs(brief, rows, mode) for brief, rows in articles]
+    documents = [doc for job in jobs for _, doc, _ in job]
     summaries = [str(s) for s in summariser.predict(documents)["summary"]]
-    fallbacks = [rows[0]["text"]] + [brief["top_sentences"][name][0]["text"] for name in to_summarise]
+    for (brief, rows), job in zip(articles, jobs, strict=True):
+        done, summaries = summaries[:len(job)], summaries[len(job):]
+        _apply_summaries(brief, rows, job, done, mode)
+
+
+def _summary_jobs(brief: dict[str, Any], rows: list[dict[str, Any]], mode: str) -> list[tuple[str, str, str]]:
+    """``(key, document, fallback)`` for the article and, with ``all``, each category of two or more sentences."""
+    jobs = [("summary", " ".join(r["text"] for r in rows), rows[0]["text"])]
+    for name in brief["categories"] if mode == "all" else []:
+        texts = [r["text"] for r in rows if name in r["labels"]]
+        if len(texts) > 1:
+            jobs.append((name, " ".join(texts), brief["top_sentences"][name][0]["text"]))
+    return jobs
+
+
+def _apply_summaries(brief: dict[str, Any], rows: list[dict[str, Any]], jobs: list[tuple[str, str, str]],
+                     summaries: list[str], mode: str) -> None:
     brief["extractive"] = {}
-    for i, (key, document) in enumerate(zip(["summary", *to_summarise], documents, strict=True)):
-        problems = soundness_problems(summaries[i], document)
+    kept = {}
+    for (key, document, fallback), summary in zip(jobs, summaries, strict=True):
+        problems = soundness_problems(summary, document)
         if problems:
-            summaries[i] = fallbacks[i]
+            summary = fallback
             brief["extractive"][key] = problems
-    brief["summary"] = summaries[0]
-    rewritten = dict(zip(to_summarise, summaries[1:], strict=True))
-    brief["category_summaries"] = {name: rewritten.get(name, texts[name][0]) for name in brief["categories"]
-                                   if mode == "all"}
+        kept[key] = summary
+    brief["summary"] = kept["summary"]
+    brief["category_summaries"] = {
+        name: kept.get(name, next(r["text"] for r in rows if name in r["labels"])) for name in brief["categories"]
+        if mode == "all"}
 
 
 def format_brief(brief: dict[str, Any]) -> str:

@@ -21,7 +21,15 @@ from typing import IO, Any
 import numpy as np
 
 from accord import tracking
-from accord.batch.briefs import DEFAULT_SUMMARIES, SUMMARY_MODES, add_summaries, build_brief, format_brief
+from accord.batch.briefs import (
+    DEFAULT_SUMMARIES,
+    SUMMARY_BATCH,
+    SUMMARY_MODES,
+    add_summaries,
+    add_summaries_many,
+    build_brief,
+    format_brief,
+)
 from accord.batch.inputs import DEFAULT_MAX_BYTES, UNITS, ErrorLog, Sentence, chunked, iter_records, iter_sentences
 from accord.batch.models import load_predictor, load_summariser
 from accord.batch.preflight import (
@@ -144,18 +152,34 @@ class BriefSinks:
     printed: IO[str] | None = None
     summariser: Any = None
     summaries: str = "all"  # what add_summaries fills: the article's summary, or each category's too
+    pending: list[tuple[Sentence, list[dict[str, Any]], dict[str, Any]]] = field(default_factory=list)
 
     def wanted(self) -> bool:
         return self.briefs is not None or self.report is not None or self.printed is not None
 
     def article(self, first: Sentence, rows: list[dict[str, Any]], result: ClassifyResult) -> None:
-        """Build the article's brief (with summaries when a summariser is there) and send it everywhere asked."""
-        brief = build_brief(first.article_id, first.title, rows)
-        if self.summariser is not None:
+        """Build the article's brief; briefs go out (in order) once SUMMARY_BATCH articles wait for summaries."""
+        self.pending.append((first, rows, build_brief(first.article_id, first.title, rows)))
+        if self.summariser is None or len(self.pending) >= SUMMARY_BATCH:
+            self.flush(result)
+
+    def flush(self, result: ClassifyResult) -> None:
+        """Summarise the waiting articles in one call (one by one if that fails) and send their briefs out."""
+        pending, self.pending = self.pending, []
+        if self.summariser is not None and pending:
             try:
-                add_summaries(brief, rows, self.summariser, self.summaries)
-            except Exception as exc:  # a summariser failure must not lose the brief
-                result.warnings.append(f"{first.article_id}: summariser failed ({exc}); brief has no summaries")
+                add_summaries_many([(brief, rows) for _, rows, brief in pending], self.summariser, self.summaries)
+            except Exception:  # a summariser failure must not lose the briefs: retry each, name the ones that fail
+                for first, rows, brief in pending:
+                    try:
+                        add_summaries(brief, rows, self.summariser, self.summaries)
+                    except Exception as exc:
+                        result.warnings.append(f"{first.article_id}: summariser failed ({exc}); brief has no "
+                                               "summaries")
+        for _, rows, brief in pending:
+            self._send(brief, rows, result)
+
+    def _send(self, brief: dict[str, Any], rows: list[dict[str, Any]], result: ClassifyResult) -> None:
         if self.briefs is not None:
             self.briefs.write(json_line(brief))
         if self.report is not None:
@@ -198,6 +222,8 @@ def classify(inputs: list[str], predictor: Scorer, out: IO[Any], fmt: str = "jso
             result.sentences += len(rows)
             bar.update(0 if briefs else len(rows))
         articles.flush()
+        if briefs:
+            phases.timed("briefs", sinks.flush)(result)
     writer.close()
     if sinks.report is not None:
         sinks.report.close()
