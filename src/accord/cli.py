@@ -338,7 +338,7 @@ def review_export_cmd(
     from accord.classify.predictor import Predictor
     from accord.data.review import read_classified, select_uncertain, sheet_rows, write_sheet
 
-    for uri in (model, second_model):
+    for uri in dict.fromkeys((model, second_model)):  # the store is checked once when neither is given
         _read_store(tracking_uri, uri, trust_model)
 
     rows, errors = [], []

@@ -109,7 +109,8 @@ WEB_SCHEMES = ("http://", "https://", "ftp://")  # --model from a web address: r
 STORE_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:/")  # model URIs resolved through the tracking store
 
 
-def _sqlite_file(uri: str) -> Path | None:
+def sqlite_file(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for any other store)."""
     return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
 
 
@@ -129,7 +130,7 @@ def store_problem(uri: str | None = None, must_exist: bool = True) -> str | None
     be an SQLite database with MLflow's tables, and answer within :data:`STORE_BUSY_TRIES` waits. A server is not
     probed here."""
     uri = tracking_uri(uri)
-    db = _sqlite_file(uri)
+    db = sqlite_file(uri)
     if db is None or (not must_exist and not db.exists()):
         return None
     if not db.is_file():
@@ -150,7 +151,7 @@ def store_problem(uri: str | None = None, must_exist: bool = True) -> str | None
 def store_error_message(exc: BaseException, uri: str | None = None) -> str | None:
     """One line for an exception that comes from the tracking store (locked, damaged), else None."""
     text = str(getattr(exc, "message", None) or exc)
-    db = _sqlite_file(tracking_uri(uri)) or tracking_uri(uri)
+    db = sqlite_file(tracking_uri(uri)) or tracking_uri(uri)
     if _LOCKED.search(text):
         return locked_message(db)
     if type(exc).__module__.startswith(("sqlalchemy", "sqlite3")) or _DAMAGED.search(text):
@@ -198,7 +199,7 @@ def model_uri_problem(uri: str, explicit_tracking_uri: str | None = None, truste
 
 def _artifact_roots(explicit_tracking_uri: str | None) -> list[Path]:
     """The folders whose models count as the store's own: ``mlartifacts`` (and ``mlruns``) beside the store."""
-    db = _sqlite_file(tracking_uri(explicit_tracking_uri))
+    db = sqlite_file(tracking_uri(explicit_tracking_uri))
     bases = {paths.ROOT, *([db.parent] if db is not None else [])}
     return [(base / name).resolve() for base in bases for name in ("mlartifacts", "mlruns")]
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +51,8 @@ def _result_with(whole: dict) -> dict:
             "default_backend": "onnx int8", "backends": {"onnx int8": row}, "peak_rss": [], "whole_process": whole}
 
 
-def test_a_failing_process_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match=r"^the naive process exited 3: boom$"):
-        benchmark._timed([sys.executable, "-c", "import sys; sys.stderr.write('x\\nboom\\n'); sys.exit(3)"],
-                         dict(os.environ), "the naive process")
+def test_a_failing_whole_process_is_one_line_naming_it(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'empty.db'}"
+    with pytest.raises(RuntimeError, match=r"^the accord process exited 1: .*error: .*") as got:
+        benchmark.whole_process(tracking.CLASSIFIER_URI, uri, 3, tmp_path)
+    assert "\n" not in str(got.value)

@@ -40,7 +40,7 @@ from unittest import mock
 
 from accord import paths, tracking
 from accord.batch.progress import Phases
-from accord.classify.predictor import Predictor
+from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, Predictor
 from accord.io import STALE_TEMP_S, write_text_atomic  # STALE_TEMP_S: an interrupted download's age too
 
 CACHE_ENV = "ACCORD_MODEL_CACHE"
@@ -87,9 +87,8 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelRef | None:
 def _store_key(store: str) -> str:
     """The store as the cache keys it: a sqlite file by its absolute path, so ``sqlite:///mlflow.db`` and the same
     file spelt absolutely share one entry."""
-    if store.startswith("sqlite:///"):
-        return "sqlite:///" + str(Path(store.removeprefix("sqlite:///")).resolve())
-    return store
+    db = tracking.sqlite_file(store)
+    return f"sqlite:///{db.resolve()}" if db else store
 
 
 def _sqlite_version(store: str, uri: str, name: str, alias: str | None, number: str | None
@@ -306,7 +305,8 @@ def _classifier_from(folder: Path, runtime: str, precision: str) -> Predictor:
     return fast
 
 
-def load_predictor(uri: str, tracking_uri: str | None = None, runtime: str = "onnx", precision: str = "fp32",
+def load_predictor(uri: str, tracking_uri: str | None = None, runtime: str = DEFAULT_RUNTIME,
+                   precision: str = DEFAULT_PRECISION,
                    phases: Phases | None = None) -> Predictor:
     """The classifier behind ``uri`` as a :class:`Predictor`, through the model cache where ``uri`` is a registry
     URI: a MiniLM classifier on ONNX Runtime starts without torch once its export and serving spec are cached."""
