@@ -390,10 +390,12 @@ def review_import_cmd(
 def _validate_or_exit(cfg: Any, what: str) -> None:
     """Print every corpus problem (file:line) and exit 1 if there are any."""
     from accord.data.corpus import validate
-    from accord.data.real import read_heldout, validate_real
+    from accord.data.datasets import real_split_settings
+    from accord.data.real import read_frozen, read_heldout, validate_real
 
     errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))
-    errors += validate_real(cfg.real_articles_path, cfg.real_sentences_path, read_heldout(paths.HELDOUT_FILE))
+    frozen = read_frozen(cfg.real_splits_path, real_split_settings(cfg))
+    errors += validate_real(cfg.real_articles_path, cfg.real_sentences_path, read_heldout(paths.HELDOUT_FILE), frozen)
     for e in errors:
         _err(str(e))
     if errors:

@@ -23,6 +23,7 @@ XSUM_FILE = Path(os.environ.get("ACCORD_XSUM", ROOT.parent / "shared" / "data" /
 REAL_DIR = DATA_DIR / "real"  # published reports: articles.jsonl (texts, sources, summaries), sentences.jsonl (labels)
 REAL_ARTICLES_FILE = REAL_DIR / "articles.jsonl"
 REAL_SENTENCES_FILE = REAL_DIR / "sentences.jsonl"
+REAL_SPLITS_FILE = REAL_DIR / "splits.json"  # frozen real_validation/real_test articles (new ones train)
 HELDOUT_FILE = ROOT.parent / "shared" / "data" / "heldout-urls.txt"  # published reports never to be used
 CONFIGS_DIR = TRAINING_DIR / "configs"
 DATA_CONFIG_FILE = CONFIGS_DIR / "data.yaml"

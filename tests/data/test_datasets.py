@@ -91,3 +91,42 @@ def test_lede_pairs_of_the_seeds() -> None:
     first = ds[0]
     assert first["summary"].startswith("Party General Secretary Tô Lâm received")
     assert "Party General Secretary Tô Lâm received" not in first["document"]
+
+
+def _corpus_of(outlets: dict[str, str]):
+    from accord.data.real import RealCorpus
+
+    arts = {aid: {"article_id": aid, "outlet": o, "source_group": o} for aid, o in outlets.items()}
+    return RealCorpus(articles=arts, article_lines={aid: i + 1 for i, aid in enumerate(arts)})
+
+
+def test_frozen_splits_keep_test_in_place_and_send_new_articles_to_train(tmp_path) -> None:
+    from accord.data.real import apply_frozen, freeze
+
+    cfg = replace(DataConfig(), real_splits_path=str(tmp_path / "splits.json"))
+    settings = {"seed": cfg.seed, "real_validation_fraction": cfg.real_validation_fraction,
+                "real_test_fraction": cfg.real_test_fraction}
+    frozen = freeze({"a": "real_test", "b": "real_validation", "c": "real_train"}, settings)
+    assert frozen == {"made_with": settings, "real_validation": ["b"], "real_test": ["a"]}
+    grown = _corpus_of({"a": "X", "b": "Y", "c": "Z", "d": "Z", "e": "New"})
+    assignment, errors = apply_frozen(grown, frozen, "articles.jsonl")
+    assert assignment == {"a": "real_test", "b": "real_validation", "c": "real_train", "d": "real_train",
+                          "e": "real_train"} and not errors
+    leak = _corpus_of({"a": "X", "b": "Y", "f": "X"})  # a new article from a test outlet
+    _, errors = apply_frozen(leak, frozen, "articles.jsonl")
+    assert [(e.path, e.line) for e in errors] == [("articles.jsonl", 3)] and "real_test" in errors[0].message
+    (tmp_path / "splits.json").write_text(json.dumps(frozen), encoding="utf-8")
+    assert real_assignment(cfg, grown) == assignment  # the config reads the file ...
+    fresh = real_assignment(replace(cfg, seed=7), grown)  # ... but another seed is another split
+    assert set(fresh) == set(grown.articles)
+
+
+def test_the_shipped_frozen_split_is_the_seeded_split_it_froze() -> None:
+    cfg = DataConfig()
+    frozen = json.loads(paths.REAL_SPLITS_FILE.read_text(encoding="utf-8"))
+    real = load_real_corpus(cfg)
+    old = {aid: real.articles[aid] for aid in frozen["real_validation"] + frozen["real_test"]}
+    assert len(old) == 129  # 54 validation + 75 test articles, frozen 2026-12-01 after the test split was read
+    split = real_assignment(cfg, real)
+    assert sorted(a for a, s in split.items() if s == "real_test") == frozen["real_test"]
+    assert sorted(a for a, s in split.items() if s == "real_validation") == frozen["real_validation"]

@@ -58,7 +58,8 @@ def main() -> None:
     for r in sorted(rows, key=lambda r: r["url"]):
         aid = "rw_" + hashlib.sha1(r["url"].encode()).hexdigest()[:8]
         out.append({"article_id": aid, "url": r["url"], "outlet": r["outlet"],
-                    "outlet_country": r["outlet_country"], "source_group": source_group(r["outlet"], r["outlet_country"], r["text"]),
+                    "outlet_country": r["outlet_country"],
+                    "source_group": source_group(r["outlet"], r["outlet_country"], r["text"]),
                     "date": r["date"], "title": r["title"],
                     "partial": bool(r["partial"] or len(r["text"]) >= EXCERPT_CAP), "meeting": r["meeting"],
                     "text": r["text"], "provenance": f"search tool, pages corpus; query {r['query']!r}"})

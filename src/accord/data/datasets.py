@@ -26,7 +26,7 @@ from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 from accord import paths
 from accord.config import arg
 from accord.data.corpus import Corpus, load_corpus
-from accord.data.real import RealCorpus, load_real, split_by_outlet
+from accord.data.real import RealCorpus, apply_frozen, load_real, read_frozen, split_by_outlet
 from accord.io import InputError, iter_jsonl
 from accord.labels import LABELS, to_multi_hot
 from accord.text import article_sentences
@@ -67,6 +67,8 @@ class DataConfig:
     real_validation_fraction: float = arg(0.15, "share of real articles in real_validation (whole outlets)",
                                           low=0.05, high=0.4)
     real_test_fraction: float = arg(0.2, "share of real articles in real_test (whole outlets)", low=0.05, high=0.4)
+    real_splits_path: str = arg(str(paths.REAL_SPLITS_FILE), "frozen real_validation/real_test articles (JSON); "
+                                "used when made with this seed and these fractions; empty: split afresh")
 
 
 def split_arrays(ds: Any) -> tuple[list[str], list[str], np.ndarray]:
@@ -119,8 +121,21 @@ def load_real_corpus(cfg: DataConfig) -> RealCorpus:
 
 
 def real_assignment(cfg: DataConfig, real: RealCorpus) -> dict[str, str]:
-    """Article id -> ``real_train`` / ``real_validation`` / ``real_test`` (by outlet, seeded)."""
-    return split_by_outlet(real, cfg.real_validation_fraction, cfg.real_test_fraction, cfg.seed)
+    """Article id -> ``real_train`` / ``real_validation`` / ``real_test``: the frozen splits when they were made with
+    this config (articles added since then train), else a fresh seeded split by outlet."""
+    frozen = read_frozen(cfg.real_splits_path, real_split_settings(cfg))
+    if frozen is None:
+        return split_by_outlet(real, cfg.real_validation_fraction, cfg.real_test_fraction, cfg.seed)
+    assignment, errors = apply_frozen(real, frozen, cfg.real_articles_path)
+    if errors:
+        raise errors[0]
+    return assignment
+
+
+def real_split_settings(cfg: DataConfig) -> dict[str, float]:
+    """The settings a frozen split must have been made with to be used."""
+    return {"seed": cfg.seed, "real_validation_fraction": cfg.real_validation_fraction,
+            "real_test_fraction": cfg.real_test_fraction}
 
 
 def classification_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None,

@@ -10,10 +10,14 @@ and the splits that measure generalisation to outlets a model never saw.
 
 :func:`split_by_outlet` assigns whole source groups to ``real_test`` and ``real_validation`` (no outlet on both sides
 of a split), choosing among seeded candidate partitions the one whose label shares best match the corpus's.
+``splits.json`` freezes that choice: once a test split has been read, articles added later (more training data)
+must not reshuffle it, so :func:`apply_frozen` keeps the frozen validation and test articles where they are and sends
+every new article to train, refusing one whose outlet or agency is already on the validation or test side.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -91,11 +95,14 @@ def load_real(articles_path: str | Path, sentences_path: str | Path) -> tuple[Re
     return corpus, errors
 
 
-def validate_real(articles_path: str | Path, sentences_path: str | Path, heldout: set[str] | None = None
-                  ) -> list[InputError]:
+def validate_real(articles_path: str | Path, sentences_path: str | Path, heldout: set[str] | None = None,
+                  frozen: dict[str, Any] | None = None) -> list[InputError]:
     """Every problem of the real corpus: schema, duplicates, sentences that are not one clean sentence, labelled
-    articles missing, summaries that are not one 15-40-word sentence, and any held-out address."""
+    articles missing, summaries that are not one 15-40-word sentence, any held-out address, and new articles that
+    would put an outlet of the frozen validation/test splits into train."""
     corpus, errors = load_real(articles_path, sentences_path)
+    if frozen is not None:
+        errors += apply_frozen(corpus, frozen, articles_path)[1]
     ap, sp = Path(articles_path), Path(sentences_path)
     for aid, art in corpus.articles.items():
         line = corpus.article_lines[aid]
@@ -178,6 +185,41 @@ def split_by_outlet(corpus: RealCorpus, validation_fraction: float, test_fractio
     assert best is not None
     split_of = {g: name for name, groups in best.items() for g in groups}
     return {aid: split_of.get(group, "real_train") for aid, group in corpus.groups().items()}
+
+
+def freeze(assignment: dict[str, str], settings: dict[str, float]) -> dict[str, Any]:
+    """The JSON that pins a split: its validation and test article ids and the settings it was made with."""
+    return {"made_with": settings,
+            **{name: sorted(a for a, s in assignment.items() if s == name) for name in ("real_validation", "real_test")}}
+
+
+def read_frozen(path: str | Path, settings: dict[str, float]) -> dict[str, Any] | None:
+    """The frozen split at ``path`` if it exists and was made with ``settings`` (another seed means a new split)."""
+    p = Path(path) if path else None
+    if p is None or not p.exists():
+        return None
+    try:
+        frozen = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(p, f"cannot read the frozen splits: {exc}") from None
+    return frozen if frozen.get("made_with") == settings else None
+
+
+def apply_frozen(corpus: RealCorpus, frozen: dict[str, Any], articles_path: str | Path
+                 ) -> tuple[dict[str, str], list[InputError]]:
+    """Frozen articles keep their split, new ones train; a new article that shares an outlet or agency with a frozen
+    validation/test article is an error (it would put that outlet on both sides of the split)."""
+    pinned = {aid: name for name in ("real_validation", "real_test") for aid in frozen.get(name, [])}
+    groups = corpus.groups()
+    held_groups = {groups[aid]: pinned[aid] for aid in pinned if aid in groups}
+    assignment, errors = {}, []
+    for aid, group in groups.items():
+        assignment[aid] = pinned.get(aid, "real_train")
+        if aid not in pinned and group in held_groups:
+            errors.append(InputError(articles_path, f"article {aid} ({corpus.articles[aid]['outlet']}) "
+                                     f"shares its outlet or agency with the frozen {held_groups[group]} split: "
+                                     "leave it out or make a new split", corpus.article_lines.get(aid)))
+    return assignment, errors
 
 
 def agreement(sentences: list[dict[str, Any]]) -> dict[str, Any]:
