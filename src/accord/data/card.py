@@ -14,10 +14,11 @@ from accord.data.datasets import (
     classification_datasets,
     load_real_corpus,
     real_assignment,
+    real_split_settings,
     report_datasets,
     xsum_datasets,
 )
-from accord.data.real import RealCorpus, agreement
+from accord.data.real import RealCorpus, agreement, read_frozen
 from accord.labels import LABELS, OTHER
 
 COLUMNS = ("sentences", "reports", *LABELS, OTHER, "multi_label")
@@ -118,7 +119,10 @@ def _real_section(cfg: DataConfig, real: RealCorpus) -> list[str]:
         + ".",
         f"- Split by outlet (articles sharing an outlet or a writing agency stay together; seed {cfg.seed}): "
         + ", ".join(f"{name} {sum(1 for v in split.values() if v == name)} articles"
-                    for name in ("real_train", "real_validation", "real_test")) + ".",
+                    for name in ("real_train", "real_validation", "real_test")) + "."
+        + (f" Validation and test are frozen in `{Path(cfg.real_splits_path).name}` (made with these settings): "
+           "articles added later train, and one from a validation or test outlet is refused."
+           if read_frozen(cfg.real_splits_path, real_split_settings(cfg)) else ""),
         "- Labels: two independent passes by the guideline, disagreements adjudicated by the guideline (rules that "
         "adjudication settled are in `data/LABELS.md`). Both passes were made by separate instances of the same "
         "kind of annotator (an LLM agent reading each article), so agreement is likely higher than between two "

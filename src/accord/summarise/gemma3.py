@@ -1,0 +1,209 @@
+"""A torch-only Gemma 3 text decoder for inference: the summariser's fast start-up path.
+
+Loading Gemma 3 through ``transformers`` costs about 4 s of imports (its model-loading stack pulls in
+``torch.distributed`` and ``torch._dynamo``) and ``peft`` another 0.6 s to merge the adapter, before a single token
+is decoded. Inference needs none of that: this module reads the base's ``config.json`` and ``model.safetensors``
+(memory-mapped), adds the LoRA deltas itself (``W + alpha/r * B @ A``, as ``merge_and_unload`` does) and runs the
+same arithmetic as ``transformers``' ``Gemma3TextModel`` (pre/post RMS norms with ``1 + w``, QK norms, rotary
+embeddings with a local and a global base, grouped-query attention scaled by ``query_pre_attn_scalar``, sliding
+windows, a GELU-tanh MLP, the embedding scaled by sqrt(hidden)). Only plain LoRA adapters on linear layers are
+merged here; anything else returns ``None`` and the caller loads through ``transformers``/``peft`` as before.
+Tests compare hidden states with ``transformers`` on a tiny random Gemma 3 (left padding, KV cache steps).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+MODEL_TYPES = ("gemma3_text",)  # the configs this module implements
+WEIGHTS_FILE = "model.safetensors"  # a single-file checkpoint (sharded bases load through transformers)
+ADAPTER_PREFIX = "base_model.model."  # how peft names the wrapped model's parameters in adapter files
+
+
+class RMSNorm(nn.Module):
+    """Gemma's RMS norm: computed in fp32, scaled by ``1 + weight``."""
+
+    def __init__(self, dim: int, eps: float) -> None:
+        super().__init__()
+        self.eps, self.weight = eps, nn.Parameter(torch.zeros(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x.float()
+        y = y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + self.eps)
+        return (y * (1.0 + self.weight.float())).type_as(x)
+
+
+class Layer(nn.Module):
+    """One decoder layer: attention and MLP, each between a pre and a post norm."""
+
+    def __init__(self, c: SimpleNamespace, sliding: bool) -> None:
+        super().__init__()
+        heads, kv, hd, h = c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.hidden_size
+        self.heads, self.kv_heads, self.head_dim = heads, kv, hd
+        self.window = c.sliding_window if sliding else None
+        self.scale = c.query_pre_attn_scalar ** -0.5
+        self.self_attn = nn.Module()
+        for name, n_in, n_out in (("q_proj", h, heads * hd), ("k_proj", h, kv * hd), ("v_proj", h, kv * hd),
+                                  ("o_proj", heads * hd, h)):
+            setattr(self.self_attn, name, nn.Linear(n_in, n_out, bias=False))
+        self.self_attn.q_norm, self.self_attn.k_norm = RMSNorm(hd, c.rms_norm_eps), RMSNorm(hd, c.rms_norm_eps)
+        self.mlp = nn.Module()
+        for name, n_in, n_out in (("gate_proj", h, c.intermediate_size), ("up_proj", h, c.intermediate_size),
+                                  ("down_proj", c.intermediate_size, h)):
+            setattr(self.mlp, name, nn.Linear(n_in, n_out, bias=False))
+        for name in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
+                     "post_feedforward_layernorm"):
+            setattr(self, name, RMSNorm(h, c.rms_norm_eps))
+
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], keep: torch.Tensor,
+                cache: list[torch.Tensor] | None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        a = self.self_attn
+        b, t, _ = x.shape
+        h = self.input_layernorm(x)
+        q = a.q_norm(a.q_proj(h).view(b, t, self.heads, self.head_dim).transpose(1, 2))
+        k = a.k_norm(a.k_proj(h).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2))
+        v = a.v_proj(h).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
+        q, k = _rotate(q, *rope), _rotate(k, *rope)
+        if cache is not None:
+            k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
+        mask = keep[:, None, :, -k.shape[2]:]
+        if self.window is not None:
+            q_at = torch.arange(k.shape[2] - t, k.shape[2])[:, None]
+            mask = mask & (q_at - torch.arange(k.shape[2])[None, :] < self.window)
+        rep = self.heads // self.kv_heads
+        y = F.scaled_dot_product_attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1),
+                                           attn_mask=mask, scale=self.scale)
+        x = x + self.post_attention_layernorm(a.o_proj(y.transpose(1, 2).reshape(b, t, -1)))
+        m = self.mlp
+        h = self.pre_feedforward_layernorm(x)
+        h = m.down_proj(F.gelu(m.gate_proj(h), approximate="tanh") * m.up_proj(h))
+        return x + self.post_feedforward_layernorm(h), [k, v]
+
+
+def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return x * cos + torch.cat([-x[..., half:], x[..., :half]], dim=-1) * sin
+
+
+class Body(nn.Module):
+    """The decoder stack, called as ``transformers``' text model is by the sliced decoder."""
+
+    def __init__(self, c: SimpleNamespace) -> None:
+        super().__init__()
+        self.c = c
+        self.embed_tokens = nn.Embedding(c.vocab_size, c.hidden_size)
+        self.layers = nn.ModuleList(Layer(c, kind == "sliding_attention") for kind in c.layer_types)
+        self.norm = RMSNorm(c.hidden_size, c.rms_norm_eps)
+        steps = torch.arange(0, c.head_dim, 2, dtype=torch.int64, device="cpu").float() / c.head_dim
+        self.inv_freq = {kind: 1.0 / (theta ** steps) for kind, theta in c.rope_theta.items()}  # not meta
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor,
+                use_cache: bool = True, cache: SimpleNamespace | None = None) -> SimpleNamespace:
+        """Hidden states of ``input_ids`` after the cached positions; ``attention_mask`` covers cache + input."""
+        t = input_ids.shape[1]
+        x = self.embed_tokens(input_ids) * torch.tensor(self.c.hidden_size ** 0.5, dtype=self.embed_tokens.weight.dtype)
+        total = attention_mask.shape[1]
+        causal = torch.arange(total)[None, :] <= torch.arange(total - t, total)[:, None]
+        keep = causal[None] & attention_mask.bool()[:, None, :]
+        keep = keep | torch.eye(total, dtype=torch.bool)[total - t:][None]  # a pad query sees itself: no NaN rows
+        ropes = {}
+        for kind, inv in self.inv_freq.items():
+            angles = position_ids.float()[:, :, None] * inv[None, None, :]
+            emb = torch.cat([angles, angles], dim=-1)
+            ropes[kind] = (emb.cos()[:, None].to(x.dtype), emb.sin()[:, None].to(x.dtype))
+        past = cache.layers if cache is not None else [None] * len(self.layers)
+        new = []
+        for layer, kind, kv in zip(self.layers, self.c.layer_types, past, strict=True):
+            x, kv = layer(x, ropes[kind], keep, kv)
+            new.append(kv)
+        return SimpleNamespace(last_hidden_state=self.norm(x), cache=SimpleNamespace(layers=new))
+
+
+class Gemma3LM(nn.Module):
+    """Body plus the tied output head, with the few methods the summariser uses."""
+
+    def __init__(self, c: SimpleNamespace) -> None:
+        super().__init__()
+        self.config, self.model = c, Body(c)
+
+    def get_output_embeddings(self) -> nn.Module:
+        return self.model.embed_tokens  # tied: the head is the embedding matrix
+
+
+def read_config(base: Path) -> SimpleNamespace | None:
+    """The base's architecture as this module needs it, or ``None`` when it is not a plain Gemma 3 text model."""
+    try:
+        raw = json.loads((base / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    rope = raw.get("rope_parameters") or {}
+    if (raw.get("model_type") not in MODEL_TYPES or not raw.get("tie_word_embeddings", True)
+            or raw.get("attn_logit_softcapping") or raw.get("use_bidirectional_attention")
+            or any(r.get("rope_type", "default") != "default" for r in rope.values())
+            or set(rope) != set(raw.get("layer_types", []))):
+        return None
+    return SimpleNamespace(**{k: raw[k] for k in ("vocab_size", "hidden_size", "intermediate_size", "head_dim",
+                                                  "num_attention_heads", "num_key_value_heads", "rms_norm_eps",
+                                                  "query_pre_attn_scalar", "sliding_window", "layer_types")},
+                           rope_theta={kind: float(r["rope_theta"]) for kind, r in rope.items()})
+
+
+def lora_deltas(adapter: Path) -> dict[str, torch.Tensor] | None:
+    """``{weight name: alpha/r * B @ A}`` of a plain LoRA adapter folder, or ``None`` for any other adapter."""
+    from safetensors.torch import load_file
+
+    try:
+        cfg = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+        tensors = load_file(adapter / "adapter_model.safetensors")
+    except (OSError, ValueError):
+        return None
+    if (cfg.get("peft_type") != "LORA" or cfg.get("use_dora") or cfg.get("use_rslora") or cfg.get("fan_in_fan_out")
+            or cfg.get("bias", "none") != "none" or cfg.get("modules_to_save") or cfg.get("rank_pattern")
+            or cfg.get("alpha_pattern")):
+        return None
+    scale = cfg["lora_alpha"] / cfg["r"]
+    deltas = {}
+    for name, a in tensors.items():
+        if not name.endswith(".lora_A.weight"):
+            continue
+        b = tensors.get(name.replace(".lora_A.", ".lora_B."))
+        if b is None:
+            return None
+        target = name.removeprefix(ADAPTER_PREFIX).replace(".lora_A.weight", ".weight")
+        deltas[target] = (b @ a) * scale
+    return deltas if len(deltas) * 2 == len(tensors) else None
+
+
+def load(base: str | Path, adapter: str | Path | None = None) -> Gemma3LM | None:
+    """The base (plus the merged adapter) as a :class:`Gemma3LM`, or ``None`` when this module cannot serve it."""
+    from safetensors.torch import load_file
+
+    base = Path(base)
+    config = read_config(base)
+    if config is None or not (base / WEIGHTS_FILE).exists():
+        return None
+    deltas = lora_deltas(Path(adapter)) if adapter is not None else {}
+    if deltas is None:
+        return None
+    with torch.device("meta"):
+        lm = Gemma3LM(config)
+    state = {k: v.float() for k, v in load_file(base / WEIGHTS_FILE).items()}
+    expected = {k for k in lm.state_dict()}
+    if set(state) != expected or not set(deltas) <= expected:
+        return None
+    for name, delta in deltas.items():
+        state[name] = state[name] + delta.to(state[name].dtype)
+    lm.load_state_dict(state, assign=True)
+    return lm.eval()
+
+
+def lm_head_logits(lm: Any, hidden: torch.Tensor) -> torch.Tensor:
+    """Full-vocabulary logits (tests and checks; decoding slices the head instead)."""
+    return hidden @ lm.get_output_embeddings().weight.T
