@@ -265,7 +265,7 @@ class WordConstraint:
                         break
                     candidates = torch.topk(masked[r], finite).indices
                 else:
-                    candidates = torch.topk(scores[r], 256).indices
+                    candidates = torch.topk(scores[r], min(256, scores.shape[1])).indices
                 ids = candidates.tolist()
                 raw, allowed = scores[r, candidates].tolist(), masked[r, candidates].tolist()
                 for token_id, value, ok in zip(ids, raw, allowed, strict=True):

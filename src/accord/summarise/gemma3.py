@@ -77,9 +77,8 @@ class Layer(nn.Module):
         if self.window is not None:
             q_at = torch.arange(k.shape[2] - t, k.shape[2])[:, None]
             mask = mask & (q_at - torch.arange(k.shape[2])[None, :] < self.window)
-        rep = self.heads // self.kv_heads
-        y = F.scaled_dot_product_attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1),
-                                           attn_mask=mask, scale=self.scale)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale,
+                                           enable_gqa=self.heads != self.kv_heads)
         x = x + self.post_attention_layernorm(a.o_proj(y.transpose(1, 2).reshape(b, t, -1)))
         m = self.mlp
         h = self.pre_feedforward_layernorm(x)

@@ -33,6 +33,7 @@ DIGEST_SUFFIX = ".sha256.json"  # beside a base's weights: their digest, valid w
 GEMMA_ALIAS = "gemma-3-270m"
 MINILM_WARMSTART = "minilm2minilm"
 FAMILIES = ("causal", "seq2seq")
+FAST_LOAD = True  # load Gemma 3 for inference without transformers/peft where it applies (see load_summariser)
 
 
 @dataclass
@@ -219,6 +220,7 @@ class NeuralSummariser:
         self.m, self.g = config.model, config.generation  # the model and decoding sections, used everywhere
         self.common_ids: list[int] = []  # set by training (common_vocabulary) and saved with the model
         self._pieces: dict[int, str] = {}  # token id -> text, for WordConstraint
+        self.origin: Path | None = None  # the saved folder it was loaded from (to reload through transformers)
 
     # ---- building
     def build(self, lora: bool = True) -> NeuralSummariser:
@@ -346,8 +348,11 @@ class NeuralSummariser:
                 "no_repeat_ngram_size": self.g.no_repeat_ngram_size}
 
     def _generate_causal(self, batch: list[str]) -> list[str]:
-        if self.g.sliced_head and self.g.copy_words and self.common_ids and self.g.num_beams == 1:
+        if sliced_decoding(self.g, self.common_ids):
             return self._generate_sliced(batch)
+        if not hasattr(self.model, "generate") and self.origin is not None:  # loaded fast, decoding changed since
+            reloaded = load_summariser(self.origin, fast=False)
+            self.model, self.tokenizer = reloaded.model, reloaded.tokenizer
         tok = self.tokenizer
         device = next(self.model.parameters()).device
         rows = [self.prompt_ids(d) for d in batch]
@@ -425,6 +430,11 @@ class NeuralSummariser:
         return p
 
 
+def sliced_decoding(g: GenerationArguments, common_ids: list[int]) -> bool:
+    """Whether decoding takes the sliced-head path (:mod:`accord.summarise.generate`) rather than ``generate``."""
+    return bool(g.sliced_head and g.copy_words and common_ids and g.num_beams == 1)
+
+
 def _left_padded(rows: list[list[int]], pad_id: int) -> tuple[Any, Any]:
     """``(input_ids, attention_mask)`` of token rows padded on the left to the longest."""
     import torch
@@ -438,37 +448,67 @@ def _left_padded(rows: list[list[int]], pad_id: int) -> tuple[Any, Any]:
     return ids, mask
 
 
-def _load_causal(meta: dict[str, Any], config: SummariserConfig, weights: Path) -> Any:
-    import torch
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM
-
+def _base_for(meta: dict[str, Any], config: SummariserConfig) -> str:
+    """The base an adapter was trained on: its pinned path (else the alias), refused if its weights changed."""
     pinned = meta.get("base_path") or ""
     base = pinned if pinned and Path(pinned).exists() else resolve_base(config.model.base_model)
     digest = _weights_digest(base)
     if meta.get("base_digest") and digest and digest != meta["base_digest"]:
         raise ValueError(f"base model at {base} has weights digest {digest}, the adapter was trained on "
                          f"{meta['base_digest']}")
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    return base
+
+
+def _load_causal(meta: dict[str, Any], config: SummariserConfig, weights: Path) -> Any:
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(_base_for(meta, config), dtype=torch.float32)
     return PeftModel.from_pretrained(model, weights).merge_and_unload()
 
 
-def load_summariser(path: str | os.PathLike[str]) -> NeuralSummariser:
-    """Load a summariser saved by :meth:`NeuralSummariser.save` (re-creating the cached base if needed)."""
-    from transformers import AutoTokenizer
+def _load_fast(meta: dict[str, Any], config: SummariserConfig, weights: Path) -> tuple[Any, Any] | None:
+    """``(model, tokenizer)`` through :mod:`accord.summarise.gemma3` and :mod:`accord.summarise.tokenizer` (no
+    transformers or peft import; the tokenizer is read while the weights load), or ``None`` where they do not
+    apply."""
+    from concurrent.futures import ThreadPoolExecutor
 
+    from accord.summarise import gemma3
+    from accord.summarise import tokenizer as fast_tokenizer
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(fast_tokenizer.load, weights)
+        model = gemma3.load(_base_for(meta, config), weights)
+        tokenizer = reading.result()
+    return (model, tokenizer) if model is not None and tokenizer is not None else None
+
+
+def load_summariser(path: str | os.PathLike[str], fast: bool = FAST_LOAD) -> NeuralSummariser:
+    """Load a summariser saved by :meth:`NeuralSummariser.save` (re-creating the cached base if needed); with
+    ``fast``, a causal model that decodes on the sliced path loads without transformers where it can."""
     p = Path(path)
     meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
     config = config_from_meta(meta["config"])
-    tokenizer = AutoTokenizer.from_pretrained(p / "weights")
-    if meta["family"] == "causal":
-        model = _load_causal(meta, config, p / "weights")
-    else:
-        from transformers import AutoModelForSeq2SeqLM, EncoderDecoderModel
+    common_ids = list(meta.get("common_ids", []))
+    loaded = None
+    if meta["family"] == "causal" and fast and sliced_decoding(config.generation, common_ids):
+        loaded = _load_fast(meta, config, p / "weights")
+    if loaded is None:
+        from transformers import AutoTokenizer
 
-        cls = EncoderDecoderModel if config.model.base_model == MINILM_WARMSTART else AutoModelForSeq2SeqLM
-        model = cls.from_pretrained(p / "weights")
+        loaded = _load_transformers(meta, config, p / "weights"), AutoTokenizer.from_pretrained(p / "weights")
+    model, tokenizer = loaded
     tokenizer.padding_side = "left" if meta["family"] == "causal" else "right"
     summariser = NeuralSummariser(config, model.eval(), tokenizer)
-    summariser.common_ids = list(meta.get("common_ids", []))
+    summariser.common_ids, summariser.origin = common_ids, p
     return summariser
+
+
+def _load_transformers(meta: dict[str, Any], config: SummariserConfig, weights: Path) -> Any:
+    if meta["family"] == "causal":
+        return _load_causal(meta, config, weights)
+    from transformers import AutoModelForSeq2SeqLM, EncoderDecoderModel
+
+    cls = EncoderDecoderModel if config.model.base_model == MINILM_WARMSTART else AutoModelForSeq2SeqLM
+    return cls.from_pretrained(weights)

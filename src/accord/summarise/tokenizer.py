@@ -1,0 +1,68 @@
+"""A tokenizer read straight from ``tokenizer.json`` by the Rust ``tokenizers`` library, for fast start-up.
+
+``AutoTokenizer`` needs ``transformers`` imported (about 1 s) and then re-parses Gemma's 33 MB ``tokenizer.json`` in
+Python and rebuilds it (about 3 s); ``tokenizers.Tokenizer.from_file`` reads the same file in about 1 s. This class
+answers the few calls the summariser's decoding makes (encode, decode, token strings, special ids) exactly as
+``transformers`` does for the tokenizers it accepts (:data:`SUPPORTED`, no clean-up of spaces); ``load`` returns
+``None`` for anything else and the caller uses ``AutoTokenizer``. A test checks it token for token against
+``transformers``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SUPPORTED = ("GemmaTokenizer", "GemmaTokenizerFast")  # checked token for token against transformers
+SPECIAL_NAMES = ("bos_token", "eos_token", "unk_token", "pad_token", "mask_token")  # transformers' order
+
+
+class FastTokenizer:
+    """Encode/decode through ``tokenizers`` with transformers' special-token attributes."""
+
+    def __init__(self, backend: Any, special: dict[str, str]) -> None:
+        self.backend, self.padding_side = backend, "left"
+        for name in SPECIAL_NAMES:
+            token = special.get(name)
+            setattr(self, name, token)
+            setattr(self, f"{name}_id", backend.token_to_id(token) if token else None)
+        self.all_special_ids = [getattr(self, f"{n}_id") for n in SPECIAL_NAMES if getattr(self, f"{n}_id") is not None]
+
+    def __len__(self) -> int:
+        return self.backend.get_vocab_size(with_added_tokens=True)
+
+    def __call__(self, text: str | list[str], add_special_tokens: bool = True) -> dict[str, Any]:
+        if isinstance(text, str):
+            return {"input_ids": self.backend.encode(text, add_special_tokens=add_special_tokens).ids}
+        return {"input_ids": [e.ids for e in self.backend.encode_batch(text, add_special_tokens=add_special_tokens)]}
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str:
+        return self.backend.decode(list(ids), skip_special_tokens=skip_special_tokens)
+
+    def batch_decode(self, rows: list[list[int]], skip_special_tokens: bool = False) -> list[str]:
+        return [self.decode(r, skip_special_tokens) for r in rows]
+
+    def convert_ids_to_tokens(self, ids: list[int]) -> list[str | None]:
+        return [self.backend.id_to_token(i) for i in ids]
+
+    def get_vocab(self) -> dict[str, int]:
+        return self.backend.get_vocab(with_added_tokens=True)
+
+
+def load(folder: str | Path) -> FastTokenizer | None:
+    """The tokenizer saved in ``folder``, or ``None`` when it is not one this class reproduces exactly."""
+    from tokenizers import Tokenizer
+
+    folder = Path(folder)
+    try:
+        cfg = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (cfg.get("tokenizer_class") not in SUPPORTED or cfg.get("clean_up_tokenization_spaces")
+            or cfg.get("extra_special_tokens") or cfg.get("additional_special_tokens")
+            or not (folder / "tokenizer.json").exists()):
+        return None
+    special = {name: value["content"] if isinstance(value, dict) else value
+               for name in SPECIAL_NAMES if (value := cfg.get(name))}
+    return FastTokenizer(Tokenizer.from_file(str(folder / "tokenizer.json")), special)

@@ -1,0 +1,91 @@
+"""The torch-only Gemma 3 decoder gives transformers' hidden states (prefill with left padding, cached steps,
+sliding windows) and merges a LoRA adapter as peft does; anything it does not implement is refused (None)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from accord.summarise import gemma3
+
+
+def _reference(base: Path, adapter: Path | None):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    return (PeftModel.from_pretrained(model, adapter).merge_and_unload() if adapter else model).eval()
+
+
+def _batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    rows = [[5, 17, 33, 8, 91, 2, 44, 63, 12], [7, 70, 3, 19]]  # longer than the window; left padded
+    width = max(map(len, rows))
+    ids, mask = torch.zeros((2, width), dtype=torch.long), torch.zeros((2, width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, width - len(r):], mask[i, width - len(r):] = torch.tensor(r), 1
+    return ids, mask, (mask.cumsum(-1) - 1).clamp(min=0)
+
+
+@pytest.mark.parametrize("with_adapter", [False, True])
+def test_hidden_states_match_transformers(tiny_gemma: tuple[Path, Path], with_adapter: bool) -> None:
+    base, adapter = tiny_gemma
+    ref, mine = _reference(base, adapter if with_adapter else None), gemma3.load(base, adapter if with_adapter
+                                                                                   else None)
+    assert mine is not None
+    ids, mask, pos = _batch()
+    with torch.no_grad():
+        a = ref.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+        b = mine.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+        real = mask.bool()
+        assert torch.allclose(a.last_hidden_state[real], b.last_hidden_state[real], atol=1e-5)
+        past_a, past_b, last = a.cache, b.cache, pos[:, -1:]
+        for token in ([[11], [12]], [[13], [14]], [[15], [16]]):  # cached steps past the window
+            mask, last = torch.cat([mask, torch.ones((2, 1), dtype=mask.dtype)], dim=1), last + 1
+            step = torch.tensor(token)
+            a = ref.model(input_ids=step, attention_mask=mask, position_ids=last, use_cache=True, cache=past_a)
+            b = mine.model(input_ids=step, attention_mask=mask, position_ids=last, use_cache=True, cache=past_b)
+            past_a, past_b = a.cache, b.cache
+            assert torch.allclose(a.last_hidden_state, b.last_hidden_state, atol=1e-5)
+    head_a, head_b = ref.get_output_embeddings().weight, mine.get_output_embeddings().weight
+    assert torch.equal(head_a, head_b)
+
+
+def test_other_models_and_adapters_are_refused(tiny_gemma: tuple[Path, Path], tiny_causal_lm: Path,
+                                               tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    base, adapter = tiny_gemma
+    assert gemma3.load(tiny_causal_lm) is None  # a Llama: not implemented here, transformers loads it
+    odd = tmp_path / "adapter"
+    shutil.copytree(adapter, odd)
+    cfg = json.loads((odd / "adapter_config.json").read_text())
+    (odd / "adapter_config.json").write_text(json.dumps(cfg | {"use_dora": True}))
+    assert gemma3.load(base, odd) is None
+    assert gemma3.load(tmp_path / "missing") is None
+
+
+def test_a_saved_summariser_loads_fast_and_writes_what_transformers_writes(tiny_gemma: tuple[Path, Path],
+                                                                           tmp_path: Path) -> None:
+    from accord.summarise.decoding import common_vocabulary
+    from accord.summarise.model import NeuralSummariser, load_summariser
+    from tests.summarise.test_train import _tiny
+
+    base, _ = tiny_gemma
+    summ = NeuralSummariser(_tiny(base, "causal", tmp_path, max_new_tokens=12)).build()
+    with torch.no_grad():
+        for name, p in summ.model.named_parameters():
+            if "lora_B" in name:
+                p.copy_(torch.randn_like(p) * 0.1)
+    summ.common_ids = common_vocabulary(summ.tokenizer, ["the trade talks", "they agreed on trade"])
+    saved = summ.save(tmp_path / "saved")
+    fast, slow = load_summariser(saved), load_summariser(saved, fast=False)
+    assert type(fast.model).__name__ == "Gemma3LM" and type(slow.model).__name__ == "Gemma3ForCausalLM"
+    docs = ["The Hanoi trade talks ended.", "Seoul and Hanoi agreed on trade and the 2030 target of 25 billion."]
+    written = fast.summarise(docs)
+    assert written == slow.summarise(docs) and all(len(w) > 3 for w in written), written
+    fast.g.sliced_head = slow.g.sliced_head = False  # decoding through generate(): needs transformers' model
+    assert fast.summarise(docs) == slow.summarise(docs)
+    assert type(fast.model).__name__ == "Gemma3ForCausalLM"
