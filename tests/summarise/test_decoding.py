@@ -219,3 +219,28 @@ def test_models_saved_before_copy_topics_decode_as_they_were_evaluated() -> None
 
     assert config_from_meta({"generation": {"max_words": 40}}).generation.copy_topics is False
     assert config_from_meta({"generation": {"copy_topics": True}}).generation.copy_topics is True
+
+
+def test_word_constraint_lexicon_refuses_glued_lower_case_words(cased_tokenizer: object) -> None:
+    from accord.summarise.decoding import WordConstraint
+
+    source = "The Prime Minister met the Speaker in Hanoi. They agreed to expand trade and education ties."
+    lexicon = sorted({"bilateral", "discussing", "relations", "cooperation", "the", "and", "to"})
+    glued = WordConstraint(cased_tokenizer, [source], prompt_width=0, lexicon=lexicon)
+    assert glued.valid(0, "They discussed trade", " and")  # source words
+    assert glued.valid(0, "They met", " bilateral relations")  # whole words of the vocabulary
+    assert not glued.valid(0, "They held", " talks")  # "held": neither a source word nor in the vocabulary
+    assert glued.valid(0, "They met", " bilat")  # still growing: the beginning of a vocabulary word
+    assert not glued.valid(0, "They discussed trade", "bil")  # "tradebil" begins no word: refused as it grows
+    assert not glued.valid(0, "They discussed tradebilateral", " relations")  # and refused when it ends
+    assert not glued.valid(0, "discussing educationbilateral", "cooperation")
+    assert glued.valid(0, "the education", "'s ties")  # a run attached by an apostrophe is not checked
+    loose = WordConstraint(cased_tokenizer, [source], prompt_width=0)
+    assert loose.valid(0, "They discussed tradebilateral", " relations")  # without a lexicon: as before
+
+
+def test_models_saved_before_copy_lexicon_decode_as_they_were_evaluated() -> None:
+    from accord.summarise.model import config_from_meta
+
+    assert config_from_meta({"generation": {"max_words": 40}}).generation.copy_lexicon is False
+    assert config_from_meta({"generation": {"copy_lexicon": True}}).generation.copy_lexicon is True

@@ -152,8 +152,9 @@ class WordConstraint:
 
     def __init__(self, tokenizer: Any, sources: list[str], prompt_width: int, keep: int = 4,
                  piece_cache: dict[int, str] | None = None, copy: CopyConstraint | None = None,
-                 names: bool = False, topics: bool = False) -> None:
+                 names: bool = False, topics: bool = False, lexicon: list[str] | None = None) -> None:
         self.tok, self.prompt_width, self.keep, self.copy = tokenizer, prompt_width, keep, copy
+        self.lexicon, self._lexicon_set = lexicon, frozenset(lexicon or ())  # sorted whole-word tokens, or None
         # with ``topics``: per source, the cooperation topics it never mentions (no word may start naming one)
         self.unsupported = [unsupported_topics(src) for src in sources] if topics else None
         runs = [_RUN.findall(src) for src in sources]
@@ -215,6 +216,8 @@ class WordConstraint:
             if not checked:
                 if self.unsupported is not None and invents_topic(m.group(), self.unsupported[row]):
                     return False  # a topic the source never mentions, even half-written
+                if self.lexicon is not None and not self._known(row, text, m):
+                    return False
                 continue
             if "\ufffd" in piece and m.end() == len(context):
                 return False  # raw bytes cannot be checked: never inside a name or number
@@ -232,6 +235,17 @@ class WordConstraint:
                     row, text, previous, m, growing):
                 return False
         return True
+
+    def _known(self, row: int, text: str, m: re.Match[str]) -> bool:
+        """Whether a lower-case word is (while it grows: begins) a source word or a whole-word token; a run
+        attached by an apostrophe or hyphen ("people's", "-based") and words with digits are not checked."""
+        w = m.group()
+        if not w.isalpha() or (m.start() > 0 and text[m.start() - 1] in _ATTACH):
+            return True
+        if m.end() < len(text):
+            return w in self._lexicon_set or w in self.words[row]
+        return any(i < len(ordered) and ordered[i].startswith(w)
+                   for ordered in (self.lexicon, self.sorted[row]) for i in [bisect.bisect_left(ordered, w)])
 
     def _follows(self, row: int, text: str, previous: re.Match[str], m: re.Match[str], growing: bool) -> bool:
         """Whether name word ``m`` may follow ``previous`` (always, unless both are capitalised words one space

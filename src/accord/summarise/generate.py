@@ -41,6 +41,19 @@ def word_pieces(tokenizer: Any) -> dict[str, list[int]]:
     return _PIECE_CACHE[key]
 
 
+_LEXICON_CACHE: dict[int, list[str]] = {}
+
+
+def lexicon(tokenizer: Any) -> list[str]:
+    """The lower-case words the tokenizer has as one whole-word token (" trade", " bilateral"), sorted: what a
+    lower-case summary word not in its source must be (``generation.copy_lexicon``)."""
+    key = id(tokenizer)
+    if key not in _LEXICON_CACHE:
+        _LEXICON_CACHE[key] = sorted({t[1:] for t in word_pieces(tokenizer)
+                                      if t[:1] == " " and t[1:].isalpha() and t[1:].islower()})
+    return _LEXICON_CACHE[key]
+
+
 def source_variants(tokenizer: Any, sources: list[str]) -> set[int]:
     """Tokens that may write a source word differently from the source's own tokenisation: the words on their own
     (with and without a leading space, as written, lower-cased, capitalised) and every token that is a piece of a

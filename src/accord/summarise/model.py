@@ -108,6 +108,8 @@ class GenerationArguments:
     no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
     copy_topics: bool = arg(True, "with copy_words: a cooperation topic (metrics.TOPICS) only where the source "
                                   "mentions it (no invented 'tourism')")
+    copy_lexicon: bool = arg(True, "with copy_words: a lower-case word must be a source word or a whole word of the "
+                                   "tokenizer's vocabulary (no glued 'tradebilateral')")
     tidy: bool = arg(True, "mend broken hyphenation the source writes whole; end a list before an item that only "
                            "recycles an earlier word (decoding.tidy)")
     ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
@@ -132,7 +134,7 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     """The config saved with a model. Older flat configs load into the sections; a model saved before a copy
     constraint existed decodes as it did when it was evaluated (that constraint off)."""
     flat = flatten(values)
-    for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy", "copy_topics"):
+    for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
     if not any(k.rsplit(".", 1)[-1] == "ngrams_in_prompt" for k in flat):
@@ -365,6 +367,12 @@ class NeuralSummariser:
                                   logits_processor=self._processors(rows, sources, width), **self._generate_kwargs())
         return tok.batch_decode(gen[:, width:], skip_special_tokens=True)  # never echo the prompt
 
+    def _lexicon(self) -> list[str] | None:
+        """The tokenizer's whole words, sorted (``generation.copy_lexicon``), else ``None``."""
+        from accord.summarise.generate import lexicon
+
+        return lexicon(self.tokenizer) if self.g.copy_lexicon else None
+
     def _generate_sliced(self, batch: list[str]) -> list[str]:
         """Greedy decoding with the LM head sliced to the tokens the copy constraint allows (the fast path)."""
         from accord.summarise.generate import SlicedGreedy, source_variants
@@ -375,7 +383,7 @@ class NeuralSummariser:
         source_ids = [self._source_ids(d) for d in batch]
         sources = [tok.decode(s) for s in source_ids]
         words = WordConstraint(tok, sources, ids.shape[1], 1, self._pieces, None, names=self.g.copy_names,
-                               topics=self.g.copy_topics)
+                               topics=self.g.copy_topics, lexicon=self._lexicon())
         common = set(self.common_ids)
         # the token level is the prompt's tokens and the common vocabulary (as CopyConstraint's); other ways of
         # writing the source's words may only start or continue a name or number
@@ -409,7 +417,7 @@ class NeuralSummariser:
         if self.g.copy_words:  # the word-level processor applies the token-level one itself
             keep = max(2, 2 * self.g.num_beams)
             words = WordConstraint(self.tokenizer, sources, prompt_width, keep, self._pieces, copy,
-                                   names=self.g.copy_names, topics=self.g.copy_topics)
+                                   names=self.g.copy_names, topics=self.g.copy_topics, lexicon=self._lexicon())
             return LogitsProcessorList([words])
         return LogitsProcessorList([copy] if copy is not None else [])
 
