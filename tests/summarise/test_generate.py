@@ -39,3 +39,22 @@ def test_no_repeat_words_bans_a_second_use() -> None:
     assert not decoder._repeats_word("they discussed trade, investment, trad", "e")  # the word is still growing
     assert not decoder._repeats_word("the sides discussed cooperation and cooperation", " ")  # too common to count
     assert not decoder._repeats_word("they discussed trade, investment", ",")
+
+
+def test_copy_roles_refuses_to_finish_a_name_with_an_office_or_country_the_source_does_not_give() -> None:
+    from accord.summarise.generate import SlicedGreedy
+    from accord.summarise.metrics import people
+
+    source = ("Indian External Affairs Minister S Jaishankar met Omani Foreign Minister Sayyid Badr Albusaidi in "
+              "Muscat. Saudi Crown Prince Mohammed bin Salman received him later.")
+    decoder = SlicedGreedy.__new__(SlicedGreedy)
+    decoder.people = [people(source)]
+    assert decoder._wrong_role(0, "Omani Foreign Minister S Jaishankar", " met")  # his country is India
+    assert decoder._wrong_role(0, "Prime Minister Mohammed bin Salman", ".")  # an office he is not given
+    assert not decoder._wrong_role(0, "Indian External Affairs Minister S Jaishankar", " met")
+    assert not decoder._wrong_role(0, "Omani Foreign Minister S Jaish", "ankar")  # inside a word: not checked
+    assert decoder._wrong_role(0, "Omani Foreign Minister S", " Jaish")  # refused before the name is written ...
+    assert not decoder._wrong_role(0, "Omani Foreign Minister", " Sayyid")  # ... the right person is open
+    assert not decoder._wrong_role(0, "Jaishankar met Foreign Minister Sayyid Badr Albusaidi", " in")
+    decoder.people = None  # copy_roles off
+    assert not decoder._wrong_role(0, "Omani Foreign Minister S Jaishankar", " met")

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord.summarise.decoding import WordConstraint, _only_continues, _starts_checked_word
-from accord.summarise.metrics import STOP
+from accord.summarise.metrics import STOP, people, roles_against
 
 _LAST_WORD = re.compile(r"(?<![\w-])([a-z][a-z-]{3,})$")
+# the run of capitalised words (titles, countries, names; "of", "bin" between them) that ends the output
+_TITLED_NAME = re.compile(r"(?:[A-Z][\w'’.-]*\s+(?:(?:of|the|for|and|bin|binti|al|de|van|von)\s+)*)*[A-Z][\w'’-]*$")
 _WORDS = re.compile(r"(?<![\w-])[a-z][a-z-]{3,}(?![\w-])")
 
 
@@ -87,9 +89,10 @@ class SlicedGreedy:
 
     def __init__(self, model: Any, tokenizer: Any, words: WordConstraint, row_ids: list[set[int]], extra: set[int],
                  stops: list[int], no_repeat_ngram: int = 3, no_repeat_words: bool = True,
-                 prompt_ngrams: bool = False) -> None:
+                 prompt_ngrams: bool = False, sources: list[str] | None = None) -> None:
         """``row_ids``: each row's token level (its prompt's tokens and the common vocabulary); ``extra``: other
-        tokens that may only start or continue a name or number (the word check decides)."""
+        tokens that may only start or continue a name or number (the word check decides); ``sources``: with them,
+        a name may not be finished with an office or country its source does not give that person."""
         import torch
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -107,6 +110,7 @@ class SlicedGreedy:
         self.no_repeat_ngram, self.no_repeat_words = no_repeat_ngram, no_repeat_words
         self.prompt_ngrams = prompt_ngrams  # also ban n-grams of the prompt, as transformers' generate() does
         self.prompts: list[list[int]] = []
+        self.people = [people(src) for src in sources] if sources is not None else None  # per row, for roles
 
     def run(self, input_ids: Any, attention: Any, max_new_tokens: int) -> list[list[int]]:
         """The generated token ids of every row (stop tokens left out)."""
@@ -145,13 +149,14 @@ class SlicedGreedy:
                 continue
             piece = self.words.piece(token)  # a stop token reads as a line end: a name cannot end half-written
             if token in self.stops:
-                if self.words.valid(r, context, piece, start):
+                if self.words.valid(r, context, piece, start) and not self._wrong_role(r, row.text, piece):
                     return self._finish(row, token)
                 continue
             if not bool(allowed_row[k]) and not ((inside and _only_continues(piece)) or
                                                  _starts_checked_word(context, piece)):
                 continue
-            if self.words.valid(r, context, piece, start) and not self._repeats_word(row.text, piece):
+            if self.words.valid(r, context, piece, start) and not self._repeats_word(row.text, piece) \
+                    and not self._wrong_role(r, row.text, piece):
                 row.ids.append(token)
                 row.text += piece
                 return token
@@ -173,6 +178,19 @@ class SlicedGreedy:
             return set()
         prefix = tuple(ids[len(ids) - n + 1:]) if n > 1 else ()
         return {ids[i + n - 1] for i in range(len(ids) - n + 1) if tuple(ids[i:i + n - 1]) == prefix}
+
+    def _wrong_role(self, r: int, text: str, piece: str) -> bool:
+        """Whether ``piece`` would finish a capitalised word that gives a person an office or country their source
+        does not (:func:`accord.summarise.metrics.role_errors`): more role errors with the run of capitalised words
+        that ends ``text`` than without it. Checked at each word end, so "Omani Foreign Minister S" (Jaishankar,
+        Indian) is refused before the name is written and the decoder can take another path (" Sayyid ...")."""
+        if self.people is None or not piece or piece[0].isalnum():
+            return False
+        m = _TITLED_NAME.search(text)
+        if m is None:
+            return False
+        src = self.people[r]
+        return len(roles_against(text, src)) > len(roles_against(text[:m.start()], src))
 
     def _repeats_word(self, text: str, piece: str) -> bool:
         """Whether ``piece`` ends a lower-case content word the output already used (the start of a loop)."""

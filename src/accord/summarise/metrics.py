@@ -393,7 +393,11 @@ def role_errors(summary: str, source: str) -> list[str]:
     source never attaches to that person (where it attaches any), or a country that the source attaches to them
     differently. Built only from the source's own "Title Name" and "Name, title" patterns: a person the source
     gives no office or country cannot be checked, so those pass."""
-    src = people(source)
+    return roles_against(summary, people(source))
+
+
+def roles_against(summary: str, src: list[tuple[tuple[str, ...], set[str], set[str]]]) -> list[str]:
+    """:func:`role_errors` against the source's ``people`` computed once (decoding checks many prefixes)."""
     errors = []
     for name, titles, countries in people(summary, appositions=False):
         match = [(t, c) for n, t, c in src if _same_person(name, n)]

@@ -108,6 +108,8 @@ class GenerationArguments:
     no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
     copy_topics: bool = arg(True, "with copy_words: a cooperation topic (metrics.TOPICS) only where the source "
                                   "mentions it (no invented 'tourism')")
+    copy_roles: bool = arg(True, "with sliced_head: a name may not be finished with an office or country its source "
+                                 "does not give that person (metrics.role_errors)")
     copy_lexicon: bool = arg(True, "with copy_words: a lower-case word must be a source word or a whole word of the "
                                    "tokenizer's vocabulary (no glued 'tradebilateral')")
     tidy: bool = arg(True, "mend broken hyphenation the source writes whole; end a list before an item that only "
@@ -134,7 +136,8 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     """The config saved with a model. Older flat configs load into the sections; a model saved before a copy
     constraint existed decodes as it did when it was evaluated (that constraint off)."""
     flat = flatten(values)
-    for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon"):
+    for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon",
+                 "copy_roles"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
     if not any(k.rsplit(".", 1)[-1] == "ngrams_in_prompt" for k in flat):
@@ -390,7 +393,8 @@ class NeuralSummariser:
         row_ids = [set(r) | common for r in rows]
         stops = [tok.eos_token_id, *tok("\n", add_special_tokens=False)["input_ids"][-1:]]
         decoder = SlicedGreedy(self.model, tok, words, row_ids, source_variants(tok, sources), stops,
-                               self.g.no_repeat_ngram_size, self.g.no_repeat_words, self.g.ngrams_in_prompt)
+                               self.g.no_repeat_ngram_size, self.g.no_repeat_words, self.g.ngrams_in_prompt,
+                               sources if self.g.copy_roles else None)
         out = decoder.run(ids, mask, self.g.max_new_tokens)
         return tok.batch_decode(out, skip_special_tokens=True)
 

@@ -36,7 +36,7 @@ log = logging.getLogger("accord.summarise.train")
 SAMPLE_ROWS = 30  # real validation articles shown in the run's samples table
 GENERATION_KEYS = ("num_beams", "no_repeat_ngram_size", "max_new_tokens", "copy_constrained", "copy_words",
                    "copy_names", "max_words", "no_repeat_words", "tidy", "sliced_head",
-                   "copy_topics", "copy_lexicon")
+                   "copy_topics", "copy_lexicon", "copy_roles")
 
 
 @dataclass
