@@ -234,6 +234,7 @@ def test_word_constraint_lexicon_refuses_glued_lower_case_words(cased_tokenizer:
     assert not glued.valid(0, "They discussed trade", "bil")  # "tradebil" begins no word: refused as it grows
     assert not glued.valid(0, "They discussed tradebilateral", " relations")  # and refused when it ends
     assert not glued.valid(0, "discussing educationbilateral", "cooperation")
+    assert not glued.valid(0, "the migrant labour", "2024")  # letters and digits glued: only as a source word
     assert glued.valid(0, "the education", "'s ties")  # a run attached by an apostrophe is not checked
     loose = WordConstraint(cased_tokenizer, [source], prompt_width=0)
     assert loose.valid(0, "They discussed tradebilateral", " relations")  # without a lexicon: as before

@@ -237,15 +237,16 @@ class WordConstraint:
         return True
 
     def _known(self, row: int, text: str, m: re.Match[str]) -> bool:
-        """Whether a lower-case word is (while it grows: begins) a source word or a whole-word token; a run
-        attached by an apostrophe or hyphen ("people's", "-based") and words with digits are not checked."""
+        """Whether a lower-case word is (while it grows: begins) a source word or a whole-word token (one with
+        digits: a source word); a run attached by an apostrophe or hyphen ("people's", "-based") is not checked."""
         w = m.group()
-        if not w.isalpha() or (m.start() > 0 and text[m.start() - 1] in _ATTACH):
+        if m.start() > 0 and text[m.start() - 1] in _ATTACH:
             return True
+        sources = (self.sorted[row],) if not w.isalpha() else (self.lexicon, self.sorted[row])  # "labourer2024"
         if m.end() < len(text):
-            return w in self._lexicon_set or w in self.words[row]
+            return w in self.words[row] or (w.isalpha() and w in self._lexicon_set)
         return any(i < len(ordered) and ordered[i].startswith(w)
-                   for ordered in (self.lexicon, self.sorted[row]) for i in [bisect.bisect_left(ordered, w)])
+                   for ordered in sources for i in [bisect.bisect_left(ordered, w)])
 
     def _follows(self, row: int, text: str, previous: re.Match[str], m: re.Match[str], growing: bool) -> bool:
         """Whether name word ``m`` may follow ``previous`` (always, unless both are capitalised words one space
