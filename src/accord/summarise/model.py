@@ -33,7 +33,8 @@ DIGEST_SUFFIX = ".sha256.json"  # beside a base's weights: their digest, valid w
 GEMMA_ALIAS = "gemma-3-270m"
 MINILM_WARMSTART = "minilm2minilm"
 FAMILIES = ("causal", "seq2seq")
-FAST_LOAD = True  # load Gemma 3 for inference without transformers/peft where it applies (see load_summariser)
+FAST_LOAD_ENV = "ACCORD_FAST_LOAD"  # "0": load every summariser through transformers/peft (benchmarks, debugging)
+FAST_LOAD = os.environ.get(FAST_LOAD_ENV, "1") != "0"  # Gemma 3 for inference without transformers/peft
 
 
 @dataclass
