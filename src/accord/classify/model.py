@@ -28,7 +28,7 @@ import numpy as np
 from accord import paths
 from accord.classify.batching import length_sorted_proba, prepare_texts
 from accord.config import arg, flatten, from_dict, to_dict
-from accord.data.datasets import DataConfig
+from accord.data.config import DataConfig
 from accord.labels import LABELS, from_multi_hot
 
 META_FILE = "accord_classifier.json"

@@ -27,12 +27,40 @@ WEIGHTS_FILE = "model.safetensors"  # a single-file checkpoint (sharded bases lo
 ADAPTER_PREFIX = "base_model.model."  # how peft names the wrapped model's parameters in adapter files
 
 
+def _empty(*shape: int) -> nn.Parameter:
+    """A parameter with no storage yet (the checkpoint's tensor is assigned at load): building nn.Linear or
+    nn.Embedding on the meta device would run their random init, which imports torch._dynamo (1.7 s)."""
+    return nn.Parameter(torch.empty(*shape, device="meta"), requires_grad=False)
+
+
+class Linear(nn.Module):
+    """``y = x W^T`` (no bias), its weight assigned from the checkpoint."""
+
+    def __init__(self, n_in: int, n_out: int) -> None:
+        super().__init__()
+        self.weight = _empty(n_out, n_in)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight)
+
+
+class Embedding(nn.Module):
+    """Token embeddings, also the tied output head."""
+
+    def __init__(self, vocab: int, dim: int) -> None:
+        super().__init__()
+        self.weight = _empty(vocab, dim)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return F.embedding(ids, self.weight)
+
+
 class RMSNorm(nn.Module):
     """Gemma's RMS norm: computed in fp32, scaled by ``1 + weight``."""
 
     def __init__(self, dim: int, eps: float) -> None:
         super().__init__()
-        self.eps, self.weight = eps, nn.Parameter(torch.zeros(dim))
+        self.eps, self.weight = eps, _empty(dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = x.float()
@@ -52,12 +80,12 @@ class Layer(nn.Module):
         self.self_attn = nn.Module()
         for name, n_in, n_out in (("q_proj", h, heads * hd), ("k_proj", h, kv * hd), ("v_proj", h, kv * hd),
                                   ("o_proj", heads * hd, h)):
-            setattr(self.self_attn, name, nn.Linear(n_in, n_out, bias=False))
+            setattr(self.self_attn, name, Linear(n_in, n_out))
         self.self_attn.q_norm, self.self_attn.k_norm = RMSNorm(hd, c.rms_norm_eps), RMSNorm(hd, c.rms_norm_eps)
         self.mlp = nn.Module()
         for name, n_in, n_out in (("gate_proj", h, c.intermediate_size), ("up_proj", h, c.intermediate_size),
                                   ("down_proj", c.intermediate_size, h)):
-            setattr(self.mlp, name, nn.Linear(n_in, n_out, bias=False))
+            setattr(self.mlp, name, Linear(n_in, n_out))
         for name in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
                      "post_feedforward_layernorm"):
             setattr(self, name, RMSNorm(h, c.rms_norm_eps))
@@ -97,11 +125,11 @@ class Body(nn.Module):
     def __init__(self, c: SimpleNamespace) -> None:
         super().__init__()
         self.c = c
-        self.embed_tokens = nn.Embedding(c.vocab_size, c.hidden_size)
+        self.embed_tokens = Embedding(c.vocab_size, c.hidden_size)
         self.layers = nn.ModuleList(Layer(c, kind == "sliding_attention") for kind in c.layer_types)
         self.norm = RMSNorm(c.hidden_size, c.rms_norm_eps)
-        steps = torch.arange(0, c.head_dim, 2, dtype=torch.int64, device="cpu").float() / c.head_dim
-        self.inv_freq = {kind: 1.0 / (theta ** steps) for kind, theta in c.rope_theta.items()}  # not meta
+        steps = torch.arange(0, c.head_dim, 2, dtype=torch.int64).float() / c.head_dim
+        self.inv_freq = {kind: 1.0 / (theta ** steps) for kind, theta in c.rope_theta.items()}
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor,
                 use_cache: bool = True, cache: SimpleNamespace | None = None) -> SimpleNamespace:
@@ -191,8 +219,7 @@ def load(base: str | Path, adapter: str | Path | None = None) -> Gemma3LM | None
     deltas = lora_deltas(Path(adapter)) if adapter is not None else {}
     if deltas is None:
         return None
-    with torch.device("meta"):
-        lm = Gemma3LM(config)
+    lm = Gemma3LM(config)
     state = {k: v.float().clone() for k, v in load_file(base / WEIGHTS_FILE).items()}  # copies: GEMM on the
     # memory-mapped file's tensors ran 1.8x slower (profile of 6 real reports); the copy costs about 0.3 s
     expected = {k for k in lm.state_dict()}

@@ -35,7 +35,9 @@ def word_pieces(tokenizer: Any) -> dict[str, list[int]]:
     key = id(tokenizer)
     if key not in _PIECE_CACHE:
         index: dict[str, list[int]] = {}
-        for token, i in sorted(tokenizer.get_vocab().items(), key=lambda item: item[1]):  # ids in order
+        for i, token in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))):
+            if not isinstance(token, str):
+                continue
             text = " " + token[1:] if token[:1] in _SPACE_MARKS else token
             if text.strip().isalnum():
                 index.setdefault(text, []).append(i)

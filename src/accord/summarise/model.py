@@ -24,7 +24,7 @@ from typing import Any
 
 from accord import paths
 from accord.config import arg, flatten, from_dict, to_dict
-from accord.data.datasets import DataConfig
+from accord.data.config import DataConfig
 from accord.io import write_text_atomic
 from accord.summarise.decoding import CopyConstraint, WordConstraint, first_sentence, tidy
 
