@@ -89,3 +89,16 @@ def test_a_saved_summariser_loads_fast_and_writes_what_transformers_writes(tiny_
     fast.g.sliced_head = slow.g.sliced_head = False  # decoding through generate(): needs transformers' model
     assert fast.summarise(docs) == slow.summarise(docs)
     assert type(fast.model).__name__ == "Gemma3ForCausalLM"
+
+
+def test_read_safetensors_matches_safetensors_in_fp32(tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    tensors = {"a": torch.randn(3, 5), "b": torch.randn(7).to(torch.bfloat16), "c": torch.randn(2, 2).half()}
+    save_file(tensors, tmp_path / "w.safetensors", metadata={"format": "pt"})
+    got = gemma3.read_safetensors(tmp_path / "w.safetensors")
+    assert got is not None and set(got) == set(tensors)
+    for name, t in load_file(tmp_path / "w.safetensors").items():
+        assert got[name].dtype == torch.float32 and torch.equal(got[name], t.float())
+    save_file({"i": torch.arange(4)}, tmp_path / "ints.safetensors")
+    assert gemma3.read_safetensors(tmp_path / "ints.safetensors") is None  # other dtypes: transformers loads it
