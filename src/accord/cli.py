@@ -389,8 +389,8 @@ def review_import_cmd(
 
 def _validate_or_exit(cfg: Any, what: str) -> None:
     """Print every corpus problem (file:line) and exit 1 if there are any."""
+    from accord.data.config import real_split_settings
     from accord.data.corpus import validate
-    from accord.data.datasets import real_split_settings
     from accord.data.real import read_frozen, read_heldout, validate_real
 
     errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))

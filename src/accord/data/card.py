@@ -14,10 +14,10 @@ from accord.data.datasets import (
     classification_datasets,
     load_real_corpus,
     real_assignment,
-    real_split_settings,
     report_datasets,
     xsum_datasets,
 )
+from accord.data.config import real_split_settings
 from accord.data.real import RealCorpus, agreement, read_frozen
 from accord.labels import LABELS, OTHER
 

@@ -126,6 +126,12 @@ def _only_continues(piece: str) -> bool:
     return _RUN.fullmatch(piece) is not None
 
 
+def _begins(ordered: list[str], prefix: str) -> bool:
+    """Whether a word of the sorted list ``ordered`` begins with ``prefix``."""
+    i = bisect.bisect_left(ordered, prefix)
+    return i < len(ordered) and ordered[i].startswith(prefix)
+
+
 def _starts_checked_word(context: str, piece: str) -> bool:
     """Whether a token starts a new capitalised word or number (checked whole by :class:`WordConstraint`)."""
     word = piece[1:] if piece[:1] == " " else piece if not context or context[-1].isspace() else ""
@@ -154,7 +160,7 @@ class WordConstraint:
                  piece_cache: dict[int, str] | None = None, copy: CopyConstraint | None = None,
                  names: bool = False, topics: bool = False, lexicon: list[str] | None = None) -> None:
         self.tok, self.prompt_width, self.keep, self.copy = tokenizer, prompt_width, keep, copy
-        self.lexicon, self._lexicon_set = lexicon, frozenset(lexicon or ())  # sorted whole-word tokens, or None
+        self.lexicon = lexicon  # the tokenizer's whole-word tokens, sorted (copy_lexicon), or None
         # with ``topics``: per source, the cooperation topics it never mentions (no word may start naming one)
         self.unsupported = [unsupported_topics(src) for src in sources] if topics else None
         runs = [_RUN.findall(src) for src in sources]
@@ -226,8 +232,7 @@ class WordConstraint:
             w = m.group()
             growing = m.end() == len(text)
             if growing:  # still growing: must be a prefix of a source word
-                i = bisect.bisect_left(ordered[row], w)
-                if not (i < len(ordered[row]) and ordered[row][i].startswith(w)):
+                if not _begins(ordered[row], w):
                     return False
             elif w not in words[row]:
                 return False
@@ -242,11 +247,11 @@ class WordConstraint:
         w = m.group()
         if m.start() > 0 and text[m.start() - 1] in _ATTACH:
             return True
-        sources = (self.sorted[row],) if not w.isalpha() else (self.lexicon, self.sorted[row])  # "labourer2024"
-        if m.end() < len(text):
-            return w in self.words[row] or (w.isalpha() and w in self._lexicon_set)
-        return any(i < len(ordered) and ordered[i].startswith(w)
-                   for ordered in sources for i in [bisect.bisect_left(ordered, w)])
+        lexicon = self.lexicon if w.isalpha() else []  # "labourer2024": only as a source word
+        if m.end() < len(text):  # ended: a whole word
+            i = bisect.bisect_left(lexicon, w)
+            return w in self.words[row] or (i < len(lexicon) and lexicon[i] == w)
+        return _begins(self.sorted[row], w) or _begins(lexicon, w)
 
     def _follows(self, row: int, text: str, previous: re.Match[str], m: re.Match[str], growing: bool) -> bool:
         """Whether name word ``m`` may follow ``previous`` (always, unless both are capitalised words one space

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import torch
 from torch import nn
@@ -248,15 +247,10 @@ def load(base: str | Path, adapter: str | Path | None = None) -> Gemma3LM | None
     state = read_safetensors(base / WEIGHTS_FILE)
     if state is None:
         return None
-    expected = {k for k in lm.state_dict()}
+    expected = set(lm.state_dict())
     if set(state) != expected or not set(deltas) <= expected:
         return None
     for name, delta in deltas.items():
         state[name] = state[name] + delta.to(state[name].dtype)
     lm.load_state_dict(state, assign=True)
     return lm.eval()
-
-
-def lm_head_logits(lm: Any, hidden: torch.Tensor) -> torch.Tensor:
-    """Full-vocabulary logits (tests and checks; decoding slices the head instead)."""
-    return hidden @ lm.get_output_embeddings().weight.T
