@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from accord import paths
@@ -27,6 +28,21 @@ def test_data_validate_names_bad_line(tiny_corpus: tuple[Path, Path, Path]) -> N
                                  f"seeds_dir={seeds}"])
     assert result.exit_code == 1
     assert f"{sentences}:13: malformed JSON" in result.output
+
+
+@pytest.mark.parametrize("command", [["data", "validate", "real_splits_path={bad}"],
+                                     ["data", "card", "--out", "{out}", "real_splits_path={bad}"],
+                                     ["train", "classifier", "family=tfidf", "data.real_splits_path={bad}",
+                                      "--no-register"]])
+def test_an_unreadable_frozen_splits_file_is_named_not_a_traceback(command: list[str], tmp_path: Path,
+                                                                   mlflow_uri: str) -> None:
+    bad = tmp_path / "splits.json"
+    bad.write_text("{not json", encoding="utf-8")
+    args = [a.format(bad=bad, out=tmp_path / "card.md") for a in command]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert f"{bad}: cannot read the frozen splits" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "card.md").exists()
 
 
 def test_bad_override_is_a_usage_error() -> None:

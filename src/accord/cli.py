@@ -122,6 +122,18 @@ def _echo_gate(model_name: str, version: str | None, decision: Any) -> None:
         typer.echo(f"registered {model_name} version {version}: {verdict}")
 
 
+def _train_or_exit(train: Any, cfg: Any, tracking_uri: str | None, register: bool) -> tuple[Any, Any]:
+    """``train(cfg)``; bad data (a corpus line, an unreadable splits file) is named and exits 1, no traceback."""
+    from accord.io import InputError
+
+    try:
+        with _store_failures(tracking_uri):
+            return train(cfg, tracking_uri, register=register)
+    except InputError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+
+
 @train_app.command("classifier")
 def train_classifier_cmd(
     config: ConfigOpt = None,
@@ -138,8 +150,7 @@ def train_classifier_cmd(
 
     cfg = _load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
                 data_config)
-    with _store_failures(tracking_uri):
-        m, objects = train(cfg, tracking_uri, register=register)
+    m, objects = _train_or_exit(train, cfg, tracking_uri, register)
     typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 real validation {m['real_validation/macro_f1']:.3f}, "
                f"real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}; seed wrong "
                f"{int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
@@ -165,8 +176,7 @@ def train_summariser_cmd(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     cfg = _load(SummariserConfig, config, [*(overrides or []), *(["training.resume=true"] if resume else [])],
                 data_config)
-    with _store_failures(tracking_uri):
-        m, objects = train(cfg, tracking_uri, register=register)
+    m, objects = _train_or_exit(train, cfg, tracking_uri, register)
     typer.echo(f"run {objects.run_id} ({cfg.model.family}, {objects.steps} steps, {m['time/s_per_step']:.1f} s/step): "
                f"real validation ROUGE-L {m['real_validation/rougeL']:.1f}, clean "
                f"{m['real_validation/clean_rate']:.2f}")
@@ -224,6 +234,7 @@ def evaluate_summariser_cmd(
     overrides: Overrides = None,
 ) -> None:
     """Compare the summarisers (fine-tuned, untuned base, lead-1, TextRank) on the test sets; write the report."""
+    from accord.io import InputError
     from accord.summarise.evaluate import EvalConfig, evaluate, render_markdown, write_reports
     from accord.tracking import ModelNotFound
 
@@ -232,7 +243,7 @@ def evaluate_summariser_cmd(
     try:
         with _store_failures(tracking_uri):
             _, result = evaluate(cfg, tracking_uri)
-    except ModelNotFound as exc:
+    except (InputError, ModelNotFound) as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     path = write_reports(result, name=cfg.report)
@@ -392,9 +403,14 @@ def _validate_or_exit(cfg: Any, what: str) -> None:
     from accord.data.config import real_split_settings
     from accord.data.corpus import validate
     from accord.data.real import read_frozen, read_heldout, validate_real
+    from accord.io import InputError
 
     errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))
-    frozen = read_frozen(cfg.real_splits_path, real_split_settings(cfg))
+    try:
+        frozen = read_frozen(cfg.real_splits_path, real_split_settings(cfg))
+    except InputError as exc:  # an unreadable splits file is one more problem to name, not a traceback
+        errors.append(exc)
+        frozen = None
     errors += validate_real(cfg.real_articles_path, cfg.real_sentences_path, read_heldout(paths.HELDOUT_FILE), frozen)
     for e in errors:
         _err(str(e))
@@ -432,7 +448,9 @@ def data_card(config: ConfigOpt = None, overrides: Overrides = None,
     from accord.data.card import render_card
     from accord.io import write_text_atomic
 
-    write_text_atomic(out, render_card(_data_config(config, overrides)))
+    cfg = _data_config(config, overrides)
+    _validate_or_exit(cfg, "in the corpus; fix them and rerun")
+    write_text_atomic(out, render_card(cfg))
     typer.echo(f"wrote {out}")
 
 
