@@ -31,3 +31,19 @@ def test_ui_links_repair_a_stale_view_and_open_in_model_training_mode(mlflow_uri
     assert links["registered models (@champion)"].endswith("/#/models?workflowType=machine_learning")
     assert json.loads(client.get_experiment(exp_id).tags[tracking.VIEW_TAG])["selectedColumns"]
     assert f"{tracking.CLASSIFIER} runs, review columns" not in links  # no such experiment yet: no dead link
+
+
+def test_gate_needs_a_sure_gain_where_it_can_pair_the_models(mlflow_uri: str, tmp_path) -> None:
+    """A higher score winning only 60% of paired resamples is rejected, both numbers in the reason; 95% passes."""
+    import mlflow
+
+    mlflow.set_tracking_uri(mlflow_uri)
+    client = MlflowClient(mlflow_uri)
+    name = "accord-gate-paired"
+    client.create_registered_model(name)
+    versions = [client.create_model_version(name, source=str(tmp_path)).version for _ in range(3)]
+    tracking.promote_if_better(name, versions[0], 0.80, metric="gate/score")
+    unsure = tracking.promote_if_better(name, versions[1], 0.81, metric="gate/score", rescore=lambda uri: (0.80, 0.6))
+    assert not unsure.promoted and "60% of article resamples" in unsure.reason and "needs 90%" in unsure.reason
+    sure = tracking.promote_if_better(name, versions[2], 0.83, metric="gate/score", rescore=lambda uri: (0.80, 0.95))
+    assert sure.promoted and client.get_model_version_by_alias(name, tracking.CHAMPION).version == versions[2]

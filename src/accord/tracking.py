@@ -25,6 +25,9 @@ SUMMARISER = "accord-summariser"
 CHAMPION = "champion"  # registry alias served by default
 # What the promotion gate compares (higher wins); logged under this name on every training run.
 GATE_METRIC = {CLASSIFIER: "gate/real_validation_macro_f1", SUMMARISER: "gate/real_validation_rougeL"}
+# Where the gate can pair the two models' predictions (the classifier), a new version must also beat the champion in
+# this share of article-bootstrap resamples of the gate split: a gain within the noise of 54 reports is not promoted.
+GATE_CONFIDENCE = 0.90
 DATASET_DIGEST_TAG = "accord.dataset_digest"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 RUN_TYPE_TAG = "accord.run_type"  # training | cv_fold | evaluation
@@ -411,22 +414,40 @@ def gate_lock(uri: str | None = None) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _champion_score(current: Any, metric: str, rescore: Callable[[str], float] | None) -> float | None:
-    """The champion's score on the gate metric: measured again by ``rescore`` on today's data where given (so a
-    champion chosen on another split or older data is compared fairly), else read from its tags or run."""
+Rescore = Callable[[str], "float | tuple[float, float]"]
+
+
+def _champion_score(current: Any, metric: str, rescore: Rescore | None) -> tuple[float | None, float | None]:
+    """``(score, wins)``: the champion's score on the gate metric, measured again by ``rescore`` on today's data
+    where given (so a champion chosen on another split or older data is compared fairly), else read from its tags or
+    run; ``wins``: the share of paired resamples the new version wins, where ``rescore`` can pair them."""
     import mlflow
 
     if rescore is not None:
-        return rescore(f"models:/{current.name}/{current.version}")
+        out = rescore(f"models:/{current.name}/{current.version}")
+        return out if isinstance(out, tuple) else (out, None)
     raw = current.tags.get("gate.new_score")
     if raw and current.tags.get("gate.metric", metric) == metric:
-        return float(raw)
-    return mlflow.get_run(current.run_id).data.metrics.get(metric) if current.run_id else None
+        return float(raw), None
+    return (mlflow.get_run(current.run_id).data.metrics.get(metric) if current.run_id else None), None
+
+
+def _gate_reason(metric: str, score: float, current: Any, champion: float | None, wins: float | None) -> str:
+    if current is None:
+        return "first version of this model"
+    if champion is None:
+        return "the champion has no score to beat"
+    text = f"{metric} {score:.4f} {'>' if score > champion else '<='} champion v{current.version}'s {champion:.4f}"
+    if wins is not None:
+        text += (f"; better in {wins:.0%} of article resamples of the gate split (promotion needs "
+                 f"{GATE_CONFIDENCE:.0%})")
+    return text
 
 
 def promote_if_better(model_name: str, version: str, score: float, run_id: str | None = None,
-                      metric: str | None = None, rescore: Callable[[str], float] | None = None) -> GateDecision:
-    """Move the ``champion`` alias to ``version`` only if ``score`` beats the champion's (the first version wins).
+                      metric: str | None = None, rescore: Rescore | None = None) -> GateDecision:
+    """Move the ``champion`` alias to ``version`` only if ``score`` beats the champion's (the first version wins)
+    and, where ``rescore`` pairs the two models, does so in :data:`GATE_CONFIDENCE` of the resamples.
 
     Under :func:`gate_lock`. The decision, both scores and the reason are written as tags on the new version and
     on its run.
@@ -442,11 +463,10 @@ def promote_if_better(model_name: str, version: str, score: float, run_id: str |
         except MlflowException:
             current = None
         same = current is not None and str(current.version) == str(version)
-        champion_score = None if current is None or same else _champion_score(current, metric, rescore)
-        promoted = current is None or champion_score is None or score > champion_score
-        reason = ("first version of this model" if current is None else
-                  f"{metric} {score:.4f} {'>' if promoted else '<='} champion v{current.version}'s "
-                  f"{champion_score:.4f}" if champion_score is not None else "the champion has no score to beat")
+        champion_score, wins = (None, None) if current is None or same else _champion_score(current, metric, rescore)
+        promoted = current is None or champion_score is None or (
+            score > champion_score and (wins is None or wins >= GATE_CONFIDENCE))
+        reason = _gate_reason(metric, score, current, champion_score, wins)
         decision = GateDecision(promoted, score, champion_score, str(current.version) if current else None, metric,
                                 reason)
         for key, value in decision.tags().items():

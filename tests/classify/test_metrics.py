@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from accord.classify.metrics import apply_thresholds, misclassified, multilabel_metrics, report, tune_thresholds
+from accord.classify.metrics import (
+    apply_thresholds,
+    misclassified,
+    multilabel_metrics,
+    paired_bootstrap_wins,
+    report,
+    tune_thresholds,
+)
 
 Y = np.array([[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 0]])
 P = np.array([[1, 0, 0, 0, 0], [1, 0, 0, 0, 0], [0, 0, 1, 0, 1], [0, 0, 0, 0, 0]])
@@ -47,3 +54,16 @@ def test_misclassified_table() -> None:
     assert table["id"].tolist() == ["b", "c"]
     assert table.loc[0, "missed"] == "defence" and table.loc[1, "extra"] == "visas"
     assert table.loc[1, "gold"] == "technology" and table.loc[1, "predicted"] == "technology+visas"
+
+
+def test_paired_bootstrap_resamples_whole_articles() -> None:
+    """Two articles: the new model is right on the first and wrong on the second, the old one the reverse. A resample
+    is a draw of two articles: (1st, 1st) favours new, (2nd, 2nd) old, a mix ties, so new wins about a quarter."""
+    y = np.array([[1, 0, 0, 0, 0]] * 2 + [[0, 1, 0, 0, 0]] * 2)
+    new = np.array([[1, 0, 0, 0, 0]] * 2 + [[0, 0, 0, 0, 0]] * 2)
+    old = np.array([[0, 0, 0, 0, 0]] * 2 + [[0, 1, 0, 0, 0]] * 2)
+    groups = ["a", "a", "b", "b"]
+    assert paired_bootstrap_wins(y, new, old, groups, n=4000) == pytest.approx(0.25, abs=0.03)
+    # perfect against old: wins unless only the second article is drawn (both perfect there): about three quarters
+    assert paired_bootstrap_wins(y, y, old, groups, n=4000) == pytest.approx(0.75, abs=0.03)
+    assert paired_bootstrap_wins(y, y, y, groups) == 0.0  # a tie is never a win

@@ -25,7 +25,7 @@ import pandas as pd
 from accord import tracking
 from accord.classify.evaluate import log_split_evaluation
 from accord.classify.families import build_classifier
-from accord.classify.metrics import apply_thresholds, multilabel_metrics, tune_thresholds
+from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_wins, tune_thresholds
 from accord.classify.model import ClassifierConfig, SentenceClassifier
 from accord.data.datasets import GATE_SPLIT, article_targets, classification_datasets, split_arrays
 from accord.labels import LABELS
@@ -146,16 +146,27 @@ def evaluate_splits(clf: SentenceClassifier, dd: Any, datasets: dict[str, Any] |
     return metrics
 
 
-def gate_scorer(split: Any) -> Any:
-    """``score(model_uri)``: a registered classifier's macro-F1 on the gate split, with its own thresholds."""
+def gate_scorer(split: Any, new_pred: np.ndarray | None = None) -> Any:
+    """``score(model_uri)``: a registered classifier's macro-F1 on the gate split, with its own thresholds; given
+    the new model's predictions on that split, also the share of article resamples in which the new model wins."""
     _, texts, y = split_arrays(split)
 
-    def score(model_uri: str) -> float:
+    def score(model_uri: str) -> float | tuple[float, float]:
         out = mlflow.pyfunc.load_model(model_uri).predict(texts)
         pred = np.array([[name in labels for name in LABELS] for labels in out["labels"]], dtype=int)
-        return multilabel_metrics(y, pred)["macro_f1"]  # the same measure as GATE_KEY
+        macro = multilabel_metrics(y, pred)["macro_f1"]  # the same measure as GATE_KEY
+        if new_pred is None:
+            return macro
+        return macro, paired_bootstrap_wins(y, new_pred, pred, list(split["article_id"]))
 
     return score
+
+
+def gate(clf: SentenceClassifier, split: Any, version: str, score: float, run_id: str) -> tracking.GateDecision:
+    """Promote ``version`` if it beats the champion on the gate split, paired article by article."""
+    new_pred = apply_thresholds(clf.predict_proba(list(split["text"])), clf.thresholds)
+    return tracking.promote_if_better(tracking.CLASSIFIER, version, score, run_id,
+                                      rescore=gate_scorer(split, new_pred))
 
 
 def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
@@ -183,8 +194,7 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
 
         info = log_classifier(clf, tracking.CLASSIFIER if register else None, list(train_split["text"][:2]))
         version = str(info.registered_model_version) if register and info.registered_model_version else None
-        decision = tracking.promote_if_better(tracking.CLASSIFIER, version, metrics[GATE_KEY],
-                                              run.info.run_id, rescore=gate_scorer(dd[GATE_SPLIT])) if version else None
+        decision = gate(clf, dd[GATE_SPLIT], version, metrics[GATE_KEY], run.info.run_id) if version else None
         headline = describe(cfg, metrics, len(train_split))
         mlflow.set_tag(tracking.NOTE_TAG, headline)
         if version:
