@@ -116,6 +116,8 @@ class GenerationArguments:
                                    "tokenizer's vocabulary (no glued 'tradebilateral')")
     tidy: bool = arg(True, "mend broken hyphenation the source writes whole; end a list before an item that only "
                            "recycles an earlier word (decoding.tidy)")
+    int8: bool = arg(False, "sliced decoding on the torch-only Gemma 3 (accord.summarise.gemma3): attention and MLP "
+                            "weights as int8 (dynamic quantisation); docs/summariser.md gives its cost in quality")
     ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
                                         "(it stops the model copying a three-token name from its source)")
 
@@ -383,6 +385,10 @@ class NeuralSummariser:
         from accord.summarise.generate import SlicedGreedy, source_variants
 
         tok = self.tokenizer
+        if self.g.int8:
+            from accord.summarise import gemma3
+
+            gemma3.quantize_int8(self.model)  # once: later calls find no fp32 Linear left
         rows = [self.prompt_ids(d) for d in batch]
         ids, mask = _left_padded(rows, tok.pad_token_id)
         source_ids = [self._source_ids(d) for d in batch]
