@@ -55,3 +55,10 @@ def test_tiny_transformer_trains_and_round_trips(splits: dict, tiny_encoder: Pat
 def test_unknown_family() -> None:
     with pytest.raises(ValueError, match="unknown family"):
         build_classifier(ClassifierConfig(family="bert"))
+
+
+def test_a_repeated_member_is_another_seed(splits: dict) -> None:
+    """``tfidf,minilm,minilm``: the first of each family keeps the run's seed, a repeat takes the next one."""
+    cfg = make_config(ClassifierConfig, family="ensemble", seed=7, members="tfidf,minilm,minilm")
+    members = build_classifier(cfg).members
+    assert [(m.family, m.config.seed) for m in members] == [("tfidf", 7), ("minilm", 7), ("minilm", 8)]

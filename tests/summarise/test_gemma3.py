@@ -105,12 +105,13 @@ def test_read_safetensors_matches_safetensors_in_fp32(tmp_path: Path) -> None:
 
 
 def test_int8_weights_keep_the_hidden_states_close(tiny_gemma: tuple[Path, Path]) -> None:
-    """Every attention and MLP projection becomes int8 (the embedding and tied head stay fp32); the hidden states
-    stay close to fp32, and quantising twice changes nothing."""
+    """Every attention and MLP projection but the down projection becomes int8 (the embedding and tied head stay
+    fp32); the hidden states stay close to fp32, and quantising twice changes nothing."""
     base, adapter = tiny_gemma
     ref, mine = gemma3.load(base, adapter), gemma3.load(base, adapter)
     head = mine.get_output_embeddings().weight.clone()
-    assert gemma3.quantize_int8(mine) == 7 * len(ref.config.layer_types)
+    assert gemma3.quantize_int8(mine) == 6 * len(ref.config.layer_types)
+    assert all(type(layer.mlp.down_proj).__name__ == "Linear" for layer in mine.model.layers)
     assert gemma3.quantize_int8(mine) == 0
     assert torch.equal(mine.get_output_embeddings().weight, head)
     ids, mask, pos = _batch()

@@ -33,7 +33,10 @@ SINGLE: dict[str, type[SentenceClassifier]] = {"tfidf": TfidfClassifier, "minilm
 def build_classifier(config: ClassifierConfig) -> SentenceClassifier:
     """A fresh, untrained classifier of ``config.family``."""
     if config.family == "ensemble":
-        members = [SINGLE[name](replace(config, family=name)) for name in config.ensemble.member_list()]
+        names = config.ensemble.member_list()
+        # a family named again is another draw of it: its k-th repeat trains with seed + k (a seed ensemble)
+        members = [SINGLE[name](replace(config, family=name, seed=config.seed + names[:k].count(name)))
+                   for k, name in enumerate(names)]
         return EnsembleClassifier(config, members)
     if config.family not in SINGLE:
         raise ValueError(f"unknown family {config.family!r}; choose one of {FAMILIES}")

@@ -87,7 +87,8 @@ class SetFitArguments:
 class EnsembleArguments:
     """Averaged probabilities of member families (:mod:`accord.classify.ensemble`), each with its own section."""
 
-    members: str = arg("tfidf,minilm", "comma-separated member families (tfidf, minilm, setfit)")
+    members: str = arg("tfidf,minilm", "comma-separated member families (tfidf, minilm, setfit); a family named "
+                                       "again trains with the next seed (minilm,minilm,minilm: a seed ensemble)")
     weights: str = arg("", "comma-separated weights in member order; empty: equal")
 
     def validate(self) -> None:
