@@ -157,3 +157,45 @@ def test_classify_cli_on_every_runtime(tiny_clf: TransformerClassifier, tmp_path
     assert len(list((tmp_path / "onnx").iterdir())) == 1  # one model, one cache folder (fp32 + int8 files)
     bad = CliRunner().invoke(app, ["classify", str(src), "--runtime", "tensorflow", "--tracking-uri", uri])
     assert bad.exit_code == 2 and "--runtime must be one of" in bad.output
+
+
+def test_an_ensemble_of_minilms_serves_on_onnx(tiny_clf: TransformerClassifier, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A seed ensemble (two MiniLM members) is served on ONNX Runtime, member by member, with the scores of the
+    torch ensemble; the second run starts from the cached serving spec (no torch model loaded)."""
+    import torch
+
+    from accord.batch import models
+    from accord.classify.ensemble import EnsembleClassifier
+    from accord.cli import app
+    from accord.pyfunc import log_classifier
+
+    other = copy.deepcopy(tiny_clf)
+    with torch.no_grad():
+        for p in other.model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    cfg = make_config(ClassifierConfig, family="ensemble", members="minilm,minilm", **{"minilm.max_length": 32})
+    ensemble = EnsembleClassifier(cfg, [tiny_clf, other])
+    ensemble.thresholds = np.array([0.5, 0.5, 0.45, 0.5, 0.55])
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv(onnx_classifier.CACHE_ENV, str(tmp_path / "onnx"))
+    tracking.setup(tracking.CLASSIFIER, uri)
+    with mlflow.start_run(run_name="tiny-ensemble"):
+        info = log_classifier(ensemble, tracking.CLASSIFIER, TEXTS[:2])
+    mlflow.MlflowClient().set_registered_model_alias(tracking.CLASSIFIER, tracking.CHAMPION,
+                                                     str(info.registered_model_version))
+    expected = ensemble.predict_proba(TEXTS)
+    for _ in range(2):  # exported and cached, then rebuilt from the serving spec
+        predictor = models.load_predictor(tracking.CLASSIFIER_URI, uri, "onnx", "fp32")
+        assert predictor.backend == "ensemble of 2 minilm onnx fp32" and predictor.model is None
+        probs, labels = predictor(TEXTS)
+        assert np.allclose(probs, expected, atol=1e-5)
+        assert labels == [[n for n, x, t in zip(LABELS, p, ensemble.thresholds, strict=True) if x >= t]
+                          for p in probs]
+    assert len(list((tmp_path / "onnx").iterdir())) == 2  # one export per member
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"article_id": "a", "text": t}) + "\n" for t in TEXTS), encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", str(src), "--unit", "sentence", "--out", str(tmp_path / "o.jsonl"),
+                                      "--tracking-uri", uri, "--quiet"])
+    assert result.exit_code == 0, result.output

@@ -215,32 +215,46 @@ def spec_path(folder: Path, precision: str) -> Path:
     return folder / f"serving-onnx-{precision}.json"
 
 
+def _exports(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The serving specs of a spec's ONNX files: an ensemble's members, or the spec itself."""
+    return spec.get("members", [spec])
+
+
 def _onnx_from_spec(folder: Path, precision: str, tokenizer_dir: Path) -> Predictor | None:
     """The ONNX predictor rebuilt from the entry's serving spec, no torch; None where the spec or its export is
     missing or damaged (they are made again)."""
-    from accord.classify.onnx import OnnxClassifier
+    from accord.classify.onnx import OnnxClassifier, OnnxEnsemble
 
     path = spec_path(folder, precision)
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
-        if Path(spec["onnx"]).stat().st_size != spec["onnx_bytes"]:
-            raise ValueError("the ONNX export changed size")
+        if any(Path(m["onnx"]).stat().st_size != m["onnx_bytes"] for m in _exports(spec)):
+            raise ValueError("an ONNX export changed size")
+        if "members" in spec:
+            predictor = Predictor.from_scorer(OnnxEnsemble.from_spec(spec), "onnx", precision)
+            predictor.backend = f"ensemble of {len(spec['members'])} {predictor.backend}"
+            return predictor
         return Predictor.from_scorer(OnnxClassifier.from_spec(spec, tokenizer_dir), "onnx", precision)
     except FileNotFoundError:
         return None
     except Exception:  # a damaged spec or export (ONNX Runtime cannot read it): deleted, exported again
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            Path(json.loads(path.read_text(encoding="utf-8"))["onnx"]).unlink(missing_ok=True)
+            for member in _exports(json.loads(path.read_text(encoding="utf-8"))):
+                Path(member["onnx"]).unlink(missing_ok=True)
         path.unlink(missing_ok=True)
         return None
 
 
-def _export_spec(classifier: Any, folder: Path, precision: str) -> None:
-    """Export (or find) the classifier's ONNX file and write the entry's serving spec beside it."""
-    from accord.classify.onnx import OnnxClassifier, serving_spec
+def _export_spec(classifier: Any, folder: Path, precision: str, tokenizer_dirs: list[Path]) -> None:
+    """Export (or find) the classifier's ONNX file (an ensemble's: each member's) and write the entry's serving
+    spec beside it."""
+    from accord.classify.onnx import OnnxClassifier, OnnxEnsemble, ensemble_spec, serving_spec
 
-    scorer = OnnxClassifier.from_classifier(classifier, precision)
-    write_text_atomic(spec_path(folder, precision), json.dumps(serving_spec(classifier, scorer.path), indent=1))
+    if classifier.family == "ensemble":
+        spec = ensemble_spec(classifier, OnnxEnsemble.from_classifier(classifier, precision), tokenizer_dirs)
+    else:
+        spec = serving_spec(classifier, OnnxClassifier.from_classifier(classifier, precision).path)
+    write_text_atomic(spec_path(folder, precision), json.dumps(spec, indent=1))
 
 
 def quiet_libraries() -> None:
@@ -292,11 +306,16 @@ def _classifier_from(folder: Path, runtime: str, precision: str) -> Predictor:
     if saved is None:
         return Predictor(_pyfunc(folder), runtime, precision)
     from accord.classify.families import load_classifier
+    from accord.classify.onnx import onnx_servable
 
     classifier = load_classifier(saved)
-    if classifier.family != "minilm" or runtime != "onnx" or not (tokenizer_dir / "tokenizer.json").is_file():
+    # an ensemble's members are saved in member folders (accord.classify.ensemble), each with its tokenizer
+    tokenizer_dirs = ([d / "hf" for d in sorted(saved.glob("member*-*")) if d.is_dir()]
+                      if classifier.family == "ensemble" else [tokenizer_dir])
+    if runtime != "onnx" or not onnx_servable(classifier) or not all((d / "tokenizer.json").is_file()
+                                                                     for d in tokenizer_dirs):
         return Predictor(classifier, runtime, precision)
-    _export_spec(classifier, folder, precision)
+    _export_spec(classifier, folder, precision, tokenizer_dirs)
     del classifier
     gc.collect()  # the torch model goes before the ONNX session comes
     fast = _onnx_from_spec(folder, precision, tokenizer_dir)

@@ -225,6 +225,48 @@ class OnnxClassifier:
         return length_sorted_proba(self.tokenizer, self.prepare(texts), self.batch_size, self.max_length, self._proba)
 
 
+class OnnxEnsemble:
+    """An ensemble of MiniLM classifiers on ONNX Runtime: the weighted mean of its members' probabilities under the
+    ensemble's own thresholds, as :class:`~accord.classify.ensemble.EnsembleClassifier` computes them in torch."""
+
+    family = "ensemble"
+
+    def __init__(self, members: list[OnnxClassifier], weights: Any, thresholds: Any) -> None:
+        self.members = members
+        self.weights, self.thresholds = np.asarray(weights, dtype=float), np.asarray(thresholds, dtype=float)
+
+    @classmethod
+    def from_classifier(cls, ensemble: Any, precision: str = "fp32",
+                        cache_dir: str | os.PathLike[str] | None = None) -> OnnxEnsemble:
+        """Each member exported (or found in the cache) on its own."""
+        members = [OnnxClassifier.from_classifier(m, precision, cache_dir) for m in ensemble.members]
+        return cls(members, ensemble.weights, ensemble.thresholds)
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> OnnxEnsemble:
+        """Rebuild from :func:`ensemble_spec` without torch or ``transformers``."""
+        members = [OnnxClassifier.from_spec(m, m["tokenizer_dir"]) for m in spec["members"]]
+        return cls(members, spec["weights"], spec["thresholds"])
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return sum(w * m.predict_proba(texts) for w, m in zip(self.weights, self.members, strict=True))
+
+
+def onnx_servable(classifier: Any) -> bool:
+    """Whether ONNX Runtime can serve ``classifier``: a MiniLM, or an ensemble whose members are all MiniLMs."""
+    family = getattr(classifier, "family", "")
+    return family == "minilm" or (family == "ensemble" and all(getattr(m, "family", "") == "minilm"
+                                                               for m in classifier.members))
+
+
+def ensemble_spec(ensemble: Any, scorer: OnnxEnsemble, tokenizer_dirs: list[Path]) -> dict[str, Any]:
+    """:func:`serving_spec` of every member (with its tokenizer folder), the weights and the ensemble's thresholds."""
+    members = [serving_spec(m, s.path) | {"tokenizer_dir": str(Path(d).resolve())}
+               for m, s, d in zip(ensemble.members, scorer.members, tokenizer_dirs, strict=True)]
+    return {"members": members, "weights": [float(w) for w in ensemble.weights],
+            "thresholds": [float(t) for t in ensemble.thresholds]}
+
+
 def serving_spec(classifier: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Everything :meth:`OnnxClassifier.from_spec` needs besides the tokenizer files, as JSON-ready values: the ONNX
     file (and its size, to notice a truncated one), thresholds, batching and input preparation."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from accord.classify.onnx import PRECISIONS
+from accord.classify.onnx import PRECISIONS, onnx_servable
 from accord.labels import SCORE_COLUMNS, from_multi_hot
 from accord.system import machine_threads
 
@@ -50,11 +50,17 @@ class Predictor:
         self.classifier = _inner_classifier(model)
         self.scorer: Any = self.classifier
         self.backend = "pyfunc" if self.classifier is None else getattr(self.classifier, "family", "accord")
-        if self.classifier is not None and getattr(self.classifier, "family", "") == "minilm":
+        family = getattr(self.classifier, "family", "")
+        if family == "minilm":
             self.scorer = _minilm_scorer(self.classifier, runtime, precision, cache_dir)
             self.backend = minilm_backend(runtime, precision)
-            if runtime == "onnx":  # hold no reference to the torch model: its memory goes once the caller's does
-                self.model, self.classifier = None, self.scorer
+        elif family == "ensemble" and runtime == "onnx" and onnx_servable(self.classifier):
+            from accord.classify.onnx import OnnxEnsemble
+
+            self.scorer = OnnxEnsemble.from_classifier(self.classifier, precision, cache_dir)
+            self.backend = f"ensemble of {len(self.scorer.members)} {minilm_backend(runtime, precision)}"
+        if runtime == "onnx" and self.scorer is not self.classifier:  # hold no reference to the torch model: its
+            self.model, self.classifier = None, self.scorer  # memory goes once the caller's does
 
     @classmethod
     def from_scorer(cls, scorer: Any, runtime: str, precision: str) -> Predictor:
