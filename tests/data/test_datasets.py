@@ -126,7 +126,9 @@ def test_the_shipped_frozen_split_is_the_seeded_split_it_froze() -> None:
     frozen = json.loads(paths.REAL_SPLITS_FILE.read_text(encoding="utf-8"))
     real = load_real_corpus(cfg)
     old = {aid: real.articles[aid] for aid in frozen["real_validation"] + frozen["real_test"]}
-    assert len(old) == 129  # 54 validation + 75 test articles, frozen 2026-12-01 after the test split was read
+    # 54 validation + 75 test articles frozen 2026-12-01 after the test split was read, then the 60 validation
+    # reports of the third collection round (data/real/scripts/grow_validation.py); test never changes
+    assert len(old) == 189 and len(frozen["real_test"]) == 75
     split = real_assignment(cfg, real)
     assert sorted(a for a, s in split.items() if s == "real_test") == frozen["real_test"]
     assert sorted(a for a, s in split.items() if s == "real_validation") == frozen["real_validation"]
