@@ -26,7 +26,8 @@ CHAMPION = "champion"  # registry alias served by default
 # What the promotion gate compares (higher wins); logged under this name on every training run.
 GATE_METRIC = {CLASSIFIER: "gate/real_validation_macro_f1", SUMMARISER: "gate/real_validation_rougeL"}
 # Where the gate can pair the two models' predictions (the classifier), a new version must also beat the champion in
-# this share of article-bootstrap resamples of the gate split: a gain within the noise of 54 reports is not promoted.
+# this share of article-bootstrap resamples of the gate split: a gain within the noise of a small split is not
+# promoted.
 GATE_CONFIDENCE = 0.90
 DATASET_DIGEST_TAG = "accord.dataset_digest"
 GIT_COMMIT_TAG = "mlflow.source.git.commit"

@@ -9,6 +9,7 @@ import copy
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -125,19 +126,26 @@ def test_cli_defaults_are_the_engine_defaults() -> None:
     assert params["precision"].default == batch.DEFAULT_PRECISION
 
 
-def test_classify_cli_on_every_runtime(tiny_clf: TransformerClassifier, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from accord.cli import app
+def champion_store(clf: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A temporary store (and ONNX cache) whose ``accord-classifier@champion`` is ``clf``; its tracking URI."""
     from accord.pyfunc import log_classifier
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv(onnx_classifier.CACHE_ENV, str(tmp_path / "onnx"))
     tracking.setup(tracking.CLASSIFIER, uri)
-    with mlflow.start_run(run_name="tiny-minilm"):
-        info = log_classifier(tiny_clf, tracking.CLASSIFIER, TEXTS[:2])
+    with mlflow.start_run(run_name=f"tiny-{clf.family}"):
+        info = log_classifier(clf, tracking.CLASSIFIER, TEXTS[:2])
     mlflow.MlflowClient().set_registered_model_alias(tracking.CLASSIFIER, tracking.CHAMPION,
                                                      str(info.registered_model_version))
+    return uri
+
+
+def test_classify_cli_on_every_runtime(tiny_clf: TransformerClassifier, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.cli import app
+
+    uri = champion_store(tiny_clf, tmp_path, monkeypatch)
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"article_id": "a", "text": t}) + "\n" for t in TEXTS), encoding="utf-8")
     scores = {}
@@ -168,7 +176,6 @@ def test_an_ensemble_of_minilms_serves_on_onnx(tiny_clf: TransformerClassifier, 
     from accord.batch import models
     from accord.classify.ensemble import EnsembleClassifier
     from accord.cli import app
-    from accord.pyfunc import log_classifier
 
     other = copy.deepcopy(tiny_clf)
     with torch.no_grad():
@@ -177,14 +184,7 @@ def test_an_ensemble_of_minilms_serves_on_onnx(tiny_clf: TransformerClassifier, 
     cfg = make_config(ClassifierConfig, family="ensemble", members="minilm,minilm", **{"minilm.max_length": 32})
     ensemble = EnsembleClassifier(cfg, [tiny_clf, other])
     ensemble.thresholds = np.array([0.5, 0.5, 0.45, 0.5, 0.55])
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setenv(onnx_classifier.CACHE_ENV, str(tmp_path / "onnx"))
-    tracking.setup(tracking.CLASSIFIER, uri)
-    with mlflow.start_run(run_name="tiny-ensemble"):
-        info = log_classifier(ensemble, tracking.CLASSIFIER, TEXTS[:2])
-    mlflow.MlflowClient().set_registered_model_alias(tracking.CLASSIFIER, tracking.CHAMPION,
-                                                     str(info.registered_model_version))
+    uri = champion_store(ensemble, tmp_path, monkeypatch)
     expected = ensemble.predict_proba(TEXTS)
     for _ in range(2):  # exported and cached, then rebuilt from the serving spec
         predictor = models.load_predictor(tracking.CLASSIFIER_URI, uri, "onnx", "fp32")

@@ -230,11 +230,8 @@ def _onnx_from_spec(folder: Path, precision: str, tokenizer_dir: Path) -> Predic
         spec = json.loads(path.read_text(encoding="utf-8"))
         if any(Path(m["onnx"]).stat().st_size != m["onnx_bytes"] for m in _exports(spec)):
             raise ValueError("an ONNX export changed size")
-        if "members" in spec:
-            predictor = Predictor.from_scorer(OnnxEnsemble.from_spec(spec), "onnx", precision)
-            predictor.backend = f"ensemble of {len(spec['members'])} {predictor.backend}"
-            return predictor
-        return Predictor.from_scorer(OnnxClassifier.from_spec(spec, tokenizer_dir), "onnx", precision)
+        scorer = OnnxEnsemble.from_spec(spec) if "members" in spec else OnnxClassifier.from_spec(spec, tokenizer_dir)
+        return Predictor.from_scorer(scorer, "onnx", precision)
     except FileNotFoundError:
         return None
     except Exception:  # a damaged spec or export (ONNX Runtime cannot read it): deleted, exported again
@@ -305,13 +302,13 @@ def _classifier_from(folder: Path, runtime: str, precision: str) -> Predictor:
         return fast
     if saved is None:
         return Predictor(_pyfunc(folder), runtime, precision)
+    from accord.classify.ensemble import member_folders
     from accord.classify.families import load_classifier
     from accord.classify.onnx import onnx_servable
 
     classifier = load_classifier(saved)
-    # an ensemble's members are saved in member folders (accord.classify.ensemble), each with its tokenizer
-    tokenizer_dirs = ([d / "hf" for d in sorted(saved.glob("member*-*")) if d.is_dir()]
-                      if classifier.family == "ensemble" else [tokenizer_dir])
+    tokenizer_dirs = ([d / "hf" for d in member_folders(saved)] if classifier.family == "ensemble"
+                      else [tokenizer_dir])
     if runtime != "onnx" or not onnx_servable(classifier) or not all((d / "tokenizer.json").is_file()
                                                                      for d in tokenizer_dirs):
         return Predictor(classifier, runtime, precision)

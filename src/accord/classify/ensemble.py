@@ -41,3 +41,8 @@ class EnsembleClassifier(SentenceClassifier):
     def _save_weights(self, path: Path) -> None:
         for k, member in enumerate(self.members):
             member.save(path / f"member{k}-{member.family}")
+
+
+def member_folders(path: Path) -> list[Path]:
+    """The member folders of an ensemble saved at ``path``, in member order (as ``_save_weights`` names them)."""
+    return [d for d in sorted(Path(path).glob("member*-*")) if d.is_dir()]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from accord.classify.ensemble import EnsembleClassifier
+from accord.classify.ensemble import EnsembleClassifier, member_folders
 from accord.classify.model import (
     FAMILIES,
     META_FILE,
@@ -51,7 +51,7 @@ def load_classifier(path: str | os.PathLike[str]) -> SentenceClassifier:
         raise ValueError(f"{p}: model labels {meta['labels']} differ from the schema {list(LABELS)}")
     config = config_from_meta(meta["config"])
     if meta["family"] == "ensemble":
-        members = [load_classifier(d) for d in sorted(p.glob("member*-*")) if d.is_dir()]
+        members = [load_classifier(d) for d in member_folders(p)]
         clf: SentenceClassifier = EnsembleClassifier(config, members)
     else:
         clf = SINGLE[meta["family"]].load(p, config)  # type: ignore[attr-defined]

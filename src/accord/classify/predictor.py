@@ -33,9 +33,10 @@ def backend_problem(runtime: str, precision: str) -> str | None:
     return None
 
 
-def minilm_backend(runtime: str, precision: str) -> str:
-    """How a MiniLM predictor runs, as ``Predictor.backend`` says it."""
-    return f"minilm {runtime} {precision}"
+def minilm_backend(runtime: str, precision: str, members: int = 0) -> str:
+    """How a MiniLM predictor (or an ensemble of ``members`` MiniLMs) runs, as ``Predictor.backend`` says it."""
+    one = f"minilm {runtime} {precision}"
+    return f"ensemble of {members} {one}" if members else one
 
 
 class Predictor:
@@ -58,7 +59,7 @@ class Predictor:
             from accord.classify.onnx import OnnxEnsemble
 
             self.scorer = OnnxEnsemble.from_classifier(self.classifier, precision, cache_dir)
-            self.backend = f"ensemble of {len(self.scorer.members)} {minilm_backend(runtime, precision)}"
+            self.backend = minilm_backend(runtime, precision, len(self.scorer.members))
         if runtime == "onnx" and self.scorer is not self.classifier:  # hold no reference to the torch model: its
             self.model, self.classifier = None, self.scorer  # memory goes once the caller's does
 
@@ -68,7 +69,7 @@ class Predictor:
         ``precision``, e.g. an ONNX classifier rebuilt from the model cache without torch."""
         self = cls.__new__(cls)
         self.model, self.classifier, self.scorer = None, scorer, scorer
-        self.backend = minilm_backend(runtime, precision)
+        self.backend = minilm_backend(runtime, precision, len(getattr(scorer, "members", [])))
         return self
 
     def __call__(self, texts: list[str]) -> tuple[np.ndarray, list[list[str]]]:

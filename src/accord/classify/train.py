@@ -131,19 +131,22 @@ def cross_validate(cfg: ClassifierConfig, train: Any, val: Any, k: int) -> dict[
     return out
 
 
-def evaluate_splits(clf: SentenceClassifier, dd: Any, datasets: dict[str, Any] | None = None) -> dict[str, float]:
-    """Metrics and artifacts of every evaluation split, and the inference throughput over all of them."""
+def evaluate_splits(clf: SentenceClassifier, dd: Any, datasets: dict[str, Any] | None = None
+                    ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Metrics and artifacts of every evaluation split and the inference throughput over all of them; and each
+    split's probabilities (the gate pairs the gate split's with the champion's)."""
     metrics: dict[str, float] = {}
+    probabilities: dict[str, np.ndarray] = {}
     n_predicted, predict_time = 0, 0.0
     for name in EVAL_SPLITS:
         ids, texts, y = split_arrays(dd[name])
         start = time.perf_counter()
-        probs = clf.predict_proba(texts)  # timed once here: the throughput metric reuses these predictions
+        probs = probabilities[name] = clf.predict_proba(texts)  # timed once: throughput and gate reuse them
         predict_time += time.perf_counter() - start
         n_predicted += len(texts)
         metrics |= log_split_evaluation(name, ids, texts, y, probs, clf.thresholds, (datasets or {}).get(name))
     metrics["time/inference_sentences_per_s"] = n_predicted / predict_time
-    return metrics
+    return metrics, probabilities
 
 
 def gate_scorer(split: Any, new_pred: np.ndarray | None = None) -> Any:
@@ -162,9 +165,11 @@ def gate_scorer(split: Any, new_pred: np.ndarray | None = None) -> Any:
     return score
 
 
-def gate(clf: SentenceClassifier, split: Any, version: str, score: float, run_id: str) -> tracking.GateDecision:
-    """Promote ``version`` if it beats the champion on the gate split, paired article by article."""
-    new_pred = apply_thresholds(clf.predict_proba(list(split["text"])), clf.thresholds)
+def gate(clf: SentenceClassifier, split: Any, probs: np.ndarray, version: str, score: float, run_id: str
+         ) -> tracking.GateDecision:
+    """Promote ``version`` if it beats the champion on the gate split (``probs``: the new model's probabilities
+    there), paired article by article."""
+    new_pred = apply_thresholds(probs, clf.thresholds)
     return tracking.promote_if_better(tracking.CLASSIFIER, version, score, run_id,
                                       rescore=gate_scorer(split, new_pred))
 
@@ -187,14 +192,16 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
             metrics["epoch/best"] = max((r for r in clf.history if "val_macro_f1" in r),
                                         key=lambda r: r["val_macro_f1"])["epoch"]
         mlflow.log_dict(dict(zip(LABELS, map(float, clf.thresholds), strict=True)), "thresholds.json")
-        metrics |= evaluate_splits(clf, dd, datasets)
+        split_metrics, probabilities = evaluate_splits(clf, dd, datasets)
+        metrics |= split_metrics
         metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]] = metrics[GATE_KEY]
         mlflow.log_metrics({k: v for k, v in metrics.items() if k.startswith(("time/", "epoch/", "gate/"))})
         from accord.pyfunc import log_classifier
 
         info = log_classifier(clf, tracking.CLASSIFIER if register else None, list(train_split["text"][:2]))
         version = str(info.registered_model_version) if register and info.registered_model_version else None
-        decision = gate(clf, dd[GATE_SPLIT], version, metrics[GATE_KEY], run.info.run_id) if version else None
+        decision = (gate(clf, dd[GATE_SPLIT], probabilities[GATE_SPLIT], version, metrics[GATE_KEY], run.info.run_id)
+                    if version else None)
         headline = describe(cfg, metrics, len(train_split))
         mlflow.set_tag(tracking.NOTE_TAG, headline)
         if version:
