@@ -3,10 +3,13 @@
     python evaluation/audit_summaries.py export [--n 30] [--seed 0] [--model-uri URI]   # writes evaluation/audit/
     (read evaluation/audit/sheet.md; fill evaluation/audit/labels.jsonl: one line per article and summary letter)
     python evaluation/audit_summaries.py tally                                          # -> reports/summary_audit.md
+    python evaluation/audit_summaries.py export --split validation  # development: evaluation/audit/validation/
+    python evaluation/audit_summaries.py tally --split validation   # -> reports/summary_audit_validation.md
 
 The articles are a seeded sample of the real test split (outlets never trained on), drawn before anyone reads a
-summary. Each article shows two summaries, A and B, in an order drawn per article, so the reader does not know
-which system wrote which; ``key.json`` (not to be opened while reading) maps the letters back to the champion and
+summary; decoding and checks are developed on audits of the validation split, never on the test audit. Each
+article shows two summaries, A and B, in an order drawn per article, so the reader does not know which system wrote
+which; ``key.json`` (not to be opened while reading) maps the letters back to the champion and
 lead-1. Error types (a summary can have several):
 
 - ``wrong_role``: a person given an office, title or country the article does not give them;
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from pathlib import Path
 
 from accord import paths
 from accord.data.datasets import DataConfig, real_summary_datasets
@@ -43,9 +47,15 @@ def _summaries(items: list[dict[str, str]], model_uri: str) -> dict[str, list[st
     return {"champion": champion.summarise(docs), "lead1": Lead1Summariser().summarise(docs)}
 
 
-def export(n: int, seed: int, model_uri: str) -> None:
-    test = real_summary_datasets(DataConfig())["test"].to_list()
-    items = random.Random(seed).sample(test, min(n, len(test)))
+def audit_dir(split: str) -> Path:
+    """Where a split's sheet, key and labels live (the test audit keeps the top folder)."""
+    return AUDIT_DIR if split == "test" else AUDIT_DIR / split
+
+
+def export(n: int, seed: int, model_uri: str, split: str = "test") -> None:
+    pool = real_summary_datasets(DataConfig())[split].to_list()
+    items = random.Random(seed).sample(pool, min(n, len(pool)))
+    out = audit_dir(split)
     summaries = _summaries(items, model_uri)
     order = random.Random(seed + 1)
     intro = ("Each article shows two summaries, A and B, in an order drawn per article; mark each summary's errors "
@@ -58,18 +68,19 @@ def export(n: int, seed: int, model_uri: str) -> None:
                   *(f"- **{letter}**: {summaries[system][k]}" for letter, system in letters.items()), ""]
         template += [{"id": item["id"], "letter": letter, **dict.fromkeys(ERRORS, False), "note": ""}
                      for letter in letters]
-    AUDIT_DIR.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(AUDIT_DIR / "sheet.md", "\n".join(sheet) + "\n")
-    write_text_atomic(AUDIT_DIR / "key.json", json.dumps({"seed": seed, "model_uri": model_uri, "key": key},
-                                                         indent=1) + "\n")
-    if not (AUDIT_DIR / "labels.jsonl").exists():  # never overwrite a reader's work
-        write_text_atomic(AUDIT_DIR / "labels.jsonl", "".join(json.dumps(t) + "\n" for t in template))
-    print(f"wrote {AUDIT_DIR}/sheet.md ({len(items)} articles), key.json, labels.jsonl")
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "sheet.md", "\n".join(sheet) + "\n")
+    write_text_atomic(out / "key.json", json.dumps({"seed": seed, "model_uri": model_uri, "split": split, "key": key},
+                                                   indent=1) + "\n")
+    if not (out / "labels.jsonl").exists():  # never overwrite a reader's work
+        write_text_atomic(out / "labels.jsonl", "".join(json.dumps(t) + "\n" for t in template))
+    print(f"wrote {out}/sheet.md ({len(items)} articles, real {split}), key.json, labels.jsonl")
 
 
-def tally() -> str:
-    key = json.loads((AUDIT_DIR / "key.json").read_text(encoding="utf-8"))["key"]
-    rows = [json.loads(line) for line in (AUDIT_DIR / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+def tally(split: str = "test") -> str:
+    folder = audit_dir(split)
+    key = json.loads((folder / "key.json").read_text(encoding="utf-8"))["key"]
+    rows = [json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()
             if line.strip()]
     counts = {s: dict.fromkeys((*ERRORS, "serious", "any"), 0) for s in SYSTEMS}
     notes = []
@@ -84,7 +95,7 @@ def tally() -> str:
             notes.append(f"- {row['id']} ({system}): {', '.join(found)}. {row.get('note', '')}")
     n = len(key)
     head = "| system | " + " | ".join(ERRORS) + " | wrong role/fact/inversion | any error |"
-    lines = ["# Summary audit (real test articles)", "", f"{n} articles, read blind (A/B order drawn per article).",
+    lines = [f"# Summary audit (real {split} articles)", "", f"{n} articles, read blind (A/B order drawn per article).",
              "Counts are summaries with that error.", "", head, "|---" * (len(ERRORS) + 3) + "|"]
     for s in SYSTEMS:
         c = counts[s]
@@ -99,10 +110,12 @@ if __name__ == "__main__":
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model-uri", default="models:/accord-summariser@champion")
+    parser.add_argument("--split", default="test", choices=("test", "validation"))
     args = parser.parse_args()
     if args.step == "export":
-        export(args.n, args.seed, args.model_uri)
+        export(args.n, args.seed, args.model_uri, args.split)
     else:
-        report = tally()
-        write_text_atomic(paths.REPORTS_DIR / "summary_audit.md", report)
+        report = tally(args.split)
+        name = "summary_audit" if args.split == "test" else f"summary_audit_{args.split}"
+        write_text_atomic(paths.REPORTS_DIR / f"{name}.md", report)
         print(report)

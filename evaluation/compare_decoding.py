@@ -1,5 +1,6 @@
 """Decoding variants of one trained summariser side by side on real validation (never a test split): how a decoding
-rule was chosen. Same weights, same articles; only the generation settings named on the command line change.
+rule was chosen. Same weights, same articles; only the generation settings named on the command line change
+(``model.KEY=VALUE`` changes an input setting instead, e.g. ``model.max_source_tokens=256``).
 
     python evaluation/compare_decoding.py copy_topics=false copy_topics=true        # one variant per argument
     python evaluation/compare_decoding.py "copy_topics=true,tidy=false" --model models:/accord-summariser/1
@@ -41,6 +42,13 @@ def variant(spec: str, base: Any) -> Any:
         raise SystemExit(f"error: {exc}") from None
 
 
+def apply(spec: str, summariser: Any, saved: tuple[Any, Any]) -> None:
+    """Set the summariser's generation (and, for ``model.`` keys, input) settings to ``saved`` plus ``spec``."""
+    items = list(filter(None, spec.split(",")))
+    summariser.g = variant(",".join(i for i in items if not i.startswith("model.")), saved[0])
+    summariser.m = variant(",".join(i[len("model."):] for i in items if i.startswith("model.")), saved[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="+", help="key=value[,key=value] over the generation settings")
@@ -49,12 +57,12 @@ def main() -> None:
     parser.add_argument("--report", default=REPORT, help="report name under evaluation/reports/ (.json and .md)")
     args = parser.parse_args()
     summariser = neural_summariser(args.model, args.tracking_uri)
-    saved = summariser.g
+    saved = summariser.g, summariser.m
     items = list(real_summary_datasets()["validation"])
     docs, refs = [r["document"] for r in items], [r["summary"] for r in items]
     rows = {}
     for spec in args.variants:
-        summariser.g = variant(spec, saved)
+        apply(spec, summariser, saved)
         start = time.perf_counter()
         predictions = summariser.summarise(docs)
         rows[spec] = summary_report(predictions, refs, docs) | {"seconds": time.perf_counter() - start,

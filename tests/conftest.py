@@ -90,11 +90,14 @@ def tiny_corpus(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The local model cache of ``accord classify``/``summarise`` in a temp folder, never the checkout's models/."""
+    """The local model and tokenizer caches of ``accord classify``/``summarise`` in temp folders, never the
+    checkout's models/."""
     from accord.batch.models import CACHE_ENV
+    from accord.summarise.generate import CACHE_ENV as TOKENIZER_CACHE_ENV
 
     folder = tmp_path_factory.mktemp("model-cache")
     os.environ[CACHE_ENV] = str(folder)
+    os.environ[TOKENIZER_CACHE_ENV] = str(tmp_path_factory.mktemp("tokenizer-cache"))
     return folder
 
 

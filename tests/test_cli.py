@@ -65,3 +65,20 @@ def test_split_prints_sentences_and_names_bad_files(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in result.stdout.splitlines()]
     assert len(lines) == 16 and lines[0]["article_id"] == "001_7a087df03baec5be"
     assert f"{bad}:1: binary file" in result.stderr
+
+
+@pytest.mark.parametrize(("argv", "code", "said"), [
+    (["summarise", "{missing}", "--model", "{missing}"], 2, "--trust-model"),  # quick exit: code, message kept
+    (["split", "{missing}"], 1, "no such file"),                          # other commands: the usual exit
+    (["--help"], 0, "Accord"),
+])
+def test_the_console_script_keeps_exit_codes_and_output(argv: list[str], code: int, said: str,
+                                                        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    argv = [a.replace("{missing}", str(tmp_path / "missing")) for a in argv]
+    script = "import sys; from accord.cli import main; sys.argv = ['accord', *sys.argv[1:]]; main()"
+    done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=120)
+    assert done.returncode == code, done.stderr
+    assert said in done.stdout + done.stderr and "Traceback" not in done.stderr

@@ -121,3 +121,34 @@ def test_int8_weights_keep_the_hidden_states_close(tiny_gemma: tuple[Path, Path]
     real = mask.bool()
     error = (a[real] - b[real]).norm() / a[real].norm()
     assert 0 < error < 0.15, error  # tiny random weights: the real model's cost is measured in docs/summariser.md
+
+
+def test_drafted_decoding_writes_what_one_token_per_pass_writes(tiny_gemma: tuple[Path, Path],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prompt-lookup drafts are checked token by token, and rejected ones stay masked in the cache with windows
+    counted without them (window 4 here, so a wrong count would change the outputs)."""
+    from accord.summarise import generate
+    from accord.summarise.decoding import common_vocabulary
+    from accord.summarise.model import NeuralSummariser
+    from tests.summarise.test_train import _tiny
+
+    base, adapter = tiny_gemma
+    summ = NeuralSummariser(_tiny(base, "causal", base.parent, max_new_tokens=16)).build(lora=False)
+    summ.model = gemma3.load(base, adapter)
+    summ.common_ids = common_vocabulary(summ.tokenizer, ["the trade talks", "they agreed on trade"])
+    docs = ["The Hanoi trade talks ended with a deal on trade and rice.",
+            "Seoul and Hanoi agreed on trade, rice and the 2030 target of 25 billion in trade talks.",
+            "Talks."]
+    passes: list[int] = []
+    run = generate.SlicedGreedy.run
+
+    def counted(self: generate.SlicedGreedy, *args: object) -> list[list[int]]:
+        out = run(self, *args)
+        passes.append(self.passes)
+        return out
+    monkeypatch.setattr(generate.SlicedGreedy, "run", counted)
+    summ.g.generate_batch_size = 3
+    one = summ.summarise(docs)
+    summ.g.draft_tokens = 4
+    assert summ.summarise(docs) == one
+    assert passes[1] < passes[0], passes  # some drafts held

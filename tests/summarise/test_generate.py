@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,26 @@ def test_copy_roles_refuses_to_finish_a_name_with_an_office_or_country_the_sourc
     assert not decoder._wrong_role(0, "Jaishankar met Foreign Minister Sayyid Badr Albusaidi", " in")
     decoder.people = None  # copy_roles off
     assert not decoder._wrong_role(0, "Omani Foreign Minister S Jaishankar", " met")
+
+
+def test_the_word_piece_index_is_cached_per_tokenizer_file(tiny_gemma_tokenizer: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.summarise import generate
+    from accord.summarise.tokenizer import load
+
+    monkeypatch.setenv(generate.CACHE_ENV, str(tmp_path))
+    first = load(tiny_gemma_tokenizer)
+    assert first is not None
+    built = generate._build_index(first)
+    assert "trade" in built["pieces"] and " the" in built["pieces"] and "the" in built["lexicon"]
+    assert generate.word_pieces(first) == built["pieces"]
+    (cached,) = tmp_path.iterdir()
+    second = load(tiny_gemma_tokenizer)  # a new tokenizer object: read from the file, not rebuilt
+    monkeypatch.setattr(generate, "_build_index", lambda tok: pytest.fail("rebuilt"))
+    assert generate.lexicon(second) == built["lexicon"] and generate.word_pieces(second) == built["pieces"]
+    cached.write_text("{not json", encoding="utf-8")  # a damaged cache file is rebuilt and replaced
+    monkeypatch.undo()
+    monkeypatch.setenv(generate.CACHE_ENV, str(tmp_path))
+    third = load(tiny_gemma_tokenizer)
+    assert generate.word_pieces(third) == built["pieces"]
+    assert json.loads(cached.read_text(encoding="utf-8"))["lexicon"] == built["lexicon"]

@@ -57,6 +57,7 @@ DECODERS = {
     "sliced, same rules": {"sliced_head": True, "no_repeat_words": False, "ngrams_in_prompt": True},
     "sliced, transformers body": {"sliced_head": True},
     "sliced (default)": {"sliced_head": True},
+    "sliced, drafts of 3": {"sliced_head": True, "draft_tokens": 3},
     "sliced, int8": {"sliced_head": True, "int8": True},
 }
 TRANSFORMERS_BODY = {"naive generate", "constrained, full head", "sliced, same rules", "sliced, transformers body"}

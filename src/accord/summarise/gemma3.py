@@ -129,7 +129,7 @@ class Layer(nn.Module):
                      "post_feedforward_layernorm"):
             setattr(self, name, RMSNorm(h, c.rms_norm_eps))
 
-    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], keep: torch.Tensor,
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], masks: dict[bool, torch.Tensor],
                 cache: list[torch.Tensor] | None) -> tuple[torch.Tensor, list[torch.Tensor]]:
         a = self.self_attn
         b, t, _ = x.shape
@@ -140,10 +140,7 @@ class Layer(nn.Module):
         q, k = _rotate(q, *rope), _rotate(k, *rope)
         if cache is not None:
             k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
-        mask = keep[:, None, :, -k.shape[2]:]
-        if self.window is not None:
-            q_at = torch.arange(k.shape[2] - t, k.shape[2])[:, None]
-            mask = mask & (q_at - torch.arange(k.shape[2])[None, :] < self.window)
+        mask = masks[self.window is not None]
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale,
                                            enable_gqa=self.heads != self.kv_heads)
         x = x + self.post_attention_layernorm(a.o_proj(y.transpose(1, 2).reshape(b, t, -1)))
@@ -171,14 +168,24 @@ class Body(nn.Module):
         self.inv_freq = {kind: 1.0 / (theta ** steps) for kind, theta in c.rope_theta.items()}
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor,
-                use_cache: bool = True, cache: SimpleNamespace | None = None) -> SimpleNamespace:
-        """Hidden states of ``input_ids`` after the cached positions; ``attention_mask`` covers cache + input."""
-        t = input_ids.shape[1]
+                use_cache: bool = True, cache: SimpleNamespace | None = None,
+                slots: torch.Tensor | None = None) -> SimpleNamespace:
+        """Hidden states of ``input_ids`` after the cached positions; ``attention_mask`` covers cache + input.
+
+        ``slots`` (batch x input) place the inputs for the sliding windows; by default each input's cache column,
+        as ``transformers`` counts. A caller that leaves masked-out columns in the cache (rejected draft tokens of
+        :class:`~accord.summarise.generate.SlicedGreedy`) passes slots that skip them, so windows stay as without.
+        """
+        t, total = input_ids.shape[1], attention_mask.shape[1]
         x = self.embed_tokens(input_ids) * torch.tensor(self.c.hidden_size ** 0.5, dtype=self.embed_tokens.weight.dtype)
-        total = attention_mask.shape[1]
+        if slots is None:
+            slots = torch.arange(total - t, total).expand(input_ids.shape[0], t)
+        key_slots = slots if cache is None else torch.cat([cache.slots, slots], dim=1)
         causal = torch.arange(total)[None, :] <= torch.arange(total - t, total)[:, None]
         keep = causal[None] & attention_mask.bool()[:, None, :]
         keep = keep | torch.eye(total, dtype=torch.bool)[total - t:][None]  # a pad query sees itself: no NaN rows
+        near = slots[:, :, None] - key_slots[:, None, :] < self.c.sliding_window
+        masks = {False: keep[:, None], True: (keep & near)[:, None]}
         ropes = {}
         for kind, inv in self.inv_freq.items():
             angles = position_ids.float()[:, :, None] * inv[None, None, :]
@@ -187,9 +194,9 @@ class Body(nn.Module):
         past = cache.layers if cache is not None else [None] * len(self.layers)
         new = []
         for layer, kind, kv in zip(self.layers, self.c.layer_types, past, strict=True):
-            x, kv = layer(x, ropes[kind], keep, kv)
+            x, kv = layer(x, ropes[kind], masks, kv)
             new.append(kv)
-        return SimpleNamespace(last_hidden_state=self.norm(x), cache=SimpleNamespace(layers=new))
+        return SimpleNamespace(last_hidden_state=self.norm(x), cache=SimpleNamespace(layers=new, slots=key_slots))
 
 
 class Gemma3LM(nn.Module):

@@ -12,11 +12,18 @@ skipped: it is monotone, so the greedy choice does not change.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import inspect
+import json
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from accord import paths
+from accord.io import write_text_atomic
 from accord.summarise.decoding import WordConstraint, _only_continues, _starts_checked_word
 from accord.summarise.metrics import STOP, people, roles_against
 
@@ -26,36 +33,59 @@ _TITLED_NAME = re.compile(r"(?:[A-Z][\w'’.-]*\s+(?:(?:of|the|for|and|bin|binti
 _WORDS = re.compile(r"(?<![\w-])[a-z][a-z-]{3,}(?![\w-])")
 
 
-_PIECE_CACHE: dict[int, dict[str, list[int]]] = {}
+_PIECE_CACHE: dict[int, dict[str, Any]] = {}  # id(tokenizer) -> {"pieces": ..., "lexicon": ...}
 _SPACE_MARKS = ("▁", "Ġ")  # how SentencePiece and byte-level BPE write a leading space in a token
+CACHE_ENV = "ACCORD_TOKENIZER_CACHE"  # where the word-piece index of each tokenizer file is kept between processes
+
+
+def cache_root() -> Path:
+    """``$ACCORD_TOKENIZER_CACHE``, else ``models/tokenizers`` under the project root."""
+    return Path(os.environ.get(CACHE_ENV) or paths.MODELS_DIR / "tokenizers")
+
+
+def _build_index(tokenizer: Any) -> dict[str, Any]:
+    pieces: dict[str, list[int]] = {}
+    for i, token in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))):
+        if not isinstance(token, str):
+            continue
+        text = " " + token[1:] if token[:1] in _SPACE_MARKS else token
+        if text.strip().isalnum():
+            pieces.setdefault(text, []).append(i)
+    lexicon = sorted({t[1:] for t in pieces if t[:1] == " " and t[1:].isalpha() and t[1:].islower()})
+    return {"pieces": pieces, "lexicon": lexicon}
+
+
+def _index(tokenizer: Any) -> dict[str, Any]:
+    """The tokenizer's word pieces and lexicon: built once per tokenizer file (a pass over the whole vocabulary,
+    1.4 s for Gemma's 262,144 tokens, most of a one-document ``accord summarise``), then read from the cache."""
+    key = id(tokenizer)
+    if key in _PIECE_CACHE:
+        return _PIECE_CACHE[key]
+    source = getattr(tokenizer, "source", None)  # the tokenizer.json it was read from (FastTokenizer)
+    cached = None
+    if source is not None and Path(source).is_file():
+        digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()[:20]
+        cached = cache_root() / f"{digest}-{len(tokenizer)}.json"
+        with contextlib.suppress(OSError, ValueError):
+            _PIECE_CACHE[key] = json.loads(cached.read_text(encoding="utf-8"))
+            return _PIECE_CACHE[key]
+    _PIECE_CACHE[key] = index = _build_index(tokenizer)
+    if cached is not None:
+        with contextlib.suppress(OSError):  # a read-only cache only costs the rebuild next time
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(cached, json.dumps(index, ensure_ascii=False))
+    return index
 
 
 def word_pieces(tokenizer: Any) -> dict[str, list[int]]:
     """Every token that is a bare run of letters or digits, by its text (a leading space kept as " ")."""
-    key = id(tokenizer)
-    if key not in _PIECE_CACHE:
-        index: dict[str, list[int]] = {}
-        for i, token in enumerate(tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))):
-            if not isinstance(token, str):
-                continue
-            text = " " + token[1:] if token[:1] in _SPACE_MARKS else token
-            if text.strip().isalnum():
-                index.setdefault(text, []).append(i)
-        _PIECE_CACHE[key] = index
-    return _PIECE_CACHE[key]
-
-
-_LEXICON_CACHE: dict[int, list[str]] = {}
+    return _index(tokenizer)["pieces"]
 
 
 def lexicon(tokenizer: Any) -> list[str]:
     """The lower-case words the tokenizer has as one whole-word token (" trade", " bilateral"), sorted: what a
     lower-case summary word not in its source must be (``generation.copy_lexicon``)."""
-    key = id(tokenizer)
-    if key not in _LEXICON_CACHE:
-        _LEXICON_CACHE[key] = sorted({t[1:] for t in word_pieces(tokenizer)
-                                      if t[:1] == " " and t[1:].isalpha() and t[1:].islower()})
-    return _LEXICON_CACHE[key]
+    return _index(tokenizer)["lexicon"]
 
 
 def source_variants(tokenizer: Any, sources: list[str]) -> set[int]:
@@ -77,6 +107,26 @@ def source_variants(tokenizer: Any, sources: list[str]) -> set[int]:
     return ids
 
 
+DRAFT_NGRAMS = (3, 2, 1)  # a draft continues the prompt after its first copy of the output's last 3, 2 or 1 tokens
+
+
+def _continuations(prompt: list[int]) -> Any:
+    """A function giving up to ``k`` prompt tokens that follow the first copy of the output's last tokens there:
+    the draft of prompt-lookup decoding (a summary copies runs of its source)."""
+    after: dict[tuple[int, ...], int] = {}
+    for n in DRAFT_NGRAMS:
+        for i in range(len(prompt) - n):
+            after.setdefault(tuple(prompt[i:i + n]), i + n)
+
+    def draft(ids: list[int], k: int) -> list[int]:
+        for n in DRAFT_NGRAMS:
+            at = after.get(tuple(ids[-n:])) if len(ids) >= n else None
+            if at is not None:
+                return prompt[at:at + k]
+        return []
+    return draft
+
+
 @dataclass
 class _Row:
     """One summary being written."""
@@ -91,10 +141,11 @@ class SlicedGreedy:
 
     def __init__(self, model: Any, tokenizer: Any, words: WordConstraint, row_ids: list[set[int]], extra: set[int],
                  stops: list[int], no_repeat_ngram: int = 3, no_repeat_words: bool = True,
-                 prompt_ngrams: bool = False, sources: list[str] | None = None) -> None:
+                 prompt_ngrams: bool = False, sources: list[str] | None = None, draft: int = 0) -> None:
         """``row_ids``: each row's token level (its prompt's tokens and the common vocabulary); ``extra``: other
         tokens that may only start or continue a name or number (the word check decides); ``sources``: with them,
-        a name may not be finished with an office or country its source does not give that person."""
+        a name may not be finished with an office or country its source does not give that person; ``draft``:
+        tokens copied ahead from the prompt and checked in one forward pass (0: one token per pass)."""
         import torch
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -113,6 +164,9 @@ class SlicedGreedy:
         self.prompt_ngrams = prompt_ngrams  # also ban n-grams of the prompt, as transformers' generate() does
         self.prompts: list[list[int]] = []
         self.people = [people(src) for src in sources] if sources is not None else None  # per row, for roles
+        # drafts leave masked-out columns in the cache; only accord's own Gemma 3 body keeps windows right then
+        self.draft = draft if "slots" in inspect.signature(self.body.forward).parameters else 0
+        self.passes = 0  # forward passes of the body in the last run (a draft that holds saves passes)
 
     def run(self, input_ids: Any, attention: Any, max_new_tokens: int) -> list[list[int]]:
         """The generated token ids of every row (stop tokens left out)."""
@@ -121,22 +175,47 @@ class SlicedGreedy:
         rows = [_Row() for _ in range(input_ids.shape[0])]
         self.prompts = [[int(t) for t, m in zip(ids, mask, strict=True) if m] for ids, mask in
                         zip(input_ids.tolist(), attention.tolist(), strict=True)]
+        lookup = [_continuations(p) for p in self.prompts] if self.draft else []
         positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        pads = (attention.shape[1] - attention.sum(-1))[:, None]  # slot = position + left padding (see gemma3.Body)
         out = self.body(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
-        past, last_pos = getattr(out, self.cache_kw), positions[:, -1]
-        for _ in range(max_new_tokens):
-            logits = out.last_hidden_state[:, -1].float() @ self.weight.float().T
-            chosen = [self._choose(r, row, logits[r]) if not row.done else self.tok.pad_token_id
-                      for r, row in enumerate(rows)]
+        # last_pos: the position of each row's last input kept; the prompt's last token counts as a block of one
+        past, last_pos, self.passes = getattr(out, self.cache_kw), positions[:, -1] - 1, 1
+        hidden, drafts = out.last_hidden_state[:, -1:], [[] for _ in rows]
+        while True:
+            logits = hidden.float() @ self.weight.float().T
+            steps = [self._verify(r, row, logits[r], drafts[r], max_new_tokens) for r, row in enumerate(rows)]
             if all(row.done for row in rows):
                 break
-            step = torch.tensor(chosen, dtype=torch.long)[:, None]
-            attention = torch.cat([attention, torch.ones((len(rows), 1), dtype=attention.dtype)], dim=1)
-            last_pos = last_pos + 1
-            out = self.body(input_ids=step, attention_mask=attention, position_ids=last_pos[:, None],
-                            use_cache=True, **{self.cache_kw: past})
-            past = getattr(out, self.cache_kw)
+            width = hidden.shape[1]
+            if width > 1:  # rejected draft tokens stay in the cache, masked out
+                for r, (_, kept) in enumerate(steps):
+                    attention[r, attention.shape[1] - width + kept:] = 0
+            last_pos = last_pos + torch.tensor([kept for _, kept in steps])
+            drafts = [lookup[r](row.ids, self.draft) if lookup and not row.done else [] for r, row in enumerate(rows)]
+            n = 1 + max(map(len, drafts))
+            block = torch.tensor([[t, *d, *[self.tok.pad_token_id] * (n - 1 - len(d))]
+                                  for (t, _), d in zip(steps, drafts, strict=True)], dtype=torch.long)
+            attention = torch.cat([attention, torch.ones((len(rows), n), dtype=attention.dtype)], dim=1)
+            at = last_pos[:, None] + 1 + torch.arange(n)[None, :]
+            extra = {"slots": at + pads} if self.draft else {}
+            out = self.body(input_ids=block, attention_mask=attention, position_ids=at, use_cache=True,
+                            **{self.cache_kw: past}, **extra)
+            past, hidden, self.passes = getattr(out, self.cache_kw), out.last_hidden_state, self.passes + 1
         return [row.ids for row in rows]
+
+    def _verify(self, r: int, row: _Row, logits: Any, draft: list[int], max_new_tokens: int) -> tuple[int, int]:
+        """Choose tokens along one row's block while they agree with its draft (the outputs are those of choosing
+        one token per step): the token to feed next and how many of the block's inputs to keep in the cache."""
+        for j in range(logits.shape[0]):
+            if row.done:
+                return self.tok.pad_token_id, j + 1
+            token = self._choose(r, row, logits[j])
+            if len(row.ids) >= max_new_tokens:
+                row.done = True
+            if row.done or j >= len(draft) or token != draft[j]:
+                return (self.tok.pad_token_id if row.done else token), j + 1
+        return self.tok.pad_token_id, logits.shape[0]
 
     def _choose(self, r: int, row: _Row, logits: Any) -> int:
         """The best candidate the constraints accept; a stop token (the row ends) when there is none."""

@@ -116,6 +116,9 @@ class GenerationArguments:
                                    "tokenizer's vocabulary (no glued 'tradebilateral')")
     tidy: bool = arg(True, "mend broken hyphenation the source writes whole; end a list before an item that only "
                            "recycles an earlier word (decoding.tidy)")
+    draft_tokens: int = arg(0, "with sliced_head on accord's Gemma 3: prompt tokens drafted ahead and checked in one "
+                               "forward pass (prompt-lookup decoding; greedy outputs kept; 0 = one token per pass)",
+                            low=0, high=16)
     int8: bool = arg(False, "sliced decoding on the torch-only Gemma 3 (accord.summarise.gemma3): attention and MLP "
                             "weights as int8 (dynamic quantisation); docs/summariser.md gives its cost in quality")
     ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
@@ -402,7 +405,7 @@ class NeuralSummariser:
         stops = [tok.eos_token_id, *tok("\n", add_special_tokens=False)["input_ids"][-1:]]
         decoder = SlicedGreedy(self.model, tok, words, row_ids, source_variants(tok, sources), stops,
                                self.g.no_repeat_ngram_size, self.g.no_repeat_words, self.g.ngrams_in_prompt,
-                               sources if self.g.copy_roles else None)
+                               sources if self.g.copy_roles else None, self.g.draft_tokens)
         out = decoder.run(ids, mask, self.g.max_new_tokens)
         return tok.batch_decode(out, skip_special_tokens=True)
 

@@ -21,8 +21,8 @@ SPECIAL_NAMES = ("bos_token", "eos_token", "unk_token", "pad_token", "mask_token
 class FastTokenizer:
     """Encode/decode through ``tokenizers`` with transformers' special-token attributes."""
 
-    def __init__(self, backend: Any, special: dict[str, str]) -> None:
-        self.backend, self.padding_side = backend, "left"
+    def __init__(self, backend: Any, special: dict[str, str], source: Path | None = None) -> None:
+        self.backend, self.padding_side, self.source = backend, "left", source  # source: its tokenizer.json
         for name in SPECIAL_NAMES:
             token = special.get(name)
             setattr(self, name, token)
@@ -65,4 +65,4 @@ def load(folder: str | Path) -> FastTokenizer | None:
         return None
     special = {name: value["content"] if isinstance(value, dict) else value
                for name in SPECIAL_NAMES if (value := cfg.get(name))}
-    return FastTokenizer(Tokenizer.from_file(str(folder / "tokenizer.json")), special)
+    return FastTokenizer(Tokenizer.from_file(str(folder / "tokenizer.json")), special, folder / "tokenizer.json")
