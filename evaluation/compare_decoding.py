@@ -27,7 +27,8 @@ from accord.summarise.benchmark import neural_summariser
 from accord.summarise.metrics import summary_report
 
 REPORT = "decoding_comparison"
-COLUMNS = ("rougeL", "clean_rate", "loop_rate", "role_error_rate", "garbled_rate", "invented_topic_rate")
+COLUMNS = ("rougeL", "clean_rate", "loop_rate", "role_error_rate", "garbled_rate", "invented_topic_rate",
+           "invented_claim_rate")
 
 
 def variant(spec: str, base: Any) -> Any:
@@ -69,8 +70,8 @@ def main() -> None:
                                                                "predictions": predictions}
         print(spec, {k: round(rows[spec][k], 3) for k in COLUMNS}, flush=True)
     lines = [f"# Decoding variants on real validation ({len(docs)} articles, `{args.model}`)", "",
-             "| variant | ROUGE-L | clean % | loop % | role error % | garbled % | invented topic % | seconds |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| variant | ROUGE-L | clean % | loop % | role error % | garbled % | invented topic % | invented claim % "
+             "| seconds |", "|---|---|---|---|---|---|---|---|---|"]
     for spec, r in rows.items():
         lines.append(f"| `{spec}` | {r['rougeL']:.1f} [{r['rougeL_ci_low']:.1f}, {r['rougeL_ci_high']:.1f}] | "
                      + " | ".join(f"{100 * r[k]:.0f}" for k in COLUMNS[1:]) + f" | {r['seconds']:.0f} |")

@@ -245,3 +245,19 @@ def test_models_saved_before_copy_lexicon_decode_as_they_were_evaluated() -> Non
 
     assert config_from_meta({"generation": {"max_words": 40}}).generation.copy_lexicon is False
     assert config_from_meta({"generation": {"copy_lexicon": True}}).generation.copy_lexicon is True
+
+
+def test_word_constraint_claims_only_where_the_source_makes_them(cased_tokenizer: object) -> None:
+    from accord.summarise.decoding import WordConstraint
+
+    source = "Kuwait's foreign minister met the envoy in Hanoi. They signed an accord on border trade and ties."
+    claims = WordConstraint(cased_tokenizer, [source], prompt_width=0, claims=True)
+    assert claims.valid(0, "They met,", " signing")  # the source signed something: same family
+    assert claims.valid(0, "They met, discussing border", " trade")
+    assert not claims.valid(0, "They met, striking a deal", " on")  # no deal in the source: refused once whole
+    assert claims.valid(0, "They met, striking a", " deal")  # still growing ("dealer"?): not yet
+    assert not claims.valid(0, "They discussed the borderline", ".")
+    assert claims.valid(0, "Kuwait's", " envoy") and claims.valid(0, "Kuwait'", "s")  # a possessive always
+    assert not claims.valid(0, "They discussed Kuwait'", "ties")  # glued on by an apostrophe: not as written
+    assert WordConstraint(cased_tokenizer, [source], prompt_width=0).valid(0, "They discussed Kuwait'", "ties")
+    assert WordConstraint(cased_tokenizer, [source], prompt_width=0).valid(0, "They struck a deal", " on")

@@ -138,3 +138,15 @@ def test_invented_topics_by_hand() -> None:
     assert invented_topics("They discussed trade, visas and science.", source) == ["science", "trade", "visa"]
     report = summary_report(["They discussed tourism.", "They met."], ["x", "y"], [source, source])
     assert report["invented_topic_rate"] == 0.5
+
+
+def test_invented_claims_by_hand() -> None:
+    from accord.summarise.metrics import invented_claims
+
+    source = "The ministers met in Hanoi and signed a memorandum on trade between the border provinces."
+    # the validation audit's failures: a deal nobody struck, a "borderline" from "border provinces"
+    assert invented_claims("They met, signing a deal on the borderline.", source) == ["borderline", "deal"]
+    assert invented_claims("They met, signing a memorandum on border trade.", source) == []  # same family
+    assert invented_claims("Signed deals.", "They met.") == ["deals", "signed"]
+    report = summary_report(["They struck a deal.", "They met."], ["x", "y"], [source, source])
+    assert report["invented_claim_rate"] == 0.5

@@ -16,7 +16,7 @@ import re
 from itertools import pairwise
 from typing import Any
 
-from accord.summarise.metrics import invents_topic, unsupported_topics
+from accord.summarise.metrics import invents_topic, unsupported_claim, unsupported_topics
 from accord.text import NAME_JOINERS, split_sentences
 
 
@@ -158,8 +158,12 @@ class WordConstraint:
 
     def __init__(self, tokenizer: Any, sources: list[str], prompt_width: int, keep: int = 4,
                  piece_cache: dict[int, str] | None = None, copy: CopyConstraint | None = None,
-                 names: bool = False, topics: bool = False, lexicon: list[str] | None = None) -> None:
+                 names: bool = False, topics: bool = False, lexicon: list[str] | None = None,
+                 claims: bool = False) -> None:
         self.tok, self.prompt_width, self.keep, self.copy = tokenizer, prompt_width, keep, copy
+        # with ``claims``: claim words (metrics.CLAIM_FAMILIES) only as the source uses them, and a word glued on by an
+        # apostrophe ("Kuwait'ties") only as the source writes it (a possessive "'s" always)
+        self.sources = sources if claims else None
         self.lexicon = lexicon  # the tokenizer's whole-word tokens, sorted (copy_lexicon), or None
         # with ``topics``: per source, the cooperation topics it never mentions (no word may start naming one)
         self.unsupported = [unsupported_topics(src) for src in sources] if topics else None
@@ -219,6 +223,8 @@ class WordConstraint:
             previous, prev = prev, m
             if m.end() < len(context):  # only words touching the new piece
                 continue
+            if self.sources is not None and not self._claim_ok(row, text, previous, m):
+                return False
             if not checked:
                 if self.unsupported is not None and invents_topic(m.group(), self.unsupported[row]):
                     return False  # a topic the source never mentions, even half-written
@@ -240,6 +246,18 @@ class WordConstraint:
                     row, text, previous, m, growing):
                 return False
         return True
+
+    def _claim_ok(self, row: int, text: str, previous: re.Match[str] | None, m: re.Match[str]) -> bool:
+        """``generation.copy_claims``: a finished claim word the source uses, and an apostrophe-glued run that is
+        a possessive or (while it grows: begins) text the source writes."""
+        w = m.group()
+        if m.end() < len(text) and unsupported_claim(w.lower(), self.words[row]):
+            return False
+        if previous is None or m.start() != previous.end() + 1 or text[previous.end()] not in "'’":
+            return True
+        if w == "s" and m.end() < len(text):
+            return True
+        return text[previous.start():m.end()] in self.sources[row] or (m.end() == len(text) and "s".startswith(w))
 
     def _known(self, row: int, text: str, m: re.Match[str]) -> bool:
         """Whether a lower-case word is (while it grows: begins) a source word or a whole-word token (one with

@@ -2,15 +2,14 @@
 
 Precise rather than complete: each check is a short reason a reader can act on; an empty list means none was found.
 The checks are the failure metrics of :mod:`accord.summarise.metrics` (loops, wrong roles, garbled fragments,
-invented topics) plus
-bracketed or quoted text the source does not have.
+invented topics and claim words) plus bracketed or quoted text the source does not have.
 """
 
 from __future__ import annotations
 
 import re
 
-from accord.summarise.metrics import garbled_fragments, invented_topics, loop_problems, role_errors
+from accord.summarise.metrics import garbled_fragments, invented_claims, invented_topics, loop_problems, role_errors
 
 _TOKEN = re.compile(r"\w+")
 _NOT_CONTENT = {"with", "from", "that", "this", "their", "they", "have", "been", "will", "also", "both", "sides",
@@ -45,10 +44,11 @@ def repetition_problems(summary: str) -> list[str]:
 def soundness_problems(summary: str, source: str) -> list[str]:
     """Signs that an abstractive summary went wrong, each a short reason (empty: none found): brackets or quotes
     the source does not have, a loop, a person given an office or country the source does not give them, garbled
-    fragments (broken hyphenation, glued words, names the source never writes) and a cooperation topic the source
-    never mentions."""
+    fragments (broken hyphenation, glued words, names the source never writes), a cooperation topic the source
+    never mentions and a claim word (signing, a deal, a border) it never uses."""
     return [*bracket_problems(summary, source), *repetition_problems(summary),
             *(f"loop: {p}" for p in loop_problems(summary)),
             *(f"role: {p}" for p in role_errors(summary, source)),
             *(f"garbled: {p}" for p in garbled_fragments(summary, source)),
-            *(f"a topic the source never mentions: {t}" for t in invented_topics(summary, source))]
+            *(f"a topic the source never mentions: {t}" for t in invented_topics(summary, source)),
+            *(f"a claim the source never makes: {w}" for w in invented_claims(summary, source))]

@@ -184,6 +184,27 @@ TOPICS = frozenset({
     "connectivity", "manufacturing", "textiles"})
 
 
+# Words that claim an event or a place a summary may use only where its source uses a word of the same family: the
+# validation audit found "signing a deal" for talks where nothing was signed and "the borderline of the Joint
+# Declaration" (the source: "border localities")
+CLAIM_FAMILIES = (frozenset({"sign", "signs", "signed", "signing", "signature"}), frozenset({"deal", "deals"}),
+                  frozenset({"border", "borders"}), frozenset({"borderline", "borderlines"}))
+_CLAIM_FAMILY = {w: family for family in CLAIM_FAMILIES for w in family}
+
+
+def unsupported_claim(word: str, source_words: set[str] | frozenset[str]) -> bool:
+    """Whether ``word`` (lower-case, whole) is a claim word no word of whose family ``source_words`` (lower-cased)
+    contain."""
+    family = _CLAIM_FAMILY.get(word)
+    return family is not None and not family & source_words
+
+
+def invented_claims(summary: str, source: str) -> list[str]:
+    """Claim words (:data:`CLAIM_FAMILIES`) of the summary whose family its source never uses."""
+    words = {w.lower() for w in _TOKEN.findall(source)}
+    return sorted({w for w in map(str.lower, _TOKEN.findall(summary)) if unsupported_claim(w, words)})
+
+
 def topic_stem(word: str) -> str:
     """The part of a topic word its other forms share ("invest" for investment/investors, "touri" for tourism)."""
     w = unify_spelling(word.lower())
@@ -483,13 +504,14 @@ def summary_report(predictions: list[str], references: list[str], sources: list[
 
 
 def failure_rates(predictions: list[str], sources: list[str], seed: int = 0) -> dict[str, float]:
-    """Shares of summaries with a loop, a role error, a garbled fragment, a topic the source never mentions, and
-    with neither of the first two (``clean``), each with a 95% bootstrap interval."""
+    """Shares of summaries with a loop, a role error, a garbled fragment, a topic or a claim word the source never
+    uses, and with neither of the first two (``clean``), each with a 95% bootstrap interval."""
     flags = {
         "loop": [bool(loop_problems(p)) for p in predictions],
         "role_error": [bool(role_errors(p, s)) for p, s in zip(predictions, sources, strict=True)],
         "garbled": [bool(garbled_fragments(p, s)) for p, s in zip(predictions, sources, strict=True)],
         "invented_topic": [bool(invented_topics(p, s)) for p, s in zip(predictions, sources, strict=True)],
+        "invented_claim": [bool(invented_claims(p, s)) for p, s in zip(predictions, sources, strict=True)],
     }
     flags["clean"] = [not (a or b) for a, b in zip(flags["loop"], flags["role_error"], strict=True)]
     out: dict[str, float] = {}

@@ -109,6 +109,9 @@ class GenerationArguments:
     no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
     copy_topics: bool = arg(True, "with copy_words: a cooperation topic (metrics.TOPICS) only where the source "
                                   "mentions it (no invented 'tourism')")
+    copy_claims: bool = arg(False, "with copy_words: claim words (metrics.CLAIM_FAMILIES: signing, a deal, a border) "
+                                   "only where the source uses their family; a word glued on by an apostrophe "
+                                   "only as the source writes it")
     copy_roles: bool = arg(False, "with sliced_head: a name may not be finished with an office or country its "
                                   "source does not give that person (metrics.role_errors; off: on real validation "
                                   "it cut summaries short, ROUGE-L 44.1 -> 42.8, role errors unchanged)")
@@ -144,7 +147,7 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     constraint existed decodes as it did when it was evaluated (that constraint off)."""
     flat = flatten(values)
     for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon",
-                 "copy_roles"):
+                 "copy_roles", "copy_claims"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
     if not any(k.rsplit(".", 1)[-1] == "ngrams_in_prompt" for k in flat):
@@ -397,7 +400,7 @@ class NeuralSummariser:
         source_ids = [self._source_ids(d) for d in batch]
         sources = [tok.decode(s) for s in source_ids]
         words = WordConstraint(tok, sources, ids.shape[1], 1, self._pieces, None, names=self.g.copy_names,
-                               topics=self.g.copy_topics, lexicon=self._lexicon())
+                               topics=self.g.copy_topics, lexicon=self._lexicon(), claims=self.g.copy_claims)
         common = set(self.common_ids)
         # the token level is the prompt's tokens and the common vocabulary (as CopyConstraint's); other ways of
         # writing the source's words may only start or continue a name or number
@@ -432,7 +435,8 @@ class NeuralSummariser:
         if self.g.copy_words:  # the word-level processor applies the token-level one itself
             keep = max(2, 2 * self.g.num_beams)
             words = WordConstraint(self.tokenizer, sources, prompt_width, keep, self._pieces, copy,
-                                   names=self.g.copy_names, topics=self.g.copy_topics, lexicon=self._lexicon())
+                                   names=self.g.copy_names, topics=self.g.copy_topics, lexicon=self._lexicon(),
+                                   claims=self.g.copy_claims)
             return LogitsProcessorList([words])
         return LogitsProcessorList([copy] if copy is not None else [])
 
