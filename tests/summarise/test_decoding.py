@@ -219,6 +219,8 @@ def test_models_saved_before_copy_topics_decode_as_they_were_evaluated() -> None
 
     assert config_from_meta({"generation": {"max_words": 40}}).generation.copy_topics is False
     assert config_from_meta({"generation": {"copy_topics": True}}).generation.copy_topics is True
+    old = config_from_meta({"generation": {"max_words": 40}}).generation
+    assert old.copy_claims is False and old.cut_dead_ends is False  # added later: off for models saved before
 
 
 def test_word_constraint_lexicon_refuses_glued_lower_case_words(cased_tokenizer: object) -> None:
@@ -259,5 +261,6 @@ def test_word_constraint_claims_only_where_the_source_makes_them(cased_tokenizer
     assert not claims.valid(0, "They discussed the borderline", ".")
     assert claims.valid(0, "Kuwait's", " envoy") and claims.valid(0, "Kuwait'", "s")  # a possessive always
     assert not claims.valid(0, "They discussed Kuwait'", "ties")  # glued on by an apostrophe: not as written
+    assert not claims.valid(0, "They discussed Kuwait'", "\n")  # nor left dangling at the end
     assert WordConstraint(cased_tokenizer, [source], prompt_width=0).valid(0, "They discussed Kuwait'", "ties")
     assert WordConstraint(cased_tokenizer, [source], prompt_width=0).valid(0, "They struck a deal", " on")

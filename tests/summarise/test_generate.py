@@ -82,3 +82,18 @@ def test_the_word_piece_index_is_cached_per_tokenizer_file(tiny_gemma_tokenizer:
     third = load(tiny_gemma_tokenizer)
     assert generate.word_pieces(third) == built["pieces"]
     assert json.loads(cached.read_text(encoding="utf-8"))["lexicon"] == built["lexicon"]
+
+
+def test_a_dead_end_ends_the_summary_before_its_unfinished_item() -> None:
+    from types import SimpleNamespace
+
+    from accord.summarise.generate import SlicedGreedy, _Row
+
+    pieces = {1: "They met", 2: ",", 3: " discussing trade", 4: ",", 5: " Kuwait", 6: "'"}
+    decoder = SimpleNamespace(words=SimpleNamespace(piece=pieces.__getitem__))
+    row = _Row(ids=[1, 2, 3, 4, 5, 6], text="They met, discussing trade, Kuwait'")
+    SlicedGreedy._cut(decoder, row)
+    assert row.ids == [1, 2, 3] and row.text == "They met, discussing trade"
+    early = _Row(ids=[1, 2, 5, 6, 3], text="They met, Kuwait' discussing trade")  # its only comma is too early
+    SlicedGreedy._cut(decoder, early)
+    assert early.ids == [1, 2, 5, 6, 3]

@@ -218,6 +218,8 @@ class WordConstraint:
         """Whether ``context + piece`` keeps every checked word a source word (or a prefix of one, at the end);
         ``start``: ``context`` is the whole output so far (its first word may be capitalised)."""
         text = context + piece
+        if self.sources is not None and piece[:1] == "\n" and context.endswith(("'", "’")):
+            return False  # copy_claims: never end on a bare apostrophe ("discussing Kuwait'")
         prev = None
         for k, (m, checked) in enumerate(self._runs(text)):
             previous, prev = prev, m

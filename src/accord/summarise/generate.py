@@ -141,11 +141,13 @@ class SlicedGreedy:
 
     def __init__(self, model: Any, tokenizer: Any, words: WordConstraint, row_ids: list[set[int]], extra: set[int],
                  stops: list[int], no_repeat_ngram: int = 3, no_repeat_words: bool = True,
-                 prompt_ngrams: bool = False, sources: list[str] | None = None, draft: int = 0) -> None:
+                 prompt_ngrams: bool = False, sources: list[str] | None = None, draft: int = 0,
+                 cut_dead_ends: bool = False) -> None:
         """``row_ids``: each row's token level (its prompt's tokens and the common vocabulary); ``extra``: other
         tokens that may only start or continue a name or number (the word check decides); ``sources``: with them,
         a name may not be finished with an office or country its source does not give that person; ``draft``:
-        tokens copied ahead from the prompt and checked in one forward pass (0: one token per pass)."""
+        tokens copied ahead from the prompt and checked in one forward pass (0: one token per pass);
+        ``cut_dead_ends``: where no token passes the checks, end before the unfinished list item."""
         import torch
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -166,6 +168,7 @@ class SlicedGreedy:
         self.people = [people(src) for src in sources] if sources is not None else None  # per row, for roles
         # drafts leave masked-out columns in the cache; only accord's own Gemma 3 body keeps windows right then
         self.draft = draft if "slots" in inspect.signature(self.body.forward).parameters else 0
+        self.cut_dead_ends = cut_dead_ends
         self.passes = 0  # forward passes of the body in the last run (a draft that holds saves passes)
 
     def run(self, input_ids: Any, attention: Any, max_new_tokens: int) -> list[list[int]]:
@@ -246,7 +249,21 @@ class SlicedGreedy:
             row.ids.append(completion)
             row.text += self.words.piece(completion)
             return completion
+        if self.cut_dead_ends:
+            self._cut(row)
         return self._finish(row, next(iter(self.stops)))
+
+    def _cut(self, row: _Row) -> None:
+        """At a dead end, drop the unfinished list item: back to the last ", " in the later two thirds."""
+        cut = row.text.rfind(", ")
+        if cut < len(row.text) // 3:
+            return
+        total = 0
+        for k, token in enumerate(row.ids):
+            total += len(self.words.piece(token))
+            if total > cut:
+                row.ids, row.text = row.ids[:k], row.text[:total - len(self.words.piece(token))]
+                return
 
     def _finish(self, row: _Row, token: int) -> int:
         row.done = True

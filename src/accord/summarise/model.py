@@ -109,9 +109,11 @@ class GenerationArguments:
     no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
     copy_topics: bool = arg(True, "with copy_words: a cooperation topic (metrics.TOPICS) only where the source "
                                   "mentions it (no invented 'tourism')")
-    copy_claims: bool = arg(False, "with copy_words: claim words (metrics.CLAIM_FAMILIES: signing, a deal, a border) "
-                                   "only where the source uses their family; a word glued on by an apostrophe "
-                                   "only as the source writes it")
+    copy_claims: bool = arg(True, "with copy_words: claim words (metrics.CLAIM_FAMILIES: signing, a deal, a border) "
+                                  "only where the source uses their family; a word glued on by an apostrophe only "
+                                  "as the source writes it (docs/decisions.md: with cut_dead_ends, on real validation)")
+    cut_dead_ends: bool = arg(True, "with sliced_head: where no token passes the checks, end the summary before its "
+                                    "unfinished list item instead of mid-word")
     copy_roles: bool = arg(False, "with sliced_head: a name may not be finished with an office or country its "
                                   "source does not give that person (metrics.role_errors; off: on real validation "
                                   "it cut summaries short, ROUGE-L 44.1 -> 42.8, role errors unchanged)")
@@ -147,7 +149,7 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     constraint existed decodes as it did when it was evaluated (that constraint off)."""
     flat = flatten(values)
     for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon",
-                 "copy_roles", "copy_claims"):
+                 "copy_roles", "copy_claims", "cut_dead_ends"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
     if not any(k.rsplit(".", 1)[-1] == "ngrams_in_prompt" for k in flat):
@@ -408,7 +410,7 @@ class NeuralSummariser:
         stops = [tok.eos_token_id, *tok("\n", add_special_tokens=False)["input_ids"][-1:]]
         decoder = SlicedGreedy(self.model, tok, words, row_ids, source_variants(tok, sources), stops,
                                self.g.no_repeat_ngram_size, self.g.no_repeat_words, self.g.ngrams_in_prompt,
-                               sources if self.g.copy_roles else None, self.g.draft_tokens)
+                               sources if self.g.copy_roles else None, self.g.draft_tokens, self.g.cut_dead_ends)
         out = decoder.run(ids, mask, self.g.max_new_tokens)
         return tok.batch_decode(out, skip_special_tokens=True)
 
