@@ -30,6 +30,7 @@ GATE_METRIC = {CLASSIFIER: "gate/real_validation_macro_f1", SUMMARISER: "gate/re
 # promoted.
 GATE_CONFIDENCE = 0.90
 DATASET_DIGEST_TAG = "accord.dataset_digest"
+GATE_DATA_TAG = "accord.gate_data"  # on a version: the digest of the rows its gate score was measured on
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 RUN_TYPE_TAG = "accord.run_type"  # training | cv_fold | evaluation
 NOTE_TAG = "mlflow.note.content"  # the description the MLflow UI shows on experiments and runs

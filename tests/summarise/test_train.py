@@ -56,6 +56,19 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
     summaries = json.loads(run_fresh_python(script, mlflow_uri))
     assert len(summaries) == 2 and all(isinstance(s, str) for s in summaries)
 
+    # the gate's champion score: recorded where measured on the same validation rows, else measured again
+    from accord.summarise.metrics import summary_report
+    from accord.summarise.train import champion_rescorer, gate_data_digest
+
+    assert tracking.GATE_DATA_TAG in client.get_model_version(tracking.SUMMARISER, "1").tags
+    docs, refs = ["The two ministers met in Hanoi and discussed trade."], ["The ministers discussed trade."]
+    rescore = champion_rescorer(docs, refs)
+    expected = summary_report(first.summariser.summarise(docs), refs, docs)["rougeL"]
+    assert rescore(f"models:/{tracking.SUMMARISER}/1") == pytest.approx(expected)
+    client.set_model_version_tag(tracking.SUMMARISER, "1", tracking.GATE_DATA_TAG, gate_data_digest(docs, refs))
+    client.set_model_version_tag(tracking.SUMMARISER, "1", "gate.new_score", "0.5")
+    assert rescore(f"models:/{tracking.SUMMARISER}/1") == 0.5
+
 
 @pytest.mark.usefixtures("xsum_file")  # XSum rows are in the data these build
 def test_tiny_seq2seq_trains_and_round_trips(mlflow_uri: str, tiny_seq2seq: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ validation ROUGE-L. Mirrors :mod:`accord.classify.train`: ``train(cfg) -> (metri
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import tempfile
@@ -233,17 +234,47 @@ def _log_samples(val: list[dict[str, str]], preds: list[str]) -> None:
                      "samples/validation.json")
 
 
-def _register(summ: NeuralSummariser, register: bool, example: list[str], score: float, run_id: str
+def gate_data_digest(docs: list[str], refs: list[str]) -> str:
+    """What a gate score was measured on: the validation documents and references, hashed."""
+    text = "\n\x00".join(f"{d}\x01{r}" for d, r in zip(docs, refs, strict=True))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def champion_rescorer(docs: list[str], refs: list[str]) -> tracking.Rescore:
+    """The champion's validation ROUGE-L on today's rows: its recorded score where it was measured on the same rows,
+    else measured again, so a champion chosen on an older, smaller validation split is compared fairly."""
+    digest = gate_data_digest(docs, refs)
+
+    def rescore(uri: str) -> float | None:
+        from mlflow import MlflowClient
+
+        name, version = uri.removeprefix("models:/").split("/")
+        tags = MlflowClient().get_model_version(name, version).tags
+        if tags.get(tracking.GATE_DATA_TAG) == digest and "gate.new_score" in tags:
+            return float(tags["gate.new_score"])
+        summariser = getattr(tracking.load_model(uri).unwrap_python_model(), "summariser", None)
+        if summariser is None:
+            return None
+        return summary_report(summariser.summarise(docs), refs, docs)["rougeL"]
+    return rescore
+
+
+def _register(summ: NeuralSummariser, register: bool, val: tuple[list[str], list[str]], score: float, run_id: str
               ) -> tuple[str | None, tracking.GateDecision | None]:
+    from mlflow import MlflowClient
+
     from accord.pyfunc import log_summariser
 
     with tempfile.TemporaryDirectory() as tmp:
         saved = summ.save(Path(tmp) / "summariser")
-        info = log_summariser(summ, tracking.SUMMARISER if register else None, example, saved_dir=saved)
+        info = log_summariser(summ, tracking.SUMMARISER if register else None, val[0][:1], saved_dir=saved)
     if not (register and info.registered_model_version):
         return None, None
     version = str(info.registered_model_version)
-    return version, tracking.promote_if_better(tracking.SUMMARISER, version, score, run_id)
+    MlflowClient().set_model_version_tag(tracking.SUMMARISER, version, tracking.GATE_DATA_TAG,
+                                         gate_data_digest(*val))
+    return version, tracking.promote_if_better(tracking.SUMMARISER, version, score, run_id,
+                                               rescore=champion_rescorer(*val))
 
 
 def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
@@ -285,7 +316,7 @@ def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
         mlflow.log_dict({k: getattr(cfg.generation, k) for k in GENERATION_KEYS}
                         | {"max_source_tokens": cfg.model.max_source_tokens, "prompt": cfg.model.prompt},
                         "generation.json")
-        version, decision = _register(summ, register, val_docs[:1], report["rougeL"], run.info.run_id)
+        version, decision = _register(summ, register, (val_docs, val_refs), report["rougeL"], run.info.run_id)
         headline = (f"{cfg.model.family} {cfg.model.base_model} ({cfg.profile}, {steps_done} steps) on curated, real "
                     f"and XSum pairs. Real validation: ROUGE-L {report['rougeL']:.1f}, clean "
                     f"{100 * report['clean_rate']:.0f}% (no loop, no role error), faithfulness "
