@@ -115,6 +115,10 @@ def test_garbled_fragments() -> None:
     assert garbled_fragments("They discussed defencecooperation and tradeandtradebilat.", trade) == [
         "glued words: 'defencecooperation'", "glued words: 'tradeandtradebilat'"]
     assert garbled_fragments("They discussed trade, defence cooperation and partnership.", trade) == []
+    ends = "Tanzania's president met Mozambique's leaders and the Philippines' envoy."
+    assert garbled_fragments("Tanzania's.", ends) == ["ends on a possessive with nothing after it"]
+    assert garbled_fragments("They met the Philippines'.", ends) == ["ends on a possessive with nothing after it"]
+    assert garbled_fragments("Tanzania's president met Mozambique's leaders.", ends) == []
 
 
 def test_failure_rates_in_the_report() -> None:

@@ -462,6 +462,8 @@ def garbled_fragments(summary: str, source: str) -> list[str]:
     problems = [f"broken hyphenation {m.group()!r}" for m in re.finditer(r"\w+ -\w+|\w+- \w+", summary)]
     if re.search(r"\b(the|a|an|of|and|to|in|with)\W*$", summary.strip(), re.IGNORECASE):
         problems.append("ends on a dangling word")
+    if re.search(r"\w['’]s?\W*$", summary.strip()):
+        problems.append("ends on a possessive with nothing after it")  # a dead end: "Tanzania's."
     words = set(_TOKEN.findall(source.lower()))
     problems += [f"glued words: {w!r}" for w in re.findall(r"\b[a-z]{6,}\b", summary)
                  if w not in words and _glued(w, words)]
