@@ -616,7 +616,8 @@ def main() -> None:
         app()
     except SystemExit as exc:
         argv = sys.argv[1:]
-        quick = argv[:1] and argv[0] in QUICK_EXIT and "spark" not in argv and isinstance(exc.code, int | None)
+        spark = any("spark" in a for a in argv)  # "--engine spark" and "--engine=spark" alike: Spark exits normally
+        quick = argv[:1] and argv[0] in QUICK_EXIT and not spark and isinstance(exc.code, int | None)
         if not quick:
             raise
         for stream in (sys.stdout, sys.stderr):
