@@ -64,23 +64,24 @@ def test_copy_roles_refuses_to_finish_a_name_with_an_office_or_country_the_sourc
 def test_the_word_piece_index_is_cached_per_tokenizer_file(tiny_gemma_tokenizer: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from accord.summarise import generate
-    from accord.summarise.tokenizer import load
+    from accord.summarise.tokenizer import CACHE_ENV, load
 
-    monkeypatch.setenv(generate.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     first = load(tiny_gemma_tokenizer)
     assert first is not None
     built = generate._build_index(first)
     assert "trade" in built["pieces"] and " the" in built["pieces"] and "the" in built["lexicon"]
-    assert generate.word_pieces(first) == built["pieces"]
-    (cached,) = tmp_path.iterdir()
+    pieces = {text: [i] for text, i in built["pieces"].items()}  # the tiny vocabulary writes each text once
+    assert generate.word_pieces(first) == pieces and built["more"] == {}
+    (cached,) = tmp_path.glob("*.json")  # beside it: the tokenizer's own cache (a folder)
     second = load(tiny_gemma_tokenizer)  # a new tokenizer object: read from the file, not rebuilt
     monkeypatch.setattr(generate, "_build_index", lambda tok: pytest.fail("rebuilt"))
-    assert generate.lexicon(second) == built["lexicon"] and generate.word_pieces(second) == built["pieces"]
+    assert generate.lexicon(second) == built["lexicon"] and generate.word_pieces(second) == pieces
     cached.write_text("{not json", encoding="utf-8")  # a damaged cache file is rebuilt and replaced
     monkeypatch.undo()
-    monkeypatch.setenv(generate.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     third = load(tiny_gemma_tokenizer)
-    assert generate.word_pieces(third) == built["pieces"]
+    assert generate.word_pieces(third) == pieces
     assert json.loads(cached.read_text(encoding="utf-8"))["lexicon"] == built["lexicon"]
 
 

@@ -228,8 +228,9 @@ def read_config(base: Path) -> SimpleNamespace | None:
                            rope_theta={kind: float(r["rope_theta"]) for kind, r in rope.items()})
 
 
-def lora_deltas(adapter: Path) -> dict[str, torch.Tensor] | None:
-    """``{weight name: alpha/r * B @ A}`` of a plain LoRA adapter folder, or ``None`` for any other adapter."""
+def lora_factors(adapter: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor, float]] | None:
+    """``{weight name: (B, A, alpha/r)}`` of a plain LoRA adapter folder (the weight gains ``alpha/r * B @ A``), or
+    ``None`` for any other adapter."""
     from safetensors.torch import load_file
 
     try:
@@ -242,7 +243,7 @@ def lora_deltas(adapter: Path) -> dict[str, torch.Tensor] | None:
             or cfg.get("alpha_pattern")):
         return None
     scale = cfg["lora_alpha"] / cfg["r"]
-    deltas = {}
+    factors = {}
     for name, a in tensors.items():
         if not name.endswith(".lora_A.weight"):
             continue
@@ -250,8 +251,8 @@ def lora_deltas(adapter: Path) -> dict[str, torch.Tensor] | None:
         if b is None:
             return None
         target = name.removeprefix(ADAPTER_PREFIX).replace(".lora_A.weight", ".weight")
-        deltas[target] = (b @ a) * scale
-    return deltas if len(deltas) * 2 == len(tensors) else None
+        factors[target] = (b, a, scale)
+    return factors if len(factors) * 2 == len(tensors) else None
 
 
 SAFETENSORS_DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}  # what read_safetensors
@@ -287,17 +288,17 @@ def load(base: str | Path, adapter: str | Path | None = None) -> Gemma3LM | None
     config = read_config(base)
     if config is None or not (base / WEIGHTS_FILE).exists():
         return None
-    deltas = lora_deltas(Path(adapter)) if adapter is not None else {}
-    if deltas is None:
+    factors = lora_factors(Path(adapter)) if adapter is not None else {}
+    if factors is None:
         return None
     lm = Gemma3LM(config)
     state = read_safetensors(base / WEIGHTS_FILE)
     if state is None:
         return None
     expected = set(lm.state_dict())
-    if set(state) != expected or not set(deltas) <= expected:
+    if set(state) != expected or not set(factors) <= expected:
         return None
-    for name, delta in deltas.items():
-        state[name] = state[name] + delta.to(state[name].dtype)
+    for name, (b, a, scale) in factors.items():  # merged in place: no full-size delta allocated per weight
+        state[name].addmm_(b.to(state[name].dtype), a.to(state[name].dtype), alpha=scale)
     lm.load_state_dict(state, assign=True)
     return lm.eval()
