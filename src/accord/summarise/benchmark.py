@@ -45,6 +45,8 @@ from accord.summarise.model import (
     SummariserConfig,
     load_summariser,
 )
+from accord.summarise.tokenizer import CACHE_ENV as TOKENIZER_CACHE_ENV
+from accord.summarise.tokenizer import PYTHON_BPE_ENV
 from accord.system import machine_info
 
 REPORT = "summariser_benchmark"  # evaluation/reports/<REPORT>.{json,md}
@@ -64,6 +66,8 @@ TRANSFORMERS_BODY = {"naive generate", "constrained, full head", "sliced, same r
 # decoders loaded through transformers + peft (FAST_LOAD off); the default loads through accord.summarise.gemma3
 REFERENCE_DECODER = "constrained, full head"  # the outputs the others are compared with
 OLD_LOAD = "accord summarise doc.txt (transformers + peft load)"  # the cold start before accord.summarise.gemma3
+RUST_TOKENIZER = "accord summarise doc.txt (Rust tokenizer)"  # before accord.summarise.bpe
+COLD_ENV = {OLD_LOAD: {FAST_LOAD_ENV: "0"}, RUST_TOKENIZER: {PYTHON_BPE_ENV: "0"}}  # what each variant turns off
 ONE_SENTENCE = "The two sides agreed to expand trade and investment.\n"
 ONE_DOCUMENT = ("HANOI — Vietnamese President Luong Cuong met Korean Speaker Woo Won-shik in Hanoi on Monday. The two "
                 "leaders agreed to expand trade and defence cooperation.\n")
@@ -145,8 +149,10 @@ def child(cmd: list[str], env: dict[str, str], log: Path, what: str) -> dict[str
 
 
 def _env(work: Path, tracking_uri: str | None) -> dict[str, str]:
-    """The benchmark's child environment: its own model and ONNX caches (empty at first), the store, offline."""
+    """The benchmark's child environment: its own model, ONNX and tokenizer caches (empty at first), the store,
+    offline."""
     return {**os.environ, "ACCORD_MODEL_CACHE": str(work / "model-cache"), "ACCORD_ONNX_CACHE": str(work / "onnx"),
+            TOKENIZER_CACHE_ENV: str(work / "tokenizer-cache"),
             "MLFLOW_TRACKING_URI": tracking.tracking_uri(tracking_uri), "HF_HUB_OFFLINE": "1"}
 
 
@@ -184,10 +190,11 @@ def cold_starts(tracking_uri: str | None, work: Path, runs: int) -> dict[str, di
     commands = {"accord --help": _command("--help"), "accord classify one.txt": _command(
         "classify", str(work / "one.txt"), "--quiet"), "accord summarise doc.txt": _command(
         "summarise", str(work / "doc.txt"), "--quiet")}
-    commands[OLD_LOAD] = commands["accord summarise doc.txt"]
-    env, out = _env(work, tracking_uri), {}
+    for variant in COLD_ENV:
+        commands[variant] = commands["accord summarise doc.txt"]
+    out = {}
     for name, cmd in commands.items():
-        env = env | {FAST_LOAD_ENV: "0" if name == OLD_LOAD else "1"}
+        env = _env(work, tracking_uri) | {FAST_LOAD_ENV: "1", PYTHON_BPE_ENV: "1"} | COLD_ENV.get(name, {})
         first = child(cmd, env, work / "cold.log", name)
         warm = [child(cmd, env, work / "cold.log", name) for _ in range(runs)]
         out[name] = {"first_run_s": first["wall_s"], "first_run_rss_mib": first["peak_rss_mib"],
