@@ -205,6 +205,7 @@ def invented_claims(summary: str, source: str) -> list[str]:
     return sorted({w for w in map(str.lower, _TOKEN.findall(summary)) if unsupported_claim(w, words)})
 
 
+@lru_cache(maxsize=65536)  # the decoder asks for the same few words at every step
 def topic_stem(word: str) -> str:
     """The part of a topic word its other forms share ("invest" for investment/investors, "touri" for tourism)."""
     w = unify_spelling(word.lower())
@@ -227,11 +228,16 @@ def invents_topic(word: str, unsupported: frozenset[str]) -> str | None:
     """The unsupported topic that ``word`` (whole, or still being written) names, if any."""
     if len(word) < 4 or not unsupported:  # every stem has four letters or more
         return None
-    w = unify_spelling(word.lower())
+    w = _unified(word.lower())
     for topic in unsupported:
         if w.startswith(topic_stem(topic)) and (topic.startswith(w) or w.startswith(topic)):
             return topic
     return None
+
+
+@lru_cache(maxsize=65536)
+def _unified(word: str) -> str:
+    return unify_spelling(word)
 
 
 def invented_topics(summary: str, source: str) -> list[str]:
