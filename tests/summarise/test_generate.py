@@ -73,7 +73,7 @@ def test_the_word_piece_index_is_cached_per_tokenizer_file(tiny_gemma_tokenizer:
     assert "trade" in built["pieces"] and " the" in built["pieces"] and "the" in built["lexicon"]
     pieces = {text: [i] for text, i in built["pieces"].items()}  # the tiny vocabulary writes each text once
     assert generate.word_pieces(first) == pieces and built["more"] == {}
-    (cached,) = tmp_path.glob("*.json")  # beside it: the tokenizer's own cache (a folder)
+    (cached,) = tmp_path.glob(f"*-{generate.INDEX_FORMAT}.json")  # beside it: the tokenizer cache and digests
     second = load(tiny_gemma_tokenizer)  # a new tokenizer object: read from the file, not rebuilt
     monkeypatch.setattr(generate, "_build_index", lambda tok: pytest.fail("rebuilt"))
     assert generate.lexicon(second) == built["lexicon"] and generate.word_pieces(second) == pieces
