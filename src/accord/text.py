@@ -59,7 +59,7 @@ def split_dateline(text: str) -> tuple[str | None, str]:
 
 
 # Demonyms and country names -> one key per country, so "Vietnamese", "Viet Nam" and "Việt Nam" are the same country
-# when a summary's attribution is checked against its source (accord.summarise.metrics.role_errors).
+# when a summary's attribution is checked against its source (accord.summarise.roles.role_errors).
 COUNTRY_WORDS = {
     "vietnam": "vietnam", "viet nam": "vietnam", "việt nam": "vietnam", "vietnamese": "vietnam",
     "korea": "korea", "korean": "korea", "rok": "korea", "south korea": "korea", "south korean": "korea",

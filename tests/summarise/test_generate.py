@@ -44,7 +44,7 @@ def test_no_repeat_words_bans_a_second_use() -> None:
 
 def test_copy_roles_refuses_to_finish_a_name_with_an_office_or_country_the_source_does_not_give() -> None:
     from accord.summarise.generate import SlicedGreedy
-    from accord.summarise.metrics import people
+    from accord.summarise.roles import people
 
     source = ("Indian External Affairs Minister S Jaishankar met Omani Foreign Minister Sayyid Badr Albusaidi in "
               "Muscat. Saudi Crown Prince Mohammed bin Salman received him later.")

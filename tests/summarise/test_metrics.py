@@ -14,10 +14,10 @@ from accord.summarise.metrics import (
     name_pair_faithfulness,
     novel_ngram_ratio,
     repeated_trigram_rate,
-    role_errors,
     rouge,
     summary_report,
 )
+from tests.summarise.test_roles import SOURCE
 
 
 def test_rouge_by_hand() -> None:
@@ -65,28 +65,6 @@ def test_summary_report_fields() -> None:
     r = summary_report(["Lâm met Woo in Hà Nội."], ["Lâm met Woo."], ["Lâm met Woo in Hà Nội on Friday."])
     assert r["n"] == 1 and r["faithfulness"] == 1.0 and r["faithfulness_checked"] == 1
     assert r["rougeL_ci_low"] <= r["rougeL"] <= r["rougeL_ci_high"] and r["length_words"] == 6
-
-
-SOURCE = ("NEW DELHI - Indian President Ram Nath Kovind met Portuguese President Marcelo Rebelo de Sousa on Friday. "
-          "Prime Minister Phạm Minh Chính also received Woo Won Shik, Speaker of the National Assembly of the "
-          "Republic of Korea, and Chairman of the Bắc Ninh provincial People's Committee Lê Minh Tuấn.")
-
-
-@pytest.mark.parametrize(("summary", "expected"), [
-    ("Indian President Ram Nath Kovind met Portuguese President Marcelo Rebelo de Sousa.", []),
-    ("Portuguese President Ram Nath Kovind met Marcelo Rebelo de Sousa.",
-     ["Ram Nath Kovind: given 'portugal', the source gives ['india']"]),
-    ("Vietnamese foreign minister Phạm Minh Chính met Speaker Woo Won Shik.",
-     ["Phạm Minh Chính: the source never calls them 'foreign'"]),
-    ("President Phạm Minh Chính met Korean Speaker Woo Won Shik.",
-     ["Phạm Minh Chính: the source never calls them 'president'"]),
-    ("Prime Minister Phạm Minh Chính met Japanese Speaker Woo Won Shik.",
-     ["Woo Won Shik: given 'japan', the source gives ['korea']"]),
-    ("Bắc Ninh People's Committee Chairman Lê Minh Tuấn met Korean Speaker Woo.", []),  # a title phrase, reordered
-    ("Vietnamese Prime Minister Phạm Minh Chính met Speaker Woo.", []),  # no country given in the source: unchecked
-])
-def test_role_errors(summary: str, expected: list[str]) -> None:
-    assert role_errors(summary, SOURCE) == expected
 
 
 @pytest.mark.parametrize(("summary", "expected"), [

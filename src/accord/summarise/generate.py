@@ -22,7 +22,8 @@ from typing import Any
 
 from accord.io import write_text_atomic
 from accord.summarise.decoding import WordConstraint, _only_continues, _starts_checked_word
-from accord.summarise.metrics import STOP, people, roles_against
+from accord.summarise.metrics import STOP
+from accord.summarise.roles import people, roles_against
 from accord.summarise.tokenizer import cache_root, file_digest
 
 _LAST_WORD = re.compile(r"(?<![\w-])([a-z][a-z-]{3,})$")
@@ -279,7 +280,7 @@ class SlicedGreedy:
 
     def _wrong_role(self, r: int, text: str, piece: str) -> bool:
         """Whether ``piece`` would finish a capitalised word that gives a person an office or country their source
-        does not (:func:`accord.summarise.metrics.role_errors`): more role errors with the run of capitalised words
+        does not (:func:`accord.summarise.roles.role_errors`): more role errors with the run of capitalised words
         that ends ``text`` than without it. Checked at each word end, so "Omani Foreign Minister S" (Jaishankar,
         Indian) is refused before the name is written and the decoder can take another path (" Sayyid ...")."""
         if self.people is None or not piece or piece[0].isalnum():

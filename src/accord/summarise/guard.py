@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from accord.summarise.metrics import garbled_fragments, invented_claims, invented_topics, loop_problems, role_errors
+from accord.summarise.metrics import garbled_fragments, invented_claims, invented_topics, loop_problems
+from accord.summarise.roles import role_errors
 
 _TOKEN = re.compile(r"\w+")
 _NOT_CONTENT = {"with", "from", "that", "this", "their", "they", "have", "been", "will", "also", "both", "sides",

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from accord.text import COUNTRY_WORDS, split_sentences, unify_spelling
+from accord.summarise.roles import in_order, name_tokens, people, role_errors
 from accord.text import NAME_JOINERS as JOINERS
+from accord.text import split_sentences, unify_spelling
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
@@ -157,21 +158,6 @@ STOP = {"with", "from", "that", "this", "their", "they", "have", "been", "will",
         "cooperation", "countries", "country", "between", "bilateral", "relations", "ties", "other", "such", "which",
         "during", "meeting", "minister", "president", "prime", "discussed", "discussing", "agreed", "areas",
         "fields", "including", "well", "more", "about", "into", "over"}
-TITLES = {"president", "vice", "prime", "minister", "premier", "deputy", "speaker", "chairman", "chairwoman",
-          "chair", "secretary", "general", "ambassador", "envoy", "consul", "governor", "mayor", "king", "queen",
-          "emir", "amir", "crown", "prince", "princess", "sultan", "chancellor", "foreign", "defence", "trade",
-          "finance", "economy", "interior", "labour", "education", "commander", "chief", "state", "councillor",
-          "senator", "senate", "parliament", "parliamentary", "assembly", "party", "external", "affairs", "national",
-          "legislator", "lawmaker", "director", "adviser", "representative", "ruler", "head", "congress", "council",
-          "committee", "front", "league", "union", "people's", "standing", "federal", "federation", "republic",
-          "house", "office", "ministry", "cabinet", "government", "higher", "science", "technology", "industry",
-          "security", "public", "home", "health", "justice", "agriculture", "tourism", "culture", "sports",
-          "employment", "information", "communications", "transport", "energy", "development", "investment",
-          "marshal", "sejm", "bundestag", "duma", "khural", "majlis", "administrator", "ceo", "commissioner", "high",
-          "intelligence", "artificial", "resources", "human", "heritage", "cultural", "sciences", "earth", "training",
-          "research", "international", "relations", "planning", "industries", "digital", "innovation", "aerospace",
-          "director-general", "secretary-general", "vice-president", "vice-chairman", "social", "welfare",
-          "overseas", "expatriates", "unification", "commerce", "industrial", "environment", "multimedia"}
 # Cooperation topics a summary may name only where its source does: a topic the article never mentions is a wrong
 # fact ("tourism" in 4 of 30 audited real-test summaries whose article never mentions it; docs/summariser.md)
 TOPICS = frozenset({
@@ -247,12 +233,6 @@ def invented_topics(summary: str, source: str) -> list[str]:
     return sorted({t for t in found if t})
 
 
-PERSON_JOINERS = {"bin", "binti", "ibn", "al", "el", "de", "da", "di", "dos", "das", "van", "von", "der", "la", "du"}
-TITLE_SYNONYMS = {"premier": "prime", "chairwoman": "chairman", "chair": "chairman", "amir": "emir",
-                  "defense": "defence", "labor": "labour"}
-_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-
-
 def _content_words(text: str) -> list[str]:
     return [w for w in _TOKEN.findall(text.lower()) if len(w) >= 4 and w not in STOP and not w.isdigit()]
 
@@ -276,179 +256,6 @@ def loop_problems(summary: str) -> list[str]:
         if len(items) >= 3 and len(set(items)) < len(items):
             problems.append("a list item appears twice")
     return problems
-
-
-def _title(word: str) -> str | None:
-    w = unify_spelling(word.lower().strip("’'"))
-    w = TITLE_SYNONYMS.get(w, w)
-    return w if w in TITLES else None
-
-
-def _country(word: str) -> str | None:
-    w = re.sub(r"['’]s$", "", word).lower()
-    return COUNTRY_WORDS.get(w)
-
-
-_JOIN = {"of", "the", "for", "and", "'s", "’s"}
-_TITLE_ADJECTIVES = {"provincial", "municipal", "central", "former", "outgoing", "new", "newly", "appointed",
-                     "acting", "incoming", "visiting", "permanent", "executive", "principal", "first"}
-_PLACE_BEFORE = {"in", "at", "to", "from", "into", "near", "visiting", "via"}  # "to Indonesia": a place, not a
-# nationality ("US Ambassador to Indonesia Joseph Donovan" is American)
-
-
-_ABBREVIATION = re.compile(r"\s*\([A-Z][A-Za-z]{1,5}\)")  # "(RoK)", "(US)": dropped, they interrupt a title run
-
-
-def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], set[str], set[str]]]:
-    """``(name words, titles, countries)`` for every person-like name in ``text``: a run of capitalised words that
-    are neither titles nor country words, with the titles and demonyms written just before it ("Indian President
-    Ram Nath Kovind") or, with ``appositions``, in a title clause just after it ("Woo Won Shik, Speaker of the
-    National Assembly"). A run right after "in", "at", "to" or "from" is a place, not a person."""
-    text = _ABBREVIATION.sub("", text)
-    words = [(m.group(), m.start(), m.end()) for m in _NAME_WORD.finditer(text)]
-    out, k = [], 0
-    while k < len(words):
-        if not _is_name_word(words[k][0]) or (k and words[k - 1][0].lower() in _PLACE_BEFORE):
-            k += 1
-            continue
-        start = k
-        while k + 1 < len(words) and text[words[k][2]:words[k + 1][1]] in (" ", "-") and (
-                _is_name_word(words[k + 1][0]) or (words[k + 1][0].lower() in PERSON_JOINERS and k + 2 < len(words)
-                                                   and _is_name_word(words[k + 2][0]))):
-            k += 1
-        k += 1
-        titles, countries = _before(text, words, start)
-        if appositions:
-            more = _apposition(text[words[k - 1][2]:words[k - 1][2] + 120])
-            titles, countries = titles | more[0], countries | more[1]
-        if titles or countries or k - start >= 2:
-            out.append((tuple(x[0].lower() for x in words[start:k]), titles, countries))
-    return out
-
-
-def _is_name_word(word: str) -> bool:
-    return word[0].isupper() and not _title(word) and not _country(word) and word.lower() not in JOINERS \
-        and word.lower() not in PERSON_JOINERS
-
-
-def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[set[str], set[str]]:
-    """Titles and countries in the title phrase just before a name: title, country and joining words, and names
-    of bodies that a title word follows ("Chairman of the Bắc Ninh People's Committee Lê Minh Tuấn")."""
-    titles: set[str] = set()
-    countries: set[str] = set()
-    j = start - 1
-    while j >= 0:
-        gap = text[words[j][2]:words[j + 1][1]]
-        w = words[j][0]
-        title, country = _title(w), _country(w)
-        if re.search(r"[.;:()]", gap) or ("," in gap and not (title and j + 1 == start)):
-            break  # one comma is allowed right before the name: "Minister of Foreign Affairs, Retno Marsudi"
-        if _is_name_word(w) and j + 1 < start:
-            first = j
-            while first > 0 and _is_name_word(words[first - 1][0]) and text[words[first - 1][2]:words[first][1]] == " ":
-                first -= 1
-            after = words[j + 1][0].lower()
-            if _title(after) or after in _TITLE_ADJECTIVES:
-                j = first - 1  # a body's name inside the title phrase: "Bắc Ninh" in "Bắc Ninh People's Committee"
-                continue
-            break
-        if not (title or country or w.lower() in _JOIN or w.lower() in _TITLE_ADJECTIVES):
-            break
-        titles |= {title} if title else set()
-        if country and not (j and words[j - 1][0].lower() in _PLACE_BEFORE):
-            countries.add(country)
-        j -= 1
-    return titles, countries
-
-
-def _apposition(after: str) -> tuple[set[str], set[str]]:
-    """Titles and countries of a title clause right after a name (", Speaker of the National Assembly"), or a
-    country right after it ("Sjafrie Sjamsoeddin of Indonesia")."""
-    of = re.match(r"\s+of\s+(?:the\s+)?([^\W\d_][\w'’]*(?: [^\W\d_][\w'’]*)?)", after)
-    if of and (_country(of.group(1)) or _country(of.group(1).split()[0])):
-        return set(), {_country(of.group(1)) or _country(of.group(1).split()[0])}
-    m = re.match(r"\s*,\s*(?:the |his |her |a )?([^,.;()]{3,90})", after)
-    if not m:
-        return set(), set()
-    clause = _NAME_WORD.findall(m.group(1))
-    if not clause or not (_title(clause[0]) or _country(clause[0])):
-        return set(), set()
-    countries = {c for k, w in enumerate(clause) if (c := _country(w)) and not
-                 (k and clause[k - 1].lower() in _PLACE_BEFORE)}
-    return {t for t in map(_title, clause) if t}, countries
-
-
-# Offices a summary must not change: heads of state, government and bodies, envoys and local heads; and portfolios,
-# wrong only when the source gives the person another portfolio or a head office ("foreign minister" for a prime
-# minister). President, chairman and speaker name the head of a parliament or council interchangeably in
-# translation, so for someone whose title names such a body they are one office.
-BODIES = {"assembly", "parliament", "parliamentary", "senate", "council", "congress", "house", "duma", "khural",
-          "majlis", "sejm", "bundestag", "committee", "front", "people's"}
-OFFICE_CLASSES = {"president": "president", "chairman": "chairman", "speaker": "speaker", "prime": "prime",
-                  "king": "monarch",
-                  "queen": "monarch", "emir": "monarch", "sultan": "monarch", "prince": "prince",
-                  "ambassador": "envoy", "consul": "envoy", "governor": "local", "mayor": "local",
-                  "chancellor": "chancellor"}
-PORTFOLIOS = {"foreign", "defence", "trade", "finance", "economy", "interior", "labour", "education", "health",
-              "justice", "agriculture", "tourism", "culture", "employment", "information", "energy", "transport"}
-
-
-def _same_person(name: tuple[str, ...], other: tuple[str, ...]) -> bool:
-    """Whether a summary's name refers to a source name: its words (hyphens split) are among the other's, the
-    last one included."""
-    a = [w for part in name for w in re.split(r"[-‐]", part) if w]
-    b = {w for part in other for w in re.split(r"[-‐]", part) if w}
-    return bool(a) and set(a) <= b and a[-1] in b
-
-
-def _office_conflicts(titles: set[str], known: set[str]) -> set[str]:
-    """Office words of a summary that the source's offices for the same person rule out."""
-    if not known:
-        return set()
-
-    def office(t: str) -> str:
-        return "head of a body" if known & BODIES and t in ("president", "chairman", "speaker") else OFFICE_CLASSES[t]
-
-    classes = {office(t) for t in known if t in OFFICE_CLASSES}
-    wrong = {t for t in titles if t in OFFICE_CLASSES and office(t) not in classes}
-    other_posts = (known & PORTFOLIOS) | ({"prime"} & known) | ({"president"} & known)
-    return wrong | {t for t in titles & PORTFOLIOS if t not in known and other_posts}
-
-
-def role_errors(summary: str, source: str) -> list[str]:
-    """Names in the summary given an office or a country that the source does not give them: an office word the
-    source never attaches to that person (where it attaches any), or a country that the source attaches to them
-    differently. Built only from the source's own "Title Name" and "Name, title" patterns: a person the source
-    gives no office or country cannot be checked, so those pass."""
-    return roles_against(summary, people(source))
-
-
-def roles_against(summary: str, src: list[tuple[tuple[str, ...], set[str], set[str]]]) -> list[str]:
-    """:func:`role_errors` against the source's ``people`` computed once (decoding checks many prefixes)."""
-    errors = []
-    for name, titles, countries in people(summary, appositions=False):
-        match = [(t, c) for n, t, c in src if _same_person(name, n)]
-        if not match:
-            continue
-        known_titles = set().union(*(t for t, _ in match))
-        known_countries = set().union(*(c for _, c in match))
-        shown = " ".join(name).title()
-        errors += [f"{shown}: the source never calls them {t!r}" for t in sorted(_office_conflicts(titles,
-                                                                                                   known_titles))]
-        if known_countries:
-            errors += [f"{shown}: given {c!r}, the source gives {sorted(known_countries)}"
-                       for c in sorted(countries - known_countries)]
-    return errors
-
-
-def _name_tokens(name: tuple[str, ...]) -> list[str]:
-    return [w for part in name for w in re.split(r"[-‐'’]", part) if len(w) > 1]
-
-
-def _in_order(tokens: list[str], other: list[str]) -> bool:
-    """Whether ``tokens`` appear in ``other`` in the same order, each once (gaps allowed: a dropped middle name)."""
-    it = iter(other)
-    return all(any(t == o for o in it) for t in tokens)
 
 
 def _glued(word: str, words: set[str], found: int = 0) -> bool:
@@ -478,13 +285,13 @@ def garbled_fragments(summary: str, source: str) -> list[str]:
         glued = re.fullmatch(r"[\w-]*(\d[\w-]*[^\W\d_]|[^\W\d_][\w-]*\d)[\w-]*|\w+['’]\w{2,}", core)
         if glued and core.lower() not in source.lower() and "’s" not in core and "'s" not in core:
             problems.append(f"not a source word: {core!r}")
-    source_names = [_name_tokens(n) for n, _, _ in people(source)]
+    source_names = [name_tokens(n) for n, _, _ in people(source)]
     for name, titles, countries in people(summary, appositions=False):
-        tokens = _name_tokens(name)
+        tokens = name_tokens(name)
         if not (titles or countries):
             continue  # only names written as people ("President X"): a run like "OIC Ministerial" is not one
         related = [n for n in source_names if set(tokens) & set(n)]
-        if len(tokens) >= 2 and related and not any(_in_order(tokens, n) for n in related):
+        if len(tokens) >= 2 and related and not any(in_order(tokens, n) for n in related):
             problems.append(f"a name the source does not write: {' '.join(tokens)!r}")
     return problems
 

@@ -115,7 +115,7 @@ class GenerationArguments:
     cut_dead_ends: bool = arg(True, "with sliced_head: where no token passes the checks, end the summary before its "
                                     "unfinished list item instead of mid-word")
     copy_roles: bool = arg(False, "with sliced_head: a name may not be finished with an office or country its "
-                                  "source does not give that person (metrics.role_errors; off: on real validation "
+                                  "source does not give that person (roles.role_errors; off: on real validation "
                                   "it cut summaries short, ROUGE-L 44.1 -> 42.8, role errors unchanged)")
     copy_lexicon: bool = arg(True, "with copy_words: a lower-case word must be a source word or a whole word of the "
                                    "tokenizer's vocabulary (no glued 'tradebilateral')")
