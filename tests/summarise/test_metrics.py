@@ -13,6 +13,7 @@ from accord.summarise.metrics import (
     loop_problems,
     name_pair_faithfulness,
     novel_ngram_ratio,
+    paired_wins,
     repeated_trigram_rate,
     rouge,
     summary_report,
@@ -37,6 +38,14 @@ def test_bootstrap_ci() -> None:
     mean, low, high = bootstrap_ci(values, seed=1)
     assert mean == 2.5 and low <= mean <= high and (low, high) == bootstrap_ci(values, seed=1)[1:]
     assert bootstrap_ci(np.array([5.0, 5.0])) == (5.0, 5.0, 5.0)
+
+
+def test_paired_wins_by_hand() -> None:
+    assert paired_wins(np.array([2.0, 3.0]), np.array([1.0, 1.0])) == 1.0  # better on every article
+    assert paired_wins(np.array([1.0, 1.0]), np.array([1.0, 1.0])) == 0.0  # a tie is not a win
+    # differences +1 and -1: a resample's mean is above 0 only when both draws are the first (1 in 4)
+    assert paired_wins(np.array([2.0, 0.0]), np.array([1.0, 1.0]), n=20000) == pytest.approx(0.25, abs=0.02)
+    assert paired_wins(np.array([]), np.array([])) == 0.0
 
 
 def test_entities_and_faithfulness_by_hand() -> None:

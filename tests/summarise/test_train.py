@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import mlflow
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 
 from accord import tracking
 from accord.summarise.model import SummariserConfig, load_summariser
-from accord.summarise.train import batch_plan
+from accord.summarise.train import GATE_ROWS_FILE, batch_plan
 from tests.conftest import make_config, run_fresh_python, train_summariser
 
 
@@ -35,7 +37,8 @@ def test_batch_plan_mixes_pools_deterministically() -> None:
 
 @pytest.mark.usefixtures("xsum_file")  # XSum rows are in the data these build
 def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, tiny_causal_lm: Path,
-                                                              tmp_path: Path) -> None:
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
     first = train_summariser(_tiny(tiny_causal_lm, "causal", tmp_path), uri=mlflow_uri)
     assert first.steps == 2 and first.version == "1" and first.decision and first.decision.promoted
     client = MlflowClient(mlflow_uri)
@@ -45,7 +48,11 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
     assert [m.step for m in client.get_metric_history(resumed.run_id, "step/train_loss")] == [3, 4]
     assert client.get_run(resumed.run_id).data.tags["accord.resumed_from_step"] == "2"
     artifacts = {a.path for a in client.list_artifacts(first.run_id)}
-    assert {"config.yaml", "generation.json", "samples"} <= artifacts
+    assert {"config.yaml", "generation.json", "samples", "gate"} <= artifacts
+    rows = mlflow.artifacts.load_dict(f"runs:/{first.run_id}/{GATE_ROWS_FILE}")["rougeL"]
+    assert len(rows) == 2  # one ROUGE-L per validation article (val_limit), for paired resamples
+    # v2 was gated against v1's recorded rows (same validation rows): the decision names the resamples
+    assert "article resamples" in client.get_model_version(tracking.SUMMARISER, resumed.version).tags["gate.reason"]
 
     script = (
         "import json, mlflow\n"
@@ -68,6 +75,14 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
     client.set_model_version_tag(tracking.SUMMARISER, "1", tracking.GATE_DATA_TAG, gate_data_digest(docs, refs))
     client.set_model_version_tag(tracking.SUMMARISER, "1", "gate.new_score", "0.5")
     assert rescore(f"models:/{tracking.SUMMARISER}/1") == 0.5
+    # paired: the champion's per-article scores are read from its run where recorded on the same rows
+    client.log_dict(first.run_id, {"rougeL": [10.0]}, GATE_ROWS_FILE)
+    with monkeypatch.context() as m:
+        m.setattr(tracking, "load_model", lambda *a, **k: pytest.fail("decoded again"))
+        paired = champion_rescorer(docs, refs, new_rows=np.array([20.0]))
+        assert paired(f"models:/{tracking.SUMMARISER}/1") == (10.0, 1.0)
+        assert champion_rescorer(docs, refs, new_rows=np.array([5.0]))(f"models:/{tracking.SUMMARISER}/1") == (
+            10.0, 0.0)
 
 
 @pytest.mark.usefixtures("xsum_file")  # XSum rows are in the data these build

@@ -66,6 +66,16 @@ def bootstrap_ci(values: np.ndarray, n: int = 1000, seed: int = 0, alpha: float 
     return float(values.mean()), float(np.quantile(means, alpha / 2)), float(np.quantile(means, 1 - alpha / 2))
 
 
+def paired_wins(new: np.ndarray, old: np.ndarray, n: int = 1000, seed: int = 0) -> float:
+    """Share of ``n`` bootstrap resamples of the rows (one per article, the same rows for both) in which ``new``'s
+    mean beats ``old``'s: how sure a gain is, where two means alone cannot tell a gain from noise."""
+    diff = np.asarray(new, dtype=float) - np.asarray(old, dtype=float)
+    if diff.size == 0:
+        return 0.0
+    rng = np.random.default_rng(seed)
+    return float((diff[rng.integers(0, diff.size, size=(n, diff.size))].mean(axis=1) > 0).mean())
+
+
 def _numbers(text: str) -> set[str]:
     return {m.replace(",", "") for m in _NUMBER.findall(text)}
 

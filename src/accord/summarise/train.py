@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 
 from accord import tracking
@@ -30,11 +31,12 @@ from accord.config import to_dict
 from accord.data.datasets import real_summary_datasets, report_datasets, xsum_datasets
 from accord.summarise.decoding import common_vocabulary
 from accord.summarise.evaluate import samples_table
-from accord.summarise.metrics import faithfulness, summary_report
+from accord.summarise.metrics import faithfulness, paired_wins, rouge, summary_report
 from accord.summarise.model import NeuralSummariser, SummariserConfig
 
 log = logging.getLogger("accord.summarise.train")
 SAMPLE_ROWS = 30  # real validation articles shown in the run's samples table
+GATE_ROWS_FILE = "gate/real_validation_rougeL.json"  # per-article ROUGE-L of the gate split: paired resamples later
 GENERATION_KEYS = ("num_beams", "no_repeat_ngram_size", "max_new_tokens", "copy_constrained", "copy_words",
                    "copy_names", "max_words", "no_repeat_words", "tidy", "sliced_head",
                    "copy_topics", "copy_lexicon", "copy_roles")
@@ -240,27 +242,47 @@ def gate_data_digest(docs: list[str], refs: list[str]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def champion_rescorer(docs: list[str], refs: list[str]) -> tracking.Rescore:
+def champion_rescorer(docs: list[str], refs: list[str], new_rows: Any = None) -> tracking.Rescore:
     """The champion's validation ROUGE-L on today's rows: its recorded score where it was measured on the same rows,
-    else measured again, so a champion chosen on an older, smaller validation split is compared fairly."""
+    else measured again, so a champion chosen on an older, smaller validation split is compared fairly. With the
+    newcomer's per-article scores (``new_rows``), also the share of article resamples the newcomer wins: the
+    champion's own per-article scores are read from its run where recorded on the same rows, else measured."""
     digest = gate_data_digest(docs, refs)
 
-    def rescore(uri: str) -> float | None:
+    def rescore(uri: str) -> float | tuple[float, float] | None:
         from mlflow import MlflowClient
 
-        name, version = uri.removeprefix("models:/").split("/")
-        tags = MlflowClient().get_model_version(name, version).tags
-        if tags.get(tracking.GATE_DATA_TAG) == digest and "gate.new_score" in tags:
-            return float(tags["gate.new_score"])
-        summariser = getattr(tracking.load_model(uri).unwrap_python_model(), "summariser", None)
-        if summariser is None:
-            return None
-        return summary_report(summariser.summarise(docs), refs, docs)["rougeL"]
+        name, number = uri.removeprefix("models:/").split("/")
+        version = MlflowClient().get_model_version(name, number)
+        same_rows = version.tags.get(tracking.GATE_DATA_TAG) == digest
+        if same_rows and new_rows is None and "gate.new_score" in version.tags:
+            return float(version.tags["gate.new_score"])
+        rows = _recorded_rows(version.run_id, len(docs)) if same_rows else None
+        if rows is None:
+            summariser = getattr(tracking.load_model(uri).unwrap_python_model(), "summariser", None)
+            if summariser is None:
+                return None
+            rows = rouge(summariser.summarise(docs), refs)["rougeL"]
+        score = float(np.mean(rows)) if len(rows) else 0.0
+        return score if new_rows is None else (score, paired_wins(new_rows, rows))
     return rescore
 
 
-def _register(summ: NeuralSummariser, register: bool, val: tuple[list[str], list[str]], score: float, run_id: str
-              ) -> tuple[str | None, tracking.GateDecision | None]:
+def _recorded_rows(run_id: str | None, n: int) -> Any:
+    """The per-article gate scores a run logged (:data:`GATE_ROWS_FILE`), or ``None`` (none, or not ``n`` rows)."""
+    from mlflow.exceptions import MlflowException
+
+    if not run_id:
+        return None
+    try:
+        rows = np.asarray(mlflow.artifacts.load_dict(f"runs:/{run_id}/{GATE_ROWS_FILE}")["rougeL"], dtype=float)
+    except (MlflowException, OSError, KeyError, ValueError, TypeError):  # absent (older runs) or damaged
+        return None
+    return rows if rows.shape == (n,) else None
+
+
+def _register(summ: NeuralSummariser, register: bool, val: tuple[list[str], list[str]], score: float, run_id: str,
+              rows: Any = None) -> tuple[str | None, tracking.GateDecision | None]:
     from mlflow import MlflowClient
 
     from accord.pyfunc import log_summariser
@@ -274,7 +296,7 @@ def _register(summ: NeuralSummariser, register: bool, val: tuple[list[str], list
     MlflowClient().set_model_version_tag(tracking.SUMMARISER, version, tracking.GATE_DATA_TAG,
                                          gate_data_digest(*val))
     return version, tracking.promote_if_better(tracking.SUMMARISER, version, score, run_id,
-                                               rescore=champion_rescorer(*val))
+                                               rescore=champion_rescorer(*val, new_rows=rows))
 
 
 def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
@@ -316,7 +338,9 @@ def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
         mlflow.log_dict({k: getattr(cfg.generation, k) for k in GENERATION_KEYS}
                         | {"max_source_tokens": cfg.model.max_source_tokens, "prompt": cfg.model.prompt},
                         "generation.json")
-        version, decision = _register(summ, register, (val_docs, val_refs), report["rougeL"], run.info.run_id)
+        rows = rouge(preds, val_refs)["rougeL"]
+        mlflow.log_dict({"rougeL": rows.tolist(), "digest": gate_data_digest(val_docs, val_refs)}, GATE_ROWS_FILE)
+        version, decision = _register(summ, register, (val_docs, val_refs), report["rougeL"], run.info.run_id, rows)
         headline = (f"{cfg.model.family} {cfg.model.base_model} ({cfg.profile}, {steps_done} steps) on curated, real "
                     f"and XSum pairs. Real validation: ROUGE-L {report['rougeL']:.1f}, clean "
                     f"{100 * report['clean_rate']:.0f}% (no loop, no role error), faithfulness "
