@@ -362,12 +362,14 @@ def _scorer(texts: list[str]) -> tuple[list[list[float]], list[list[str]]]:
     return [[0.9 if n in lab else 0.1 for n in LABELS] for lab in labels], labels
 
 
-def test_briefs_summarise_several_articles_per_call_and_keep_their_order(tmp_path: Path) -> None:
+def test_briefs_summarise_several_articles_per_call_and_keep_their_order(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch_classify, "SUMMARY_BATCH", 4)  # ten articles: calls of 4, 4 and 2
     summariser, out = _RecordingSummariser(), io.StringIO()
     sinks = batch_classify.BriefSinks(briefs=out, summariser=summariser, summaries="article")
     result = batch_classify.classify([str(_ten_articles(tmp_path))], _scorer, io.StringIO(), sinks=sinks)
     briefs = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert summariser.calls == [briefs_module.SUMMARY_BATCH, 10 - briefs_module.SUMMARY_BATCH]
+    assert summariser.calls == [4, 4, 2]
     assert [b["article_id"] for b in briefs] == [f"a{i}" for i in range(10)] and result.briefs == 10
     assert [b["summary"] for b in briefs] == [f"Minister {i} met the envoy in Hanoi." for i in range(10)]
 

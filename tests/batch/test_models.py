@@ -164,3 +164,19 @@ def test_a_relative_store_path_shares_the_absolute_ones_entry(tiny_store: str, m
     relative = models.resolve(tracking.CLASSIFIER_URI, f"sqlite:///{db.name}")
     absolute = models.resolve(tracking.CLASSIFIER_URI, f"sqlite:///{db}")
     assert relative is not None and absolute is not None and relative.folder() == absolute.folder()
+
+
+def test_batch_commands_decode_at_least_decode_batch_documents_together() -> None:
+    from dataclasses import dataclass
+    from types import SimpleNamespace
+
+    from accord.batch.models import DECODE_BATCH, DirectSummariser
+
+    @dataclass(frozen=True)
+    class Generation:
+        generate_batch_size: int
+
+    small, large = SimpleNamespace(g=Generation(8)), SimpleNamespace(g=Generation(DECODE_BATCH * 4))
+    DirectSummariser(small), DirectSummariser(large)
+    assert small.g.generate_batch_size == DECODE_BATCH  # a model saved with the old 8 decodes 16 together
+    assert large.g.generate_batch_size == DECODE_BATCH * 4  # a larger saved batch is kept
