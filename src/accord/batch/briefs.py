@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.batch.models import DECODE_BATCH
+from accord.batch.models import SUMMARY_CALL
 from accord.labels import LABELS, OTHER
 from accord.summarise.guard import soundness_problems
 
@@ -14,7 +14,7 @@ SUMMARY_MODES = ("none", "article", "all")  # --summaries: none, the article's, 
 # One generation per article: "all" adds one per category with two or more sentences (up to five more), the bulk of
 # the cost of briefs; "none" does not even load the summariser (docs/batch.md)
 DEFAULT_SUMMARIES = "article"
-SUMMARY_BATCH = DECODE_BATCH  # articles whose summaries are written in one summariser call (briefs go out in order)
+SUMMARY_BATCH = SUMMARY_CALL  # articles whose summaries are written in one summariser call (briefs go out in order)
 
 
 def build_brief(article_id: str, title: str | None, rows: list[dict[str, Any]], top_k: int = TOP_K

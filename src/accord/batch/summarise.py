@@ -11,7 +11,7 @@ from typing import IO, Any
 from accord import tracking
 from accord.batch.classify import NO_SUMMARISER_HINT, progress_enabled
 from accord.batch.inputs import DEFAULT_MAX_BYTES, JSONL_SUFFIXES, ErrorLog, chunked, iter_records
-from accord.batch.models import DECODE_BATCH, load_summariser
+from accord.batch.models import SUMMARY_CALL, load_summariser
 from accord.batch.preflight import WriteGuard, loaded_problem, model_problem, output_problem, report_stop
 from accord.batch.progress import Phases
 from accord.io import InputError, atomic_open, errors_path, iter_jsonl, json_line, write_errors
@@ -58,7 +58,7 @@ def _start(inputs: list[str], out: Path | None, model_uri: str, max_bytes: int, 
 def run(inputs: list[str], out: Path | None = None, model_uri: str = tracking.SUMMARISER_URI,
         text_field: str = "text", max_bytes: int = DEFAULT_MAX_BYTES, quiet: bool = False,
         tracking_uri: str | None = None, err: Callable[[str], None] | None = None, stdout: IO[str] | None = None,
-        batch_size: int = DECODE_BATCH, verbose: bool = False, trust_model: bool = False) -> int:
+        batch_size: int = SUMMARY_CALL, verbose: bool = False, trust_model: bool = False) -> int:
     """``accord summarise``: one ``{"id", "summary"}`` row per article; returns the exit code (``verbose``: start-up
     and phase times on stderr). A run where every input failed leaves an earlier ``out`` as it was."""
     err = err or (lambda m: print(m, file=sys.stderr))
