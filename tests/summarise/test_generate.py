@@ -71,17 +71,16 @@ def test_the_word_piece_index_is_cached_per_tokenizer_file(tiny_gemma_tokenizer:
     assert first is not None
     built = generate._build_index(first)
     assert "trade" in built["pieces"] and " the" in built["pieces"] and "the" in built["lexicon"]
-    pieces = {text: [i] for text, i in built["pieces"].items()}  # the tiny vocabulary writes each text once
-    assert generate.word_pieces(first) == pieces and built["more"] == {}
+    assert generate._index(first) == built and built["more"] == {}  # the tiny vocabulary writes each text once
     (cached,) = tmp_path.glob(f"*-{generate.INDEX_FORMAT}.json")  # beside it: the tokenizer cache and digests
     second = load(tiny_gemma_tokenizer)  # a new tokenizer object: read from the file, not rebuilt
     monkeypatch.setattr(generate, "_build_index", lambda tok: pytest.fail("rebuilt"))
-    assert generate.lexicon(second) == built["lexicon"] and generate.word_pieces(second) == pieces
+    assert generate.lexicon(second) == built["lexicon"] and generate._index(second) == built
     cached.write_text("{not json", encoding="utf-8")  # a damaged cache file is rebuilt and replaced
     monkeypatch.undo()
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     third = load(tiny_gemma_tokenizer)
-    assert generate.word_pieces(third) == pieces
+    assert generate._index(third) == built
     assert json.loads(cached.read_text(encoding="utf-8"))["lexicon"] == built["lexicon"]
 
 

@@ -75,12 +75,6 @@ def _index(tokenizer: Any) -> dict[str, Any]:
     return index
 
 
-def word_pieces(tokenizer: Any) -> dict[str, list[int]]:
-    """Every token that is a bare run of letters or digits, by its text (a leading space kept as " ")."""
-    index = _index(tokenizer)
-    return {text: [i, *index["more"].get(text, ())] for text, i in index["pieces"].items()}
-
-
 def lexicon(tokenizer: Any) -> list[str]:
     """The lower-case words the tokenizer has as one whole-word token (" trade", " bilateral"), sorted: what a
     lower-case summary word not in its source must be (``generation.copy_lexicon``)."""

@@ -25,14 +25,12 @@ SUPPORTED = ("GemmaTokenizer", "GemmaTokenizerFast")  # checked token for token 
 SPECIAL_NAMES = ("bos_token", "eos_token", "unk_token", "pad_token", "mask_token")  # transformers' order
 CACHE_ENV = "ACCORD_TOKENIZER_CACHE"  # where what is built once per tokenizer file is kept between processes
 PYTHON_BPE_ENV = "ACCORD_PYTHON_BPE"  # "0": always the Rust library (for comparisons)
+DIGESTS_FILE = "digests.json"  # in cache_root(): file -> [size, mtime_ns, digest], so a start need not hash 33 MB
 
 
 def cache_root() -> Path:
     """``$ACCORD_TOKENIZER_CACHE``, else ``models/tokenizers`` under the project root."""
     return Path(os.environ.get(CACHE_ENV) or paths.MODELS_DIR / "tokenizers")
-
-
-DIGESTS_FILE = "digests.json"  # in cache_root(): file -> [size, mtime_ns, digest], so a start need not hash 33 MB
 
 
 def file_digest(path: Path) -> str:
@@ -54,7 +52,8 @@ def file_digest(path: Path) -> str:
 
 
 class FastTokenizer:
-    """Encode/decode through ``tokenizers`` with transformers' special-token attributes."""
+    """Encode/decode through a ``tokenizers``-like backend (:class:`~accord.summarise.bpe.BPE` or the Rust
+    library) with transformers' special-token attributes."""
 
     def __init__(self, backend: Any, special: dict[str, str], source: Path | None = None,
                  digest: str | None = None) -> None:
@@ -89,8 +88,6 @@ class FastTokenizer:
 
 def load(folder: str | Path) -> FastTokenizer | None:
     """The tokenizer saved in ``folder``, or ``None`` when it is not one this class reproduces exactly."""
-    from tokenizers import Tokenizer
-
     from accord.summarise import bpe
 
     folder = Path(folder)
@@ -107,4 +104,8 @@ def load(folder: str | Path) -> FastTokenizer | None:
     path = folder / "tokenizer.json"
     digest = file_digest(path)
     backend = bpe.load(path, cache_root() / f"{digest}-bpe") if os.environ.get(PYTHON_BPE_ENV) != "0" else None
-    return FastTokenizer(backend or Tokenizer.from_file(str(path)), special, path, digest)
+    if backend is None:  # another shape, or asked for: the Rust library (imported only then)
+        from tokenizers import Tokenizer
+
+        backend = Tokenizer.from_file(str(path))
+    return FastTokenizer(backend, special, path, digest)
