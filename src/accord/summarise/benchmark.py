@@ -35,8 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from accord import paths, tracking
-from accord.batch.models import CACHE_ENV as MODEL_CACHE_ENV
-from accord.classify.onnx import CACHE_ENV as ONNX_CACHE_ENV
 from accord.config import load_config
 from accord.data.datasets import DataConfig, load_real_corpus, real_summary_datasets, report_datasets
 from accord.io import write_text_atomic
@@ -153,7 +151,7 @@ def child(cmd: list[str], env: dict[str, str], log: Path, what: str) -> dict[str
 def _env(work: Path, tracking_uri: str | None) -> dict[str, str]:
     """The benchmark's child environment: its own model, ONNX and tokenizer caches (empty at first), the store,
     offline."""
-    return {**os.environ, MODEL_CACHE_ENV: str(work / "model-cache"), ONNX_CACHE_ENV: str(work / "onnx"),
+    return {**os.environ, "ACCORD_MODEL_CACHE": str(work / "model-cache"), "ACCORD_ONNX_CACHE": str(work / "onnx"),
             TOKENIZER_CACHE_ENV: str(work / "tokenizer-cache"),
             "MLFLOW_TRACKING_URI": tracking.tracking_uri(tracking_uri), "HF_HUB_OFFLINE": "1"}
 
