@@ -5,6 +5,7 @@
     python evaluation/audit_summaries.py tally                                          # -> reports/summary_audit.md
     python evaluation/audit_summaries.py export --split validation  # development: evaluation/audit/validation/
     python evaluation/audit_summaries.py tally --split validation   # -> reports/summary_audit_validation.md
+    python evaluation/audit_summaries.py export --split validation --round 2  # 30 articles no earlier round drew
 
 The articles are a seeded sample of the real test split (outlets never trained on), drawn before anyone reads a
 summary; decoding and checks are developed on audits of the validation split, never on the test audit. Each
@@ -47,15 +48,24 @@ def _summaries(items: list[dict[str, str]], model_uri: str) -> dict[str, list[st
     return {"champion": champion.summarise(docs), "lead1": Lead1Summariser().summarise(docs)}
 
 
-def audit_dir(split: str) -> Path:
-    """Where a split's sheet, key and labels live (the test audit keeps the top folder)."""
-    return AUDIT_DIR if split == "test" else AUDIT_DIR / split
+def audit_dir(split: str, round_: int = 1) -> Path:
+    """Where a split's sheet, key and labels live (the test audit keeps the top folder; later rounds of a split
+    get their own: ``validation-2``)."""
+    first = AUDIT_DIR if split == "test" else AUDIT_DIR / split
+    return first if round_ == 1 else AUDIT_DIR / f"{split}-{round_}"
 
 
-def export(n: int, seed: int, model_uri: str, split: str = "test") -> None:
-    pool = real_summary_datasets(DataConfig())[split].to_list()
+def audited(split: str, round_: int) -> set[str]:
+    """Articles that earlier rounds of the split drew: a new round reads others, so its findings are new cases."""
+    keys = [audit_dir(split, r) / "key.json" for r in range(1, round_)]
+    return {i for k in keys if k.exists() for i in json.loads(k.read_text(encoding="utf-8"))["key"]}
+
+
+def export(n: int, seed: int, model_uri: str, split: str = "test", round_: int = 1) -> None:
+    seen = audited(split, round_)
+    pool = [r for r in real_summary_datasets(DataConfig())[split].to_list() if r["id"] not in seen]
     items = random.Random(seed).sample(pool, min(n, len(pool)))
-    out = audit_dir(split)
+    out = audit_dir(split, round_)
     summaries = _summaries(items, model_uri)
     order = random.Random(seed + 1)
     intro = ("Each article shows two summaries, A and B, in an order drawn per article; mark each summary's errors "
@@ -77,8 +87,8 @@ def export(n: int, seed: int, model_uri: str, split: str = "test") -> None:
     print(f"wrote {out}/sheet.md ({len(items)} articles, real {split}), key.json, labels.jsonl")
 
 
-def tally(split: str = "test") -> str:
-    folder = audit_dir(split)
+def tally(split: str = "test", round_: int = 1) -> str:
+    folder = audit_dir(split, round_)
     key = json.loads((folder / "key.json").read_text(encoding="utf-8"))["key"]
     rows = [json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()
             if line.strip()]
@@ -95,7 +105,8 @@ def tally(split: str = "test") -> str:
             notes.append(f"- {row['id']} ({system}): {', '.join(found)}. {row.get('note', '')}")
     n = len(key)
     head = "| system | " + " | ".join(ERRORS) + " | wrong role/fact/inversion | any error |"
-    lines = [f"# Summary audit (real {split} articles)", "", f"{n} articles, read blind (A/B order drawn per article).",
+    title = f"real {split} articles" + (f", round {round_}" if round_ > 1 else "")
+    lines = [f"# Summary audit ({title})", "", f"{n} articles, read blind (A/B order drawn per article).",
              "Counts are summaries with that error.", "", head, "|---" * (len(ERRORS) + 3) + "|"]
     for s in SYSTEMS:
         c = counts[s]
@@ -111,11 +122,13 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model-uri", default="models:/accord-summariser@champion")
     parser.add_argument("--split", default="test", choices=("test", "validation"))
+    parser.add_argument("--round", type=int, default=1, help="2, 3, ...: a further sample, without earlier rounds'")
     args = parser.parse_args()
     if args.step == "export":
-        export(args.n, args.seed, args.model_uri, args.split)
+        export(args.n, args.seed, args.model_uri, args.split, args.round)
     else:
-        report = tally(args.split)
+        report = tally(args.split, args.round)
         name = "summary_audit" if args.split == "test" else f"summary_audit_{args.split}"
+        name += f"_{args.round}" if args.round > 1 else ""
         write_text_atomic(paths.REPORTS_DIR / f"{name}.md", report)
         print(report)

@@ -95,6 +95,43 @@ COUNTRY_WORDS = {
     "argentinian": "argentina", "chile": "chile", "chilean": "chile", "mexico": "mexico", "mexican": "mexico",
 }
 
+# More countries as "key: name and demonym words" (one-word forms: a title phrase is read word by word). Given names
+# that are also countries ("Chad", "Georgia") are left out: a name must not read as a nationality.
+_MORE_COUNTRIES = """
+afghanistan: afghanistan afghan; albania: albania albanian; algeria: algeria algerian; andorra: andorra andorran;
+angola: angola angolan; antigua and barbuda: antigua antiguan barbuda; armenia: armenia armenian;
+austria: austria austrian; bahamas: bahamas bahamian; barbados: barbados barbadian; belarus: belarus belarusian;
+belgium: belgium belgian; belize: belize belizean; benin: benin beninese; bhutan: bhutan bhutanese;
+bolivia: bolivia bolivian; bosnia and herzegovina: bosnia bosnian herzegovina; botswana: botswana;
+bulgaria: bulgaria bulgarian; burkina faso: burkinabe; burundi: burundi burundian; cameroon: cameroon cameroonian;
+cape verde: cabo verdean; colombia: colombia colombian; comoros: comoros comorian; congo: congo congolese;
+costa rica: rican; croatia: croatia croatian; cyprus: cyprus cypriot; czechia: czechia; denmark: denmark danish;
+djibouti: djibouti djiboutian; dominican republic: dominican; ecuador: ecuador ecuadorian; el salvador: salvadoran;
+estonia: estonia estonian; eswatini: eswatini; fiji: fijians; finland: finland finnish; gabon: gabon gabonese;
+gambia: gambia gambian; georgia: georgian; guatemala: guatemala guatemalan; guinea: guinean; guyana: guyana
+guyanese; haiti: haiti haitian; honduras: honduras honduran; iceland: iceland icelandic;
+iraq: iraq iraqi; ireland: ireland irish; ivory coast: ivorian; jamaica: jamaica jamaican; kiribati: kiribati;
+kosovo: kosovo kosovar; latvia: latvia latvian; lebanon: lebanon lebanese; lesotho: lesotho; liberia: liberia
+liberian; libya: libya libyan; liechtenstein: liechtenstein; lithuania: lithuania lithuanian; luxembourg:
+luxembourg; macau: macau macao macanese; madagascar: madagascar malagasy; malawi: malawi malawian; maldives:
+maldives maldivian; mali: malian; malta: malta maltese; mauritania: mauritania mauritanian; mauritius: mauritius
+mauritian; moldova: moldova moldovan; monaco: monaco; montenegro: montenegro montenegrin; morocco: morocco
+moroccan; mozambique: mozambique mozambican; namibia: namibia namibian; nauru: nauru nauruan; new zealand: zealander;
+nicaragua: nicaragua nicaraguan; niger: nigerien; north macedonia: macedonia macedonian; norway: norway
+norwegian; palau: palau palauan; palestine: palestine palestinian; panama: panama panamanian; papua new guinea:
+papua; paraguay: paraguay paraguayan; peru: peru peruvian; romania: romania romanian; rwanda: rwanda rwandan; samoa:
+samoa samoan; san marino: sammarinese; senegal: senegal senegalese; serbia: serbia serbian; seychelles: seychelles
+seychellois; sierra leone: leonean; slovenia: slovenia slovenian slovene; sudan:
+sudan sudanese; suriname: suriname surinamese; sweden: sweden swedish; switzerland: switzerland swiss;
+tajikistan: tajikistan tajik; tanzania: tanzania tanzanian; timor-leste: timor-leste timorese; togo: togolese;
+tonga: tonga tongan; trinidad and tobago: trinidad tobago trinidadian; tunisia: tunisia tunisian; turkmenistan:
+turkmenistan turkmen; tuvalu: tuvalu tuvaluan; uganda: uganda ugandan; uruguay: uruguay uruguayan; vanuatu: vanuatu;
+venezuela: venezuela venezuelan; yemen: yemen yemeni; zambia: zambia zambian; zimbabwe: zimbabwe zimbabwean;
+european union: eu; denmark: dane; finland: finn; vatican: vatican; czechia: czechs; uae: emirates;
+"""
+COUNTRY_WORDS |= {word: key.strip() for entry in _MORE_COUNTRIES.split(";") if entry.strip()
+                  for key, words in [entry.split(":")] for word in words.split()}
+
 # US spellings (and spelling variants) -> the UK forms the curated corpus and the guideline use: a classifier that
 # normalises its input sees "defense ministers" as "defence ministers".
 SPELLING_VARIANTS = {

@@ -8,6 +8,7 @@ Assembly"); :func:`role_errors` compares a summary's with its source's.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from accord.text import COUNTRY_WORDS, unify_spelling
@@ -27,7 +28,8 @@ TITLES = {"president", "vice", "prime", "minister", "premier", "deputy", "speake
           "intelligence", "artificial", "resources", "human", "heritage", "cultural", "sciences", "earth", "training",
           "research", "international", "relations", "planning", "industries", "digital", "innovation", "aerospace",
           "director-general", "secretary-general", "vice-president", "vice-chairman", "social", "welfare",
-          "overseas", "expatriates", "unification", "commerce", "industrial", "environment", "multimedia"}
+          "overseas", "expatriates", "unification", "commerce", "industrial", "environment", "multimedia", "leader",
+          "forces", "armed", "army", "navy", "military", "police", "officer"}
 
 PERSON_JOINERS = {"bin", "binti", "ibn", "al", "el", "de", "da", "di", "dos", "das", "van", "von", "der", "la", "du"}
 TITLE_SYNONYMS = {"premier": "prime", "chairwoman": "chairman", "chair": "chairman", "amir": "emir",
@@ -54,6 +56,8 @@ _PLACE_BEFORE = {"in", "at", "to", "from", "into", "near", "visiting", "via"}  #
 
 
 _ABBREVIATION = re.compile(r"\s*\([A-Z][A-Za-z]{1,5}\)")  # "(RoK)", "(US)": dropped, they interrupt a title run
+# "Mr.", "Dr.", "H.E.": dropped, so "Permanent Secretary Mr. Lipao Yang" reads as a title and a name, not "Mr"
+_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Hon|Engr|H\.\s?E)\.\s*|\b(?:Mr|Mrs|Ms|Dr|Madam|Mme)\s+(?=[A-Z])")
 
 
 def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], set[str], set[str]]]:
@@ -61,7 +65,7 @@ def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], s
     are neither titles nor country words, with the titles and demonyms written just before it ("Indian President
     Ram Nath Kovind") or, with ``appositions``, in a title clause just after it ("Woo Won Shik, Speaker of the
     National Assembly"). A run right after "in", "at", "to" or "from" is a place, not a person."""
-    text = _ABBREVIATION.sub("", text)
+    text = _HONORIFIC.sub("", _ABBREVIATION.sub("", text))
     words = [(m.group(), m.start(), m.end()) for m in _NAME_WORD.finditer(text)]
     out, k = [], 0
     while k < len(words):
@@ -74,6 +78,8 @@ def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], s
                                                    and _is_name_word(words[k + 2][0]))):
             k += 1
         k += 1
+        if k - start == 1 and start and words[start - 1][0].lower() == "of":
+            continue  # "Ruler of Dubai": one word after "of" is a place or a body, not a person
         titles, countries = _before(text, words, start)
         if appositions:
             more = _apposition(text[words[k - 1][2]:words[k - 1][2] + 120])
@@ -98,7 +104,7 @@ def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[s
         gap = text[words[j][2]:words[j + 1][1]]
         w = words[j][0]
         title, country = _title(w), _country(w)
-        if re.search(r"[.;:()]", gap) or ("," in gap and not (title and j + 1 == start)):
+        if re.search(r"[.;:()]", gap) or ("," in gap and not (j + 1 == start and (title or _posted(words, j)))):
             break  # one comma is allowed right before the name: "Minister of Foreign Affairs, Retno Marsudi"
         if _is_name_word(w) and j + 1 < start:
             first = j
@@ -109,13 +115,21 @@ def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[s
                 j = first - 1  # a body's name inside the title phrase: "Bắc Ninh" in "Bắc Ninh People's Committee"
                 continue
             break
-        if not (title or country or w.lower() in _JOIN or w.lower() in _TITLE_ADJECTIVES):
+        posted_to = w.lower() in ("to", "in") and j + 2 == start and _title(words[j - 1][0])  # "Ambassador to
+        # Indonesia Joseph Donovan": only right before the name, not "…Ambassador to Lithuania Prime Minister X'
+        if not (title or country or posted_to or w.lower() in _JOIN or w.lower() in _TITLE_ADJECTIVES):
             break
         titles |= {title} if title else set()
         if country and not (j and words[j - 1][0].lower() in _PLACE_BEFORE):
             countries.add(country)
         j -= 1
     return titles, countries
+
+
+def _posted(words: list[tuple[str, int, int]], j: int) -> bool:
+    """Whether word ``j`` is the country of a posting ("Ambassador to Russia", then a comma and the name)."""
+    return j >= 2 and bool(_country(words[j][0])) and words[j - 1][0].lower() in ("to", "in") \
+        and bool(_title(words[j - 2][0]))
 
 
 def _apposition(after: str) -> tuple[set[str], set[str]]:
@@ -130,6 +144,8 @@ def _apposition(after: str) -> tuple[set[str], set[str]]:
     clause = _NAME_WORD.findall(m.group(1))
     if not clause or not (_title(clause[0]) or _country(clause[0])):
         return set(), set()
+    if any(_title(a) and _is_name_word(b) for a, b in itertools.pairwise(clause)):
+        return set(), set()  # the clause names someone else: "Kovind, Prime Minister Narendra Modi"
     countries = {c for k, w in enumerate(clause) if (c := _country(w)) and not
                  (k and clause[k - 1].lower() in _PLACE_BEFORE)}
     return {t for t in map(_title, clause) if t}, countries
@@ -180,22 +196,67 @@ def role_errors(summary: str, source: str) -> list[str]:
     return roles_against(summary, people(source))
 
 
-def roles_against(summary: str, src: list[tuple[tuple[str, ...], set[str], set[str]]]) -> list[str]:
+Person = tuple[tuple[str, ...], set[str], set[str]]  # name words, titles, countries (what :func:`people` gives)
+
+
+def roles_against(summary: str, src: list[Person]) -> list[str]:
     """:func:`role_errors` against the source's ``people`` computed once (decoding checks many prefixes)."""
     errors = []
-    for name, titles, countries in people(summary, appositions=False):
-        match = [(t, c) for n, t, c in src if _same_person(name, n)]
+    for name, titles, countries in people(summary):
+        match = [(n, t, c) for n, t, c in src if _same_person(name, n)]
+        whole = [m for m in match if _contains(m[0], name)]
+        match = (whole or match) + [(n, t, c) for n, t, c in src if _surname_mention(n, name, src)]
+        # (whole: "Sheikh Mohammed bin Rashid" is not his son "Sheikh Hamdan bin Mohammed bin Rashid")
         if not match:
             continue
-        known_titles = set().union(*(t for t, _ in match))
-        known_countries = set().union(*(c for _, c in match))
+        known_titles = set().union(*(t for _, t, _ in match))
+        known_countries = set().union(*(c for _, _, c in match))
         shown = " ".join(name).title()
         errors += [f"{shown}: the source never calls them {t!r}" for t in sorted(_office_conflicts(titles,
                                                                                                    known_titles))]
         if known_countries:
             errors += [f"{shown}: given {c!r}, the source gives {sorted(known_countries)}"
                        for c in sorted(countries - known_countries)]
+        own = set().union(*(_posts(t, c) for _, t, c in match))
+        for post in sorted(_posts(titles, countries) - own):
+            holders = [n for n, t, c in src if post in _posts(t, c) and not _related(n, name)]
+            errors += [f"{shown}: given the post of {' '.join(holders[0]).title()} ({' '.join(post[:2]).strip()}, "
+                       f"{post[2]})"] if holders else []
     return errors
+
+
+def _surname_mention(short: tuple[str, ...], name: tuple[str, ...], src: list[Person]) -> bool:
+    """Whether a source name is a later, shorter mention of ``name`` ("Wong" for Penny Wong): its words are among
+    the name's, with the same last word, and no other full name in the source ends with that word."""
+    if len(short) >= len(name) or not short or short[-1] != name[-1] or not set(short) <= set(name):
+        return False
+    return all(_same_person(n, name) or _same_person(name, n) for n, _, _ in src if len(n) > 1 and n[-1] == name[-1])
+
+
+def _contains(name: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """Whether ``part`` is a run of consecutive words of ``name``."""
+    return any(name[i:i + len(part)] == part for i in range(len(name) - len(part) + 1))
+
+
+def _related(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Whether two names may be the same person: one within the other, or the same last word."""
+    return _same_person(a, b) or _same_person(b, a) or a[-1] == b[-1]
+
+
+RANKS = {"deputy", "vice", "state", "crown", "first"}  # a Deputy Foreign Minister holds another post than the Minister
+
+
+def _posts(titles: set[str], countries: set[str]) -> set[tuple[str, str, str]]:
+    """The posts one person holds that a country has only one of: ``(rank, office, country)`` for a head of state
+    or government, a monarch, an envoy or a portfolio minister ("Latvian Foreign Minister": ``("", "foreign
+    minister", "latvia")``). Heads of a parliament or a council are left out: a country has several."""
+    if not countries or titles & BODIES:
+        return set()
+    rank = " ".join(sorted(titles & RANKS))
+    offices = {OFFICE_CLASSES[t] for t in titles if t in ("president", "prime", "king", "queen", "emir", "sultan",
+                                                          "ambassador")}
+    offices |= {f"{t} minister" for t in titles & PORTFOLIOS} if "minister" in titles else set()
+    return {(rank, office, country) for office in offices for country in countries}
 
 
 def name_tokens(name: tuple[str, ...]) -> list[str]:
