@@ -1,6 +1,6 @@
 """How much of what blind readers found the brief checks catch: recall and false flags per audit sheet.
 
-    python evaluation/check_recall.py                      # every sheet under evaluation/audit/ -> reports/check_recall.md
+    python evaluation/check_recall.py                     # all sheets in evaluation/audit/ -> reports/check_recall.md
     python evaluation/check_recall.py --eval-runs RUN_ID…  # also: the fallback rate of logged evaluation runs
 
 A brief shows a summary only when :func:`accord.summarise.guard.soundness_problems` finds nothing, so a reader's
