@@ -56,3 +56,24 @@ def test_a_failing_whole_process_is_one_line_naming_it(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=r"^the accord process exited 1: .*error: .*") as got:
         benchmark.whole_process(tracking.CLASSIFIER_URI, uri, 3, tmp_path)
     assert "\n" not in str(got.value)
+
+
+def test_an_ensemble_of_minilms_is_benchmarked_without_an_unquantised_int8_row(
+        tiny_minilm: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seed-ensemble champion has the MiniLM backends except torch int8 (its torch members stay fp32)."""
+    import copy
+
+    from accord.classify.ensemble import EnsembleClassifier
+    from accord.classify.model import ClassifierConfig
+    from tests.conftest import make_config
+
+    cfg = make_config(ClassifierConfig, family="ensemble", members="minilm,minilm", **{"minilm.max_length": 32})
+    ensemble = EnsembleClassifier(cfg, [tiny_minilm, copy.deepcopy(tiny_minilm)])
+    ensemble.thresholds = np.array([0.5, 0.5, 0.45, 0.5, 0.55])
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
+    register(ensemble, uri)
+    predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
+    assert sorted(rows) == ["onnx fp32", "onnx int8", "torch fp32"]
+    assert predictors["onnx int8"].backend == "ensemble of 2 minilm onnx int8"

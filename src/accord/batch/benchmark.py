@@ -157,14 +157,22 @@ def _predictors(model_uri: str, tracking_uri: str | None, backends: tuple[tuple[
     for runtime, precision in backends:
         start = time.perf_counter()
         pred = Predictor(tracking.load_model(model_uri, tracking_uri), runtime, precision, cache_dir=work / "onnx")
-        if pred.classifier is None or getattr(pred.classifier, "family", "") != "minilm":
-            raise ValueError(f"{model_uri} is not a MiniLM classifier")
+        if not _minilm_backend(pred, runtime, precision):
+            raise ValueError(f"{model_uri} is not a MiniLM classifier or an ensemble of MiniLMs")
+        if precision != "fp32" and not pred.backend.endswith(precision) and "ensemble" in pred.backend:
+            continue  # an ensemble on torch runs its members unquantised: no int8 row to measure
         name = backend_name(runtime, precision)
         predictors[name] = pred
         rows[name] = {"runtime": runtime, "precision": precision, "prepare_s": time.perf_counter() - start,
                       "rates": [], "validation_macro_f1": validation_macro_f1(pred)}
         engine_rate(pred, warm)
     return predictors, rows
+
+
+def _minilm_backend(pred: Predictor, runtime: str, precision: str) -> bool:
+    """Whether ``pred`` is a MiniLM, or an ensemble of MiniLMs (on ONNX Runtime member by member, or on torch)."""
+    family = getattr(pred.classifier, "family", "")
+    return family == "minilm" or (family == "ensemble" and runtime == "torch") or pred.backend.startswith("ensemble")
 
 
 def _compare(rows: dict[str, dict[str, Any]], probs: dict[str, np.ndarray], ref_probs: np.ndarray, naive: float
