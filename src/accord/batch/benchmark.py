@@ -221,6 +221,9 @@ def run_benchmark(model_uri: str = tracking.CLASSIFIER_URI, tracking_uri: str | 
             "machine": machine_info() | {"onnxruntime": onnxruntime.__version__,
                                          "load_average_at_start": list(os.getloadavg())},
             "model_uri": model_uri, "speed_sentences": n_speed, "rounds": rounds,
+            "model_kind": next((f"{b.split(' minilm')[0]} fine-tuned MiniLMs" for b in
+                                (p.backend for p in predictors.values()) if b.startswith("ensemble of")),
+                               "fine-tuned MiniLM"),
         }
         naive_rates, naive_probs = [], None
         for _ in range(rounds):
@@ -253,7 +256,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"Machine: {m['cpus']} CPUs ({m['processor']}), {m['threads']} threads, torch {m['torch']}, onnxruntime "
         f"{m['onnxruntime']}, Python {m['python']}; load average {m['load_average_at_start'][0]:.1f} at the start "
         f"of the speed rounds, {result['load_average_at_end'][0]:.1f} at the end. Model `{result['model_uri']}` "
-        f"(fine-tuned MiniLM). {result['speed_sentences']:,} corpus sentences, same for every row; best of "
+        f"({result.get('model_kind', 'fine-tuned MiniLM')}). {result['speed_sentences']:,} corpus sentences, same for every row; best of "
         f"{result['rounds']} interleaved rounds (every round runs every row).",
         "",
         "| how | sentences/s | vs naive | validation macro-F1 | loss vs torch fp32 | max score diff |",
