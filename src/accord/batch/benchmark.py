@@ -256,7 +256,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"Machine: {m['cpus']} CPUs ({m['processor']}), {m['threads']} threads, torch {m['torch']}, onnxruntime "
         f"{m['onnxruntime']}, Python {m['python']}; load average {m['load_average_at_start'][0]:.1f} at the start "
         f"of the speed rounds, {result['load_average_at_end'][0]:.1f} at the end. Model `{result['model_uri']}` "
-        f"({result.get('model_kind', 'fine-tuned MiniLM')}). {result['speed_sentences']:,} corpus sentences, same for every row; best of "
+        f"({result.get('model_kind', 'fine-tuned MiniLM')}). {result['speed_sentences']:,} corpus sentences, same "
+        "for every row; best of "
         f"{result['rounds']} interleaved rounds (every round runs every row).",
         "",
         "| how | sentences/s | vs naive | validation macro-F1 | loss vs torch fp32 | max score diff |",
