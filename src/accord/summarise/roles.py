@@ -64,7 +64,8 @@ def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], s
     """``(name words, titles, countries)`` for every person-like name in ``text``: a run of capitalised words that
     are neither titles nor country words, with the titles and demonyms written just before it ("Indian President
     Ram Nath Kovind") or, with ``appositions``, in a title clause just after it ("Woo Won Shik, Speaker of the
-    National Assembly"). A run right after "in", "at", "to" or "from" is a place, not a person."""
+    National Assembly"). A run right after "in", "at", "to" or "from", or one word after "of", is a place, not a
+    person; honorifics ("Mr.", "H.E.") are skipped."""
     text = _HONORIFIC.sub("", _ABBREVIATION.sub("", text))
     words = [(m.group(), m.start(), m.end()) for m in _NAME_WORD.finditer(text)]
     out, k = [], 0
