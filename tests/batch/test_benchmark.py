@@ -77,3 +77,4 @@ def test_an_ensemble_of_minilms_is_benchmarked_without_an_unquantised_int8_row(
     predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
     assert sorted(rows) == ["onnx fp32", "onnx int8", "torch fp32"]
     assert predictors["onnx int8"].backend == "ensemble of 2 minilm onnx int8"
+    assert benchmark._model_kind(predictors) == "ensemble of 2 fine-tuned MiniLMs"

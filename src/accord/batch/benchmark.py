@@ -175,6 +175,12 @@ def _minilm_backend(pred: Predictor, runtime: str, precision: str) -> bool:
     return family == "minilm" or (family == "ensemble" and runtime == "torch") or pred.backend.startswith("ensemble")
 
 
+def _model_kind(predictors: dict[str, Predictor]) -> str:
+    """"fine-tuned MiniLM" or "ensemble of 3 fine-tuned MiniLMs", for the report."""
+    ensembles = [p.backend.split(" minilm")[0] for p in predictors.values() if p.backend.startswith("ensemble of")]
+    return f"{ensembles[0]} fine-tuned MiniLMs" if ensembles else "fine-tuned MiniLM"
+
+
 def _compare(rows: dict[str, dict[str, Any]], probs: dict[str, np.ndarray], ref_probs: np.ndarray, naive: float
              ) -> str | None:
     """Fill each row's speed-up, score difference and F1 loss vs torch fp32; returns the fastest within the rule."""
@@ -221,9 +227,7 @@ def run_benchmark(model_uri: str = tracking.CLASSIFIER_URI, tracking_uri: str | 
             "machine": machine_info() | {"onnxruntime": onnxruntime.__version__,
                                          "load_average_at_start": list(os.getloadavg())},
             "model_uri": model_uri, "speed_sentences": n_speed, "rounds": rounds,
-            "model_kind": next((f"{b.split(' minilm')[0]} fine-tuned MiniLMs" for b in
-                                (p.backend for p in predictors.values()) if b.startswith("ensemble of")),
-                               "fine-tuned MiniLM"),
+            "model_kind": _model_kind(predictors),
         }
         naive_rates, naive_probs = [], None
         for _ in range(rounds):
