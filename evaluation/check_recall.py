@@ -22,6 +22,7 @@ from audit_summaries import AUDIT_DIR, SERIOUS
 from accord import paths
 from accord.data.datasets import DataConfig, real_summary_datasets
 from accord.io import write_text_atomic
+from accord.summarise.evaluate import fallback_rate
 from accord.summarise.guard import soundness_problems
 from accord.summarise.roles import role_errors
 
@@ -69,9 +70,9 @@ def eval_run_fallback(run_id: str, documents: dict[str, str]) -> tuple[int, int,
     table = json.loads(Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="samples.json"))
                        .read_text(encoding="utf-8"))
     rows = [dict(zip(table["columns"], r, strict=True)) for r in table["data"]]
-    pairs = [(r["prediction"], documents[r["id"]]) for r in rows]
-    return (len(pairs), sum(bool(soundness_problems(p, s)) for p, s in pairs),
-            sum(bool(role_errors(p, s)) for p, s in pairs))
+    preds, docs = [r["prediction"] for r in rows], [documents[r["id"]] for r in rows]
+    return (len(preds), round(fallback_rate(preds, docs) * len(preds)),
+            sum(bool(role_errors(p, s)) for p, s in zip(preds, docs, strict=True)))
 
 
 def report(run_ids: list[str]) -> str:

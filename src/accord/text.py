@@ -105,9 +105,10 @@ belgium: belgium belgian; belize: belize belizean; benin: benin beninese; bhutan
 bolivia: bolivia bolivian; bosnia and herzegovina: bosnia bosnian herzegovina; botswana: botswana;
 bulgaria: bulgaria bulgarian; burkina faso: burkinabe; burundi: burundi burundian; cameroon: cameroon cameroonian;
 cape verde: cabo verdean; colombia: colombia colombian; comoros: comoros comorian; congo: congo congolese;
-costa rica: rican; croatia: croatia croatian; cyprus: cyprus cypriot; czechia: czechia; denmark: denmark danish;
+costa rica: rican; croatia: croatia croatian; cyprus: cyprus cypriot; czechia: czechia czechs;
+denmark: denmark danish dane;
 djibouti: djibouti djiboutian; dominican republic: dominican; ecuador: ecuador ecuadorian; el salvador: salvadoran;
-estonia: estonia estonian; eswatini: eswatini; fiji: fijians; finland: finland finnish; gabon: gabon gabonese;
+estonia: estonia estonian; eswatini: eswatini; fiji: fijians; finland: finland finnish finn; gabon: gabon gabonese;
 gambia: gambia gambian; georgia: georgian; guatemala: guatemala guatemalan; guinea: guinean; guyana: guyana
 guyanese; haiti: haiti haitian; honduras: honduras honduran; iceland: iceland icelandic;
 iraq: iraq iraqi; ireland: ireland irish; ivory coast: ivorian; jamaica: jamaica jamaican; kiribati: kiribati;
@@ -127,7 +128,7 @@ tajikistan: tajikistan tajik; tanzania: tanzania tanzanian; timor-leste: timor-l
 tonga: tonga tongan; trinidad and tobago: trinidad tobago trinidadian; tunisia: tunisia tunisian; turkmenistan:
 turkmenistan turkmen; tuvalu: tuvalu tuvaluan; uganda: uganda ugandan; uruguay: uruguay uruguayan; vanuatu: vanuatu;
 venezuela: venezuela venezuelan; yemen: yemen yemeni; zambia: zambia zambian; zimbabwe: zimbabwe zimbabwean;
-european union: eu; denmark: dane; finland: finn; vatican: vatican; czechia: czechs; uae: emirates;
+european union: eu; vatican: vatican; uae: emirates;
 """
 COUNTRY_WORDS |= {word: key.strip() for entry in _MORE_COUNTRIES.split(";") if entry.strip()
                   for key, words in [entry.split(":")] for word in words.split()}

@@ -26,7 +26,7 @@ import numpy as np
 
 from accord import paths, tracking
 from accord.batch.classify import classify
-from accord.classify.onnx import CACHE_ENV, PRECISIONS
+from accord.classify.onnx import CACHE_ENV, PRECISIONS, onnx_servable
 from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, RUNTIMES, Predictor
 from accord.io import write_text_atomic
 from accord.summarise.benchmark import child
@@ -157,9 +157,10 @@ def _predictors(model_uri: str, tracking_uri: str | None, backends: tuple[tuple[
     for runtime, precision in backends:
         start = time.perf_counter()
         pred = Predictor(tracking.load_model(model_uri, tracking_uri), runtime, precision, cache_dir=work / "onnx")
-        if not _minilm_backend(pred, runtime, precision):
+        kind = _minilm_kind(pred)
+        if kind is None:
             raise ValueError(f"{model_uri} is not a MiniLM classifier or an ensemble of MiniLMs")
-        if precision != "fp32" and not pred.backend.endswith(precision) and "ensemble" in pred.backend:
+        if kind == "ensemble" and runtime == "torch" and precision != "fp32":
             continue  # an ensemble on torch runs its members unquantised: no int8 row to measure
         name = backend_name(runtime, precision)
         predictors[name] = pred
@@ -169,16 +170,18 @@ def _predictors(model_uri: str, tracking_uri: str | None, backends: tuple[tuple[
     return predictors, rows
 
 
-def _minilm_backend(pred: Predictor, runtime: str, precision: str) -> bool:
-    """Whether ``pred`` is a MiniLM, or an ensemble of MiniLMs (on ONNX Runtime member by member, or on torch)."""
+def _minilm_kind(pred: Predictor) -> str | None:
+    """"minilm", "ensemble" (of MiniLMs only, the ones ONNX Runtime can serve) or None: what the benchmark takes."""
     family = getattr(pred.classifier, "family", "")
-    return family == "minilm" or (family == "ensemble" and runtime == "torch") or pred.backend.startswith("ensemble")
+    if pred.backend.startswith("ensemble of") or (family == "ensemble" and onnx_servable(pred.classifier)):
+        return "ensemble"
+    return "minilm" if family == "minilm" else None
 
 
 def _model_kind(predictors: dict[str, Predictor]) -> str:
     """"fine-tuned MiniLM" or "ensemble of 3 fine-tuned MiniLMs", for the report."""
-    ensembles = [p.backend.split(" minilm")[0] for p in predictors.values() if p.backend.startswith("ensemble of")]
-    return f"{ensembles[0]} fine-tuned MiniLMs" if ensembles else "fine-tuned MiniLM"
+    members = max((len(getattr(p.classifier, "members", ())) for p in predictors.values()), default=0)
+    return f"ensemble of {members} fine-tuned MiniLMs" if members else "fine-tuned MiniLM"
 
 
 def _compare(rows: dict[str, dict[str, Any]], probs: dict[str, np.ndarray], ref_probs: np.ndarray, naive: float

@@ -203,6 +203,7 @@ Person = tuple[tuple[str, ...], set[str], set[str]]  # name words, titles, count
 def roles_against(summary: str, src: list[Person]) -> list[str]:
     """:func:`role_errors` against the source's ``people`` computed once (decoding checks many prefixes)."""
     errors = []
+    held = [(n, _posts(t, c)) for n, t, c in src]  # each source person's posts, once per call
     for name, titles, countries in people(summary):
         match = [(n, t, c) for n, t, c in src if _same_person(name, n)]
         whole = [m for m in match if _contains(m[0], name)]
@@ -220,7 +221,7 @@ def roles_against(summary: str, src: list[Person]) -> list[str]:
                        for c in sorted(countries - known_countries)]
         own = set().union(*(_posts(t, c) for _, t, c in match))
         for post in sorted(_posts(titles, countries) - own):
-            holders = [n for n, t, c in src if post in _posts(t, c) and not _related(n, name)]
+            holders = [n for n, posts in held if post in posts and not _related(n, name)]
             errors += [f"{shown}: given the post of {' '.join(holders[0]).title()} ({' '.join(post[:2]).strip()}, "
                        f"{post[2]})"] if holders else []
     return errors
