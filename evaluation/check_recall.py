@@ -97,6 +97,9 @@ if __name__ == "__main__":
     parser.add_argument("--eval-runs", nargs="*", default=[], help="MLflow runs of `accord evaluate summariser`")
     parser.add_argument("--report", default="check_recall", help="evaluation/reports/<report>.md")
     args = parser.parse_args()
-    text = report(args.eval_runs)
+    try:
+        text = report(args.eval_runs)
+    except Exception as exc:  # a run id that is not in the store, an audit sheet that cannot be read: one line
+        raise SystemExit(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
     write_text_atomic(paths.REPORTS_DIR / f"{args.report}.md", text)
     print(text)
