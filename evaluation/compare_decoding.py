@@ -24,11 +24,12 @@ from accord.config import ConfigError, from_dict
 from accord.data.datasets import real_summary_datasets
 from accord.io import write_text_atomic
 from accord.summarise.benchmark import neural_summariser
+from accord.summarise.evaluate import fallback_rate
 from accord.summarise.metrics import summary_report
 
 REPORT = "decoding_comparison"
 COLUMNS = ("rougeL", "clean_rate", "loop_rate", "role_error_rate", "garbled_rate", "invented_topic_rate",
-           "invented_claim_rate")
+           "invented_claim_rate", "fallback_rate")
 
 
 def variant(spec: str, base: Any) -> Any:
@@ -56,10 +57,11 @@ def main() -> None:
     parser.add_argument("--model", default=tracking.SUMMARISER_URI)
     parser.add_argument("--tracking-uri", default=None)
     parser.add_argument("--report", default=REPORT, help="report name under evaluation/reports/ (.json and .md)")
+    parser.add_argument("--limit", type=int, default=0, help=">0: only the first N articles (a smoke run)")
     args = parser.parse_args()
     summariser = neural_summariser(args.model, args.tracking_uri)
     saved = summariser.g, summariser.m
-    items = list(real_summary_datasets()["validation"])
+    items = list(real_summary_datasets()["validation"])[:args.limit or None]
     docs, refs = [r["document"] for r in items], [r["summary"] for r in items]
     rows = {}
     for spec in args.variants:
@@ -67,11 +69,12 @@ def main() -> None:
         start = time.perf_counter()
         predictions = summariser.summarise(docs)
         rows[spec] = summary_report(predictions, refs, docs) | {"seconds": time.perf_counter() - start,
+                                                               "fallback_rate": fallback_rate(predictions, docs),
                                                                "predictions": predictions}
         print(spec, {k: round(rows[spec][k], 3) for k in COLUMNS}, flush=True)
     lines = [f"# Decoding variants on real validation ({len(docs)} articles, `{args.model}`)", "",
              "| variant | ROUGE-L | clean % | loop % | role error % | garbled % | invented topic % | invented claim % "
-             "| seconds |", "|---|---|---|---|---|---|---|---|---|"]
+             "| brief fallback % | seconds |", "|---|---|---|---|---|---|---|---|---|---|"]
     for spec, r in rows.items():
         lines.append(f"| `{spec}` | {r['rougeL']:.1f} [{r['rougeL_ci_low']:.1f}, {r['rougeL_ci_high']:.1f}] | "
                      + " | ".join(f"{100 * r[k]:.0f}" for k in COLUMNS[1:]) + f" | {r['seconds']:.0f} |")

@@ -129,6 +129,17 @@ class _Row:
     ids: list[int] = field(default_factory=list)
     text: str = ""
     done: bool = False
+    logprob: float = 0.0  # sum of the chosen tokens' log-probabilities (over the sliced head)
+    scored: int = 0  # tokens in ``logprob``
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """Draws one row's candidate instead of taking the greedy path: Gumbel noise over the whole vocabulary (so a
+    document's draw does not depend on which documents share its batch), seeded by ``seed`` and the step."""
+
+    seed: int
+    temperature: float = 1.0
 
 
 class SlicedGreedy:
@@ -137,12 +148,13 @@ class SlicedGreedy:
     def __init__(self, model: Any, tokenizer: Any, words: WordConstraint, row_ids: list[set[int]], extra: set[int],
                  stops: list[int], no_repeat_ngram: int = 3, no_repeat_words: bool = True,
                  prompt_ngrams: bool = False, sources: list[str] | None = None, draft: int = 0,
-                 cut_dead_ends: bool = False) -> None:
+                 cut_dead_ends: bool = False, samplers: list[Sampler | None] | None = None) -> None:
         """``row_ids``: each row's token level (its prompt's tokens and the common vocabulary); ``extra``: other
         tokens that may only start or continue a name or number (the word check decides); ``sources``: with them,
         a name may not be finished with an office or country its source does not give that person; ``draft``:
         tokens copied ahead from the prompt and checked in one forward pass (0: one token per pass);
-        ``cut_dead_ends``: where no token passes the checks, end before the unfinished list item."""
+        ``cut_dead_ends``: where no token passes the checks, end before the unfinished list item; ``samplers``: per
+        row, a :class:`Sampler` that draws it (``None``: greedy)."""
         import torch
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -165,6 +177,10 @@ class SlicedGreedy:
         self.draft = draft if "slots" in inspect.signature(self.body.forward).parameters else 0
         self.cut_dead_ends = cut_dead_ends
         self.passes = 0  # forward passes of the body in the last run (a draft that holds saves passes)
+        self.samplers, self.vocab = samplers, head.weight.shape[0]
+        if samplers and any(samplers) and self.draft:
+            raise ValueError("sampled rows decode one token per pass (draft_tokens must be 0)")
+        self.scores: list[float] = []  # per row of the last run: mean log-probability of its tokens
 
     def run(self, input_ids: Any, attention: Any, max_new_tokens: int) -> list[list[int]]:
         """The generated token ids of every row (stop tokens left out)."""
@@ -200,6 +216,7 @@ class SlicedGreedy:
             out = self.body(input_ids=block, attention_mask=attention, position_ids=at, use_cache=True,
                             **{self.cache_kw: past}, **extra)
             past, hidden, self.passes = getattr(out, self.cache_kw), out.last_hidden_state, self.passes + 1
+        self.scores = [row.logprob / max(row.scored, 1) for row in rows]
         return [row.ids for row in rows]
 
     def _verify(self, r: int, row: _Row, logits: Any, draft: list[int], max_new_tokens: int) -> tuple[int, int]:
@@ -220,8 +237,9 @@ class SlicedGreedy:
         banned = self._banned(self.prompts[r] + row.ids if self.prompt_ngrams else row.ids)
         context, start = row.text[-80:], len(row.text) <= 80
         inside = self.words.in_checked_word(context)
-        order = logits.argsort(descending=True).tolist()
+        order = self._order(r, len(row.ids), logits)
         allowed_row = self.row_mask[r]
+        norm = float(logits.detach().logsumexp(0))
         for k in order:
             token = self.allowed[k]
             if token in banned:
@@ -229,6 +247,7 @@ class SlicedGreedy:
             piece = self.words.piece(token)  # a stop token reads as a line end: a name cannot end half-written
             if token in self.stops:
                 if self.words.valid(r, context, piece, start) and not self._wrong_role(r, row.text, piece):
+                    self._score(row, float(logits[k]) - norm)
                     return self._finish(row, token)
                 continue
             if not bool(allowed_row[k]) and not ((inside and _only_continues(piece)) or
@@ -236,6 +255,7 @@ class SlicedGreedy:
                 continue
             if self.words.valid(r, context, piece, start) and not self._repeats_word(row.text, piece) \
                     and not self._wrong_role(r, row.text, piece):
+                self._score(row, float(logits[k]) - norm)
                 row.ids.append(token)
                 row.text += piece
                 return token
@@ -247,6 +267,24 @@ class SlicedGreedy:
         if self.cut_dead_ends:
             self._cut(row)
         return self._finish(row, next(iter(self.stops)))
+
+    def _order(self, r: int, step: int, logits: Any) -> list[int]:
+        """Slice positions in the order they are tried: by score (greedy), or by score plus Gumbel noise (a draw
+        from the softmax at the sampler's temperature, the constraints still applied in that order)."""
+        import torch
+
+        sampler = self.samplers[r] if self.samplers else None
+        if sampler is None:
+            return logits.argsort(descending=True).tolist()
+        gen = torch.Generator().manual_seed(sampler.seed * 1_000_003 + step)
+        uniform = torch.rand(self.vocab, generator=gen)[self.index].clamp(1e-12, 1 - 1e-7)
+        gumbel = -torch.log(-torch.log(uniform))
+        return (logits / sampler.temperature + gumbel).argsort(descending=True).tolist()
+
+    @staticmethod
+    def _score(row: _Row, logprob: float) -> None:
+        row.logprob += logprob
+        row.scored += 1
 
     def _cut(self, row: _Row) -> None:
         """At a dead end, drop the unfinished list item: back to the last ", " in the later two thirds."""

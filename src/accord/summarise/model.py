@@ -27,6 +27,7 @@ from accord.config import arg, flatten, from_dict, to_dict
 from accord.data.config import DataConfig
 from accord.io import write_text_atomic
 from accord.summarise.decoding import CopyConstraint, WordConstraint, first_sentence, tidy
+from accord.summarise.rerank import SELECTIONS
 
 META_FILE = "accord_summariser.json"
 DIGEST_SUFFIX = ".sha256.json"  # beside a base's weights: their digest, valid while their size and mtime are unchanged
@@ -129,6 +130,19 @@ class GenerationArguments:
                             "weights as int8 (dynamic quantisation); docs/summariser.md gives its cost in quality")
     ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
                                         "(it stops the model copying a three-token name from its source)")
+    n_best: int = arg(1, "with sliced_head: candidates per document, the greedy one and n_best - 1 draws; "
+                         "rerank.choose keeps one (1 = greedy only; each candidate costs a greedy decode)",
+                      low=1, high=32)
+    n_best_select: str = arg("checks", "how one candidate is kept (accord.summarise.rerank): checks (greedy unless "
+                                       "the soundness checks flag it) or mbr (the sound one closest to the others)",
+                             choices=SELECTIONS)
+    sample_temperature: float = arg(0.8, "softmax temperature of the drawn candidates", low=0.05, high=5.0)
+    sample_seed: int = arg(0, "seed of the drawn candidates (with each document's text: batching does not matter)")
+
+    def validate(self) -> None:
+        if self.n_best > 1 and not (self.sliced_head and self.copy_words and self.num_beams == 1
+                                    and self.draft_tokens == 0):
+            raise ValueError("n_best > 1 needs sliced_head and copy_words, num_beams 1 and draft_tokens 0")
 
 
 @dataclass
@@ -352,14 +366,56 @@ class NeuralSummariser:
         order = np.argsort([len(d) for d in documents], kind="stable")
         out = [""] * len(documents)
         generate = self._generate_causal if self.m.family == "causal" else self._generate_seq2seq
+        n_best = self.g.n_best if self.g.n_best > 1 and sliced_decoding(self.g, self.common_ids) else 1
+        mbr = n_best > 1 and self.g.n_best_select == "mbr"  # draws for every document: fewer per batch
+        step = max(1, self.g.generate_batch_size // n_best) if mbr else self.g.generate_batch_size
         with torch.inference_mode():
-            for start in range(0, len(documents), self.g.generate_batch_size):
-                idx = order[start:start + self.g.generate_batch_size]
-                texts = generate([documents[i] for i in idx])
+            for start in range(0, len(documents), step):
+                idx = order[start:start + step]
+                batch = [documents[i] for i in idx]
+                texts = self._n_best(batch, n_best) if n_best > 1 else generate(batch)
                 for i, text in zip(idx, texts, strict=True):
-                    out[i] = first_sentence(text, self.g.max_words)
-                    out[i] = tidy(out[i], documents[i]) if self.g.tidy else out[i]
+                    out[i] = self._finish(text, documents[i])
         return out
+
+    def _finish(self, text: str, document: str) -> str:
+        text = first_sentence(text, self.g.max_words)
+        return tidy(text, document) if self.g.tidy else text
+
+    def _n_best(self, batch: list[str], n_best: int) -> list[str]:
+        """Each document's kept candidate (``generation.n_best``, :mod:`accord.summarise.rerank`): the greedy
+        summary and ``n_best - 1`` draws. With ``checks`` only the documents whose greedy summary is flagged are
+        drawn for (the others keep it anyway), so the cost is one greedy decode plus the draws of those."""
+        from accord.summarise.guard import soundness_problems
+        from accord.summarise.rerank import choose
+
+        greedy, greedy_scores = self._generate_sliced(batch)
+        mbr = self.g.n_best_select == "mbr"
+        todo = [j for j, d in enumerate(batch) if mbr or soundness_problems(self._finish(greedy[j], d), d)]
+        draws, draw_scores = self._generate_sliced(*self._draw_rows([batch[j] for j in todo], n_best)) if todo \
+            else ([], [])
+        kept = list(greedy)
+        for at, j in enumerate(todo):
+            texts = [greedy[j], *draws[at * (n_best - 1):(at + 1) * (n_best - 1)]]
+            scores = [greedy_scores[j], *draw_scores[at * (n_best - 1):(at + 1) * (n_best - 1)]]
+            candidates = [self._finish(t, batch[j]) for t in texts]
+            kept[j] = texts[choose(candidates, scores, batch[j], self.g.n_best_select)]
+        return kept
+
+    def _draw_rows(self, documents: list[str], n_best: int) -> tuple[list[str], list[Any]]:
+        """Rows and samplers of each document's ``n_best - 1`` draws, each seeded by the sample seed, the draw's
+        number and the document's text (the same draws whatever else is in the batch)."""
+        import zlib
+
+        from accord.summarise.generate import Sampler
+
+        rows, samplers = [], []
+        for d in documents:
+            for k in range(1, n_best):
+                seed = (self.g.sample_seed * 1_000_003 + k * 7_919 + zlib.crc32(d.encode("utf-8"))) % 2**31
+                rows.append(d)
+                samplers.append(Sampler(seed, self.g.sample_temperature))
+        return rows, samplers
 
     def _generate_kwargs(self) -> dict[str, Any]:
         return {"max_new_tokens": self.g.max_new_tokens, "num_beams": self.g.num_beams, "do_sample": False,
@@ -367,7 +423,7 @@ class NeuralSummariser:
 
     def _generate_causal(self, batch: list[str]) -> list[str]:
         if sliced_decoding(self.g, self.common_ids):
-            return self._generate_sliced(batch)
+            return self._generate_sliced(batch)[0]
         if not hasattr(self.model, "generate") and self.origin is not None:  # loaded fast, decoding changed since
             reloaded = load_summariser(self.origin, fast=False)
             self.model, self.tokenizer = reloaded.model, reloaded.tokenizer
@@ -389,8 +445,9 @@ class NeuralSummariser:
 
         return lexicon(self.tokenizer) if self.g.copy_lexicon else None
 
-    def _generate_sliced(self, batch: list[str]) -> list[str]:
-        """Greedy decoding with the LM head sliced to the tokens the copy constraint allows (the fast path)."""
+    def _generate_sliced(self, batch: list[str], samplers: list[Any] | None = None) -> tuple[list[str], list[float]]:
+        """Greedy decoding with the LM head sliced to the tokens the copy constraint allows (the fast path), or draws
+        where ``samplers`` has one for the row: the texts and their mean token log-probabilities."""
         from accord.summarise.generate import SlicedGreedy, source_variants
 
         tok = self.tokenizer
@@ -411,9 +468,10 @@ class NeuralSummariser:
         stops = [tok.eos_token_id, *tok("\n", add_special_tokens=False)["input_ids"][-1:]]
         decoder = SlicedGreedy(self.model, tok, words, row_ids, source_variants(tok, sources), stops,
                                self.g.no_repeat_ngram_size, self.g.no_repeat_words, self.g.ngrams_in_prompt,
-                               sources if self.g.copy_roles else None, self.g.draft_tokens, self.g.cut_dead_ends)
+                               sources if self.g.copy_roles else None, self.g.draft_tokens, self.g.cut_dead_ends,
+                               samplers)
         out = decoder.run(ids, mask, self.g.max_new_tokens)
-        return tok.batch_decode(out, skip_special_tokens=True)
+        return tok.batch_decode(out, skip_special_tokens=True), decoder.scores
 
     def _generate_seq2seq(self, batch: list[str]) -> list[str]:
         tok = self.tokenizer

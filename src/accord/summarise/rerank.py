@@ -1,0 +1,55 @@
+"""One summary out of a document's n-best candidates (``generation.n_best``).
+
+The greedy decoder cannot revise a word once written, so a wrong role or a loop it starts stays in the summary and
+the brief falls back to the extract. Drawing a few more candidates and choosing among them gives the checks of
+:mod:`accord.summarise.guard` something to choose from:
+
+- ``checks``: the greedy summary unless the soundness checks flag it; then the sound draw the model scores highest
+  (mean token log-probability). Sound greedy summaries are never changed.
+- ``mbr``: minimum Bayes risk: the sound candidate that agrees most with all the others (mean ROUGE-L), the
+  consensus; a claim only one draw makes is less likely to be kept.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from accord.summarise.guard import soundness_problems
+
+SELECTIONS = ("checks", "mbr")  # the values of generation.n_best_select
+
+
+@lru_cache(maxsize=1)
+def _scorer() -> Any:
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+
+def consensus(candidates: list[str]) -> list[float]:
+    """Each candidate's mean ROUGE-L F1 against the others (0 for a lone candidate)."""
+    n = len(candidates)
+    if n < 2:
+        return [0.0] * n
+    pair = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            pair[i][j] = pair[j][i] = _scorer().score(candidates[i], candidates[j])["rougeL"].fmeasure
+    return [sum(row) / (n - 1) for row in pair]
+
+
+def choose(candidates: list[str], scores: list[float], source: str, how: str = "checks") -> int:
+    """The index of the candidate to keep; ``candidates[0]`` is the greedy one, ``scores`` their mean token
+    log-probabilities. Where every candidate is flagged, the greedy one stays (and the brief falls back)."""
+    if how not in SELECTIONS:
+        raise ValueError(f"n_best_select must be one of {', '.join(SELECTIONS)}, not {how!r}")
+    sound = [i for i, c in enumerate(candidates) if c.strip() and not soundness_problems(c, source)]
+    if how == "checks":
+        if not sound or sound[0] == 0:
+            return 0
+        return max(sound, key=lambda i: (scores[i], -i))
+    if not sound:
+        return 0
+    agree = consensus(candidates)
+    return max(sound, key=lambda i: (agree[i], scores[i], -i))

@@ -1,0 +1,92 @@
+"""n-best decoding: which candidate is kept, and draws that are seeded per document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from accord.config import ConfigError
+from accord.summarise.model import GenerationArguments, SummariserConfig
+from accord.summarise.rerank import choose, consensus
+from tests.conftest import make_config
+from tests.summarise.test_generate import DOCS, _summariser
+
+SOURCE = ("Indian External Affairs Minister S Jaishankar met Omani Foreign Minister Sayyid Badr Albusaidi in Muscat "
+          "on Monday. The two ministers discussed trade and defence cooperation.")
+SOUND = "Indian External Affairs Minister S Jaishankar met Sayyid Badr Albusaidi in Muscat, discussing trade."
+WRONG_ROLE = "Omani Foreign Minister S Jaishankar met Sayyid Badr Albusaidi in Muscat, discussing trade."
+LOOP = "Jaishankar met Albusaidi, discussing trade, defence, trade, defence, trade and defence."
+
+
+def test_checks_keeps_a_sound_greedy_summary_even_when_a_draw_scores_higher() -> None:
+    other = "Jaishankar met Sayyid Badr Albusaidi in Muscat on Monday, discussing defence cooperation."
+    assert choose([SOUND, other, WRONG_ROLE], [-2.0, -0.5, -0.1], SOURCE) == 0
+    assert choose([WRONG_ROLE, SOUND, other], [-2.0, -1.5, -0.5], SOURCE) == 2
+
+
+def test_checks_replaces_a_flagged_greedy_summary_by_the_best_scoring_sound_draw() -> None:
+    candidates = [WRONG_ROLE, SOUND, LOOP, SOUND + " "]
+    assert choose(candidates, [-0.1, -1.5, -0.2, -1.0], SOURCE) == 3
+    assert choose(candidates, [-0.1, -0.5, -0.2, -1.0], SOURCE) == 1
+
+
+def test_when_every_candidate_is_flagged_the_greedy_one_stays() -> None:
+    assert choose([WRONG_ROLE, LOOP, ""], [-3.0, -0.1, 0.0], SOURCE) == 0
+    assert choose([WRONG_ROLE, LOOP], [-3.0, -0.1], SOURCE, "mbr") == 0
+
+
+def test_mbr_keeps_the_sound_candidate_closest_to_the_others() -> None:
+    odd = "Indian External Affairs Minister S Jaishankar visited Muscat on Monday."
+    candidates = [odd, SOUND, SOUND.replace("trade", "defence"), WRONG_ROLE]
+    agree = consensus(candidates)
+    assert agree[1] > agree[0] and agree[2] > agree[0]
+    assert choose(candidates, [0.0, -1.0, -1.0, 0.0], SOURCE, "mbr") in (1, 2)  # never the flagged one (3)
+    assert consensus([SOUND]) == [0.0]
+
+
+def test_an_unknown_selection_is_refused() -> None:
+    with pytest.raises(ValueError, match="n_best_select"):
+        choose([SOUND], [0.0], SOURCE, "longest")
+    with pytest.raises(ConfigError, match="n_best_select"):
+        make_config(SummariserConfig, n_best_select="longest")
+
+
+def test_n_best_needs_the_sliced_greedy_decoder() -> None:
+    for over in ({"draft_tokens": 2}, {"num_beams": 2}, {"sliced_head": False}):
+        with pytest.raises(ConfigError, match="n_best"):
+            make_config(SummariserConfig, n_best=4, **over)
+    assert make_config(SummariserConfig, n_best=4).generation.n_best == 4
+    assert GenerationArguments().n_best == 1  # greedy unless asked
+
+
+def _draws(base: Path, docs: list[str], **over: object) -> list[str]:
+    summ = _summariser(base, n_best=4, **over)
+    rows, samplers = summ._draw_rows(docs, 4)
+    texts, scores = summ._generate_sliced(rows, samplers)
+    assert len(texts) == len(scores) == 3 * len(docs)
+    return texts
+
+
+def test_draws_are_seeded_per_document_whatever_shares_their_batch(tiny_causal_lm: Path) -> None:
+    together = _draws(tiny_causal_lm, DOCS)
+    assert _draws(tiny_causal_lm, DOCS) == together  # same seed, same draws
+    assert _draws(tiny_causal_lm, DOCS[1:2]) == together[3:6]  # alone in its batch: the same draws
+    assert len(set(together)) > 1  # they are draws, not the greedy summary three times
+    assert _draws(tiny_causal_lm, DOCS, sample_seed=1) != together
+
+
+def test_n_best_with_checks_changes_only_flagged_summaries(tiny_causal_lm: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    greedy = _summariser(tiny_causal_lm).summarise(DOCS)
+    from accord.summarise import guard, rerank
+
+    plain = _summariser(tiny_causal_lm, n_best=4).summarise(DOCS)
+    assert all(p == g for p, g, d in zip(plain, greedy, DOCS, strict=True) if not guard.soundness_problems(g, d))
+
+    def flag_greedy(summary: str, source: str) -> list[str]:
+        return ["flagged"] if summary in greedy else []
+    monkeypatch.setattr(guard, "soundness_problems", flag_greedy)
+    monkeypatch.setattr(rerank, "soundness_problems", flag_greedy)
+    picked = _summariser(tiny_causal_lm, n_best=4).summarise(DOCS)
+    assert all(p not in greedy for p in picked if p)  # every greedy summary "flagged": a draw replaces it
