@@ -6,6 +6,9 @@
     python evaluation/audit_summaries.py export --split validation  # development: evaluation/audit/validation/
     python evaluation/audit_summaries.py tally --split validation   # -> reports/summary_audit_validation.md
     python evaluation/audit_summaries.py export --split validation --round 2  # 30 articles no earlier round drew
+    python evaluation/audit_summaries.py variants REPORT.json A B --name NAME  # two decoding variants (compare_decoding
+                                                 # on validation) side by side where they differ: audit/NAME/
+    python evaluation/audit_summaries.py tally --name NAME                     # -> reports/summary_audit_NAME.md
 
 The articles are a seeded sample of the real test split (outlets never trained on), drawn before anyone reads a
 summary; decoding and checks are developed on audits of the validation split, never on the test audit. Each
@@ -65,14 +68,34 @@ def export(n: int, seed: int, model_uri: str, split: str = "test", round_: int =
     seen = audited(split, round_)
     pool = [r for r in real_summary_datasets(DataConfig())[split].to_list() if r["id"] not in seen]
     items = random.Random(seed).sample(pool, min(n, len(pool)))
-    out = audit_dir(split, round_)
-    summaries = _summaries(items, model_uri)
+    write_sheet(items, _summaries(items, model_uri), SYSTEMS, audit_dir(split, round_), seed,
+                {"model_uri": model_uri, "split": split})
+
+
+def export_variants(report: Path, variants: tuple[str, str], name: str, seed: int) -> None:
+    """The real-validation articles (compare_decoding's order) where two decoding variants of a comparison report
+    wrote different summaries, both shown blind."""
+    rows = json.loads(report.read_text(encoding="utf-8"))
+    missing = [v for v in variants if v not in rows]
+    if missing:
+        raise SystemExit(f"error: {report}: no variant {missing[0]!r} (has: {', '.join(rows)})")
+    items = real_summary_datasets(DataConfig())["validation"].to_list()
+    a, b = (rows[v]["predictions"] for v in variants)
+    keep = [k for k in range(len(items)) if a[k] != b[k]]
+    summaries = {v: [rows[v]["predictions"][k] for k in keep] for v in variants}
+    write_sheet([items[k] for k in keep], summaries, variants, AUDIT_DIR / name, seed,
+                {"report": str(report.relative_to(paths.ROOT)), "split": "validation"})
+
+
+def write_sheet(items: list[dict], summaries: dict[str, list[str]], systems: tuple[str, str], out: Path, seed: int,
+                about: dict[str, str]) -> None:
+    """The sheet (articles and summaries A/B), the key and an empty labels file (kept if a reader started)."""
     order = random.Random(seed + 1)
     intro = ("Each article shows two summaries, A and B, in an order drawn per article; mark each summary's errors "
              "in labels.jsonl (true/false per type, a note where useful). Error types")
     sheet, key, template = ["# Summary audit sheet", "", intro + __doc__.split("Error types")[1], ""], {}, []
     for k, item in enumerate(items):
-        letters = dict(zip("AB", order.sample(SYSTEMS, 2), strict=True))
+        letters = dict(zip("AB", order.sample(list(systems), 2), strict=True))
         key[item["id"]] = letters
         sheet += [f"## {k + 1}. {item['id']}", "", item["document"][:ARTICLE_CHARS], "",
                   *(f"- **{letter}**: {summaries[system][k]}" for letter, system in letters.items()), ""]
@@ -80,19 +103,21 @@ def export(n: int, seed: int, model_uri: str, split: str = "test", round_: int =
                      for letter in letters]
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "sheet.md", "\n".join(sheet) + "\n")
-    write_text_atomic(out / "key.json", json.dumps({"seed": seed, "model_uri": model_uri, "split": split, "key": key},
-                                                   indent=1) + "\n")
+    write_text_atomic(out / "key.json", json.dumps({"seed": seed, **about, "key": key}, indent=1) + "\n")
     if not (out / "labels.jsonl").exists():  # never overwrite a reader's work
         write_text_atomic(out / "labels.jsonl", "".join(json.dumps(t) + "\n" for t in template))
-    print(f"wrote {out}/sheet.md ({len(items)} articles, real {split}), key.json, labels.jsonl")
+    print(f"wrote {out}/sheet.md ({len(items)} articles, real {about['split']}), key.json, labels.jsonl")
 
 
-def tally(split: str = "test", round_: int = 1) -> str:
-    folder = audit_dir(split, round_)
+def tally(split: str = "test", round_: int = 1, name: str = "") -> str:
+    folder = AUDIT_DIR / name if name else audit_dir(split, round_)
+    if not (folder / "key.json").exists() or not (folder / "labels.jsonl").exists():
+        raise SystemExit(f"error: {folder}: no key.json and labels.jsonl (run export first)")
     key = json.loads((folder / "key.json").read_text(encoding="utf-8"))["key"]
+    systems = list(dict.fromkeys(s for letters in key.values() for s in sorted(letters.values())))
     rows = [json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()
             if line.strip()]
-    counts = {s: dict.fromkeys((*ERRORS, "serious", "any"), 0) for s in SYSTEMS}
+    counts = {s: dict.fromkeys((*ERRORS, "serious", "any"), 0) for s in systems}
     notes = []
     for row in rows:
         system = key[row["id"]][row["letter"]]
@@ -105,10 +130,10 @@ def tally(split: str = "test", round_: int = 1) -> str:
             notes.append(f"- {row['id']} ({system}): {', '.join(found)}. {row.get('note', '')}")
     n = len(key)
     head = "| system | " + " | ".join(ERRORS) + " | wrong role/fact/inversion | any error |"
-    title = f"real {split} articles" + (f", round {round_}" if round_ > 1 else "")
+    title = name or f"real {split} articles" + (f", round {round_}" if round_ > 1 else "")
     lines = [f"# Summary audit ({title})", "", f"{n} articles, read blind (A/B order drawn per article).",
              "Counts are summaries with that error.", "", head, "|---" * (len(ERRORS) + 3) + "|"]
-    for s in SYSTEMS:
+    for s in systems:
         c = counts[s]
         lines.append(f"| {s} | " + " | ".join(str(c[e]) for e in ERRORS) + f" | {c['serious']} of {n} | "
                      f"{c['any']} of {n} |")
@@ -117,7 +142,9 @@ def tally(split: str = "test", round_: int = 1) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("export", "tally"))
+    parser.add_argument("step", choices=("export", "variants", "tally"))
+    parser.add_argument("pair", nargs="*", help="variants: the comparison report (.json) and two of its variants")
+    parser.add_argument("--name", default="", help="variants/tally: the audit folder under evaluation/audit/")
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model-uri", default="models:/accord-summariser@champion")
@@ -126,9 +153,14 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.step == "export":
         export(args.n, args.seed, args.model_uri, args.split, args.round)
+    elif args.step == "variants":
+        if len(args.pair) != 3 or not args.name:
+            raise SystemExit("error: variants needs REPORT.json, two variant names and --name")
+        export_variants(Path(args.pair[0]).resolve(), (args.pair[1], args.pair[2]), args.name, args.seed)
     else:
-        report = tally(args.split, args.round)
+        report = tally(args.split, args.round, args.name)
         name = "summary_audit" if args.split == "test" else f"summary_audit_{args.split}"
         name += f"_{args.round}" if args.round > 1 else ""
+        name = f"summary_audit_{args.name}" if args.name else name
         write_text_atomic(paths.REPORTS_DIR / f"{name}.md", report)
         print(report)
