@@ -50,6 +50,11 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Report the st
 MaxBytesOpt = Annotated[int, typer.Option(help="Refuse an article over this many bytes.", min=1)]
 TrustOpt = Annotated[bool, typer.Option(help="Load --model from a path outside the project's MLflow store: a model "
                                              "is code (its pickles run when it loads), so only one you trust.")]
+SummariesOpt = Annotated[str, typer.Option(help="What briefs summarise: none (no summariser), article (one summary "
+                                               "each) or all (each category's sentences too).")]
+AgreementOpt = Annotated[int | None, typer.Option(help=(
+    "Draws each brief summary is checked against; one its draws disagree with shows the extract (default: the "
+    "summariser's setting, 3; 0: off, faster)."))]
 RawCsvOpt = Annotated[bool, typer.Option(help="Write CSV cells as they are (by default a cell starting with = + - @ "
                                               "tab or CR gets a ' so a spreadsheet does not run it as a formula).")]
 
@@ -522,9 +527,8 @@ def classify_cmd(
     runtime: Annotated[str, typer.Option(help="How a MiniLM classifier runs: onnx (ONNX Runtime; exported once and "
                                                  "cached in models/onnx) or torch.")] = "onnx",
     precision: Annotated[str, typer.Option(help="MiniLM weights: fp32, or int8 (faster, less accurate).")] = "fp32",
-    summaries: Annotated[str, typer.Option(help="What briefs summarise: none (no summariser), article (one "
-                                                "summary each) or all (each category's sentences too).")
-                         ] = "article",
+    summaries: SummariesOpt = "article",
+    agreement_draws: AgreementOpt = None,
     raw_csv: RawCsvOpt = False,
     trust_model: TrustOpt = False,
     tracking_uri: TrackingOpt = None,
@@ -539,7 +543,8 @@ def classify_cmd(
 
     opts = ClassifyOptions(inputs, out, fmt, unit, briefs=briefs, report=report, print_briefs=print_briefs,
                            max_bytes=max_bytes, runtime=runtime, precision=precision, tracking_uri=tracking_uri,
-                           quiet=quiet, summaries=summaries, verbose=verbose, raw_csv=raw_csv, trust_model=trust_model)
+                           quiet=quiet, summaries=summaries, verbose=verbose, raw_csv=raw_csv, trust_model=trust_model,
+                           agreement_draws=agreement_draws)
     if model:
         opts.model_uri = model
     if engine == "spark":

@@ -382,3 +382,29 @@ def test_a_failing_article_does_not_cost_the_others_their_summaries(tmp_path: Pa
     assert len(briefs) == 10 and briefs[3]["summary"] is None
     assert all(b["summary"] for i, b in enumerate(briefs) if i != 3)
     assert result.warnings == ["a3: summariser failed (cannot summarise this); brief has no summaries"]
+
+
+def test_a_summary_its_summariser_doubts_falls_back_with_the_reason() -> None:
+    rows = [{"sentence_index": i, "text": t, "labels": [], "scores": dict.fromkeys(LABELS, 0.1)}
+            for i, t in enumerate(["Speaker Woo met President Cường in Hà Nội.", "They agreed to expand trade."])]
+    sound = "Speaker Woo and President Cường met in Hà Nội."
+
+    class Doubtful:  # a sound summary (no check flags it) that the summariser itself does not trust
+        def predict(self, documents: list[str]) -> dict[str, list[str]]:
+            return {"summary": [sound] * len(documents)}
+
+        def doubts(self, documents: list[str], summaries: list[str]) -> list[list[str]]:
+            return [["unstable: the model's own 3 draws agree 0.20 with it (< 0.46)"] for _ in summaries]
+
+    brief = briefs_module.build_brief("a1", None, rows)
+    briefs_module.add_summaries(brief, rows, Doubtful(), "article")
+    assert brief["summary"] == rows[0]["text"] and brief["extractive"]["summary"][0].startswith("unstable")
+    del Doubtful.doubts  # without its own doubts the soundness checks decide, and they find nothing here
+    briefs_module.add_summaries(brief, rows, Doubtful(), "article")
+    assert brief["summary"] == sound and brief["extractive"] == {}
+
+
+def test_agreement_draws_outside_its_range_is_a_usage_error(tmp_path: Path) -> None:
+    opts = batch_classify.ClassifyOptions([str(tmp_path)], agreement_draws=17)
+    assert "--agreement-draws" in opts.problem()
+    assert batch_classify.ClassifyOptions([str(tmp_path)], agreement_draws=0).problem() is None

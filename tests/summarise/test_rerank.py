@@ -90,3 +90,33 @@ def test_n_best_with_checks_changes_only_flagged_summaries(tiny_causal_lm: Path,
     monkeypatch.setattr(rerank, "soundness_problems", flag_greedy)
     picked = _summariser(tiny_causal_lm, n_best=4).summarise(DOCS)
     assert all(p not in greedy for p in picked if p)  # every greedy summary "flagged": a draw replaces it
+
+
+def test_a_sound_summary_its_draws_disagree_with_is_doubted() -> None:
+    from accord.summarise.rerank import agreement, doubts
+
+    same = [SOUND, SOUND.replace("trade", "defence")]
+    other = ["Omani ministers discussed regional security in Muscat on Monday.", "They met on Monday."]
+    assert agreement(SOUND, same) > 0.8 > 0.46 > agreement(SOUND, other)
+    assert agreement(SOUND, []) == 1.0
+    found = doubts([SOUND, SOUND, WRONG_ROLE], [SOURCE] * 3, [same, other, other], 0.46)
+    assert found[0] == []
+    assert found[1][0].startswith("unstable: the model's own 2 draws agree")
+    assert found[2] and found[2][0].startswith("role")  # a check's reason comes first; no draws needed
+
+
+def test_the_summariser_draws_only_for_summaries_the_checks_pass(tiny_causal_lm: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    summ = _summariser(tiny_causal_lm, agreement_draws=2, agreement_min=1.0)
+    summaries = summ.summarise(DOCS)
+    drawn: list[int] = []
+    real = summ._generate_sliced
+    monkeypatch.setattr(summ, "_generate_sliced", lambda rows, samplers=None: (drawn.append(len(rows)),
+                                                                              real(rows, samplers))[1])
+    flagged = ["They met (in secret)." if i == 1 else s for i, s in enumerate(summaries)]  # a check flags it
+    found = summ.doubts(DOCS, flagged)
+    assert found[1] and not found[1][0].startswith("unstable")
+    assert sum(drawn) == 2 * sum(1 for i, s in enumerate(flagged) if i != 1 and s.strip())
+    summ.g = GenerationArguments(**{**summ.g.__dict__, "agreement_draws": 0})
+    drawn.clear()
+    assert [bool(f) for f in summ.doubts(DOCS, flagged)][1] and drawn == []  # off: the checks only

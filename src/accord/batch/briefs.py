@@ -40,8 +40,9 @@ def add_summaries(brief: dict[str, Any], rows: list[dict[str, Any]], summariser:
 
     A category with a single sentence keeps that sentence as its summary: it already is one sentence, and
     rewriting it can only add risk (the summariser was trained on whole reports). An abstractive summary that fails
-    :func:`~accord.summarise.guard.soundness_problems` is replaced by a sentence of its source (the article's first,
-    the category's top-scored) and the reasons are kept in ``brief["extractive"]`` (``"summary"`` or the category).
+    :func:`~accord.summarise.guard.soundness_problems`, or that the summariser itself doubts (``doubts``: its own
+    draws disagree with it), is replaced by a sentence of its source (the article's first, the category's
+    top-scored) and the reasons are kept in ``brief["extractive"]`` (``"summary"`` or the category).
     """
     add_summaries_many([(brief, rows)], summariser, mode)
 
@@ -53,9 +54,13 @@ def add_summaries_many(articles: list[tuple[dict[str, Any], list[dict[str, Any]]
     jobs = [_summary_jobs(brief, rows, mode) for brief, rows in articles]
     documents = [doc for job in jobs for _, doc, _ in job]
     summaries = [str(s) for s in summariser.predict(documents)["summary"]]
+    check = getattr(summariser, "doubts", None)
+    doubts = (check(documents, summaries) if callable(check) else None) or \
+        [soundness_problems(s, d) for s, d in zip(summaries, documents, strict=True)]
     for (brief, rows), job in zip(articles, jobs, strict=True):
         done, summaries = summaries[:len(job)], summaries[len(job):]
-        _apply_summaries(brief, rows, job, done, mode)
+        found, doubts = doubts[:len(job)], doubts[len(job):]
+        _apply_summaries(brief, rows, job, done, found, mode)
 
 
 def _summary_jobs(brief: dict[str, Any], rows: list[dict[str, Any]], mode: str) -> list[tuple[str, str, str]]:
@@ -69,11 +74,10 @@ def _summary_jobs(brief: dict[str, Any], rows: list[dict[str, Any]], mode: str) 
 
 
 def _apply_summaries(brief: dict[str, Any], rows: list[dict[str, Any]], jobs: list[tuple[str, str, str]],
-                     summaries: list[str], mode: str) -> None:
+                     summaries: list[str], doubts: list[list[str]], mode: str) -> None:
     brief["extractive"] = {}
     kept = {}
-    for (key, document, fallback), summary in zip(jobs, summaries, strict=True):
-        problems = soundness_problems(summary, document)
+    for (key, _, fallback), summary, problems in zip(jobs, summaries, doubts, strict=True):
         if problems:
             summary = fallback
             brief["extractive"][key] = problems

@@ -31,7 +31,7 @@ from accord.batch.briefs import (
     format_brief,
 )
 from accord.batch.inputs import DEFAULT_MAX_BYTES, UNITS, ErrorLog, Sentence, chunked, iter_records, iter_sentences
-from accord.batch.models import load_predictor, load_summariser
+from accord.batch.models import load_predictor, load_summariser, with_agreement_draws
 from accord.batch.preflight import (
     Stop,
     WriteGuard,
@@ -74,6 +74,7 @@ class ClassifyOptions:
     tracking_uri: str | None = None
     quiet: bool = False
     summaries: str = DEFAULT_SUMMARIES  # what briefs summarise: none, article or all (each category too)
+    agreement_draws: int | None = None  # None: the summariser's own setting; 0: no agreement check (faster briefs)
     verbose: bool = False  # start-up and phase times on stderr
     progress: bool | None = None  # None: a progress bar on an interactive stderr without --quiet
     raw_csv: bool = False  # CSV cells as they are (else a cell a spreadsheet would run as a formula gets a ')
@@ -97,6 +98,8 @@ class ClassifyOptions:
             return f"--summaries must be one of {SUMMARY_MODES}, got {self.summaries!r}"
         if self.max_bytes < 1:
             return f"--max-bytes must be at least 1, got {self.max_bytes}"
+        if self.agreement_draws is not None and not 0 <= self.agreement_draws <= 16:
+            return f"--agreement-draws must be between 0 and 16, got {self.agreement_draws}"
         return backend_problem(self.runtime, self.precision)
 
     def outputs(self) -> dict[str, Path | None]:
@@ -247,8 +250,9 @@ def _load_models(opts: ClassifyOptions, err: Callable[[str], None], phases: Phas
     summariser = None
     if opts.wants_briefs() and opts.summaries != "none":
         try:
-            summariser = TimedModel(load_summariser(opts.summariser_uri, opts.tracking_uri, phases), phases,
-                                    "summaries")
+            loaded = with_agreement_draws(load_summariser(opts.summariser_uri, opts.tracking_uri, phases),
+                                          opts.agreement_draws)
+            summariser = TimedModel(loaded, phases, "summaries")
         except tracking.ModelNotFound as exc:
             err(f"warning: {exc}")
             err(f"warning: briefs are written without summaries; {NO_SUMMARISER_HINT}")

@@ -353,12 +353,30 @@ class DirectSummariser:
         from dataclasses import replace
 
         self.summariser = summariser
+        self.saved_agreement_draws = getattr(getattr(summariser, "g", None), "agreement_draws", None)
         if hasattr(summariser, "g"):  # a saved model's batch is a speed setting, not part of what it writes
             summariser.g = replace(summariser.g, generate_batch_size=max(summariser.g.generate_batch_size,
                                                                          DECODE_BATCH))
 
     def predict(self, documents: list[str]) -> dict[str, list[str]]:
         return {"summary": self.summariser.summarise(list(documents))}
+
+    def doubts(self, documents: list[str], summaries: list[str]) -> list[list[str]] | None:
+        """Why each summary should not be shown in a brief (the summariser's own checks), or ``None`` where it has
+        none beyond the brief's soundness checks."""
+        check = getattr(self.summariser, "doubts", None)
+        return check(list(documents), list(summaries)) if callable(check) else None
+
+
+def with_agreement_draws(model: Any, draws: int | None) -> Any:
+    """``model`` with its briefs' agreement check set to ``draws`` (``None``: as the model was saved); only an accord
+    summariser has the check, so on any other the setting is a no-op."""
+    inner, saved = getattr(model, "summariser", None), getattr(model, "saved_agreement_draws", None)
+    if saved is not None:  # the loaded summariser is shared within the process: set it whichever way each time
+        from dataclasses import replace
+
+        inner.g = replace(inner.g, agreement_draws=saved if draws is None else draws)
+    return model
 
 
 def _summariser_from(folder: Path) -> Any:

@@ -68,10 +68,12 @@ _END = object()
 
 
 class TimedModel:
-    """A model whose ``predict`` time goes to a phase (the summaries inside briefs)."""
+    """A model whose ``predict`` (and a summariser's ``doubts``) time goes to a phase (the summaries inside briefs)."""
 
     def __init__(self, model: Any, phases: Phases, name: str) -> None:
         self.model, self.predict = model, phases.timed(name, model.predict)
+        if callable(getattr(model, "doubts", None)):
+            self.doubts = phases.timed(name, model.doubts)
 
 
 def count_articles(inputs: list[str], unit: str, max_bytes: int) -> int | None:

@@ -138,6 +138,11 @@ class GenerationArguments:
                              choices=SELECTIONS)
     sample_temperature: float = arg(0.8, "softmax temperature of the drawn candidates", low=0.05, high=5.0)
     sample_seed: int = arg(0, "seed of the drawn candidates (with each document's text: batching does not matter)")
+    agreement_draws: int = arg(3, "briefs: draws each summary the checks pass is compared with; one that agrees "
+                                  "with them less than agreement_min is not shown (0 = off; rerank.doubts)",
+                               low=0, high=16)
+    agreement_min: float = arg(0.46, "mean ROUGE-L F1 with the draws below which a summary is unstable (chosen on "
+                                     "the real-validation audits: docs/summariser.md)", low=0.0, high=1.0)
 
     def validate(self) -> None:
         if self.n_best > 1 and not (self.sliced_head and self.copy_words and self.num_beams == 1
@@ -401,6 +406,26 @@ class NeuralSummariser:
             candidates = [self._finish(t, batch[j]) for t in texts]
             kept[j] = texts[choose(candidates, scores, batch[j], self.g.n_best_select)]
         return kept
+
+    def doubts(self, documents: list[str], summaries: list[str]) -> list[list[str]]:
+        """Why each summary should not be shown (empty: no reason found): the soundness checks, then, for the
+        summaries they pass, agreement with ``agreement_draws`` draws (:func:`accord.summarise.rerank.doubts`)."""
+        import torch
+
+        from accord.summarise.rerank import doubts
+
+        draws: list[list[str]] = [[] for _ in documents]
+        n = self.g.agreement_draws if sliced_decoding(self.g, self.common_ids) else 0
+        found = doubts(summaries, documents, draws, self.g.agreement_min)
+        todo = [j for j, problems in enumerate(found) if n and not problems and summaries[j].strip()]
+        step = max(1, self.g.generate_batch_size // n) if n else 1
+        with torch.inference_mode():
+            for start in range(0, len(todo), step):
+                batch = [documents[j] for j in todo[start:start + step]]
+                texts, _ = self._generate_sliced(*self._draw_rows(batch, n + 1))
+                for at, j in enumerate(todo[start:start + step]):
+                    draws[j] = [self._finish(t, documents[j]) for t in texts[at * n:(at + 1) * n]]
+        return doubts(summaries, documents, draws, self.g.agreement_min) if todo else found
 
     def _draw_rows(self, documents: list[str], n_best: int) -> tuple[list[str], list[Any]]:
         """Rows and samplers of each document's ``n_best - 1`` draws, each seeded by the sample seed, the draw's

@@ -8,6 +8,10 @@ the brief falls back to the extract. Drawing a few more candidates and choosing 
   (mean token log-probability). Sound greedy summaries are never changed.
 - ``mbr``: minimum Bayes risk: the sound candidate that agrees most with all the others (mean ROUGE-L), the
   consensus; a claim only one draw makes is less likely to be kept.
+
+The same draws also tell when not to trust a summary that passes the checks (:func:`doubts`): where the model's
+own draws say something else (low ROUGE-L agreement), the greedy summary was one guess among several, and on real
+validation such summaries carried most of the serious errors the checks miss (docs/summariser.md).
 """
 
 from __future__ import annotations
@@ -53,3 +57,20 @@ def choose(candidates: list[str], scores: list[float], source: str, how: str = "
         return 0
     agree = consensus(candidates)
     return max(sound, key=lambda i: (agree[i], scores[i], -i))
+
+
+def agreement(summary: str, draws: list[str]) -> float:
+    """Mean ROUGE-L F1 between a summary and the model's draws for the same document."""
+    return sum(_scorer().score(summary, d)["rougeL"].fmeasure for d in draws) / len(draws) if draws else 1.0
+
+
+def doubts(summaries: list[str], sources: list[str], draws: list[list[str]], minimum: float) -> list[list[str]]:
+    """Per summary, the soundness problems, or else (where it has draws) an unstable summary's reason."""
+    out = []
+    for summary, source, drawn in zip(summaries, sources, draws, strict=True):
+        problems = soundness_problems(summary, source)
+        score = agreement(summary, drawn)
+        if not problems and drawn and score < minimum:
+            problems = [f"unstable: the model's own {len(drawn)} draws agree {score:.2f} with it (< {minimum:.2f})"]
+        out.append(problems)
+    return out
