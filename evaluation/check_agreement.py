@@ -1,0 +1,142 @@
+"""The briefs' agreement check against blind readers: does a summary that its own draws disagree with carry the
+readers' serious errors?
+
+    python evaluation/check_agreement.py draw validation   # the champion's draws -> reports/agreement/draws_*.json
+    python evaluation/check_agreement.py draw test
+    python evaluation/check_agreement.py report            # -> reports/agreement/check_agreement.md
+
+Validation (the audit sheets ``validation``, ``validation-2``, ``validation-3``: all 114 articles) is where the
+threshold is chosen, by the rule in docs/decisions.md; test (the current champion's sheet ``champion-rebuilt-v1``
+and its logged real-test predictions) only measures it. Draws use the champion's own generation settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from audit_summaries import AUDIT_DIR, SERIOUS
+from check_recall import sheet_summaries
+
+from accord import paths, tracking
+from accord.data.datasets import DataConfig, real_summary_datasets
+from accord.io import write_text_atomic
+from accord.summarise.guard import soundness_problems
+from accord.summarise.rerank import agreement
+
+OUT = paths.REPORTS_DIR / "agreement"
+SHEETS = {"validation": ("validation", "validation-2", "validation-3"), "test": ("champion-rebuilt-v1",)}
+TEST_RUN = "d3ba9dd7a8194cdc83e0609e85a34b8c"  # the champion's logged real-test evaluation run (samples.json)
+DRAWS = 3  # as generation.agreement_draws
+GRID = [round(0.30 + 0.02 * k, 2) for k in range(12)]  # thresholds shown for validation
+
+
+def draw(split: str) -> None:
+    import torch
+
+    from accord.summarise.benchmark import neural_summariser
+
+    summ = neural_summariser(tracking.SUMMARISER_URI, None)
+    items = real_summary_datasets(DataConfig())[split].to_list()
+    out = {}
+    with torch.inference_mode():
+        for s in range(0, len(items), 5):
+            batch = [r["document"] for r in items[s:s + 5]]
+            texts, scores = summ._generate_sliced(*summ._draw_rows(batch, DRAWS + 1))
+            for j, doc in enumerate(batch):
+                out[items[s + j]["id"]] = {"draws": [summ._finish(t, doc) for t in texts[DRAWS * j:DRAWS * (j + 1)]],
+                                           "scores": scores[DRAWS * j:DRAWS * (j + 1)]}
+            print(f"{split}: {min(s + 5, len(items))} of {len(items)}", file=sys.stderr, flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(OUT / f"draws_{split}.json", json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+
+
+def read_sheets(split: str, documents: dict[str, str], draws: dict) -> list[tuple[bool, bool, bool, float]]:
+    """Per champion summary on the split's sheets: (reader: serious error, reader: no error, checks flag it,
+    agreement with its draws)."""
+    rows = []
+    for name in SHEETS[split]:
+        folder = AUDIT_DIR / name
+        key = json.loads((folder / "key.json").read_text(encoding="utf-8"))["key"]
+        summaries = sheet_summaries(folder)
+        for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+            label = json.loads(line)
+            if key[label["id"]][label["letter"]] != "champion":
+                continue
+            summary, source = summaries[(label["id"], label["letter"])], documents[label["id"]]
+            rows.append((any(label[e] for e in SERIOUS), not any(v is True for v in label.values()),
+                         bool(soundness_problems(summary, source)), agreement(summary, draws[label["id"]]["draws"])))
+    return rows
+
+
+def auroc(positive: list[float], negative: list[float]) -> float:
+    """P(a serious summary agrees less than a sound one), ties counted half: the ranking quality of the check."""
+    pairs = [(p < n) + 0.5 * (p == n) for p in positive for n in negative]
+    return sum(pairs) / len(pairs) if pairs else float("nan")
+
+
+def validation_lines(rows: list[tuple[bool, bool, bool, float]]) -> list[str]:
+    shown = [r for r in rows if not r[2]]
+    serious, sound = [r[3] for r in shown if r[0]], [r[3] for r in shown if not r[0]]
+    lines = [f"## Validation ({len(rows)} champion summaries, {len(shown)} pass the checks: {len(serious)} with a "
+             f"reader's serious error, {len(sound)} without)", "",
+             f"AUROC of low agreement for a serious error: {auroc(serious, sound):.3f}", "",
+             "| agreement below | serious errors caught | sound summaries flagged |", "|---|---|---|"]
+    lines += [f"| {t:.2f} | {sum(a < t for a in serious)} of {len(serious)} | {sum(a < t for a in sound)} of "
+              f"{len(sound)} |" for t in GRID]
+    return lines
+
+
+def test_lines(rows: list[tuple[bool, bool, bool, float]], threshold: float, documents: dict[str, str],
+               draws: dict) -> list[str]:
+    def count(flag: object) -> int:
+        return sum(1 for r in rows if flag(r))
+    lines = [f"## Test (the champion's sheet, {len(rows)} summaries; threshold {threshold})", "",
+             "| | checks only | checks + agreement |", "|---|---|---|",
+             f"| serious errors shown in a brief | {count(lambda r: r[0] and not r[2])} | "
+             f"{count(lambda r: r[0] and not r[2] and r[3] >= threshold)} |",
+             f"| reader-clean summaries sent to the extract | {count(lambda r: r[1] and r[2])} of "
+             f"{count(lambda r: r[1])} | {count(lambda r: r[1] and (r[2] or r[3] < threshold))} of "
+             f"{count(lambda r: r[1])} |"]
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    table = json.loads(Path(mlflow.artifacts.download_artifacts(run_id=TEST_RUN, artifact_path="samples.json"))
+                       .read_text(encoding="utf-8"))
+    preds = {r[table["columns"].index("id")]: r[table["columns"].index("prediction")] for r in table["data"]}
+    flagged = {i for i, p in preds.items() if soundness_problems(p, documents[i])}
+    unstable = {i for i, p in preds.items() if i not in flagged and agreement(p, draws[i]["draws"]) < threshold}
+    n = len(preds)
+    both = flagged | unstable
+    return [*lines, f"| brief fallback, {n} logged real-test predictions | {len(flagged)} "
+            f"({100 * len(flagged) / n:.1f}%) | {len(both)} ({100 * len(both) / n:.1f}%) |"]
+
+
+def report(threshold: float) -> str:
+    data = real_summary_datasets(DataConfig())
+    out = ["# The agreement check against blind readers", "",
+           f"Mean ROUGE-L F1 between each champion summary and {DRAWS} seeded draws "
+           "(`python evaluation/check_agreement.py`).", ""]
+    for split in ("validation", "test"):
+        documents = {r["id"]: r["document"] for r in data[split].to_list()}
+        draws = json.loads((OUT / f"draws_{split}.json").read_text(encoding="utf-8"))
+        rows = read_sheets(split, documents, draws)
+        out += [*(validation_lines(rows) if split == "validation" else
+                  test_lines(rows, threshold, documents, draws)), ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=("draw", "report"))
+    parser.add_argument("split", nargs="?", default="validation", choices=("validation", "test"))
+    parser.add_argument("--threshold", type=float, default=0.46, help="generation.agreement_min")
+    args = parser.parse_args()
+    if args.step == "draw":
+        draw(args.split)
+    else:
+        text = report(args.threshold)
+        write_text_atomic(OUT / "check_agreement.md", text + "\n")
+        print(text)
