@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,49 @@ def test_the_summariser_draws_only_for_summaries_the_checks_pass(tiny_causal_lm:
     summ.g = GenerationArguments(**{**summ.g.__dict__, "agreement_draws": 0})
     drawn.clear()
     assert [bool(f) for f in summ.doubts(DOCS, flagged)][1] and drawn == []  # off: the checks only
+
+
+def test_repeated_prompts_are_run_once_and_their_cache_repeated() -> None:
+    from types import SimpleNamespace
+
+    import torch
+
+    from accord.summarise.generate import _repeat_cache, _repeats
+
+    assert _repeats([[1], [1], [1], [2], [2], [2]]) == 3
+    assert _repeats([[1], [2], [3]]) == 1
+    assert _repeats([[1], [1], [2]]) == 1  # uneven groups: every row runs
+    assert _repeats([[1], [1], [1], [1]]) == 1  # one document twice over: ambiguous, every row runs
+    cache = SimpleNamespace(layers=[[torch.arange(2.0).reshape(2, 1), torch.zeros(2, 1)]],
+                            slots=torch.tensor([[0], [1]]))
+    out = _repeat_cache(cache, 3)
+    assert out.layers[0][0].flatten().tolist() == [0, 0, 0, 1, 1, 1]
+    assert out.slots.flatten().tolist() == [0, 0, 0, 1, 1, 1]
+    assert _repeat_cache(object(), 3) is None
+
+
+@pytest.mark.parametrize("body", ["transformers", "accord"])
+def test_draws_with_a_shared_prompt_pass_are_the_draws_without(body: str, tiny_causal_lm: Path,
+                                                               tiny_gemma: tuple[Path, Path],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.summarise import gemma3, generate
+
+    if body == "accord":
+        summ = _summariser(tiny_gemma[0], n_best=4)
+        summ.model = gemma3.load(*tiny_gemma)
+    else:
+        summ = _summariser(tiny_causal_lm, n_best=4)
+    rows, samplers = summ._draw_rows(DOCS, 4)
+    prompts: list[int] = []
+    body_forward = type(summ.model.model).forward
+
+    @functools.wraps(body_forward)  # the decoder reads the signature (the cache's keyword)
+    def counting(self: object, *args: object, **kwargs: object) -> object:
+        prompts.append(kwargs["input_ids"].shape[0])
+        return body_forward(self, *args, **kwargs)
+    monkeypatch.setattr(type(summ.model.model), "forward", counting)
+    shared = summ._generate_sliced(rows, samplers)
+    assert prompts[0] == len(DOCS)  # the prompt pass ran each document once
+    monkeypatch.setattr(generate, "_repeats", lambda prompts: 1)
+    prompts.clear()
+    assert summ._generate_sliced(rows, samplers)[0] == shared[0] and prompts[0] == len(rows)

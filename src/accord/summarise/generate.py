@@ -192,10 +192,9 @@ class SlicedGreedy:
         lookup = [_continuations(p) for p in self.prompts] if self.draft else []
         positions = (attention.cumsum(-1) - 1).clamp(min=0)
         pads = (attention.shape[1] - attention.sum(-1))[:, None]  # slot = position + left padding (see gemma3.Body)
-        out = self.body(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
+        hidden, past = self._prefill(input_ids, attention, positions)
         # last_pos: the position of each row's last input kept; the prompt's last token counts as a block of one
-        past, last_pos, self.passes = getattr(out, self.cache_kw), positions[:, -1] - 1, 1
-        hidden, drafts = out.last_hidden_state[:, -1:], [[] for _ in rows]
+        last_pos, self.passes, drafts = positions[:, -1] - 1, 1, [[] for _ in rows]
         while True:
             logits = hidden.float() @ self.weight.float().T
             steps = [self._verify(r, row, logits[r], drafts[r], max_new_tokens) for r, row in enumerate(rows)]
@@ -218,6 +217,20 @@ class SlicedGreedy:
             past, hidden, self.passes = getattr(out, self.cache_kw), out.last_hidden_state, self.passes + 1
         self.scores = [row.logprob / max(row.scored, 1) for row in rows]
         return [row.ids for row in rows]
+
+    def _prefill(self, input_ids: Any, attention: Any, positions: Any) -> tuple[Any, Any]:
+        """The prompts' last hidden states and KV cache. Where each prompt comes ``k`` times in a row (a document's
+        draws), each is run once and its cache repeated: the prompt pass is most of a short summary's cost."""
+        k = _repeats(self.prompts)
+        if k > 1:
+            first = slice(None, None, k)
+            out = self.body(input_ids=input_ids[first], attention_mask=attention[first],
+                            position_ids=positions[first], use_cache=True)
+            past = _repeat_cache(getattr(out, self.cache_kw), k)
+            if past is not None:
+                return out.last_hidden_state[:, -1:].repeat_interleave(k, dim=0), past
+        out = self.body(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
+        return out.last_hidden_state[:, -1:], getattr(out, self.cache_kw)
 
     def _verify(self, r: int, row: _Row, logits: Any, draft: list[int], max_new_tokens: int) -> tuple[int, int]:
         """Choose tokens along one row's block while they agree with its draft (the outputs are those of choosing
@@ -329,3 +342,26 @@ class SlicedGreedy:
             return False
         m = _LAST_WORD.search(text)
         return bool(m) and m.group(1) not in STOP and m.group(1) in _WORDS.findall(text[:m.start()])
+
+
+def _repeats(prompts: list[list[int]]) -> int:
+    """``k`` when the rows are each prompt ``k`` times in a row (``k`` > 1), else 1."""
+    n = len(prompts)
+    for k in range(2, n + 1):
+        if n % k == 0 and all(prompts[i] == prompts[i - i % k] for i in range(n)):
+            return k if all(prompts[i] != prompts[i + k] for i in range(0, n - k, k)) else 1
+    return 1
+
+
+def _repeat_cache(cache: Any, k: int) -> Any:
+    """A KV cache with each row repeated ``k`` times: accord's Gemma 3 cache, or a ``transformers`` cache that can
+    do it itself; ``None`` for any other kind (the caller then runs every row)."""
+    if hasattr(cache, "layers") and hasattr(cache, "slots"):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(layers=[[t.repeat_interleave(k, dim=0) for t in layer] for layer in cache.layers],
+                               slots=cache.slots.repeat_interleave(k, dim=0))
+    if hasattr(cache, "batch_repeat_interleave"):
+        cache.batch_repeat_interleave(k)
+        return cache
+    return None
