@@ -167,3 +167,13 @@ def test_draws_with_a_shared_prompt_pass_are_the_draws_without(body: str, tiny_c
     monkeypatch.setattr(generate, "_repeats", lambda prompts: 1)
     prompts.clear()
     assert summ._generate_sliced(rows, samplers)[0] == shared[0] and prompts[0] == len(rows)
+
+
+def test_a_model_that_drafts_its_greedy_tokens_still_draws(tiny_gemma: tuple[Path, Path]) -> None:
+    from accord.summarise import gemma3
+
+    summ = _summariser(tiny_gemma[0], draft_tokens=4)
+    summ.model = gemma3.load(*tiny_gemma)
+    texts, _ = summ._generate_sliced(*summ._draw_rows(DOCS[:1], 3))
+    assert len(texts) == 2  # drafting is greedy-only: the draws run one token per pass instead of failing
+    assert len(summ.doubts(DOCS[:1], summ.summarise(DOCS[:1]))) == 1

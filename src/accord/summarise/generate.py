@@ -178,8 +178,8 @@ class SlicedGreedy:
         self.cut_dead_ends = cut_dead_ends
         self.passes = 0  # forward passes of the body in the last run (a draft that holds saves passes)
         self.samplers, self.vocab = samplers, head.weight.shape[0]
-        if samplers and any(samplers) and self.draft:
-            raise ValueError("sampled rows decode one token per pass (draft_tokens must be 0)")
+        if samplers and any(samplers):
+            self.draft = 0  # a draw's next tokens are not the prompt's: drafting would only waste passes
         self.scores: list[float] = []  # per row of the last run: mean log-probability of its tokens
 
     def run(self, input_ids: Any, attention: Any, max_new_tokens: int) -> list[list[int]]:
