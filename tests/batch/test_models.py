@@ -180,3 +180,18 @@ def test_batch_commands_decode_at_least_decode_batch_documents_together() -> Non
     DirectSummariser(small), DirectSummariser(large)
     assert small.g.generate_batch_size == DECODE_BATCH  # a model saved with the old 8 decodes 16 together
     assert large.g.generate_batch_size == DECODE_BATCH * 4  # a larger saved batch is kept
+
+
+def test_agreement_draws_are_set_per_run_on_the_shared_summariser() -> None:
+    from types import SimpleNamespace
+
+    from accord.batch.models import DirectSummariser, with_agreement_draws
+    from accord.summarise.model import GenerationArguments
+
+    inner = SimpleNamespace(g=GenerationArguments(agreement_draws=3))
+    model = DirectSummariser(inner)
+    assert with_agreement_draws(model, 0).summariser.g.agreement_draws == 0
+    assert with_agreement_draws(model, None).summariser.g.agreement_draws == 3  # the next run gets the saved setting
+    assert with_agreement_draws(model, 5).summariser.g.agreement_draws == 5
+    other = SimpleNamespace(predict=lambda documents: {"summary": documents})  # a pyfunc: nothing to set
+    assert with_agreement_draws(other, 0) is other
