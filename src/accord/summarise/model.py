@@ -473,6 +473,8 @@ class NeuralSummariser:
     def _generate_sliced(self, batch: list[str], samplers: list[Any] | None = None) -> tuple[list[str], list[float]]:
         """Greedy decoding with the LM head sliced to the tokens the copy constraint allows (the fast path), or draws
         where ``samplers`` has one for the row: the texts and their mean token log-probabilities."""
+        import torch
+
         from accord.summarise.generate import SlicedGreedy, source_variants
 
         tok = self.tokenizer
@@ -495,7 +497,8 @@ class NeuralSummariser:
                                self.g.no_repeat_ngram_size, self.g.no_repeat_words, self.g.ngrams_in_prompt,
                                sources if self.g.copy_roles else None, self.g.draft_tokens, self.g.cut_dead_ends,
                                samplers)
-        out = decoder.run(ids, mask, self.g.max_new_tokens)
+        with torch.inference_mode():  # also when called directly (tests, benchmarks): no autograd graph
+            out = decoder.run(ids, mask, self.g.max_new_tokens)
         return tok.batch_decode(out, skip_special_tokens=True), decoder.scores
 
     def _generate_seq2seq(self, batch: list[str]) -> list[str]:
