@@ -100,10 +100,16 @@ def test_a_sound_summary_its_draws_disagree_with_is_doubted() -> None:
     other = ["Omani ministers discussed regional security in Muscat on Monday.", "They met on Monday."]
     assert agreement(SOUND, same) > 0.8 > 0.46 > agreement(SOUND, other)
     assert agreement(SOUND, []) == 1.0
-    found = doubts([SOUND, SOUND, WRONG_ROLE], [SOURCE] * 3, [same, other, other], 0.46)
+    asked: list[int] = []
+
+    def draw(sources: list[str]) -> list[list[str]]:
+        asked.append(len(sources))
+        return [same, other][:len(sources)]
+    found = doubts([SOUND, SOUND, WRONG_ROLE], [SOURCE] * 3, draw, 0.46)
     assert found[0] == []
     assert found[1][0].startswith("unstable: the model's own 2 draws agree")
     assert found[2] and found[2][0].startswith("role")  # a check's reason comes first; no draws needed
+    assert asked == [2]  # the flagged summary's source was not drawn
 
 
 def test_the_summariser_draws_only_for_summaries_the_checks_pass(tiny_causal_lm: Path,

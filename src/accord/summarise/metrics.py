@@ -31,11 +31,12 @@ _COMMON_FIRST = {"the", "a", "an", "in", "on", "at", "two", "both", "this", "tha
                  "during", "after", "as", "with", "for", "by", "from", "while", "when", "prime", "president"}
 
 
-@lru_cache(maxsize=1)
-def _scorer() -> Any:
-    from rouge_score import rouge_scorer
+@lru_cache(maxsize=4)
+def rouge_scorer(types: tuple[str, ...] = ROUGE_TYPES) -> Any:
+    """The project's ROUGE scorer (stemmed) for ``types``, built once per set of types."""
+    from rouge_score import rouge_scorer as scorers
 
-    return rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+    return scorers.RougeScorer(list(types), use_stemmer=True)
 
 
 def _lsum_text(text: str) -> str:
@@ -48,8 +49,8 @@ def rouge(predictions: list[str], references: list[str]) -> dict[str, np.ndarray
         raise ValueError(f"{len(predictions)} predictions for {len(references)} references")
     out = {t: np.zeros(len(predictions)) for t in ROUGE_TYPES}
     for i, (pred, ref) in enumerate(zip(predictions, references, strict=True)):
-        scores = _scorer().score(ref, pred)
-        lsum = _scorer().score(_lsum_text(ref), _lsum_text(pred))["rougeLsum"]
+        scores = rouge_scorer().score(ref, pred)
+        lsum = rouge_scorer().score(_lsum_text(ref), _lsum_text(pred))["rougeLsum"]
         for t in ROUGE_TYPES:
             out[t][i] = 100 * (lsum.fmeasure if t == "rougeLsum" else scores[t].fmeasure)
     return out

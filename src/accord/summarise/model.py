@@ -410,22 +410,21 @@ class NeuralSummariser:
     def doubts(self, documents: list[str], summaries: list[str]) -> list[list[str]]:
         """Why each summary should not be shown (empty: no reason found): the soundness checks, then, for the
         summaries they pass, agreement with ``agreement_draws`` draws (:func:`accord.summarise.rerank.doubts`)."""
-        import torch
-
         from accord.summarise.rerank import doubts
 
-        draws: list[list[str]] = [[] for _ in documents]
         n = self.g.agreement_draws if sliced_decoding(self.g, self.common_ids) else 0
-        found = doubts(summaries, documents, draws, self.g.agreement_min)
-        todo = [j for j, problems in enumerate(found) if n and not problems and summaries[j].strip()]
-        step = max(1, self.g.generate_batch_size // n) if n else 1
-        with torch.inference_mode():
-            for start in range(0, len(todo), step):
-                batch = [documents[j] for j in todo[start:start + step]]
-                texts, _ = self._generate_sliced(*self._draw_rows(batch, n + 1))
-                for at, j in enumerate(todo[start:start + step]):
-                    draws[j] = [self._finish(t, documents[j]) for t in texts[at * n:(at + 1) * n]]
-        return doubts(summaries, documents, draws, self.g.agreement_min) if todo else found
+        return doubts(summaries, documents, (lambda docs: self.draws(docs, n)) if n else None, self.g.agreement_min)
+
+    def draws(self, documents: list[str], n: int) -> list[list[str]]:
+        """``n`` seeded draws of each document, finished like its summary (:meth:`_draw_rows`), decoded
+        ``generate_batch_size`` rows at a time."""
+        out: list[list[str]] = []
+        step = max(1, self.g.generate_batch_size // n)
+        for start in range(0, len(documents), step):
+            batch = documents[start:start + step]
+            texts, _ = self._generate_sliced(*self._draw_rows(batch, n + 1))
+            out += [[self._finish(t, d) for t in texts[at * n:(at + 1) * n]] for at, d in enumerate(batch)]
+        return out
 
     def _draw_rows(self, documents: list[str], n_best: int) -> tuple[list[str], list[Any]]:
         """Rows and samplers of each document's ``n_best - 1`` draws, each seeded by the sample seed, the draw's

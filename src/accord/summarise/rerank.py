@@ -16,19 +16,17 @@ validation such summaries carried most of the serious errors the checks miss (do
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
+from collections.abc import Callable
 
 from accord.summarise.guard import soundness_problems
+from accord.summarise.metrics import rouge_scorer
 
 SELECTIONS = ("checks", "mbr")  # the values of generation.n_best_select
 
 
-@lru_cache(maxsize=1)
-def _scorer() -> Any:
-    from rouge_score import rouge_scorer
-
-    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+def _rouge_l(a: str, b: str) -> float:
+    """ROUGE-L F1 alone: the metrics' other types (rougeLsum is a second LCS) would double the cost per pair."""
+    return rouge_scorer(("rougeL",)).score(a, b)["rougeL"].fmeasure
 
 
 def consensus(candidates: list[str]) -> list[float]:
@@ -39,7 +37,7 @@ def consensus(candidates: list[str]) -> list[float]:
     pair = [[0.0] * n for _ in range(n)]
     for i in range(n):
         for j in range(i + 1, n):
-            pair[i][j] = pair[j][i] = _scorer().score(candidates[i], candidates[j])["rougeL"].fmeasure
+            pair[i][j] = pair[j][i] = _rouge_l(candidates[i], candidates[j])
     return [sum(row) / (n - 1) for row in pair]
 
 
@@ -61,16 +59,17 @@ def choose(candidates: list[str], scores: list[float], source: str, how: str = "
 
 def agreement(summary: str, draws: list[str]) -> float:
     """Mean ROUGE-L F1 between a summary and the model's draws for the same document."""
-    return sum(_scorer().score(summary, d)["rougeL"].fmeasure for d in draws) / len(draws) if draws else 1.0
+    return sum(_rouge_l(summary, d) for d in draws) / len(draws) if draws else 1.0
 
 
-def doubts(summaries: list[str], sources: list[str], draws: list[list[str]], minimum: float) -> list[list[str]]:
-    """Per summary, the soundness problems, or else (where it has draws) an unstable summary's reason."""
-    out = []
-    for summary, source, drawn in zip(summaries, sources, draws, strict=True):
-        problems = soundness_problems(summary, source)
-        score = agreement(summary, drawn)
-        if not problems and drawn and score < minimum:
-            problems = [f"unstable: the model's own {len(drawn)} draws agree {score:.2f} with it (< {minimum:.2f})"]
-        out.append(problems)
-    return out
+def doubts(summaries: list[str], sources: list[str], draw: Callable[[list[str]], list[list[str]]] | None,
+           minimum: float) -> list[list[str]]:
+    """Per summary, the soundness problems; for the non-empty summaries they pass, where ``draw`` gives draws of
+    their sources, an unstable summary's reason (agreement below ``minimum``). Only those sources are drawn."""
+    found = [soundness_problems(summary, source) for summary, source in zip(summaries, sources, strict=True)]
+    todo = [j for j, problems in enumerate(found) if draw is not None and not problems and summaries[j].strip()]
+    for j, drawn in zip(todo, draw([sources[j] for j in todo]) if todo else [], strict=True):
+        score = agreement(summaries[j], drawn)
+        if drawn and score < minimum:
+            found[j] = [f"unstable: the model's own {len(drawn)} draws agree {score:.2f} with it (< {minimum:.2f})"]
+    return found
