@@ -75,6 +75,8 @@ def export(n: int, seed: int, model_uri: str, split: str = "test", round_: int =
 def export_variants(report: Path, variants: tuple[str, str], name: str, seed: int) -> None:
     """The real-validation articles (compare_decoding's order) where two decoding variants of a comparison report
     wrote different summaries, both shown blind."""
+    if not report.is_file():
+        raise SystemExit(f"error: {report}: no such comparison report (run evaluation/compare_decoding.py first)")
     rows = json.loads(report.read_text(encoding="utf-8"))
     missing = [v for v in variants if v not in rows]
     if missing:
@@ -84,7 +86,8 @@ def export_variants(report: Path, variants: tuple[str, str], name: str, seed: in
     keep = [k for k in range(len(items)) if a[k] != b[k]]
     summaries = {v: [rows[v]["predictions"][k] for k in keep] for v in variants}
     write_sheet([items[k] for k in keep], summaries, variants, AUDIT_DIR / name, seed,
-                {"report": str(report.relative_to(paths.ROOT)), "split": "validation"})
+                {"report": str(report.relative_to(paths.ROOT)) if report.is_relative_to(paths.ROOT) else str(report),
+                 "split": "validation"})
 
 
 def write_sheet(items: list[dict], summaries: dict[str, list[str]], systems: tuple[str, str], out: Path, seed: int,

@@ -116,7 +116,10 @@ def report(threshold: float) -> str:
            "(`python evaluation/check_agreement.py`).", ""]
     for split in ("validation", "test"):
         documents = {r["id"]: r["document"] for r in data[split].to_list()}
-        draws = json.loads((OUT / f"draws_{split}.json").read_text(encoding="utf-8"))
+        path = OUT / f"draws_{split}.json"
+        if not path.is_file():
+            raise SystemExit(f"error: {path}: no draws (run: python evaluation/check_agreement.py draw {split})")
+        draws = json.loads(path.read_text(encoding="utf-8"))
         rows = read_sheets(split, documents, draws)
         out += [*(validation_lines(rows) if split == "validation" else
                   test_lines(rows, threshold, documents, draws)), ""]
