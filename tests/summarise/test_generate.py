@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from accord.summarise.config import SummariserConfig
 from accord.summarise.decoding import common_vocabulary
-from accord.summarise.model import NeuralSummariser, SummariserConfig
+from accord.summarise.model import NeuralSummariser
 from tests.conftest import make_config
 
 DOCS = ["The two ministers met in Hanoi on 12 May and agreed to expand trade, investment and education links.",
@@ -82,6 +83,28 @@ def test_the_word_piece_index_is_cached_per_tokenizer_file(tiny_gemma_tokenizer:
     third = load(tiny_gemma_tokenizer)
     assert generate._index(third) == built
     assert json.loads(cached.read_text(encoding="utf-8"))["lexicon"] == built["lexicon"]
+
+
+def test_a_freed_tokenizers_index_never_serves_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-memory index is held per tokenizer object, not per ``id()``: CPython reuses the id of a freed object,
+    and a stale index handed tokens of a 262k vocabulary to a 340-token model."""
+    import gc
+
+    from accord.summarise import generate
+
+    class Tok:
+        def __init__(self, words: list[str]) -> None:
+            self.words = words
+
+    monkeypatch.setattr(generate, "_build_index", lambda tok: {"pieces": dict.fromkeys(tok.words, 0)})
+    held = len(generate._PIECE_CACHE)
+    first = Tok(["trade"])
+    assert list(generate._index(first)["pieces"]) == ["trade"]
+    del first
+    gc.collect()
+    assert len(generate._PIECE_CACHE) == held  # the freed tokenizer's index went with it
+    seconds = [Tok(["defence"]) for _ in range(50)]  # some of these may take the freed id
+    assert all(list(generate._index(t)["pieces"]) == ["defence"] for t in seconds)
 
 
 def test_a_dead_end_ends_the_summary_before_its_unfinished_item() -> None:

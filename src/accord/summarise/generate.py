@@ -16,6 +16,7 @@ import contextlib
 import inspect
 import json
 import re
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ _TITLED_NAME = re.compile(r"(?:[A-Z][\w'’.-]*\s+(?:(?:of|the|for|and|bin|binti
 _WORDS = re.compile(r"(?<![\w-])[a-z][a-z-]{3,}(?![\w-])")
 
 
-_PIECE_CACHE: dict[int, dict[str, Any]] = {}  # id(tokenizer) -> {"pieces": ..., "more": ..., "lexicon": ...}
+# tokenizer -> {"pieces": ..., "more": ..., "lexicon": ...}; weak, so a freed tokenizer's index goes with it and a new
+# tokenizer that reuses its id() never gets it
+_PIECE_CACHE: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 INDEX_FORMAT = "v2"  # in the cached index's file name: bumped when its layout changes
 _SPACE_MARKS = ("▁", "Ġ")  # how SentencePiece and byte-level BPE write a leading space in a token
 
@@ -56,18 +59,25 @@ def _build_index(tokenizer: Any) -> dict[str, Any]:
 def _index(tokenizer: Any) -> dict[str, Any]:
     """The tokenizer's word pieces and lexicon: built once per tokenizer file (a pass over the whole vocabulary,
     1.4 s for Gemma's 262,144 tokens, most of a one-document ``accord summarise``), then read from the cache."""
-    key = id(tokenizer)
-    if key in _PIECE_CACHE:
-        return _PIECE_CACHE[key]
+    with contextlib.suppress(TypeError):  # a tokenizer that cannot be weakly referenced is indexed each time
+        if tokenizer in _PIECE_CACHE:
+            return _PIECE_CACHE[tokenizer]
+    index = _read_or_build_index(tokenizer)
+    with contextlib.suppress(TypeError):
+        _PIECE_CACHE[tokenizer] = index
+    return index
+
+
+def _read_or_build_index(tokenizer: Any) -> dict[str, Any]:
+    """The index from the cache folder (keyed by the tokenizer file's digest and size), else built and stored."""
     source = getattr(tokenizer, "source", None)  # the tokenizer.json it was read from (FastTokenizer)
     cached = None
     if source is not None and Path(source).is_file():
         digest = getattr(tokenizer, "digest", None) or file_digest(Path(source))
         cached = cache_root() / f"{digest}-{len(tokenizer)}-{INDEX_FORMAT}.json"
         with contextlib.suppress(OSError, ValueError):
-            _PIECE_CACHE[key] = json.loads(cached.read_text(encoding="utf-8"))
-            return _PIECE_CACHE[key]
-    _PIECE_CACHE[key] = index = _build_index(tokenizer)
+            return dict(json.loads(cached.read_text(encoding="utf-8")))
+    index = _build_index(tokenizer)
     if cached is not None:
         with contextlib.suppress(OSError):  # a read-only cache only costs the rebuild next time
             cached.parent.mkdir(parents=True, exist_ok=True)
