@@ -1,0 +1,83 @@
+"""The evaluation scripts' own logic: the blind audit sheet maps its letters back to the right system, a reader's
+labels are never overwritten, and the agreement check's ranking and counts are what their definitions say."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+EVALUATION = Path(__file__).resolve().parents[1] / "evaluation"
+sys.path.insert(0, str(EVALUATION))  # the scripts import each other as top-level modules
+
+import audit_summaries  # noqa: E402
+import check_agreement  # noqa: E402
+
+ITEMS = [{"id": f"a{k}", "document": f"Article {k}. The ministers met."} for k in range(6)]
+SUMMARIES = {"champion": [f"Summary S{k}." for k in range(6)], "lead1": [f"Summary L{k}." for k in range(6)]}
+
+
+@pytest.fixture
+def sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(audit_summaries, "AUDIT_DIR", tmp_path)
+    audit_summaries.write_sheet(ITEMS, SUMMARIES, audit_summaries.SYSTEMS, tmp_path / "round", 0,
+                                {"model_uri": "m", "split": "test"})
+    return tmp_path / "round"
+
+
+def _label(folder: Path, marks: dict[tuple[str, str], list[str]]) -> None:
+    """Fill labels.jsonl as a reader would: the given errors on (article, system), mapped to the sheet's letters."""
+    key = json.loads((folder / "key.json").read_text(encoding="utf-8"))["key"]
+    rows = [json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
+    for row in rows:
+        for error in marks.get((row["id"], key[row["id"]][row["letter"]]), []):
+            row[error] = True
+    (folder / "labels.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_sheet_is_blind_and_tally_maps_letters_back(sheet: Path) -> None:
+    text = (sheet / "sheet.md").read_text(encoding="utf-8")
+    key = json.loads((sheet / "key.json").read_text(encoding="utf-8"))["key"]
+    assert "champion" not in text and "lead1" not in text  # the sheet never names a system
+    assert all(f"S{k}." in text and f"L{k}." in text for k in range(6))
+    assert {tuple(sorted(v.values())) for v in key.values()} == {("champion", "lead1")}
+    assert len({v["A"] for v in key.values()}) == 2  # the order is drawn per article, not fixed
+    _label(sheet, {("a0", "champion"): ["wrong_role", "loop"], ("a1", "champion"): ["garbled"],
+                   ("a2", "lead1"): ["inverted"], ("a3", "champion"): ["wrong_fact"]})
+    report = audit_summaries.tally(name="round")
+    rows = {line.split(" | ")[0].strip("| "): line for line in report.splitlines() if line.startswith("| ")}
+    assert rows["champion"].endswith("| 2 of 6 | 3 of 6 |")  # serious: a0 (role), a3 (fact); any: + a1
+    assert rows["lead1"].endswith("| 1 of 6 | 1 of 6 |")
+    assert "- a0 (champion): wrong_role, loop." in report
+
+
+def test_a_second_export_keeps_the_readers_labels(sheet: Path) -> None:
+    _label(sheet, {("a0", "champion"): ["loop"]})
+    before = (sheet / "labels.jsonl").read_text(encoding="utf-8")
+    audit_summaries.write_sheet(ITEMS, SUMMARIES, audit_summaries.SYSTEMS, sheet, 0, {"split": "test"})
+    assert (sheet / "labels.jsonl").read_text(encoding="utf-8") == before
+
+
+def test_missing_round_and_report_are_one_error_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit_summaries, "AUDIT_DIR", tmp_path)
+    with pytest.raises(SystemExit, match=r"no key\.json and labels\.jsonl"):
+        audit_summaries.tally(name="nothing")
+    with pytest.raises(SystemExit, match="no such comparison report"):
+        audit_summaries.export_variants(tmp_path / "missing.json", ("a", "b"), "x", 0)
+
+
+def test_auroc_is_the_chance_a_serious_summary_agrees_less() -> None:
+    assert check_agreement.auroc([0.1, 0.2], [0.5, 0.6]) == 1.0
+    assert check_agreement.auroc([0.5, 0.6], [0.1, 0.2]) == 0.0
+    assert check_agreement.auroc([0.3], [0.3, 0.5]) == 0.75  # a tie counts half
+
+
+def test_validation_lines_count_only_summaries_the_checks_pass() -> None:
+    # (serious, clean, checks flag it, agreement)
+    rows = [(True, False, False, 0.30), (True, False, True, 0.10), (False, True, False, 0.50),
+            (False, True, False, 0.40)]
+    lines = check_agreement.validation_lines(rows)
+    assert "3 pass the checks: 1 with a reader's serious error, 2 without" in lines[0]
+    assert "| 0.42 | 1 of 1 | 1 of 2 |" in lines
