@@ -15,7 +15,7 @@ import json
 import time
 
 from accord import paths
-from accord.classify.model import ClassifierConfig
+from accord.classify.config import ClassifierConfig
 from accord.classify.train import train
 from accord.config import load_config
 from accord.io import write_text_atomic

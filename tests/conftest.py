@@ -124,7 +124,8 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     accord-classifier v1 (@champion) and v2 (every threshold 0: every label), and a lead-1 summariser @champion."""
     import numpy as np
 
-    from accord.classify.model import ClassifierConfig, TfidfClassifier
+    from accord.classify.config import ClassifierConfig
+    from accord.classify.model import TfidfClassifier
     from accord.labels import to_multi_hot
     from accord.summarise.baselines import Lead1Summariser
 

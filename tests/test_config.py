@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from accord import paths
-from accord.classify.model import ClassifierConfig
+from accord.classify.config import ClassifierConfig
 from accord.config import ConfigError, load_config
 from accord.data.datasets import DataConfig
-from accord.summarise.model import SummariserConfig
+from accord.summarise.config import SummariserConfig
 
 SHIPPED = [(ClassifierConfig, p) for p in sorted((paths.CONFIGS_DIR / "classifier").glob("*.yaml"))] + [
     (SummariserConfig, p) for p in sorted((paths.CONFIGS_DIR / "summariser").glob("*.yaml"))]

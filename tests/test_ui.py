@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from accord import tracking
-from accord.classify.model import ClassifierConfig
+from accord.classify.config import ClassifierConfig
 from tests.conftest import train_classifier
 
 CHROMIUM = os.environ.get("ACCORD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

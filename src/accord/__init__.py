@@ -23,9 +23,9 @@ _API = {
     "LABELS": "accord.labels", "OTHER": "accord.labels",
     "load_config": "accord.config", "ConfigError": "accord.config", "InputError": "accord.io",
     "DataConfig": "accord.data.datasets", "classification_datasets": "accord.data.datasets",
-    "ClassifierConfig": "accord.classify.model", "build_classifier": "accord.classify.families",
+    "ClassifierConfig": "accord.classify.config", "build_classifier": "accord.classify.families",
     "load_classifier": "accord.classify.families", "Predictor": "accord.classify.predictor",
-    "SummariserConfig": "accord.summarise.model", "NeuralSummariser": "accord.summarise.model",
+    "SummariserConfig": "accord.summarise.config", "NeuralSummariser": "accord.summarise.model",
     "load_summariser": "accord.summarise.model", "Lead1Summariser": "accord.summarise.baselines",
     "TextRankSummariser": "accord.summarise.baselines",
 }

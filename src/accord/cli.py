@@ -151,7 +151,7 @@ def train_classifier_cmd(
 ) -> None:
     """Train a sentence classifier (tfidf or minilm), log everything to MLflow, register and gate it."""
     from accord import tracking
-    from accord.classify.model import ClassifierConfig
+    from accord.classify.config import ClassifierConfig
     from accord.classify.train import train
 
     cfg = _load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
@@ -176,7 +176,7 @@ def train_summariser_cmd(
     import logging
 
     from accord import tracking
-    from accord.summarise.model import SummariserConfig
+    from accord.summarise.config import SummariserConfig
     from accord.summarise.train import train
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")

@@ -17,8 +17,9 @@ def tiny_minilm(tiny_encoder: Path) -> object:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
+    from accord.classify.config import ClassifierConfig
     from accord.classify.encoder import mean_pooled_classifier
-    from accord.classify.model import ClassifierConfig, TransformerClassifier
+    from accord.classify.model import TransformerClassifier
 
     torch.manual_seed(0)
     model = mean_pooled_classifier(AutoModel.from_pretrained(tiny_encoder), len(LABELS)).eval()

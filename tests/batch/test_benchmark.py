@@ -63,8 +63,8 @@ def test_an_ensemble_of_minilms_is_benchmarked_without_an_unquantised_int8_row(
     """The seed-ensemble champion has the MiniLM backends except torch int8 (its torch members stay fp32)."""
     import copy
 
+    from accord.classify.config import ClassifierConfig
     from accord.classify.ensemble import EnsembleClassifier
-    from accord.classify.model import ClassifierConfig
     from tests.conftest import make_config
 
     cfg = make_config(ClassifierConfig, family="ensemble", members="minilm,minilm", **{"minilm.max_length": 32})

@@ -20,7 +20,7 @@ from accord.batch import briefs as briefs_module
 from accord.batch import classify as batch_classify
 from accord.batch import inputs as batch_inputs
 from accord.batch import writers
-from accord.classify.model import ClassifierConfig
+from accord.classify.config import ClassifierConfig
 from accord.classify.predictor import Predictor
 from accord.io import errors_path
 from accord.labels import LABELS, OTHER

@@ -42,7 +42,8 @@ README_MAX_LINES = 200  # the README stays short: details live in docs/
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A temp MLflow store with a tiny TF-IDF classifier and a lead-1 summariser, both @champion; the model cache
     in a temp folder too."""
-    from accord.classify.model import ClassifierConfig, TfidfClassifier
+    from accord.classify.config import ClassifierConfig
+    from accord.classify.model import TfidfClassifier
     from accord.labels import to_multi_hot
     from accord.pyfunc import log_classifier, log_summariser
     from accord.summarise.baselines import Lead1Summariser

@@ -186,7 +186,7 @@ def test_agreement_draws_are_set_per_run_on_the_shared_summariser() -> None:
     from types import SimpleNamespace
 
     from accord.batch.models import DirectSummariser, with_agreement_draws
-    from accord.summarise.model import GenerationArguments
+    from accord.summarise.config import GenerationArguments
 
     inner = SimpleNamespace(g=GenerationArguments(agreement_draws=3))
     model = DirectSummariser(inner)

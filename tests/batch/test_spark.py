@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from accord import paths
-from accord.classify.model import ClassifierConfig
+from accord.classify.config import ClassifierConfig
 from accord.cli import app
 from accord.io import errors_path
 from tests.conftest import train_classifier

@@ -9,8 +9,8 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from accord import tracking
+from accord.classify.config import ClassifierConfig
 from accord.classify.evaluate import EvalConfig, evaluate
-from accord.classify.model import ClassifierConfig
 from accord.cli import app
 from tests.conftest import train_classifier
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from accord.classify.config import ClassifierConfig
 from accord.classify.families import build_classifier, load_classifier
-from accord.classify.model import ClassifierConfig
 from accord.data.datasets import classification_datasets, split_arrays
 from tests.conftest import make_config
 

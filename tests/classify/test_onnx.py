@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from accord import tracking
 from accord.classify import onnx as onnx_classifier
 from accord.classify import predictor as batch
-from accord.classify.model import ClassifierConfig, TransformerClassifier
+from accord.classify.config import ClassifierConfig
+from accord.classify.model import TransformerClassifier
 from accord.classify.onnx import OnnxClassifier, cached_export
 from accord.labels import LABELS
 from tests.conftest import make_config

@@ -10,7 +10,7 @@ import pytest
 from mlflow import MlflowClient
 
 from accord import tracking
-from accord.classify.model import ClassifierConfig
+from accord.classify.config import ClassifierConfig
 from accord.classify.train import EVAL_SPLITS
 from tests.conftest import make_config, run_fresh_python, train_classifier
 

@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from accord import paths
-from accord.classify.model import ClassifierConfig
+from accord.classify.config import ClassifierConfig
 from accord.cli import app
 from accord.data.datasets import DataConfig, classification_datasets
 from accord.data.review import GOLD_COLUMNS, read_sheet, select_uncertain, sheet_rows, write_sheet

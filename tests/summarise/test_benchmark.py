@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from accord.summarise import benchmark
+from accord.summarise.config import SummariserConfig
 from accord.summarise.decoding import common_vocabulary
-from accord.summarise.model import NeuralSummariser, SummariserConfig
+from accord.summarise.model import NeuralSummariser
 from tests.conftest import make_config
 
 

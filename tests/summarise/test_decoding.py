@@ -194,7 +194,7 @@ def test_tidy_mends_hyphenation_only_where_the_source_writes_it_whole() -> None:
 
 
 def test_models_saved_before_tidy_decode_as_they_were_evaluated() -> None:
-    from accord.summarise.model import config_from_meta
+    from accord.summarise.config import config_from_meta
 
     assert config_from_meta({"generation": {"max_words": 40}}).generation.tidy is False
     assert config_from_meta({"generation": {"tidy": True}}).generation.tidy is True
@@ -215,7 +215,7 @@ def test_word_constraint_topics_only_where_the_source_mentions_them(cased_tokeni
 
 
 def test_models_saved_before_copy_topics_decode_as_they_were_evaluated() -> None:
-    from accord.summarise.model import config_from_meta
+    from accord.summarise.config import config_from_meta
 
     assert config_from_meta({"generation": {"max_words": 40}}).generation.copy_topics is False
     assert config_from_meta({"generation": {"copy_topics": True}}).generation.copy_topics is True
@@ -243,7 +243,7 @@ def test_word_constraint_lexicon_refuses_glued_lower_case_words(cased_tokenizer:
 
 
 def test_models_saved_before_copy_lexicon_decode_as_they_were_evaluated() -> None:
-    from accord.summarise.model import config_from_meta
+    from accord.summarise.config import config_from_meta
 
     assert config_from_meta({"generation": {"max_words": 40}}).generation.copy_lexicon is False
     assert config_from_meta({"generation": {"copy_lexicon": True}}).generation.copy_lexicon is True

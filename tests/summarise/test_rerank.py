@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from accord.config import ConfigError
-from accord.summarise.model import GenerationArguments, SummariserConfig
+from accord.summarise.config import GenerationArguments, SummariserConfig
 from accord.summarise.rerank import choose, consensus
 from tests.conftest import make_config
 from tests.summarise.test_generate import DOCS, _summariser

@@ -11,7 +11,8 @@ import pytest
 from mlflow import MlflowClient
 
 from accord import tracking
-from accord.summarise.model import SummariserConfig, load_summariser
+from accord.summarise.config import SummariserConfig
+from accord.summarise.model import load_summariser
 from accord.summarise.train import GATE_ROWS_FILE, batch_plan
 from tests.conftest import make_config, run_fresh_python, train_summariser
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from accord import paths
+from accord.classify.config import ClassifierConfig
 from accord.classify.families import build_classifier
-from accord.classify.model import ClassifierConfig
 from accord.config import load_config
 from accord.data.datasets import GATE_SPLIT, classification_datasets, split_arrays
 from accord.system import machine_info

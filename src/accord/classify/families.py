@@ -1,7 +1,8 @@
 """Every classifier family by name: build a fresh one, load a saved one.
 
-``tfidf`` and ``minilm`` live in :mod:`accord.classify.model`, ``setfit`` in :mod:`accord.classify.setfit`,
-``ensemble`` in :mod:`accord.classify.ensemble`; this module is the one place that knows them all.
+Their settings are in :mod:`accord.classify.config`; ``tfidf`` and ``minilm`` live in :mod:`accord.classify.model`,
+``setfit`` in :mod:`accord.classify.setfit`, ``ensemble`` in :mod:`accord.classify.ensemble`; this module is the
+one place that knows them all.
 """
 
 from __future__ import annotations
@@ -13,16 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from accord.classify.config import FAMILIES, ClassifierConfig, config_from_meta
 from accord.classify.ensemble import EnsembleClassifier, member_folders
-from accord.classify.model import (
-    FAMILIES,
-    META_FILE,
-    ClassifierConfig,
-    SentenceClassifier,
-    TfidfClassifier,
-    TransformerClassifier,
-    config_from_meta,
-)
+from accord.classify.model import META_FILE, SentenceClassifier, TfidfClassifier, TransformerClassifier
 from accord.classify.setfit import SetFitClassifier
 from accord.labels import LABELS
 

