@@ -40,3 +40,27 @@ def test_real_validation_is_a_development_dataset_with_its_own_report(mlflow_uri
     path = write_reports(result, tmp_path, "dev_x")
     assert path.name == "dev_x.md" and "| real-validation | lead1 |" in path.read_text()
     assert "real-validation" not in EvalConfig().datasets  # never in the default (test) report
+
+
+def test_brief_fallback_is_decided_as_briefs_decide() -> None:
+    """A summariser with ``doubts`` (the checks, then its own draws) is judged by them; one without, by the checks;
+    the report shows the checks alone in brackets where they differ."""
+    from accord.summarise.evaluate import _fallback, brief_fallback_rate, fallback_rate
+
+    docs = ["Viet Nam and Korea agreed to expand trade.", "The ministers discussed defence cooperation."]
+    preds = ["Viet Nam and Korea agreed to expand trade.", "The ministers discussed defence cooperation."]
+
+    class Doubting:
+        def doubts(self, documents: list[str], summaries: list[str]) -> list[list[str]]:
+            assert (documents, summaries) == (docs, preds)
+            return [[], ["unstable: the model's own 3 draws agree 0.20 with it (< 0.46)"]]
+
+    assert fallback_rate(preds, docs) == 0.0  # sound copies: the checks pass both
+    assert brief_fallback_rate(Doubting(), preds, docs) == 0.5
+    assert brief_fallback_rate(object(), preds, docs) == 0.0
+    assert _fallback({"fallback_rate": 0.5, "fallback_rate_checks": 0.0}) == "50 (0)"
+    assert _fallback({"fallback_rate": 0.25, "fallback_rate_checks": 0.25}) == "25"
+    assert _fallback({"fallback_rate": 0.25}) == "25"  # a row logged before the split
+    with pytest.raises(ValueError, match="agreement_on"):
+        EvalConfig(agreement_on="real-test,nope").validate()
+    EvalConfig(agreement_on="").validate()  # empty: the checks alone everywhere
