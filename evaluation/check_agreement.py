@@ -4,6 +4,8 @@ readers' serious errors?
     python evaluation/check_agreement.py draw validation   # the champion's draws -> reports/agreement/draws_*.json
     python evaluation/check_agreement.py draw test
     python evaluation/check_agreement.py report            # -> reports/agreement/check_agreement.md
+    python evaluation/check_agreement.py sheet champion-full-v3 --model-uri models:/accord-summariser/3
+                                                           # another version's test sheet, drawn now
 
 Validation (the audit sheets ``validation``, ``validation-2``, ``validation-3``: all 114 articles) is where the
 threshold is chosen, by the rule in docs/decisions.md; test (the current champion's sheet ``champion-rebuilt-v1``
@@ -48,11 +50,12 @@ def draw(split: str) -> None:
     write_text_atomic(OUT / f"draws_{split}.json", json.dumps(out, indent=1, ensure_ascii=False) + "\n")
 
 
-def read_sheets(split: str, documents: dict[str, str], draws: dict) -> list[tuple[bool, bool, bool, float]]:
-    """Per champion summary on the split's sheets: (reader: serious error, reader: no error, checks flag it,
-    agreement with its draws)."""
+def read_sheets(sheets: tuple[str, ...], documents: dict[str, str], draws: dict
+                ) -> list[tuple[bool, bool, bool, float]]:
+    """Per champion summary on the sheets: (reader: serious error, reader: no error, checks flag it, agreement
+    with its draws)."""
     rows = []
-    for name in SHEETS[split]:
+    for name in sheets:
         folder = AUDIT_DIR / name
         key = json.loads((folder / "key.json").read_text(encoding="utf-8"))["key"]
         summaries = sheet_summaries(folder)
@@ -84,17 +87,22 @@ def validation_lines(rows: list[tuple[bool, bool, bool, float]]) -> list[str]:
     return lines
 
 
-def test_lines(rows: list[tuple[bool, bool, bool, float]], threshold: float, documents: dict[str, str],
-               draws: dict) -> list[str]:
+def sheet_lines(rows: list[tuple[bool, bool, bool, float]], threshold: float, title: str) -> list[str]:
+    """What a brief shows of one sheet's summaries, with the checks alone and with the agreement check."""
     def count(flag: object) -> int:
         return sum(1 for r in rows if flag(r))
-    lines = [f"## Test (the champion's sheet, {len(rows)} summaries; threshold {threshold})", "",
-             "| | checks only | checks + agreement |", "|---|---|---|",
-             f"| serious errors shown in a brief | {count(lambda r: r[0] and not r[2])} | "
-             f"{count(lambda r: r[0] and not r[2] and r[3] >= threshold)} |",
-             f"| reader-clean summaries sent to the extract | {count(lambda r: r[1] and r[2])} of "
-             f"{count(lambda r: r[1])} | {count(lambda r: r[1] and (r[2] or r[3] < threshold))} of "
-             f"{count(lambda r: r[1])} |"]
+    return [f"## {title} ({len(rows)} summaries; threshold {threshold})", "",
+            "| | checks only | checks + agreement |", "|---|---|---|",
+            f"| serious errors shown in a brief | {count(lambda r: r[0] and not r[2])} | "
+            f"{count(lambda r: r[0] and not r[2] and r[3] >= threshold)} |",
+            f"| reader-clean summaries sent to the extract | {count(lambda r: r[1] and r[2])} of "
+            f"{count(lambda r: r[1])} | {count(lambda r: r[1] and (r[2] or r[3] < threshold))} of "
+            f"{count(lambda r: r[1])} |"]
+
+
+def test_lines(rows: list[tuple[bool, bool, bool, float]], threshold: float, documents: dict[str, str],
+               draws: dict) -> list[str]:
+    lines = sheet_lines(rows, threshold, "Test, the champion's sheet")
     import mlflow
 
     mlflow.set_tracking_uri(tracking.tracking_uri())
@@ -109,6 +117,19 @@ def test_lines(rows: list[tuple[bool, bool, bool, float]], threshold: float, doc
             f"({100 * len(flagged) / n:.1f}%) | {len(both)} ({100 * len(both) / n:.1f}%) |"]
 
 
+def sheet(name: str, model_uri: str, threshold: float) -> str:
+    """Another version's test sheet: its summaries against the draws of ``model_uri`` (the version that wrote
+    them), drawn now; the threshold stays the one chosen on validation."""
+    from accord.summarise.benchmark import neural_summariser
+
+    summ = neural_summariser(model_uri, None)
+    documents = {r["id"]: r["document"] for r in real_summary_datasets(DataConfig())["test"].to_list()}
+    ids = sorted(json.loads((AUDIT_DIR / name / "key.json").read_text(encoding="utf-8"))["key"])
+    draws = {i: {"draws": d} for i, d in zip(ids, summ.draws([documents[i] for i in ids], DRAWS), strict=True)}
+    return "\n".join([f"# The agreement check on the sheet `{name}` (`{model_uri}`)", "",
+                      *sheet_lines(read_sheets((name,), documents, draws), threshold, f"Test, sheet {name}")])
+
+
 def report(threshold: float) -> str:
     data = real_summary_datasets(DataConfig())
     out = ["# The agreement check against blind readers", "",
@@ -120,7 +141,7 @@ def report(threshold: float) -> str:
         if not path.is_file():
             raise SystemExit(f"error: {path}: no draws (run: python evaluation/check_agreement.py draw {split})")
         draws = json.loads(path.read_text(encoding="utf-8"))
-        rows = read_sheets(split, documents, draws)
+        rows = read_sheets(SHEETS[split], documents, draws)
         out += [*(validation_lines(rows) if split == "validation" else
                   test_lines(rows, threshold, documents, draws)), ""]
     return "\n".join(out)
@@ -128,12 +149,21 @@ def report(threshold: float) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("draw", "report"))
-    parser.add_argument("split", nargs="?", default="validation", choices=("validation", "test"))
+    parser.add_argument("step", choices=("draw", "report", "sheet"))
+    parser.add_argument("split", nargs="?", default="validation", help="draw: validation or test; sheet: its name")
+    parser.add_argument("--model-uri", default=tracking.SUMMARISER_URI, help="sheet: the version that wrote it")
     parser.add_argument("--threshold", type=float, default=0.46, help="generation.agreement_min")
     args = parser.parse_args()
     if args.step == "draw":
+        if args.split not in SHEETS:
+            raise SystemExit(f"error: draw: split {args.split!r}: validation or test")
         draw(args.split)
+    elif args.step == "sheet":
+        if not (AUDIT_DIR / args.split / "key.json").is_file():
+            raise SystemExit(f"error: {AUDIT_DIR / args.split}: no key.json (an audit sheet folder)")
+        text = sheet(args.split, args.model_uri, args.threshold)
+        write_text_atomic(OUT / f"sheet_{args.split}.md", text + "\n")
+        print(text)
     else:
         text = report(args.threshold)
         write_text_atomic(OUT / "check_agreement.md", text + "\n")

@@ -81,3 +81,14 @@ def test_validation_lines_count_only_summaries_the_checks_pass() -> None:
     lines = check_agreement.validation_lines(rows)
     assert "3 pass the checks: 1 with a reader's serious error, 2 without" in lines[0]
     assert "| 0.42 | 1 of 1 | 1 of 2 |" in lines
+
+
+def test_sheet_lines_count_what_a_brief_shows() -> None:
+    # (serious, clean, checks flag it, agreement): shown with the checks alone: the first two; the agreement check
+    # (0.46) keeps only the second; a clean summary below it goes to the extract
+    rows = [(True, False, False, 0.30), (True, False, False, 0.60), (True, False, True, 0.90),
+            (False, True, False, 0.40), (False, True, False, 0.70)]
+    lines = check_agreement.sheet_lines(rows, 0.46, "Test, sheet x")
+    assert lines[0] == "## Test, sheet x (5 summaries; threshold 0.46)"
+    assert "| serious errors shown in a brief | 2 | 1 |" in lines
+    assert "| reader-clean summaries sent to the extract | 0 of 2 | 1 of 2 |" in lines
