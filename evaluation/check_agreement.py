@@ -3,9 +3,13 @@ readers' serious errors?
 
     python evaluation/check_agreement.py draw validation   # the champion's draws -> reports/agreement/draws_*.json
     python evaluation/check_agreement.py draw test
+    python evaluation/check_agreement.py draw validation --model-uri models:/accord-summariser/3 \
+        --out draws_validation_v3.json                     # another version's draws, in their own file
     python evaluation/check_agreement.py report            # -> reports/agreement/check_agreement.md
     python evaluation/check_agreement.py sheet champion-full-v3 --model-uri models:/accord-summariser/3
                                                            # another version's test sheet, drawn now
+    python evaluation/check_agreement.py pair validation-v1-v3 --draws v1=draws_validation.json \
+        --draws v3=draws_validation_v3.json                # two versions read side by side on validation
 
 Validation (the audit sheets ``validation``, ``validation-2``, ``validation-3``: all 114 articles) is where the
 threshold is chosen, by the rule in docs/decisions.md; test (the current champion's sheet ``champion-rebuilt-v1``
@@ -35,24 +39,25 @@ DRAWS = 3  # as generation.agreement_draws
 GRID = [round(0.30 + 0.02 * k, 2) for k in range(12)]  # thresholds shown for validation
 
 
-def draw(split: str) -> None:
+def draw(split: str, model_uri: str = tracking.SUMMARISER_URI, name: str = "") -> None:
+    """The model's draws of every article of the split, into ``draws_<split>.json`` (or ``name``)."""
     from accord.summarise.benchmark import neural_summariser
 
-    summ = neural_summariser(tracking.SUMMARISER_URI, None)
+    summ = neural_summariser(model_uri, None)
     items = real_summary_datasets(DataConfig())[split].to_list()
-    out = {}
+    found = {}
     for s in range(0, len(items), 5):  # a line of progress every 5 articles
         batch = items[s:s + 5]
-        out |= {r["id"]: {"draws": d} for r, d in zip(batch, summ.draws([r["document"] for r in batch], DRAWS),
+        found |= {r["id"]: {"draws": d} for r, d in zip(batch, summ.draws([r["document"] for r in batch], DRAWS),
                                                          strict=True)}
         print(f"{split}: {s + len(batch)} of {len(items)}", file=sys.stderr, flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(OUT / f"draws_{split}.json", json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    write_text_atomic(OUT / (name or f"draws_{split}.json"), json.dumps(found, indent=1, ensure_ascii=False) + "\n")
 
 
-def read_sheets(sheets: tuple[str, ...], documents: dict[str, str], draws: dict
+def read_sheets(sheets: tuple[str, ...], documents: dict[str, str], draws: dict, system: str = "champion"
                 ) -> list[tuple[bool, bool, bool, float]]:
-    """Per champion summary on the sheets: (reader: serious error, reader: no error, checks flag it, agreement
+    """Per summary of ``system`` on the sheets: (reader: serious error, reader: no error, checks flag it, agreement
     with its draws)."""
     rows = []
     for name in sheets:
@@ -61,7 +66,7 @@ def read_sheets(sheets: tuple[str, ...], documents: dict[str, str], draws: dict
         summaries = sheet_summaries(folder)
         for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines():
             label = json.loads(line)
-            if key[label["id"]][label["letter"]] != "champion":
+            if key[label["id"]][label["letter"]] != system:
                 continue
             summary, source = summaries[(label["id"], label["letter"])], documents[label["id"]]
             rows.append((any(label[e] for e in SERIOUS), not any(v is True for v in label.values()),
@@ -130,6 +135,22 @@ def sheet(name: str, model_uri: str, threshold: float) -> str:
                       *sheet_lines(read_sheets((name,), documents, draws), threshold, f"Test, sheet {name}")])
 
 
+def pair(name: str, draws: dict[str, str], threshold: float) -> str:
+    """A side-by-side validation sheet of two versions (``audit_summaries.py variants``): what each one's briefs
+    would show, each summary against its own version's stored draws (``system=FILE`` under reports/agreement/)."""
+    folder = AUDIT_DIR / name
+    about = json.loads((folder / "key.json").read_text(encoding="utf-8"))
+    documents = {r["id"]: r["document"] for r in real_summary_datasets(DataConfig())[about["split"]].to_list()}
+    out = [f"# The agreement check on the side-by-side sheet `{name}` (real {about['split']})", ""]
+    for system, file in draws.items():
+        path = OUT / file
+        if not path.is_file():
+            raise SystemExit(f"error: {path}: no draws (check_agreement.py draw validation ... --out {file})")
+        rows = read_sheets((name,), documents, json.loads(path.read_text(encoding="utf-8")), system)
+        out += [*sheet_lines(rows, threshold, f"{system}, draws {file}"), ""]
+    return "\n".join(out)
+
+
 def report(threshold: float) -> str:
     data = real_summary_datasets(DataConfig())
     out = ["# The agreement check against blind readers", "",
@@ -149,15 +170,25 @@ def report(threshold: float) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("draw", "report", "sheet"))
-    parser.add_argument("split", nargs="?", default="validation", help="draw: validation or test; sheet: its name")
-    parser.add_argument("--model-uri", default=tracking.SUMMARISER_URI, help="sheet: the version that wrote it")
+    parser.add_argument("step", choices=("draw", "report", "sheet", "pair"))
+    parser.add_argument("split", nargs="?", default="validation", help="draw: validation or test; sheet, pair: "
+                                                                       "the audit folder's name")
+    parser.add_argument("--draws", action="append", default=[], help="pair: SYSTEM=FILE, once per system")
+    parser.add_argument("--model-uri", default=tracking.SUMMARISER_URI, help="the version that draws (sheet: that "
+                                                                           "wrote it)")
+    parser.add_argument("--out", default="", help="draw: file name under reports/agreement/ (default draws_SPLIT.json)")
     parser.add_argument("--threshold", type=float, default=0.46, help="generation.agreement_min")
     args = parser.parse_args()
     if args.step == "draw":
         if args.split not in SHEETS:
             raise SystemExit(f"error: draw: split {args.split!r}: validation or test")
-        draw(args.split)
+        draw(args.split, args.model_uri, args.out)
+    elif args.step == "pair":
+        if not (AUDIT_DIR / args.split / "key.json").is_file() or not all("=" in d for d in args.draws):
+            raise SystemExit("error: pair needs an audit folder with key.json and --draws SYSTEM=FILE per system")
+        text = pair(args.split, dict(d.split("=", 1) for d in args.draws), args.threshold)
+        write_text_atomic(OUT / f"pair_{args.split}.md", text + "\n")
+        print(text)
     elif args.step == "sheet":
         if not (AUDIT_DIR / args.split / "key.json").is_file():
             raise SystemExit(f"error: {AUDIT_DIR / args.split}: no key.json (an audit sheet folder)")

@@ -92,3 +92,16 @@ def test_sheet_lines_count_what_a_brief_shows() -> None:
     assert lines[0] == "## Test, sheet x (5 summaries; threshold 0.46)"
     assert "| serious errors shown in a brief | 2 | 1 |" in lines
     assert "| reader-clean summaries sent to the extract | 0 of 2 | 1 of 2 |" in lines
+
+
+def test_read_sheets_takes_one_systems_summaries(sheet: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(check_agreement, "AUDIT_DIR", sheet.parent)
+    _label(sheet, {("a0", "lead1"): ["wrong_fact"], ("a1", "champion"): ["loop"]})
+    documents = {r["id"]: r["document"] for r in ITEMS}
+    draws = {r["id"]: {"draws": [f"Summary L{k}."] * 3} for k, r in enumerate(ITEMS)}  # lead-1's own words
+    lead = check_agreement.read_sheets((sheet.name,), documents, draws, "lead1")
+    champion = check_agreement.read_sheets((sheet.name,), documents, draws)
+    assert len(lead) == len(champion) == 6
+    assert [r[0] for r in lead] == [True, False, False, False, False, False]  # serious: a0's wrong fact
+    assert [r[1] for r in champion] == [True, False, True, True, True, True]  # clean but for a1's loop
+    assert all(r[3] == 1.0 for r in lead) and all(r[3] < 1.0 for r in champion)  # agreement with the draws
