@@ -94,6 +94,15 @@ def test_an_output_that_is_an_input_or_another_output_is_refused(tmp_path: Path)
     check_outputs({"--out": tmp_path / "x.jsonl", "--briefs": tmp_path / "b.jsonl"}, [str(article), "-"])
 
 
+def test_an_output_named_like_an_option_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--briefs --out x.jsonl``: --briefs took "--out" as its file; refused before anything is written."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OutputError, match=r"--briefs got '--out', which looks like an option") as info:
+        check_outputs({"--out": None, "--briefs": "--out"})
+    assert info.value.usage and not (tmp_path / "--out").exists()
+    check_outputs({"--briefs": "./-briefs.jsonl"})  # a file that really starts with '-' is written as ./-name
+
+
 def test_folders_devices_and_read_only_files_are_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="is a folder") as info:
         check_outputs({"--out": tmp_path})

@@ -374,6 +374,9 @@ def check_outputs(outputs: dict[str, str | os.PathLike[str] | None], inputs: Ite
         if raw is None:
             continue
         path = Path(raw)
+        if str(raw).startswith("-") and str(raw) != "-":  # `--briefs --out x`: the option took the next one's name
+            raise OutputError(path, f"{option} got {str(raw)!r}, which looks like an option, not a file name; give "
+                                    f"{option} a path (./{raw} for a file whose name starts with '-')", usage=True)
         kind, other = taken.get(_identity(path), (None, None))
         if kind == "input":
             raise OutputError(path, f"{option} is also an input ({other}); writing it would replace the input. "

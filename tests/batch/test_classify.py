@@ -283,6 +283,14 @@ def test_usage_errors(store: str) -> None:
     assert classify(store, str(SEEDS[0]), "--print-briefs").exit_code == 2
 
 
+def test_an_option_taken_as_an_output_name_is_refused(store: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = classify(store, str(SEEDS[0]), "--briefs", "--out", str(tmp_path / "x.jsonl"))
+    assert result.exit_code == 2 and "looks like an option" in result.output
+    assert list(tmp_path.iterdir()) == []  # no file called "--out", nothing else written
+
+
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     class Tty(io.StringIO):
         def isatty(self) -> bool:
