@@ -29,13 +29,14 @@ from check_recall import sheet_summaries
 from accord import paths, tracking
 from accord.data.datasets import DataConfig, real_summary_datasets
 from accord.io import write_text_atomic
+from accord.summarise.config import GenerationArguments
 from accord.summarise.guard import soundness_problems
 from accord.summarise.rerank import agreement
 
 OUT = paths.REPORTS_DIR / "agreement"
 SHEETS = {"validation": ("validation", "validation-2", "validation-3"), "test": ("champion-rebuilt-v1",)}
 TEST_RUN = "d3ba9dd7a8194cdc83e0609e85a34b8c"  # the champion's logged real-test evaluation run (samples.json)
-DRAWS = 3  # as generation.agreement_draws
+DRAWS = GenerationArguments().agreement_draws  # as briefs draw
 GRID = [round(0.30 + 0.02 * k, 2) for k in range(12)]  # thresholds shown for validation
 
 
@@ -177,7 +178,8 @@ if __name__ == "__main__":
     parser.add_argument("--model-uri", default=tracking.SUMMARISER_URI, help="the version that draws (sheet: that "
                                                                            "wrote it)")
     parser.add_argument("--out", default="", help="draw: file name under reports/agreement/ (default draws_SPLIT.json)")
-    parser.add_argument("--threshold", type=float, default=0.46, help="generation.agreement_min")
+    parser.add_argument("--threshold", type=float, default=GenerationArguments().agreement_min,
+                        help="generation.agreement_min")
     args = parser.parse_args()
     if args.step == "draw":
         if args.split not in SHEETS:
