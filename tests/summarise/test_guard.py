@@ -30,3 +30,22 @@ def test_soundness_problems(summary: str, expected: list[str]) -> None:
     for problem, part in zip(problems, expected, strict=True):
         assert part in problem
     assert soundness_problems('He said "we are partners".', source) == []
+
+
+def test_brief_problems_are_the_summarisers_doubts_else_the_checks() -> None:
+    from accord.summarise.guard import brief_problems
+
+    docs = ["Viet Nam and Korea agreed to expand trade."]
+    looping = ["Viet Nam and Korea agreed to expand trade, trade, trade, trade and trade."]
+
+    class Doubting:
+        def doubts(self, documents: list[str], summaries: list[str]) -> list[list[str]]:
+            return [["unstable: the model's own 3 draws agree 0.20 with it (< 0.46)"]]
+
+    class Silent:  # a served model whose doubts are none beyond the checks
+        def doubts(self, documents: list[str], summaries: list[str]) -> None:
+            return None
+
+    assert brief_problems(Doubting(), docs, docs)[0][0].startswith("unstable")
+    assert brief_problems(object(), docs, docs) == [[]]
+    assert brief_problems(Silent(), docs, looping)[0]  # the checks still apply

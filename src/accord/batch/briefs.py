@@ -7,7 +7,7 @@ from typing import Any
 
 from accord.batch.models import SUMMARY_CALL
 from accord.labels import LABELS, OTHER
-from accord.summarise.guard import soundness_problems
+from accord.summarise.guard import brief_problems
 
 TOP_K = 3  # top sentences per category in a brief
 SUMMARY_MODES = ("none", "article", "all")  # --summaries: none, the article's, the article's and each category's
@@ -54,9 +54,7 @@ def add_summaries_many(articles: list[tuple[dict[str, Any], list[dict[str, Any]]
     jobs = [_summary_jobs(brief, rows, mode) for brief, rows in articles]
     documents = [doc for job in jobs for _, doc, _ in job]
     summaries = [str(s) for s in summariser.predict(documents)["summary"]]
-    check = getattr(summariser, "doubts", None)
-    doubts = (check(documents, summaries) if callable(check) else None) or \
-        [soundness_problems(s, d) for s, d in zip(summaries, documents, strict=True)]
+    doubts = brief_problems(summariser, documents, summaries)
     for (brief, rows), job in zip(articles, jobs, strict=True):
         done, summaries = summaries[:len(job)], summaries[len(job):]
         found, doubts = doubts[:len(job)], doubts[len(job):]

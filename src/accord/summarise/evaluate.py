@@ -117,12 +117,11 @@ def fallback_rate(predictions: list[str], documents: list[str]) -> float:
 
 
 def brief_fallback_rate(summariser: Any, predictions: list[str], documents: list[str]) -> float:
-    """Share of summaries a brief replaces by the extract, decided as briefs decide: the summariser's own ``doubts``
-    (the checks, then agreement with its draws: accord.summarise.rerank) where it has them, else the checks."""
-    doubts = getattr(summariser, "doubts", None)
-    if not callable(doubts):
-        return fallback_rate(predictions, documents)
-    found = doubts(documents, predictions)
+    """Share of summaries a brief replaces by the extract, decided as briefs decide
+    (:func:`accord.summarise.guard.brief_problems`)."""
+    from accord.summarise.guard import brief_problems
+
+    found = brief_problems(summariser, documents, predictions)
     return sum(bool(f) for f in found) / len(found) if found else 0.0
 
 

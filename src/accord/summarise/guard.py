@@ -8,6 +8,7 @@ invented topics and claim words) plus bracketed or quoted text the source does n
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from accord.summarise.metrics import garbled_fragments, invented_claims, invented_topics, loop_problems
 from accord.summarise.roles import role_errors
@@ -53,3 +54,11 @@ def soundness_problems(summary: str, source: str) -> list[str]:
             *(f"garbled: {p}" for p in garbled_fragments(summary, source)),
             *(f"a topic the source never mentions: {t}" for t in invented_topics(summary, source)),
             *(f"a claim the source never makes: {w}" for w in invented_claims(summary, source))]
+
+
+def brief_problems(summariser: Any, documents: list[str], summaries: list[str]) -> list[list[str]]:
+    """Why a brief would not show each summary: the summariser's own ``doubts`` (the checks, then its draws:
+    :func:`accord.summarise.rerank.doubts`) where it has them, else the soundness checks alone."""
+    check = getattr(summariser, "doubts", None)
+    found = check(documents, summaries) if callable(check) else None
+    return found or [soundness_problems(s, d) for s, d in zip(summaries, documents, strict=True)]
