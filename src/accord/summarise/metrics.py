@@ -32,7 +32,7 @@ _COMMON_FIRST = {"the", "a", "an", "in", "on", "at", "two", "both", "this", "tha
 
 
 @lru_cache(maxsize=4)
-def rouge_scorer(types: tuple[str, ...] = ROUGE_TYPES) -> Any:
+def rouge_scorer(types: tuple[str, ...]) -> Any:
     """The project's ROUGE scorer (stemmed) for ``types``, built once per set of types."""
     from rouge_score import rouge_scorer as scorers
 
@@ -48,9 +48,10 @@ def rouge(predictions: list[str], references: list[str]) -> dict[str, np.ndarray
     if len(predictions) != len(references):
         raise ValueError(f"{len(predictions)} predictions for {len(references)} references")
     out = {t: np.zeros(len(predictions)) for t in ROUGE_TYPES}
+    plain = tuple(t for t in ROUGE_TYPES if t != "rougeLsum")  # rougeLsum is scored on split sentences only
     for i, (pred, ref) in enumerate(zip(predictions, references, strict=True)):
-        scores = rouge_scorer().score(ref, pred)
-        lsum = rouge_scorer().score(_lsum_text(ref), _lsum_text(pred))["rougeLsum"]
+        scores = rouge_scorer(plain).score(ref, pred)
+        lsum = rouge_scorer(("rougeLsum",)).score(_lsum_text(ref), _lsum_text(pred))["rougeLsum"]
         for t in ROUGE_TYPES:
             out[t][i] = 100 * (lsum.fmeasure if t == "rougeLsum" else scores[t].fmeasure)
     return out
