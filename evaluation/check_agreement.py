@@ -21,10 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from audit_summaries import AUDIT_DIR, SERIOUS
-from check_recall import sheet_summaries
+from check_recall import logged_predictions, system_labels
 
 from accord import paths, tracking
 from accord.data.datasets import DataConfig, real_summary_datasets
@@ -62,14 +61,8 @@ def read_sheets(sheets: tuple[str, ...], documents: dict[str, str], draws: dict,
     with its draws)."""
     rows = []
     for name in sheets:
-        folder = AUDIT_DIR / name
-        key = json.loads((folder / "key.json").read_text(encoding="utf-8"))["key"]
-        summaries = sheet_summaries(folder)
-        for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-            label = json.loads(line)
-            if key[label["id"]][label["letter"]] != system:
-                continue
-            summary, source = summaries[(label["id"], label["letter"])], documents[label["id"]]
+        for label, summary in system_labels(AUDIT_DIR / name, system):
+            source = documents[label["id"]]
             rows.append((any(label[e] for e in SERIOUS), not any(v is True for v in label.values()),
                          bool(soundness_problems(summary, source)), agreement(summary, draws[label["id"]]["draws"])))
     return rows
@@ -109,12 +102,7 @@ def sheet_lines(rows: list[tuple[bool, bool, bool, float]], threshold: float, ti
 def test_lines(rows: list[tuple[bool, bool, bool, float]], threshold: float, documents: dict[str, str],
                draws: dict) -> list[str]:
     lines = sheet_lines(rows, threshold, "Test, the champion's sheet")
-    import mlflow
-
-    mlflow.set_tracking_uri(tracking.tracking_uri())
-    table = json.loads(Path(mlflow.artifacts.download_artifacts(run_id=TEST_RUN, artifact_path="samples.json"))
-                       .read_text(encoding="utf-8"))
-    preds = {r[table["columns"].index("id")]: r[table["columns"].index("prediction")] for r in table["data"]}
+    preds = logged_predictions(TEST_RUN)
     flagged = {i for i, p in preds.items() if soundness_problems(p, documents[i])}
     unstable = {i for i, p in preds.items() if i not in flagged and agreement(p, draws[i]["draws"]) < threshold}
     n = len(preds)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from audit_summaries import AUDIT_DIR, SERIOUS
 
@@ -41,15 +43,33 @@ def sheet_summaries(folder: Path) -> dict[tuple[str, str], str]:
     return out
 
 
-def sheet_counts(folder: Path, documents: dict[str, str], system: str) -> dict[str, int]:
+def system_labels(folder: Path, system: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """``(reader's label, summary)`` for each of ``system``'s summaries on an audit sheet (the key maps letters)."""
     key = json.loads((folder / "key.json").read_text(encoding="utf-8"))["key"]
     summaries = sheet_summaries(folder)
-    counts = dict.fromkeys(COUNTS, 0)
     for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines():
         label = json.loads(line)
-        if key[label["id"]][label["letter"]] != system:
-            continue
-        summary, source = summaries[(label["id"], label["letter"])], documents[label["id"]]
+        if key[label["id"]][label["letter"]] == system:
+            yield label, summaries[(label["id"], label["letter"])]
+
+
+def logged_predictions(run_id: str) -> dict[str, str]:
+    """``id -> prediction`` of a logged evaluation run's samples table."""
+    import mlflow
+
+    from accord import tracking
+
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    table = json.loads(Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="samples.json"))
+                       .read_text(encoding="utf-8"))
+    at, of = table["columns"].index("id"), table["columns"].index("prediction")
+    return {r[at]: r[of] for r in table["data"]}
+
+
+def sheet_counts(folder: Path, documents: dict[str, str], system: str) -> dict[str, int]:
+    counts = dict.fromkeys(COUNTS, 0)
+    for label, summary in system_labels(folder, system):
+        source = documents[label["id"]]
         flagged, role = bool(soundness_problems(summary, source)), bool(role_errors(summary, source))
         serious = any(label[e] for e in SERIOUS)
         clean = not any(v is True for v in label.values())
@@ -62,15 +82,8 @@ def sheet_counts(folder: Path, documents: dict[str, str], system: str) -> dict[s
 
 def eval_run_fallback(run_id: str, documents: dict[str, str]) -> tuple[int, int, int]:
     """(summaries, flagged by the checks, flagged by the role check) of a logged evaluation run's samples table."""
-    import mlflow
-
-    from accord import tracking
-
-    mlflow.set_tracking_uri(tracking.tracking_uri())
-    table = json.loads(Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="samples.json"))
-                       .read_text(encoding="utf-8"))
-    rows = [dict(zip(table["columns"], r, strict=True)) for r in table["data"]]
-    preds, docs = [r["prediction"] for r in rows], [documents[r["id"]] for r in rows]
+    logged = logged_predictions(run_id)
+    preds, docs = list(logged.values()), [documents[i] for i in logged]
     return (len(preds), round(fallback_rate(preds, docs) * len(preds)),
             sum(bool(role_errors(p, s)) for p, s in zip(preds, docs, strict=True)))
 
