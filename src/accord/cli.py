@@ -570,17 +570,21 @@ def summarise_cmd(
     model: Annotated[str | None, typer.Option(help="Summariser URI (default: models:/accord-summariser@champion).")
                      ] = None,
     max_bytes: MaxBytesOpt = 100_000_000,
+    agreement_draws: Annotated[int, typer.Option(help=(
+        "Also check each summary the checks pass against this many draws of the summariser, as briefs do "
+        "(0: the checks only; each draw costs about one more summary)."))] = 0,
     trust_model: TrustOpt = False,
     tracking_uri: TrackingOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Summarise articles: one {"id", "summary"} JSON line each; bad inputs named and skipped, exit 1 if any."""
+    """Summarise articles: one {"id", "summary", "problems"} JSON line each (problems: why a brief would not show
+    the summary); bad inputs named and skipped, exit 1 if any."""
     from accord import tracking
     from accord.batch.summarise import run
 
     code = run(inputs, out, model or tracking.SUMMARISER_URI, text_field, max_bytes, quiet, tracking_uri, err=_err,
-               verbose=verbose, trust_model=trust_model)
+               verbose=verbose, trust_model=trust_model, agreement_draws=agreement_draws)
     if code:
         raise typer.Exit(code)
 

@@ -1,4 +1,5 @@
-"""`accord summarise`: .txt files, folders and JSONL in, {"id", "summary"} out; bad inputs named and skipped."""
+"""`accord summarise`: .txt files, folders and JSONL in, {"id", "summary", "problems"} out; bad inputs named and
+skipped; the problems are the ones a brief acts on."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def test_summarise_files_folders_and_jsonl(mlflow_uri: str, tmp_path: Path) -> N
     assert rows[0]["summary"].startswith("President Lương Cường met with Speaker")
     assert rows[1]["summary"] == "The ministers met in Tokyo."
     assert rows[2]["summary"] == "Both sides agreed to cooperate."
+    assert [r["problems"] for r in rows] == [[], [], []]  # a lead sentence is the source's own words
     errors = [json.loads(line) for line in (tmp_path / "summaries.jsonl.errors.jsonl").read_text().splitlines()]
     assert {(Path(e["file"]).name, e["line"]) for e in errors} == {("feed.jsonl", 2), ("feed.jsonl", 3),
                                                                   ("missing.txt", None)}
@@ -48,3 +50,39 @@ def test_summarise_files_folders_and_jsonl(mlflow_uri: str, tmp_path: Path) -> N
 def test_summarise_without_a_model_says_what_to_run(mlflow_uri: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["summarise", str(paths.SEEDS_DIR), "--tracking-uri", mlflow_uri])
     assert result.exit_code == 1 and "no summariser to run" in result.stderr
+
+
+class _Fixed:
+    """A summariser that writes the given summaries, with or without its own doubts (as an accord one has)."""
+
+    def __init__(self, summaries: list[str], doubts: list[list[str]] | None = None) -> None:
+        self.summaries, self.own = summaries, doubts
+
+    def predict(self, documents: list[str]) -> dict[str, list[str]]:
+        return {"summary": self.summaries[:len(documents)]}
+
+    def doubts(self, documents: list[str], summaries: list[str]) -> list[list[str]] | None:
+        return self.own
+
+
+def test_each_summary_carries_the_problems_a_brief_would_act_on() -> None:
+    from accord.batch.progress import Phases
+    from accord.batch.summarise import summarise_chunk
+
+    source = "Indian External Affairs Minister S Jaishankar met Omani Foreign Minister Sayyid Badr Albusaidi in Muscat."
+    sound = "Indian External Affairs Minister S Jaishankar met Sayyid Badr Albusaidi in Muscat."
+    wrong = "Omani Foreign Minister S Jaishankar met Sayyid Badr Albusaidi in Muscat."
+    chunk = [("a", source), ("b", source)]
+    rows = summarise_chunk(_Fixed([sound, wrong]), chunk, Phases())
+    assert [r["id"] for r in rows] == ["a", "b"] and rows[0]["problems"] == []
+    assert rows[1]["summary"] == wrong and rows[1]["problems"][0].startswith("role")  # written, and flagged
+    own = [["unstable: the model's own 3 draws agree 0.20 with it"], []]
+    rows = summarise_chunk(_Fixed([sound, wrong], own), chunk, Phases())
+    assert [r["problems"] for r in rows] == own  # the summariser's own doubts where it has them
+
+
+def test_agreement_draws_out_of_range_stop_before_the_model_loads(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["summarise", str(paths.SEEDS_DIR), "--agreement-draws", "17",
+                                      "--tracking-uri", f"sqlite:///{tmp_path / 'none.db'}"])
+    assert result.exit_code == 2 and "--agreement-draws must be between 0 and 16, got 17" in result.stderr
+    assert not (tmp_path / "none.db").exists()

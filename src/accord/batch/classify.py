@@ -31,7 +31,7 @@ from accord.batch.briefs import (
     format_brief,
 )
 from accord.batch.inputs import DEFAULT_MAX_BYTES, UNITS, ErrorLog, Sentence, chunked, iter_records, iter_sentences
-from accord.batch.models import load_predictor, load_summariser, with_agreement_draws
+from accord.batch.models import MAX_AGREEMENT_DRAWS, load_predictor, load_summariser, with_agreement_draws
 from accord.batch.preflight import (
     Stop,
     WriteGuard,
@@ -98,8 +98,8 @@ class ClassifyOptions:
             return f"--summaries must be one of {SUMMARY_MODES}, got {self.summaries!r}"
         if self.max_bytes < 1:
             return f"--max-bytes must be at least 1, got {self.max_bytes}"
-        if self.agreement_draws is not None and not 0 <= self.agreement_draws <= 16:
-            return f"--agreement-draws must be between 0 and 16, got {self.agreement_draws}"
+        if self.agreement_draws is not None and not 0 <= self.agreement_draws <= MAX_AGREEMENT_DRAWS:
+            return f"--agreement-draws must be between 0 and {MAX_AGREEMENT_DRAWS}, got {self.agreement_draws}"
         return backend_problem(self.runtime, self.precision)
 
     def outputs(self) -> dict[str, Path | None]:

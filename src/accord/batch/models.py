@@ -52,6 +52,7 @@ DECODE_BATCH = 16
 # Documents per summariser call in the batch commands: sorted by length across four decode batches, so each batch
 # pads less. Briefs on 100 real articles: 179 s against 199 s at 16 per call and 212 s at the old 8 and 8.
 SUMMARY_CALL = 4 * DECODE_BATCH
+MAX_AGREEMENT_DRAWS = 16  # --agreement-draws at most: each draw is one more decoding of every summary checked
 KEEP_ENTRIES = 3  # entries kept per registered model (most recently used); older ones go when a new one is built
 REGISTRY_URI = re.compile(r"models:/([^/@]+)(?:@([^/]+)|/(\d+))")  # by alias or by version number: cached
 _SUMMARISERS: dict[str, Any] = {}  # entry folder -> loaded summariser: each is loaded once per process

@@ -1,4 +1,8 @@
-"""``accord summarise``: one ``{"id", "summary"}`` JSON line per article from the registered summariser."""
+"""``accord summarise``: one ``{"id", "summary", "problems"}`` JSON line per article from the registered summariser.
+
+Every summary is written, and ``problems`` says why a brief would not show it (the soundness checks, and with
+``agreement_draws`` the summariser's own draws: :func:`accord.summarise.guard.brief_problems`), so a reader of raw
+summaries sees the same warnings a brief acts on."""
 
 from __future__ import annotations
 
@@ -11,10 +15,11 @@ from typing import IO, Any
 from accord import tracking
 from accord.batch.classify import NO_SUMMARISER_HINT, progress_enabled
 from accord.batch.inputs import DEFAULT_MAX_BYTES, JSONL_SUFFIXES, ErrorLog, chunked, iter_records
-from accord.batch.models import SUMMARY_CALL, load_summariser
+from accord.batch.models import MAX_AGREEMENT_DRAWS, SUMMARY_CALL, load_summariser, with_agreement_draws
 from accord.batch.preflight import WriteGuard, loaded_problem, model_problem, output_problem, report_stop
 from accord.batch.progress import Phases
 from accord.io import InputError, atomic_open, errors_path, iter_jsonl, json_line, write_errors
+from accord.summarise.guard import brief_problems
 
 
 def iter_documents(inputs: list[str], text_field: str, max_bytes: int, log: ErrorLog) -> Iterator[tuple[str, str]]:
@@ -38,11 +43,15 @@ def iter_documents(inputs: list[str], text_field: str, max_bytes: int, log: Erro
 
 
 def _start(inputs: list[str], out: Path | None, model_uri: str, max_bytes: int, tracking_uri: str | None,
-           trust_model: bool, err: Callable[[str], None], phases: Phases) -> tuple[Any, int | None]:
+           trust_model: bool, err: Callable[[str], None], phases: Phases, agreement_draws: int = 0
+           ) -> tuple[Any, int | None]:
     """The summariser, or None and the exit code of what stopped the run before it started (checked before the
     model loads: :mod:`accord.batch.preflight`)."""
     if max_bytes < 1:
         return None, report_stop((2, f"--max-bytes must be at least 1, got {max_bytes}"), err)
+    if not 0 <= agreement_draws <= MAX_AGREEMENT_DRAWS:
+        return None, report_stop((2, f"--agreement-draws must be between 0 and {MAX_AGREEMENT_DRAWS}, "
+                                     f"got {agreement_draws}"), err)
     stop = output_problem({"--out": out, "the errors file": errors_path(out) if out else None}, inputs) or \
         model_problem(model_uri, tracking_uri, trust_model, "summariser", NO_SUMMARISER_HINT)
     if stop:
@@ -52,24 +61,38 @@ def _start(inputs: list[str], out: Path | None, model_uri: str, max_bytes: int, 
     except tracking.ModelNotFound as exc:
         return None, report_stop((1, f"{exc}\nno summariser to run; {NO_SUMMARISER_HINT}"), err)
     stop = loaded_problem(model, model_uri, "summariser")
-    return (None, report_stop(stop, err)) if stop else (model, None)
+    return (None, report_stop(stop, err)) if stop else (with_agreement_draws(model, agreement_draws), None)
+
+
+def summarise_chunk(model: Any, chunk: list[tuple[str, str]], phases: Phases) -> list[dict[str, Any]]:
+    """The output rows of ``(id, text)`` documents: each summary with the reasons a brief would not show it."""
+    documents = [text for _, text in chunk]
+    with phases.phase("summarise"):
+        summaries = [str(s) for s in model.predict(documents)["summary"]]
+    with phases.phase("checks"):
+        problems = brief_problems(model, documents, summaries)
+    return [{"id": doc_id, "summary": summary, "problems": found}
+            for (doc_id, _), summary, found in zip(chunk, summaries, problems, strict=True)]
 
 
 def run(inputs: list[str], out: Path | None = None, model_uri: str = tracking.SUMMARISER_URI,
         text_field: str = "text", max_bytes: int = DEFAULT_MAX_BYTES, quiet: bool = False,
         tracking_uri: str | None = None, err: Callable[[str], None] | None = None, stdout: IO[str] | None = None,
-        batch_size: int = SUMMARY_CALL, verbose: bool = False, trust_model: bool = False) -> int:
-    """``accord summarise``: one ``{"id", "summary"}`` row per article; returns the exit code (``verbose``: start-up
-    and phase times on stderr). A run where every input failed leaves an earlier ``out`` as it was."""
+        batch_size: int = SUMMARY_CALL, verbose: bool = False, trust_model: bool = False,
+        agreement_draws: int = 0) -> int:
+    """``accord summarise``: one ``{"id", "summary", "problems"}`` row per article; returns the exit code
+    (``verbose``: start-up and phase times on stderr). A run where every input failed leaves an earlier ``out`` as
+    it was. ``agreement_draws`` (0: the soundness checks only) also checks each summary the checks pass against
+    that many draws, as briefs do, at about that many times the decoding cost."""
     err = err or (lambda m: print(m, file=sys.stderr))
     phases = Phases()
-    model, code = _start(inputs, out, model_uri, max_bytes, tracking_uri, trust_model, err, phases)
+    model, code = _start(inputs, out, model_uri, max_bytes, tracking_uri, trust_model, err, phases, agreement_draws)
     if code is not None:
         return code
     from tqdm import tqdm
 
     log = ErrorLog(lambda e: err(f"error: {e}"), lambda w: err(f"warning: {w}"))
-    done = 0
+    done = flagged = 0
     with contextlib.ExitStack() as stack:
         guard = stack.enter_context(WriteGuard([out, errors_path(out) if out else None]))
         fh = stack.enter_context(atomic_open(out, commit=lambda: bool(done) or not log.errors)) if out \
@@ -77,10 +100,9 @@ def run(inputs: list[str], out: Path | None = None, model_uri: str = tracking.SU
         bar = stack.enter_context(tqdm(unit="article", disable=not progress_enabled(quiet), file=sys.stderr))
         documents = chunked(iter_documents(inputs, text_field, max_bytes, log), batch_size)
         for chunk in phases.timed_iter("read", documents):
-            with phases.phase("summarise"):
-                summaries = list(model.predict([text for _, text in chunk])["summary"])
-            fh.write("".join(json_line({"id": doc_id, "summary": summary})
-                             for (doc_id, _), summary in zip(chunk, summaries, strict=True)))
+            rows = summarise_chunk(model, chunk, phases)
+            fh.write("".join(json_line(row) for row in rows))
+            flagged += sum(bool(row["problems"]) for row in rows)
             phases.article_done()
             done += len(chunk)
             bar.update(len(chunk))
@@ -89,7 +111,7 @@ def run(inputs: list[str], out: Path | None = None, model_uri: str = tracking.SU
     if guard.failure is not None:
         return report_stop((1, str(guard.failure)), err)
     if not quiet:
-        err(f"summarised {done} articles" + (f" to {out}" if out else "")
+        err(f"summarised {done} articles" + (f" to {out}" if out else "") + f"; {flagged} with problems"
             + (f"; {len(log.errors)} input error(s)" if log.errors else ""))
     if verbose:
         for line in phases.report():
