@@ -219,6 +219,8 @@ def evaluate_classifier_cmd(
         with _store_failures(tracking_uri):
             _, result = evaluate(cfg, tracking_uri)
     except (InputError, ValueError, ModelNotFound) as exc:
+        for e in getattr(exc, "errors", []):  # each bad line of a --data file with no usable rows
+            _err(f"error: {e}")
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
     except MlflowException as exc:
@@ -353,17 +355,24 @@ def review_export_cmd(
     disagreement with a second model)."""
     from accord import tracking
     from accord.classify.predictor import Predictor
-    from accord.data.review import read_classified, select_uncertain, sheet_rows, write_sheet
+    from accord.data.review import labelled_sheet, read_classified, select_uncertain, sheet_rows, write_sheet
 
+    taken = labelled_sheet(out)
+    if taken is not None:
+        _err(f"error: {taken} already holds gold labels (or cannot be read); import it first "
+             "(`accord review import`) or choose another --out. Nothing was written.")
+        raise typer.Exit(2)
     for uri in dict.fromkeys((model, second_model)):  # the store is checked once when neither is given
         _read_store(tracking_uri, uri, trust_model)
-
     rows, errors = [], []
     for path in classified:
         got, bad = read_classified(path)
         rows, errors = rows + got, errors + bad
     for e in errors:
         _err(f"error: {e}")
+    if not rows:
+        _err("error: no classified sentences to pick from; nothing was written")
+        raise typer.Exit(1)
     try:
         primary = Predictor(tracking.load_model(model or tracking.CLASSIFIER_URI, tracking_uri))
         second = Predictor(tracking.load_model(second_model, tracking_uri)) if second_model else None

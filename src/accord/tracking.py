@@ -12,6 +12,8 @@ import os
 import re
 import sqlite3
 import subprocess
+import sys
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +90,19 @@ class ModelNotFound(Exception):
     """A model URI that cannot be loaded (usually: nothing registered yet)."""
 
 
+def quiet_libraries() -> None:
+    """No library chatter on a batch command's stderr (weight-loading bars, deprecation notices of transformers and
+    peft): stderr is for the command's own progress, warnings and errors."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers is imported
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\b")
+    if "transformers" in sys.modules:  # already imported: its switches, not the environment, decide
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+
+
 def load_model(uri: str, explicit_tracking_uri: str | None = None) -> Any:
     """Load a pyfunc model from any MLflow URI; raises :class:`ModelNotFound` with one line of reason (a damaged
     store or model, missing files: :func:`explain_load_error`), never a traceback."""
@@ -95,6 +110,7 @@ def load_model(uri: str, explicit_tracking_uri: str | None = None) -> Any:
 
     mlflow.set_tracking_uri(tracking_uri(explicit_tracking_uri))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    quiet_libraries()
     try:
         return mlflow.pyfunc.load_model(uri)
     except Exception as exc:  # MLflow, SQLAlchemy, unpickling and the model's own loader all raise their own types

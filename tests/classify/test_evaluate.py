@@ -42,3 +42,13 @@ def test_evaluate_cli_without_a_model_says_what_to_do(mlflow_uri: str) -> None:
     result = CliRunner().invoke(app, ["evaluate", "classifier", "--tracking-uri", mlflow_uri])
     assert result.exit_code == 1
     assert "Run `make run` or the training script first" in result.output
+
+
+def test_a_labelled_file_with_no_usable_row_names_each_bad_line(tiny_store: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "x", "labels": ["trad"]}) + "\n" + json.dumps({"text": 1}) + "\n",
+                   encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", "classifier", "--data", str(bad), "--tracking-uri", tiny_store])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{bad}:1: unknown label(s) ['trad']" in result.output and f"{bad}:2: needs a non-empty" in result.output
+    assert f"{bad}: no usable labelled rows; nothing was evaluated" in result.output

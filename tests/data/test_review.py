@@ -76,6 +76,23 @@ def test_export_label_import_retrain(loop: dict) -> None:
     assert retrained.decision is not None and retrained.decision.reason  # the gate decided, and says why
 
 
+def test_export_never_wipes_a_labelled_sheet_or_writes_an_empty_one(loop: dict) -> None:
+    sheet = loop["tmp"] / "sheet.csv"
+    export = ["review", "export", str(loop["classified"]), "--out", str(sheet), "--n", "3", "--tracking-uri", loop["uri"]]
+    assert runner.invoke(app, export).exit_code == 0
+    filled = _fill(sheet, {}, sheet).read_bytes()  # labelled in place: someone's work
+    result = runner.invoke(app, export)
+    assert result.exit_code == 2 and "already holds gold labels" in result.output
+    assert sheet.read_bytes() == filled
+    fresh = loop["tmp"] / "fresh.csv"
+    fresh.write_text("keep\n", encoding="utf-8")
+    result = runner.invoke(app, ["review", "export", str(loop["tmp"] / "missing.jsonl"), "--out", str(fresh),
+                                 "--tracking-uri", loop["uri"]])
+    assert result.exit_code == 1 and "missing.jsonl: no such file" in result.output
+    assert "nothing was written" in result.output and fresh.read_text(encoding="utf-8") == "keep\n"
+    assert not fresh.with_suffix(".jsonl").exists()
+
+
 def test_bad_sheets_are_named_and_nothing_is_written(loop: dict) -> None:
     sheet = loop["tmp"] / "sheet.csv"
     runner.invoke(app, ["review", "export", str(loop["classified"]), "--out", str(sheet), "--n", "4",

@@ -31,7 +31,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,24 +260,11 @@ def _export_spec(classifier: Any, folder: Path, precision: str, tokenizer_dirs: 
     write_text_atomic(spec_path(folder, precision), json.dumps(spec, indent=1))
 
 
-def quiet_libraries() -> None:
-    """No library chatter on a batch command's stderr (weight-loading bars, deprecation notices of transformers and
-    peft): stderr is for the command's own progress, warnings and errors."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers is imported
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\b")
-    if "transformers" in sys.modules:  # already imported: its switches, not the environment, decide
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-
-
 def _cached_load(uri: str, tracking_uri: str | None, phases: Phases, what: str, load: Callable[[Path | None], Any]
                  ) -> Any:
     """``load(entry folder)`` of ``uri`` (``load(None)`` for a URI the cache does not handle). An entry that fails
     to load although its files have the listed sizes is damaged: it is downloaded again and loaded once more."""
-    quiet_libraries()
+    tracking.quiet_libraries()
     with phases.phase("resolve model"):
         ref = resolve(uri, tracking_uri)
         folder = entry(ref, tracking_uri, phases) if ref is not None else None

@@ -47,6 +47,14 @@ class EvalObjects:
     errors: list[InputError] = field(default_factory=list)
 
 
+class NoUsableRows(InputError):
+    """A labelled file with nothing to evaluate; ``errors``: what was wrong with each line (each named file:line)."""
+
+    def __init__(self, path: str | Path, errors: list[InputError]) -> None:
+        super().__init__(path, "no usable labelled rows; nothing was evaluated")
+        self.errors = errors
+
+
 def read_labelled(path: str | Path) -> tuple[list[dict[str, Any]], list[InputError]]:
     """Rows ``{id, text, labels}`` of a labelled JSONL (corpus format); bad lines are returned as errors."""
     errors: list[InputError] = []
@@ -95,7 +103,7 @@ def _rows(cfg: EvalConfig) -> tuple[str, list[dict[str, Any]], list[InputError]]
     if cfg.data_file:
         rows, errors = read_labelled(cfg.data_file)
         if not rows:
-            raise InputError(cfg.data_file, "no usable labelled rows")
+            raise NoUsableRows(cfg.data_file, errors)
         return Path(cfg.data_file).stem, rows, errors
     return cfg.split, classification_datasets(cfg.data)[cfg.split].to_list(), []
 

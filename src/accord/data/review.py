@@ -120,11 +120,31 @@ def sheet_rows(selected: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def sheet_paths(out: str | Path) -> tuple[Path, Path]:
+    """The sheet's two files, ``<out>.csv`` and ``<out>.jsonl``."""
+    base = Path(out).with_suffix("")
+    return base.with_suffix(".csv"), base.with_suffix(".jsonl")
+
+
+def labelled_sheet(out: str | Path) -> Path | None:
+    """The existing sheet file at ``out`` that already holds a gold label, if any: a new export there would wipe
+    someone's labelling work, so the command refuses it. An unreadable file counts as labelled (it is not ours to
+    overwrite)."""
+    for path in sheet_paths(out):
+        if not path.exists():
+            continue
+        errors: list[InputError] = []
+        rows = _csv_rows(path, errors) if path.suffix == ".csv" else list(iter_jsonl(path, errors))
+        if errors or any(str(row.get(c) if row.get(c) is not None else "").strip() for _, row in rows
+                         for c in GOLD_COLUMNS):
+            return path
+    return None
+
+
 def write_sheet(rows: list[dict[str, Any]], out: str | Path) -> tuple[Path, Path]:
     """The sheet as ``<out>.csv`` (cells a spreadsheet would run as formulas neutralised, given back on import) and
     ``<out>.jsonl`` (as is), written atomically; returns both paths."""
-    base = Path(out).with_suffix("")
-    csv_path, jsonl_path = base.with_suffix(".csv"), base.with_suffix(".jsonl")
+    csv_path, jsonl_path = sheet_paths(out)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(SHEET_COLUMNS), lineterminator="\n")
     writer.writeheader()
