@@ -6,6 +6,7 @@ import pytest
 from mlflow import MlflowClient
 
 from accord import tracking
+from accord.data.config import DataConfig
 from accord.summarise.evaluate import EvalConfig, evaluate, render_markdown
 
 
@@ -40,6 +41,20 @@ def test_real_validation_is_a_development_dataset_with_its_own_report(mlflow_uri
     path = write_reports(result, tmp_path, "dev_x")
     assert path.name == "dev_x.md" and "| real-validation | lead1 |" in path.read_text()
     assert "real-validation" not in EvalConfig().datasets  # never in the default (test) report
+
+
+@pytest.mark.usefixtures("xsum_file")
+def test_xsum_validation_is_the_held_out_part_of_rows_1_to_800() -> None:
+    from accord.data.datasets import xsum_datasets
+    from accord.summarise.evaluate import load_datasets
+
+    data = load_datasets(DataConfig())
+    splits = xsum_datasets(DataConfig())
+    validation = {r["document"] for r in data["xsum-validation"]}
+    assert len(validation) == DataConfig().xsum_validation_size
+    assert not validation & {r["document"] for r in splits["train"].to_list()}  # never trained on
+    assert not validation & {r["document"] for r in data["xsum-test"]}  # never the test rows 801-1000
+    assert "xsum-validation" not in EvalConfig().datasets
 
 
 def test_brief_fallback_is_decided_as_briefs_decide() -> None:

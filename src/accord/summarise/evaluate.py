@@ -27,7 +27,7 @@ from accord.summarise.baselines import Lead1Summariser, TextRankSummariser
 from accord.summarise.metrics import summary_report
 
 DATASETS = ("real-test", "reports-test", "xsum-test", "seed-ledes")  # real-test: outlets never trained on
-DEV_DATASETS = ("real-validation",)  # for choosing between candidates; never in the default report
+DEV_DATASETS = ("real-validation", "xsum-validation")  # for choosing between candidates; never in the default report
 NEWS_DATASETS = ("real-test", "real-validation", "reports-test", "seed-ledes")  # what briefs are written for
 SYSTEMS = ("default", "base", "lead1", "textrank")
 
@@ -60,14 +60,17 @@ class EvalConfig:
 
 def load_datasets(data_cfg: DataConfig, xsum_limit: int = 0) -> dict[str, list[dict[str, str]]]:
     """The test data: real test articles (outlets never trained on), curated test reports, XSum rows 801-1000
-    (optionally the first N), seed lede pairs; and real validation, for choosing between candidates."""
-    xsum = xsum_datasets(data_cfg)["test"].to_list()
+    (optionally the first N), seed lede pairs; and real validation and the held-out XSum rows 1-800, for choosing
+    between candidates."""
+    splits = xsum_datasets(data_cfg)
+    xsum = splits["test"].to_list()
     real = real_summary_datasets(data_cfg)
     return {
         "real-test": real["test"].to_list(),
         "real-validation": real["validation"].to_list(),
         "reports-test": report_datasets(data_cfg)["test"].to_list(),
         "xsum-test": xsum[:xsum_limit] if xsum_limit else xsum,
+        "xsum-validation": splits["validation"].to_list(),
         "seed-ledes": lede_pairs(data_cfg.seeds_dir).to_list(),
     }
 
