@@ -5,9 +5,9 @@
 
 A brief shows a summary only when :func:`accord.summarise.guard.soundness_problems` finds nothing, so a reader's
 wrong role, fact or inversion in a summary that passes the checks is one a brief would show. For each audit sheet
-(the champion's summaries; lead-1's are a control: it copies the source, so every flag on it is a false one) this
-counts the reader's errors, how many of those summaries the checks flag, and the flags on summaries the reader
-found clean. Checks are developed on the validation sheets; the test sheets only measure them.
+and each system it compares (lead-1, where it is one, is a control: it copies the source, so every flag on it is a
+false one) this counts the reader's errors, how many of those summaries the checks flag, and the flags on summaries
+the reader found clean. Checks are developed on the validation sheets; the test sheets only measure them.
 """
 
 from __future__ import annotations
@@ -53,6 +53,12 @@ def system_labels(folder: Path, system: str) -> Iterator[tuple[dict[str, Any], s
             yield label, summaries[(label["id"], label["letter"])]
 
 
+def sheet_systems(folder: Path) -> list[str]:
+    """The systems an audit sheet compares, as its key names them (champion and lead1, v1 and v3, ...)."""
+    key = json.loads((folder / "key.json").read_text(encoding="utf-8"))["key"]
+    return sorted({system for letters in key.values() for system in letters.values()})
+
+
 def logged_predictions(run_id: str) -> dict[str, str]:
     """``id -> prediction`` of a logged evaluation run's samples table."""
     import mlflow
@@ -94,7 +100,7 @@ def report(run_ids: list[str]) -> str:
     lines = ["# Brief checks against blind readers", "", __doc__.split("\n\n", 2)[2].strip(), "",
              "| sheet | system | " + " | ".join(COUNTS) + " |", "|---" * (len(COUNTS) + 2) + "|"]
     for folder in sorted(p for p in AUDIT_DIR.iterdir() if (p / "labels.jsonl").exists()):
-        for system in ("champion", "lead1"):
+        for system in sheet_systems(folder):
             c = sheet_counts(folder, documents, system)
             lines.append(f"| {folder.name} | {system} | " + " | ".join(str(c[k]) for k in COUNTS) + " |")
     if run_ids:

@@ -14,6 +14,7 @@ sys.path.insert(0, str(EVALUATION))  # the scripts import each other as top-leve
 
 import audit_summaries  # noqa: E402
 import check_agreement  # noqa: E402
+import check_recall  # noqa: E402
 
 ITEMS = [{"id": f"a{k}", "document": f"Article {k}. The ministers met."} for k in range(6)]
 SUMMARIES = {"champion": [f"Summary S{k}." for k in range(6)], "lead1": [f"Summary L{k}." for k in range(6)]}
@@ -105,3 +106,16 @@ def test_read_sheets_takes_one_systems_summaries(sheet: Path, monkeypatch: pytes
     assert [r[0] for r in lead] == [True, False, False, False, False, False]  # serious: a0's wrong fact
     assert [r[1] for r in champion] == [True, False, True, True, True, True]  # clean but for a1's loop
     assert all(r[3] == 1.0 for r in lead) and all(r[3] < 1.0 for r in champion)  # agreement with the draws
+
+
+def test_recall_counts_every_system_a_sheet_compares(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit_summaries, "AUDIT_DIR", tmp_path)
+    pair = {"v1": SUMMARIES["champion"], "v3": SUMMARIES["lead1"]}
+    audit_summaries.write_sheet(ITEMS, pair, ("v1", "v3"), tmp_path / "variants", 0, {"split": "validation"})
+    _label(tmp_path / "variants", {("a0", "v3"): ["wrong_fact"], ("a1", "v1"): ["garbled"]})
+    assert check_recall.sheet_systems(tmp_path / "variants") == ["v1", "v3"]
+    documents = {item["id"]: item["document"] for item in ITEMS}
+    v1, v3 = (check_recall.sheet_counts(tmp_path / "variants", documents, s) for s in ("v1", "v3"))
+    assert v1["summaries"] == v3["summaries"] == 6
+    assert v3["reader: wrong role, fact or inversion"] == 1 and v1["reader: wrong role, fact or inversion"] == 0
+    assert v1["reader: no error"] == 5 and v3["reader: no error"] == 5
