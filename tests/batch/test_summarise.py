@@ -41,6 +41,10 @@ def test_summarise_files_folders_and_jsonl(mlflow_uri: str, tmp_path: Path) -> N
     assert rows[1]["summary"] == "The ministers met in Tokyo."
     assert rows[2]["summary"] == "Both sides agreed to cooperate."
     assert [r["problems"] for r in rows] == [[], [], []]  # a lead sentence is the source's own words
+    drawn = CliRunner().invoke(app, ["summarise", str(folder), "--agreement-draws", "3", "--tracking-uri", mlflow_uri,
+                                     "--quiet"])
+    assert drawn.exit_code == 0 and "has no agreement check (not an accord summariser)" in drawn.stderr
+    assert json.loads(drawn.stdout)["problems"] == []
     errors = [json.loads(line) for line in (tmp_path / "summaries.jsonl.errors.jsonl").read_text().splitlines()]
     assert {(Path(e["file"]).name, e["line"]) for e in errors} == {("feed.jsonl", 2), ("feed.jsonl", 3),
                                                                   ("missing.txt", None)}

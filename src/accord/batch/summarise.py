@@ -61,7 +61,12 @@ def _start(inputs: list[str], out: Path | None, model_uri: str, max_bytes: int, 
     except tracking.ModelNotFound as exc:
         return None, report_stop((1, f"{exc}\nno summariser to run; {NO_SUMMARISER_HINT}"), err)
     stop = loaded_problem(model, model_uri, "summariser")
-    return (None, report_stop(stop, err)) if stop else (with_agreement_draws(model, agreement_draws), None)
+    if stop:
+        return None, report_stop(stop, err)
+    if agreement_draws and getattr(model, "saved_agreement_draws", None) is None:
+        err(f"warning: {model_uri} has no agreement check (not an accord summariser); --agreement-draws is ignored "
+            "and its summaries get the soundness checks only")
+    return with_agreement_draws(model, agreement_draws), None
 
 
 def summarise_chunk(model: Any, chunk: list[tuple[str, str]], phases: Phases) -> list[dict[str, Any]]:
