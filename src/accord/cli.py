@@ -559,8 +559,7 @@ def classify_cmd(
     if engine == "spark":
         from accord.batch.spark import run_spark
 
-        code = run_spark(inputs, out, fmt, unit, opts.model_uri, master, tracking_uri, quiet,
-                         briefs=opts.wants_briefs(), err=_err, trust_model=trust_model)
+        code = run_spark(opts, master, err=_err)
     elif engine == "local":
         code = run(opts, err=_err)
     else:

@@ -49,4 +49,33 @@ def test_spark_engine_usage_errors(tmp_path: Path) -> None:
     base = ["classify", str(paths.SEEDS_DIR), "--engine", "spark"]
     assert runner.invoke(app, base).exit_code == 2  # needs --out
     assert runner.invoke(app, [*base, "--out", str(tmp_path / "o.csv")]).exit_code == 2
-    assert runner.invoke(app, [*base, "--out", str(tmp_path / "o"), "--briefs", str(tmp_path / "b")]).exit_code == 2
+    assert runner.invoke(app, [*base, "--out", str(tmp_path / "o"), "--report", str(tmp_path / "r.html")]
+                         ).exit_code == 2  # the HTML report is a local-engine feature
+
+
+def test_spark_briefs_match_the_local_engine(tiny_store: str, tmp_path: Path) -> None:
+    """Briefs built in the executors (counts, shares, top sentences, the summariser's summary) equal the local ones."""
+    inputs = [str(paths.SEEDS_DIR)]
+    local_briefs, spark_briefs = tmp_path / "briefs.jsonl", tmp_path / "briefs-spark"
+    common = ["--tracking-uri", tiny_store, "--quiet", "--summaries", "all"]
+    result = runner.invoke(app, ["classify", *inputs, "--out", str(tmp_path / "rows.jsonl"), "--briefs",
+                                 str(local_briefs), *common])
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(app, ["classify", *inputs, "--out", str(tmp_path / "rows-spark"), "--briefs",
+                                 str(spark_briefs), "--engine", "spark", "--master", "local[2]", *common])
+    assert result.exit_code == 0, result.stderr
+    assert spark_briefs.is_dir() and (spark_briefs / ".accord-output").exists()
+    local = {b["article_id"]: b for b in map(json.loads, local_briefs.read_text(encoding="utf-8").splitlines())}
+    spark = {b["article_id"]: b for f in sorted(spark_briefs.glob("part-*"))
+             for b in map(json.loads, f.read_text(encoding="utf-8").splitlines())}
+    assert set(local) == set(spark) == {p.stem for p in paths.SEEDS_DIR.glob("*.txt")}
+    for article_id, brief in local.items():
+        other = spark[article_id]
+        assert other["counts"] == brief["counts"] and other["categories"] == brief["categories"]
+        assert other["summary"] == brief["summary"] and other["summary"]  # lead-1, through the model cache
+        assert other["category_summaries"] == brief["category_summaries"]
+        tops = [[(t["sentence_index"], t["text"]) for t in v] for v in brief["top_sentences"].values()]
+        assert [[(t["sentence_index"], t["text"]) for t in v] for v in other["top_sentences"].values()] == tops
+    usage = runner.invoke(app, ["classify", *inputs, "--out", str(tmp_path / "o"), "--briefs", str(tmp_path / "o"),
+                                "--engine", "spark", "--tracking-uri", tiny_store])
+    assert usage.exit_code == 2 and "--briefs and --out are the same folder" in usage.stderr

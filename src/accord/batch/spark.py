@@ -8,7 +8,10 @@ folders or files of ``*.txt``/``*.md`` (one article each); splits articles with 
 executors; writes the same rows as the local engine as a folder of Parquet or JSON Lines part files, built in a temp
 folder and renamed into place. Only a folder that an earlier run wrote (it holds :data:`~accord.io.OUTPUT_MARKER`)
 is ever replaced; any other existing folder is refused before Spark starts. Malformed JSONL records are named in
-``<out>.errors.jsonl`` (Spark does not keep line numbers). Briefs and the HTML report are local-engine features.
+``<out>.errors.jsonl`` (Spark does not keep line numbers). ``--briefs FOLDER`` writes one brief per article as JSON
+lines in part files, built in the executors from each article's rows as the local engine builds them (summaries by
+the registered summariser, loaded once per Python worker through the model cache, so the executors need the MLflow
+store); the HTML report and ``--print-briefs`` are local-engine features.
 """
 
 from __future__ import annotations
@@ -21,14 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from accord import tracking
-from accord.batch.classify import NO_MODEL_HINT
+from accord.batch.classify import NO_MODEL_HINT, NO_SUMMARISER_HINT, ClassifyOptions
 from accord.batch.inputs import (
     CSV_SUFFIXES,
     JSONL_SUFFIXES,
     PARQUET_SUFFIXES,
     STDIN,
     TEXT_SUFFIXES,
-    UNITS,
     ErrorLog,
 )
 from accord.batch.writers import infer_format
@@ -161,19 +163,20 @@ def read_inputs(spark: Any, inputs: list[str], log: ErrorLog) -> Any:
 
 
 def sentences(df: Any, unit: str) -> Any:
-    """``article_id, sentence_index, text``: split articles in the executors, or keep records whole."""
+    """``article_id, title, sentence_index, text``: split articles in the executors, or keep records whole."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     if unit == "article":
-        return (df.select("article_id", F.posexplode(_split_udf()("text")).alias("sentence_index", "text")))
+        return df.select("article_id", "title", F.posexplode(_split_udf()("text")).alias("sentence_index", "text"))
     order = Window.partitionBy("article_id").orderBy(F.monotonically_increasing_id())
-    return df.select("article_id", F.coalesce("sentence_index", F.row_number().over(order) - 1)
+    return df.select("article_id", "title", F.coalesce("sentence_index", F.row_number().over(order) - 1)
                      .alias("sentence_index"), F.trim(F.regexp_replace("text", r"\s+", " ")).alias("text"))
 
 
 def classify_frame(spark: Any, df: Any, model_uri: str) -> Any:
-    """Rows in the local engine's shape: ``article_id, sentence_index, text, labels, scores{label: p}``."""
+    """Rows in the local engine's shape, ``article_id, sentence_index, text, labels, scores{label: p}``, and the
+    article's ``title`` (for briefs; not written with the rows)."""
     import mlflow
     from pyspark.sql import functions as F
 
@@ -182,7 +185,56 @@ def classify_frame(spark: Any, df: Any, model_uri: str) -> Any:
     pred = df.repartition(parts).withColumn("pred", predict(F.col("text")))
     scores = F.struct(*[F.col(f"pred.score_{n}").alias(n) for n in LABELS])
     return pred.select("article_id", F.col("sentence_index").cast("long"), "text", F.col("pred.labels").alias("labels"),
-                       scores.alias("scores"))
+                       scores.alias("scores"), "title")
+
+
+_WORKER_SUMMARISERS: dict[tuple[str, str], Any] = {}  # per Python worker: loaded once, reused for every article
+
+
+def _worker_summariser(uri: str, tracking_uri: str, draws: int | None) -> Any:
+    from accord.batch.models import load_summariser, with_agreement_draws
+
+    if (uri, tracking_uri) not in _WORKER_SUMMARISERS:
+        _WORKER_SUMMARISERS[(uri, tracking_uri)] = load_summariser(uri, tracking_uri)
+    return with_agreement_draws(_WORKER_SUMMARISERS[(uri, tracking_uri)], draws)
+
+
+def article_brief(pdf: Any, summarise: dict[str, Any] | None) -> dict[str, Any]:
+    """The brief of one article's classified rows (a pandas frame with ``score_<label>`` columns), as the local
+    engine builds it; ``summarise`` (summariser ``uri``, ``tracking_uri``, ``mode``, ``draws``) adds summaries. A
+    summariser failure leaves the brief without them and says why in ``warnings``."""
+    from accord.batch.briefs import add_summaries_many, build_brief
+
+    pdf = pdf.sort_values("sentence_index")
+    rows = [{"article_id": r.article_id, "sentence_index": int(r.sentence_index), "text": r.text,
+             "labels": [str(x) for x in r.labels], "scores": {n: float(getattr(r, f"score_{n}")) for n in LABELS}}
+            for r in pdf.itertuples(index=False)]
+    title = next((t for t in pdf["title"] if isinstance(t, str)), None)
+    brief = build_brief(str(pdf["article_id"].iloc[0]), title, rows)
+    if summarise:
+        try:
+            summariser = _worker_summariser(summarise["uri"], summarise["tracking_uri"], summarise["draws"])
+            add_summaries_many([(brief, rows)], summariser, summarise["mode"])
+        except Exception as exc:  # one article's failure must not fail the job: its brief goes out without summaries
+            brief["warnings"] = [f"summariser failed ({type(exc).__name__}: {exc}); brief has no summaries"]
+    return brief
+
+
+def briefs_frame(classified: Any, summarise: dict[str, Any] | None) -> Any:
+    """One JSON line per article (column ``brief``), built in the executors by :func:`article_brief`."""
+    import json
+
+    from pyspark.sql import functions as F
+
+    flat = classified.select("article_id", "title", "sentence_index", "text", "labels",
+                             *[F.col(f"scores.{n}").alias(f"score_{n}") for n in LABELS])
+
+    def one(pdf: Any) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame({"brief": [json.dumps(article_brief(pdf, summarise), ensure_ascii=False)]})
+
+    return flat.groupBy("article_id").applyInPandas(one, schema="brief string")
 
 
 def _replace_dir(tmp: Path, out: Path) -> None:
@@ -201,26 +253,31 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _usage_problem(out: Path | None, fmt: str, unit: str, briefs: bool) -> str | None:
-    if out is None:
+def _usage_problem(opts: ClassifyOptions, fmt: str) -> str | None:
+    if opts.out is None:
         return "--engine spark needs --out (a folder of part files)"
     if fmt not in SPARK_FORMATS:
         return f"--engine spark writes {SPARK_FORMATS}, not {fmt!r}"
-    if unit not in UNITS:
-        return f"--unit must be one of {UNITS}"
-    if briefs:
-        return "--briefs, --report and --print-briefs need --engine local"
-    problem = output_dir_problem(out)
-    return f"--out {out} {problem}" if problem else None
+    if opts.report or opts.print_briefs:
+        return "--report and --print-briefs need --engine local (--briefs works on Spark)"
+    if opts.briefs and opts.briefs.resolve() == opts.out.resolve():
+        return "--briefs and --out are the same folder"
+    for option, folder in (("--out", opts.out), ("--briefs", opts.briefs)):
+        problem = output_dir_problem(folder) if folder else None
+        if problem:
+            return f"{option} {folder} {problem}"
+    return opts.problem()
 
 
 def _write(spark: Any, rows: Any, out: Path, fmt: str, keep_old_if_empty: bool = False) -> int:
     """Write ``rows`` as part files in a temp folder beside ``out``, then move it into place; returns the count.
-    ``keep_old_if_empty``: no rows leave an earlier ``out`` as it was (a run where everything failed)."""
+    ``fmt``: parquet, jsonl, or text (one string column, a line each). ``keep_old_if_empty``: no rows leave an
+    earlier ``out`` as it was (a run where everything failed)."""
     with temp_dir_beside(out) as tmp:
         writer = rows.write.mode("overwrite")
-        (writer.parquet if fmt == "parquet" else writer.json)(str(tmp / "data"))
-        reader = spark.read.parquet if fmt == "parquet" else spark.read.json
+        kind = {"parquet": "parquet", "text": "text"}.get(fmt, "json")
+        getattr(writer, kind)(str(tmp / "data"))
+        reader = getattr(spark.read, kind)
         n = reader(str(tmp / "data")).count()
         if n or not keep_old_if_empty:
             _replace_dir(tmp / "data", out)
@@ -238,56 +295,81 @@ def _model_problem(model_uri: str, tracking_uri: str | None) -> str | None:
     return None
 
 
-def _preflight(inputs: list[str], out: Path | None, fmt: str, unit: str, model_uri: str,
-               tracking_uri: str | None, briefs: bool, trust_model: bool) -> tuple[int, str] | None:
+def _preflight(opts: ClassifyOptions, fmt: str) -> tuple[int, str] | None:
     """``(exit code, message)`` for what stops the run before Spark starts (usage 2, else 1), or None."""
-    problem = _usage_problem(out, fmt, unit, briefs) or tracking.model_uri_problem(model_uri, tracking_uri,
-                                                                                    trust_model)
-    if problem or out is None:
+    problem = _usage_problem(opts, fmt) or tracking.model_uri_problem(opts.model_uri, opts.tracking_uri,
+                                                                       opts.trust_model)
+    if problem or opts.out is None:
         return 2, f"error: {problem}"
-    if tracking.model_kind(model_uri) == "summariser":
-        return 2, f"error: --model {model_uri} is a summariser, not a classifier; pass a classifier's URI"
+    if tracking.model_kind(opts.model_uri) == "summariser":
+        return 2, f"error: --model {opts.model_uri} is a summariser, not a classifier; pass a classifier's URI"
     try:
-        check_outputs({"the errors file": errors_path(out)}, inputs)
+        check_outputs({"the errors file": errors_path(opts.out)}, opts.inputs)
     except OutputError as exc:
         return (2 if exc.usage else 1), f"error: {exc}"
     try:
         import pyspark  # noqa: F401
     except ImportError:
         return 2, 'error: --engine spark needs pyspark: pip install -e ".[spark]"'
-    missing = tracking.store_problem(tracking_uri) or _model_problem(model_uri, tracking_uri)
+    missing = tracking.store_problem(opts.tracking_uri) or _model_problem(opts.model_uri, opts.tracking_uri)
     return (1, f"error: {missing}\nerror: no classifier to run; {NO_MODEL_HINT}") if missing else None
 
 
-def run_spark(inputs: list[str], out: Path | None, fmt: str | None, unit: str, model_uri: str, master: str,
-              tracking_uri: str | None = None, quiet: bool = False, briefs: bool = False,
-              err: Callable[[str], None] | None = None, trust_model: bool = False) -> int:
+def _summarise_settings(opts: ClassifyOptions, err: Callable[[str], None]) -> dict[str, Any] | None:
+    """What the executors need to summarise briefs, or None (``--summaries none``, or no summariser: a warning,
+    and briefs without summaries, as on the local engine)."""
+    if not opts.briefs or opts.summaries == "none":
+        return None
+    missing = _model_problem(opts.summariser_uri, opts.tracking_uri)
+    if missing:
+        err(f"warning: {missing}")
+        err(f"warning: briefs are written without summaries; {NO_SUMMARISER_HINT}")
+        return None
+    return {"uri": opts.summariser_uri, "tracking_uri": tracking.tracking_uri(opts.tracking_uri),
+            "mode": opts.summaries, "draws": opts.agreement_draws}
+
+
+def _run(spark: Any, opts: ClassifyOptions, fmt: str, log: ErrorLog, summarise: dict[str, Any] | None
+         ) -> tuple[int, int]:
+    """Classify and write the rows (and the briefs); returns ``(sentences, briefs)``."""
+    df = read_inputs(spark, opts.inputs, log)
+    if df is None or opts.out is None:
+        return 0, 0
+    classified = classify_frame(spark, sentences(df, opts.unit), opts.model_uri).cache()
+    n = _write(spark, classified.drop("title"), opts.out, fmt, bool(log.errors))
+    briefs = _write(spark, briefs_frame(classified, summarise), opts.briefs, "text", bool(log.errors)) \
+        if opts.briefs and n else 0
+    return n, briefs
+
+
+def run_spark(opts: ClassifyOptions, master: str = "local[*]", err: Callable[[str], None] | None = None) -> int:
     """``accord classify --engine spark``: returns the exit code (0 ok, 1 anything failed, 2 bad usage)."""
     err = err or (lambda m: print(m, file=sys.stderr))
-    fmt = infer_format(out, fmt)
-    stop = _preflight(inputs, out, fmt, unit, model_uri, tracking_uri, briefs, trust_model)
-    if stop is not None or out is None:
+    fmt = infer_format(opts.out, opts.fmt)
+    stop = _preflight(opts, fmt)
+    if stop is not None or opts.out is None:
         code, message = stop or (2, "error: --engine spark needs --out")
         for line in message.splitlines():
             err(line)
         return code
+    summarise = _summarise_settings(opts, err)
     log = ErrorLog(lambda e: err(f"error: {e}"), lambda w: err(f"warning: {w}"))
     spark = session(master)
     try:
-        df = read_inputs(spark, inputs, log)
-        n = _write(spark, classify_frame(spark, sentences(df, unit), model_uri), out, fmt, bool(log.errors)) \
-            if df is not None else 0
-        write_errors(out, log.errors, log.warnings)
+        n, briefs = _run(spark, opts, fmt, log, summarise)
+        write_errors(opts.out, log.errors, log.warnings)
     except OutputError as exc:
         err(f"error: {exc}")
         return 2 if exc.usage else 1
     except OSError as exc:
-        err(f"error: {write_failure(exc, [out])}")
+        err(f"error: {write_failure(exc, [opts.out, opts.briefs])}")
         return 1
     finally:
         spark.stop()
-    if not quiet:
-        kept = "; nothing classified, the earlier output was kept" if not n and log.errors and out.exists() else ""
-        err(f"classified {n} sentences on Spark ({master}) to {out}/{kept}"
-            + (f"; {len(log.errors)} input error(s), listed in {errors_path(out)}" if log.errors else ""))
+    if not opts.quiet:
+        kept = "; nothing classified, the earlier output was kept" if not n and log.errors and opts.out.exists() \
+            else ""
+        err(f"classified {n} sentences on Spark ({master}) to {opts.out}/{kept}"
+            + (f"; {briefs} briefs to {opts.briefs}/" if opts.briefs and n else "")
+            + (f"; {len(log.errors)} input error(s), listed in {errors_path(opts.out)}" if log.errors else ""))
     return 1 if log.errors else 0
