@@ -16,9 +16,11 @@ store); the HTML report and ``--print-briefs`` are local-engine features.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from accord.batch.inputs import (
     TEXT_SUFFIXES,
     ErrorLog,
 )
+from accord.batch.models import PROGRESS_ENV
 from accord.batch.writers import infer_format
 from accord.io import (
     InputError,
@@ -56,14 +59,21 @@ def result_type() -> str:
     return "struct<labels: array<string>, " + ", ".join(f"score_{n}: double" for n in LABELS) + ">"
 
 
-def session(master: str = "local[*]", app_name: str = "accord-classify") -> Any:
-    """A SparkSession on ``master`` whose Python workers use this interpreter; no web UI."""
+PANDAS_NOTICE = "PySpark does not yet fully support pandas"  # printed by every worker; Accord's tests run pandas 3
+
+
+def session(master: str = "local[*]", app_name: str = "accord-classify", progress: bool = True) -> Any:
+    """A SparkSession on ``master`` whose Python workers use this interpreter; no web UI (``progress``: Spark's
+    console progress bar)."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("PYTHONWARNINGS", f"ignore:{PANDAS_NOTICE}")  # the workers inherit it
+    warnings.filterwarnings("ignore", message=PANDAS_NOTICE)
     from pyspark.sql import SparkSession
 
     return (SparkSession.builder.master(master).appName(app_name)
             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
+            .config("spark.ui.showConsoleProgress", str(progress).lower())
             .config("spark.driver.memory", "2g").getOrCreate())
 
 
@@ -71,7 +81,7 @@ def _split_udf() -> Any:
     from pyspark.sql import functions as F
 
     @F.udf("array<string>")
-    def split(text: str | None) -> list[str]:
+    def split(text):  # no type hints: PySpark would try to read a pandas UDF type from them, and warn
         from accord.text import split_article
 
         return split_article(text) if text else []
@@ -229,7 +239,7 @@ def briefs_frame(classified: Any, summarise: dict[str, Any] | None) -> Any:
     flat = classified.select("article_id", "title", "sentence_index", "text", "labels",
                              *[F.col(f"scores.{n}").alias(f"score_{n}") for n in LABELS])
 
-    def one(pdf: Any) -> Any:
+    def one(pdf):  # no type hints: PySpark reads them as a pandas UDF type (and warns on Any)
         import pandas as pd
 
         return pd.DataFrame({"brief": [json.dumps(article_brief(pdf, summarise), ensure_ascii=False)]})
@@ -354,7 +364,10 @@ def run_spark(opts: ClassifyOptions, master: str = "local[*]", err: Callable[[st
         return code
     summarise = _summarise_settings(opts, err)
     log = ErrorLog(lambda e: err(f"error: {e}"), lambda w: err(f"warning: {w}"))
-    spark = session(master)
+    tracking.quiet_libraries()  # before the session: its Python workers inherit the switches through the environment
+    os.environ.setdefault(PROGRESS_ENV, "false")  # spark_udf's model download: no progress bar per file
+    logging.getLogger("mlflow").setLevel(logging.ERROR)  # spark_udf's notices about env_manager="local"
+    spark = session(master, progress=not opts.quiet)
     try:
         n, briefs = _run(spark, opts, fmt, log, summarise)
         write_errors(opts.out, log.errors, log.warnings)
