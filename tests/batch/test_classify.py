@@ -416,3 +416,23 @@ def test_agreement_draws_outside_its_range_is_a_usage_error(tmp_path: Path) -> N
     opts = batch_classify.ClassifyOptions([str(tmp_path)], agreement_draws=17)
     assert "--agreement-draws" in opts.problem()
     assert batch_classify.ClassifyOptions([str(tmp_path)], agreement_draws=0).problem() is None
+
+
+def test_the_report_says_why_a_brief_shows_the_lead_sentence() -> None:
+    import io
+
+    from accord.batch.briefs import build_brief
+    from accord.batch.report import ReportWriter
+
+    rows = [{"article_id": "a", "sentence_index": 0, "text": "Ministers met <here>.", "labels": ["trade"],
+             "scores": dict.fromkeys(LABELS, 0.9)}]
+    brief = build_brief("a", None, rows) | {"summary": "Ministers met <here>.",
+                                            "extractive": {"summary": ["role: <X> is not a minister", "loop: y"]}}
+    fh = io.StringIO()
+    ReportWriter(fh).article(brief, rows)
+    page = fh.getvalue()
+    assert "failed a check: role: &lt;X&gt; is not a minister; …" in page  # the first reason, escaped
+    assert 'title="role: &lt;X&gt; is not a minister; loop: y"' in page  # all of them on hover
+    fh = io.StringIO()
+    ReportWriter(fh).article(brief | {"extractive": {}}, rows)
+    assert "lead sentence" not in fh.getvalue()

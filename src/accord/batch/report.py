@@ -47,8 +47,9 @@ class ReportWriter:
                f'<p class="muted">{esc(brief["article_id"])} · {brief["n_sentences"]} sentences</p>',
                '<div class="brief">']
         if brief.get("summary"):
-            lead = ' <span class="muted">(lead sentence: the abstractive summary failed a check)</span>' \
-                if "summary" in (brief.get("extractive") or {}) else ""
+            reasons = (brief.get("extractive") or {}).get("summary")
+            lead = f' <span class="muted" title="{esc("; ".join(reasons))}">(lead sentence: the abstractive summary ' \
+                f"failed a check: {esc(reasons[0])}{'; …' if len(reasons) > 1 else ''})</span>" if reasons else ""
             out.append(f"<p><strong>Summary.</strong> {esc(brief['summary'])}{lead}</p>")
         out.append("<table><tr><th>category</th><th>sentences</th><th>in one sentence / top sentence</th></tr>")
         for name in [*brief["categories"], OTHER]:
