@@ -49,6 +49,7 @@ def _mutate(path: Path, line: int, change: dict | None = None, raw: str | None =
         (2, {"labels": ["other"]}, None, "other is written as an empty list"),
         (3, {"source": "web"}, None, "source must be one of"),
         (4, {"text": 5}, None, "field 'text' must be str"),
+        (4, {"text": "   "}, None, "empty text"),
         (5, None, '{"id": "x"', "malformed JSON"),
         (6, {"id": "r1-0"}, None, "duplicate id 'r1-0'"),
         (7, {"text": "Ministers agreed to raise two-way trade to US$5 billion."}, None, "duplicate text"),
@@ -117,3 +118,20 @@ def test_near_duplicates() -> None:
              "Coast guards will hold joint patrols."]
     assert [(i, j) for i, j, _ in near_duplicates(texts)] == [(0, 1)]
     assert near_duplicates(texts, threshold=0.99) == []
+
+
+def test_real_sentence_rows_get_the_same_checks(tmp_path: Path) -> None:
+    """The real corpus's sentence rows go through the curated corpus's row checks (one place), with its sources."""
+    from accord import paths
+    from accord.data.real import load_real
+
+    lines = paths.REAL_SENTENCES_FILE.read_text(encoding="utf-8").splitlines()[:4]
+    rows = [json.loads(x) for x in lines]
+    rows[1]["text"], rows[2]["labels"], rows[3]["source"] = " ", ["economy"], "curated"
+    sentences = tmp_path / "sentences.jsonl"
+    sentences.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    corpus, errors = load_real(paths.REAL_ARTICLES_FILE, sentences)
+    assert [e.line for e in errors] == [2, 3, 4]
+    assert errors[0].message == "empty text" and errors[1].message.startswith("unknown label(s) ['economy']")
+    assert errors[2].message.startswith("source must be one of") and "review" in errors[2].message
+    assert len(corpus.sentences) == 1

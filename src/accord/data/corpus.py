@@ -61,6 +61,24 @@ def check_keys(row: dict[str, Any], keys: dict[str, type], path: Path, line: int
     return errs
 
 
+def sentence_row_errors(row: dict[str, Any], path: str | Path, line: int, sources: tuple[str, ...] | set[str]
+                        ) -> list[InputError]:
+    """Schema problems of one sentence row (curated or real), each naming FILE:LINE; its labels are normalised in
+    place when they are valid."""
+    errors = check_keys(row, SENTENCE_KEYS, path, line)
+    if errors:
+        return errors
+    try:
+        row["labels"] = check_labels(row["labels"])
+    except LabelError as exc:
+        errors.append(InputError(path, str(exc), line))
+    if row["source"] not in sources:
+        errors.append(InputError(path, f"source must be one of {sources}", line))
+    if not row["text"].strip():
+        errors.append(InputError(path, "empty text", line))
+    return errors
+
+
 def load(
     sentences_path: Path = paths.SENTENCES_FILE, reports_path: Path = paths.REPORTS_FILE
 ) -> tuple[Corpus, list[InputError]]:
@@ -68,16 +86,7 @@ def load(
     errors: list[InputError] = []
     corpus = Corpus()
     for line, row in iter_jsonl(sentences_path, errors):
-        row_errors = check_keys(row, SENTENCE_KEYS, sentences_path, line)
-        if not row_errors:
-            try:
-                row["labels"] = check_labels(row["labels"])
-            except LabelError as exc:
-                row_errors.append(InputError(sentences_path, str(exc), line))
-            if row["source"] not in SOURCES:
-                row_errors.append(InputError(sentences_path, f"source must be one of {SOURCES}", line))
-            if not row["text"].strip():
-                row_errors.append(InputError(sentences_path, "empty text", line))
+        row_errors = sentence_row_errors(row, sentences_path, line, SOURCES)
         errors.extend(row_errors)
         if not row_errors:
             corpus.sentences.append(row)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from accord.data.corpus import check_keys
+from accord.data.corpus import check_keys, sentence_row_errors
 from accord.io import InputError, iter_jsonl
 from accord.labels import LABELS, LabelError, check_labels
 from accord.text import split_sentences
@@ -34,7 +34,6 @@ from accord.text import split_sentences
 REAL_SOURCES = ("real", "review")  # published reports labelled in two passes; sentences users labelled
 ARTICLE_KEYS = {"article_id": str, "url": str, "outlet": str, "source_group": str, "partial": bool, "text": str,
                 "summary": str}
-SENTENCE_KEYS = {"id": str, "article_id": str, "sentence_index": int, "text": str, "labels": list, "source": str}
 SPLIT_CANDIDATES = 4000  # seeded random group partitions scored for label balance; the best one is used
 MIN_SHARE = 0.5  # a split should hold at least this share of its target for every label (as far as possible)
 
@@ -80,14 +79,7 @@ def load_real(articles_path: str | Path, sentences_path: str | Path) -> tuple[Re
             corpus.articles[row["article_id"]] = row
             corpus.article_lines[row["article_id"]] = line
     for line, row in iter_jsonl(sp, errors):
-        row_errors = check_keys(row, SENTENCE_KEYS, sp, line)
-        if not row_errors:
-            try:
-                row["labels"] = check_labels(row["labels"])
-            except LabelError as exc:
-                row_errors.append(InputError(sp, str(exc), line))
-            if row["source"] not in REAL_SOURCES:
-                row_errors.append(InputError(sp, f"source must be one of {REAL_SOURCES}", line))
+        row_errors = sentence_row_errors(row, sp, line, REAL_SOURCES)
         errors += row_errors
         if not row_errors:
             corpus.sentences.append(row)
