@@ -51,6 +51,15 @@ def test_spark_engine_usage_errors(tmp_path: Path) -> None:
     assert runner.invoke(app, [*base, "--out", str(tmp_path / "o.csv")]).exit_code == 2
     assert runner.invoke(app, [*base, "--out", str(tmp_path / "o"), "--report", str(tmp_path / "r.html")]
                          ).exit_code == 2  # the HTML report is a local-engine feature
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep", encoding="utf-8")
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "o"), "--briefs", str(mine)])
+    assert result.exit_code == 2 and f"--briefs {mine}" in result.stderr  # a folder no Accord run wrote: refused
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep"
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "o"), "--briefs", str(tmp_path / "b"),
+                                 "--summaries", "some"])
+    assert result.exit_code == 2 and "--summaries must be one of" in result.stderr
 
 
 def test_spark_briefs_match_the_local_engine(tiny_store: str, tmp_path: Path) -> None:
