@@ -26,8 +26,10 @@ def test_whole_processes_are_timed_on_the_same_sentences(tiny_minilm: object, tm
     assert got["speedup"] == pytest.approx(got["naive_s"] / got["accord_s"])
     naive_rows = [json.loads(line) for line in (tmp_path / "whole-out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(naive_rows) == 12 and all(set(r["labels"]) <= set(LABELS) for r in naive_rows)
+    assert got["speedup_int8"] == pytest.approx(got["naive_s"] / got["accord_int8_s"])  # side by side, same run
     text = benchmark.render_markdown(_result_with(got))
     assert f"**{got['speedup']:.1f}×**" in text and "12 sentences" in text
+    assert f"with `--precision int8` {got['accord_int8_s']:.1f} s: **{got['speedup_int8']:.1f}×**" in text
 
 
 def test_the_naive_rate_gives_the_models_scores(tiny_minilm: object, tmp_path: Path,

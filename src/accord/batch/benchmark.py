@@ -126,22 +126,29 @@ with open(sys.argv[2], encoding="utf-8") as src, open(sys.argv[3], "w", encoding
 """
 
 
-def whole_process(model_uri: str, tracking_uri: str | None, n: int, work: Path) -> dict[str, Any]:
+def whole_process(model_uri: str, tracking_uri: str | None, n: int, work: Path, int8: bool = True
+                  ) -> dict[str, Any]:
     """Wall seconds of a whole ``accord classify --unit sentence`` process on ``n`` sentences (start-up, model
-    lookup and loading included) against a whole naive process (MLflow, one sentence per call) on the same file;
-    each run once untimed first (warm file and model caches), then timed."""
+    lookup and loading included) against a whole naive process (MLflow, one sentence per call) on the same file,
+    and (``int8``) the same ``accord classify`` at ``--precision int8``; each run once untimed first (warm file and
+    model caches), then timed."""
     src, out = write_sentences(work / f"whole-{n}.jsonl", n), work / "whole-out.jsonl"
     env = {**os.environ, CACHE_ENV: str(work / "onnx-cache"),
            "MLFLOW_TRACKING_URI": tracking.tracking_uri(tracking_uri)}
     accord_cmd = [sys.executable, "-m", "accord.cli", "classify", str(src), "--unit", "sentence", "--model",
                   model_uri, "--out", str(out), "--quiet"]
-    naive_cmd = [sys.executable, "-c", _NAIVE_PROCESS, model_uri, str(src), str(out)]
+    commands = {"accord": accord_cmd, "naive": [sys.executable, "-c", _NAIVE_PROCESS, model_uri, str(src), str(out)]}
+    if int8:
+        commands["accord_int8"] = [*accord_cmd, "--precision", "int8"]
     times = {}
-    for name, cmd in (("accord", accord_cmd), ("naive", naive_cmd)):
+    for name, cmd in commands.items():
         for _ in range(2):  # the second run is the one timed
             times[name] = child(cmd, env, work / f"whole-{name}.log", f"the {name} process")["wall_s"]
-    return {"sentences": n, "accord_s": times["accord"], "naive_s": times["naive"],
-            "speedup": times["naive"] / times["accord"]}
+    result = {"sentences": n, "accord_s": times["accord"], "naive_s": times["naive"],
+              "speedup": times["naive"] / times["accord"]}
+    if int8:
+        result |= {"accord_int8_s": times["accord_int8"], "speedup_int8": times["naive"] / times["accord_int8"]}
+    return result
 
 
 def backend_name(runtime: str, precision: str) -> str:
@@ -304,9 +311,11 @@ def render_markdown(result: dict[str, Any]) -> str:
 def _whole_lines(whole: dict[str, Any] | None) -> list[str]:
     if not whole:
         return []
+    int8 = (f"; with `--precision int8` {whole['accord_int8_s']:.1f} s: **{whole['speedup_int8']:.1f}×**"
+            if "accord_int8_s" in whole else "")
     return ["", f"Whole processes on {whole['sentences']:,} sentences (start-up, model lookup and load included; warm "
             f"caches): `accord classify --unit sentence` {whole['accord_s']:.1f} s, a naive process "
-            f"{whole['naive_s']:.1f} s: **{whole['speedup']:.1f}×**."]
+            f"{whole['naive_s']:.1f} s: **{whole['speedup']:.1f}×**{int8}."]
 
 
 def write_reports(result: dict[str, Any], stem: Path = REPORT) -> Path:
