@@ -31,7 +31,7 @@ from accord.batch.briefs import (
     format_brief,
 )
 from accord.batch.inputs import DEFAULT_MAX_BYTES, UNITS, ErrorLog, Sentence, chunked, iter_records, iter_sentences
-from accord.batch.models import MAX_AGREEMENT_DRAWS, load_predictor, load_summariser, with_agreement_draws
+from accord.batch.models import agreement_draws_problem, load_predictor, load_summariser, with_agreement_draws
 from accord.batch.preflight import (
     Stop,
     WriteGuard,
@@ -98,9 +98,7 @@ class ClassifyOptions:
             return f"--summaries must be one of {SUMMARY_MODES}, got {self.summaries!r}"
         if self.max_bytes < 1:
             return f"--max-bytes must be at least 1, got {self.max_bytes}"
-        if self.agreement_draws is not None and not 0 <= self.agreement_draws <= MAX_AGREEMENT_DRAWS:
-            return f"--agreement-draws must be between 0 and {MAX_AGREEMENT_DRAWS}, got {self.agreement_draws}"
-        return backend_problem(self.runtime, self.precision)
+        return agreement_draws_problem(self.agreement_draws) or backend_problem(self.runtime, self.precision)
 
     def outputs(self) -> dict[str, Path | None]:
         """Every file the run writes, by the option that names it (checked before the run starts)."""

@@ -355,6 +355,13 @@ class DirectSummariser:
         return check(list(documents), list(summaries)) if callable(check) else None
 
 
+def agreement_draws_problem(draws: int | None) -> str | None:
+    """What is wrong with an ``--agreement-draws`` value (None: the summariser's own setting), or None."""
+    if draws is not None and not 0 <= draws <= MAX_AGREEMENT_DRAWS:
+        return f"--agreement-draws must be between 0 and {MAX_AGREEMENT_DRAWS}, got {draws}"
+    return None
+
+
 def with_agreement_draws(model: Any, draws: int | None) -> Any:
     """``model`` with its briefs' agreement check set to ``draws`` (``None``: as the model was saved); only an accord
     summariser has the check, so on any other the setting is a no-op."""

@@ -15,7 +15,7 @@ from typing import IO, Any
 from accord import tracking
 from accord.batch.classify import NO_SUMMARISER_HINT, progress_enabled
 from accord.batch.inputs import DEFAULT_MAX_BYTES, JSONL_SUFFIXES, ErrorLog, chunked, iter_records
-from accord.batch.models import MAX_AGREEMENT_DRAWS, SUMMARY_CALL, load_summariser, with_agreement_draws
+from accord.batch.models import SUMMARY_CALL, agreement_draws_problem, load_summariser, with_agreement_draws
 from accord.batch.preflight import WriteGuard, loaded_problem, model_problem, output_problem, report_stop
 from accord.batch.progress import Phases
 from accord.io import InputError, atomic_open, errors_path, iter_jsonl, json_line, write_errors
@@ -49,9 +49,9 @@ def _start(inputs: list[str], out: Path | None, model_uri: str, max_bytes: int, 
     model loads: :mod:`accord.batch.preflight`)."""
     if max_bytes < 1:
         return None, report_stop((2, f"--max-bytes must be at least 1, got {max_bytes}"), err)
-    if not 0 <= agreement_draws <= MAX_AGREEMENT_DRAWS:
-        return None, report_stop((2, f"--agreement-draws must be between 0 and {MAX_AGREEMENT_DRAWS}, "
-                                     f"got {agreement_draws}"), err)
+    problem = agreement_draws_problem(agreement_draws)
+    if problem:
+        return None, report_stop((2, problem), err)
     stop = output_problem({"--out": out, "the errors file": errors_path(out) if out else None}, inputs) or \
         model_problem(model_uri, tracking_uri, trust_model, "summariser", NO_SUMMARISER_HINT)
     if stop:

@@ -75,6 +75,11 @@ def _csv_rows(path: Path, errors: list[InputError]) -> list[tuple[int, dict[str,
         return []
 
 
+def _sheet_rows(path: Path, errors: list[InputError]) -> list[tuple[int, dict[str, Any]]]:
+    """``(line, row)`` of a sheet, CSV or JSONL by its suffix; problems go to ``errors``."""
+    return _csv_rows(path, errors) if path.suffix.lower() == ".csv" else list(iter_jsonl(path, errors))
+
+
 def _classified_row(r: dict[str, Any]) -> dict[str, Any] | None:
     """``{article_id, sentence_index, text, labels, scores}`` from a JSONL/Parquet row or a CSV row, or None."""
     text = r.get("text")
@@ -134,7 +139,7 @@ def labelled_sheet(out: str | Path) -> Path | None:
         if not path.exists():
             continue
         errors: list[InputError] = []
-        rows = _csv_rows(path, errors) if path.suffix == ".csv" else list(iter_jsonl(path, errors))
+        rows = _sheet_rows(path, errors)
         if errors or any(str(row.get(c) if row.get(c) is not None else "").strip() for _, row in rows
                          for c in GOLD_COLUMNS):
             return path
@@ -180,7 +185,7 @@ def read_sheet(path: str | Path, known_texts: set[str]) -> tuple[list[Reviewed],
     """Every labelled row of a returned sheet (CSV or JSONL), and every problem in it, each naming FILE:LINE."""
     p = Path(path)
     errors: list[InputError] = []
-    rows = _csv_rows(p, errors) if p.suffix.lower() == ".csv" else list(iter_jsonl(p, errors))
+    rows = _sheet_rows(p, errors)
     if not rows and not errors:
         errors.append(InputError(p, "the sheet has no rows"))
     out, seen = [], {}
