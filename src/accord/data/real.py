@@ -215,7 +215,8 @@ def apply_frozen(corpus: RealCorpus, frozen: dict[str, Any], articles_path: str 
 
 
 def agreement(sentences: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-label Cohen's kappa and pass-B-vs-pass-A macro-F1 over sentences labelled in both passes."""
+    """Per-label Cohen's kappa and pass-B-vs-pass-A macro-F1 over sentences labelled in both passes (rows of a later
+    relabelling are given as their ``relabel`` record, which holds its own two passes)."""
     from sklearn.metrics import cohen_kappa_score, f1_score
 
     both = [s for s in sentences if "labels_a" in s and "labels_b" in s]
@@ -226,3 +227,14 @@ def agreement(sentences: list[dict[str, Any]]) -> dict[str, Any]:
             "macro_f1_b_vs_a": float(f1_score(a, b, average="macro", zero_division=0)),
             "disagreements": int((a != b).any(axis=1).sum()),
             "adjudicated": sum(bool(s.get("adjudicated")) for s in both)}
+
+
+def relabelled(sentences: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The blind relabelling of a subset (``relabel`` records): its two passes' agreement and how many gold label
+    sets it changed; ``None`` when no row was relabelled."""
+    records = [s["relabel"] for s in sentences if s.get("relabel")]
+    if not records:
+        return None
+    changed = sum(sorted(r["labels_before"]) != sorted(s["labels"]) for s in sentences
+                  if (r := s.get("relabel")))
+    return {**agreement(records), "changed": changed}
