@@ -2,7 +2,9 @@
 
 ``ClassifierModel``: input a DataFrame with a ``text`` column (or a list / Series of sentences); output one row per
 sentence with ``labels`` (list, empty = other) and ``score_<label>`` (probability) for every label.
-``SummariserModel``: input a list of documents (or a one-column DataFrame); output a DataFrame with ``summary``.
+``SummariserModel``: input a list of documents (or a one-column DataFrame); output a DataFrame with ``summary`` and
+``problems`` (what a brief's soundness checks find wrong with it, empty = nothing:
+:func:`accord.summarise.guard.soundness_problems`).
 Both load offline in a fresh process: ``mlflow.pyfunc.load_model("models:/accord-classifier@champion")``.
 """
 
@@ -143,17 +145,23 @@ class SummariserModel(QuietPythonModel):
             self.summariser = load_summariser(context.artifacts["summariser"])
 
     def predict(self, context, model_input, params=None):  # untyped: MLflow reads type hints as a schema
+        from accord.summarise.guard import soundness_problems
+
         documents = as_sentences(model_input)
-        return pd.DataFrame({"summary": self.summariser.summarise(documents)})
+        summaries = self.summariser.summarise(documents)
+        # the checks only: the agreement draws would cost about one more summary each (accord summarise has them)
+        problems = [soundness_problems(s, d) for s, d in zip(summaries, documents, strict=True)]
+        return pd.DataFrame({"summary": summaries, "problems": problems})
 
 
 def summariser_signature() -> Any:
     from mlflow.models import ModelSignature
     from mlflow.types import DataType
-    from mlflow.types.schema import ColSpec, Schema
+    from mlflow.types.schema import Array, ColSpec, Schema
 
     return ModelSignature(inputs=Schema([ColSpec(DataType.string)]),
-                          outputs=Schema([ColSpec(DataType.string, "summary")]))
+                          outputs=Schema([ColSpec(DataType.string, "summary"),
+                                          ColSpec(Array(DataType.string), "problems")]))
 
 
 def log_summariser(summariser: Any, registered_model_name: str | None, example: list[str],

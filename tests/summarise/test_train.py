@@ -12,6 +12,7 @@ from mlflow import MlflowClient
 
 from accord import tracking
 from accord.summarise.config import SummariserConfig
+from accord.summarise.guard import soundness_problems
 from accord.summarise.model import load_summariser
 from accord.summarise.train import GATE_ROWS_FILE, batch_plan
 from tests.conftest import make_config, run_fresh_python, train_summariser
@@ -59,10 +60,12 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
         "import json, mlflow\n"
         "m = mlflow.pyfunc.load_model('models:/accord-summariser@champion')\n"
         "out = m.predict(['The two ministers met in Hanoi and discussed trade.', 'Coast guards met.'])\n"
-        "print(json.dumps(out['summary'].tolist()))\n"
+        "print(json.dumps([out['summary'].tolist(), [list(p) for p in out['problems']]]))\n"
     )
-    summaries = json.loads(run_fresh_python(script, mlflow_uri))
+    summaries, problems = json.loads(run_fresh_python(script, mlflow_uri))
     assert len(summaries) == 2 and all(isinstance(s, str) for s in summaries)
+    assert problems == [soundness_problems(s, d) for s, d in zip(  # the same checks as a brief's
+        summaries, ["The two ministers met in Hanoi and discussed trade.", "Coast guards met."], strict=True)]
 
     # the gate's champion score: recorded where measured on the same validation rows, else measured again
     from accord.summarise.metrics import summary_report
