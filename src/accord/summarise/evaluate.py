@@ -24,6 +24,7 @@ from accord import paths, tracking
 from accord.config import arg
 from accord.data.datasets import DataConfig, lede_pairs, real_summary_datasets, report_datasets, xsum_datasets
 from accord.summarise.baselines import Lead1Summariser, TextRankSummariser
+from accord.summarise.guard import soundness_problems
 from accord.summarise.metrics import summary_report
 
 DATASETS = ("real-test", "reports-test", "xsum-test", "seed-ledes")  # real-test: outlets never trained on
@@ -100,14 +101,15 @@ def _score(system: str, summariser: Any, tags: dict[str, str], dataset: str, ite
     elapsed = time.perf_counter() - start
     report = summary_report(preds, refs, docs)
     report["articles_per_s"] = len(docs) / elapsed if elapsed else float("inf")
-    report["fallback_rate_checks"] = fallback_rate(preds, docs)
+    problems = [soundness_problems(p, d) for p, d in zip(preds, docs, strict=True)]  # once: rate and samples
+    report["fallback_rate_checks"] = sum(map(bool, problems)) / len(problems) if problems else 0.0
     report["fallback_rate"] = brief_fallback_rate(summariser, preds, docs) if agreement else \
         report["fallback_rate_checks"]
     with mlflow.start_run(run_name=f"eval-{system}-{dataset}"):
         mlflow.set_tags({tracking.RUN_TYPE_TAG: "evaluation", "accord.system": system, "accord.dataset": dataset}
                         | tags)
         mlflow.log_metrics({k: v for k, v in report.items() if v == v})  # NaN-free
-        mlflow.log_table(samples_table(items, preds, dataset), "samples.json")
+        mlflow.log_table(samples_table(items, preds, dataset, problems), "samples.json")
     return {"system": system, "dataset": dataset} | report, preds
 
 
@@ -128,17 +130,21 @@ def brief_fallback_rate(summariser: Any, predictions: list[str], documents: list
     return sum(bool(f) for f in found) / len(found) if found else 0.0
 
 
-def samples_table(items: list[dict[str, str]], preds: list[str], source: str = "") -> pd.DataFrame:
-    """One row per summary: id, source, document head, reference, prediction and its own scores and checks."""
+def samples_table(items: list[dict[str, str]], preds: list[str], source: str = "",
+                  problems: list[list[str]] | None = None) -> pd.DataFrame:
+    """One row per summary: id, source, document head, reference, prediction and its own scores and checks
+    (``problems``: the soundness checks' findings where the caller has them already)."""
     from accord.summarise.guard import soundness_problems
     from accord.summarise.metrics import rouge
 
     scores = rouge(preds, [r["summary"] for r in items])
+    if problems is None:
+        problems = [soundness_problems(p, r["document"]) for p, r in zip(preds, items, strict=True)]
     return pd.DataFrame({
         "id": [r["id"] for r in items], "source": source or [r.get("source", "") for r in items],
         "document_head": [r["document"][:300] for r in items], "reference": [r["summary"] for r in items],
         "prediction": preds, "rougeL": [round(float(x), 1) for x in scores["rougeL"]],
-        "problems": ["; ".join(soundness_problems(p, r["document"])) for p, r in zip(preds, items, strict=True)]})
+        "problems": ["; ".join(found) for found in problems]})
 
 
 def _samples(data: dict[str, list[dict[str, str]]], predictions: dict[tuple[str, str], list[str]],
