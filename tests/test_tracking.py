@@ -47,3 +47,18 @@ def test_gate_needs_a_sure_gain_where_it_can_pair_the_models(mlflow_uri: str, tm
     assert not unsure.promoted and "60% of article resamples" in unsure.reason and "needs 90%" in unsure.reason
     sure = tracking.promote_if_better(name, versions[2], 0.83, metric="gate/score", rescore=lambda uri: (0.80, 0.95))
     assert sure.promoted and client.get_model_version_by_alias(name, tracking.CHAMPION).version == versions[2]
+
+
+def test_quiet_libraries_stops_weight_loading_bars_whatever_was_imported_first() -> None:
+    """The evaluate and review commands import huggingface_hub (which reads its progress-bar switch from the
+    environment once) before a model loads; transformers then copies the hub's switch at its own import."""
+    from tests.conftest import run_fresh_python
+
+    script = ("import json, os\n"
+              "os.environ.pop('HF_HUB_DISABLE_PROGRESS_BARS', None)\n"
+              "import huggingface_hub\n"
+              "from accord import tracking\n"
+              "tracking.quiet_libraries()\n"
+              "from transformers.utils import logging\n"
+              "print(json.dumps(logging.is_progress_bar_enabled()))\n")
+    assert json.loads(run_fresh_python(script, "sqlite:///:memory:")) is False

@@ -96,6 +96,10 @@ def quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers is imported
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\b")
+    if "huggingface_hub" in sys.modules:  # it read the environment at import; transformers copies its switch
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
     if "transformers" in sys.modules:  # already imported: its switches, not the environment, decide
         from transformers.utils import logging as hf_logging
 
