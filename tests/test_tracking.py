@@ -56,7 +56,7 @@ def test_quiet_libraries_stops_weight_loading_bars_whatever_was_imported_first()
 
     script = ("import json, os\n"
               "os.environ.pop('HF_HUB_DISABLE_PROGRESS_BARS', None)\n"
-              "import huggingface_hub\n"
+              "import huggingface_hub.constants  # reads the environment now, as the CLI's imports do\n"
               "from accord import tracking\n"
               "tracking.quiet_libraries()\n"
               "from transformers.utils import logging\n"
