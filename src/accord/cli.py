@@ -163,6 +163,28 @@ def train_classifier_cmd(
     _echo_gate(tracking.CLASSIFIER, objects.version, objects.decision)
 
 
+@train_app.command("gate")
+def train_gate_cmd(
+    version: Annotated[str, typer.Argument(help="The registered accord-classifier version to gate again.")],
+    data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Gate a registered classifier again against today's champion on today's validation labels (the training rule:
+    a higher score, won in 90% of paired article resamples); for a champion or labels that changed since."""
+    from accord import tracking
+    from accord.classify.train import regate
+
+    try:
+        with _store_failures(tracking_uri):
+            decision = regate(version, tracking_uri,
+                              _data_config(data_config if data_config and data_config.exists() else None, None))
+    except tracking.ModelNotFound as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    _echo_gate(tracking.CLASSIFIER, version, decision)
+    typer.echo(decision.reason)
+
+
 @train_app.command("summariser")
 def train_summariser_cmd(
     config: ConfigOpt = None,

@@ -488,7 +488,8 @@ def promote_if_better(model_name: str, version: str, score: float, run_id: str |
         champion_score, wins = (None, None) if current is None or same else _champion_score(current, metric, rescore)
         promoted = current is None or champion_score is None or (
             score > champion_score and (wins is None or wins >= GATE_CONFIDENCE))
-        reason = _gate_reason(metric, score, current, champion_score, wins)
+        reason = (f"version {version} is already the {CHAMPION}" if same
+                  else _gate_reason(metric, score, current, champion_score, wins))
         decision = GateDecision(promoted, score, champion_score, str(current.version) if current else None, metric,
                                 reason)
         for key, value in decision.tags().items():

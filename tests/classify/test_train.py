@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 
@@ -111,3 +112,36 @@ def test_cross_validation_logs_nested_folds(mlflow_uri: str) -> None:
     assert all("fold/macro_f1" in c.data.metrics for c in children)
     metrics = client.get_run(result.run_id).data.metrics
     assert 0 < metrics["cv/macro_f1_mean"] <= 1 and metrics["cv/macro_f1_std"] >= 0
+
+
+def test_gate_again_against_todays_champion(mlflow_uri: str) -> None:
+    """A version gated against one champion is decided again against another, by the same rule; the earlier reason
+    is kept; an unknown version is one error line."""
+    from mlflow import MlflowClient
+    from typer.testing import CliRunner
+
+    from accord.classify.model import TfidfClassifier
+    from accord.classify.train import regate
+    from accord.cli import app
+    from accord.labels import to_multi_hot
+    from tests.conftest import TINY_LABELS, TINY_REPORTS, register
+
+    texts = [t for aid in TINY_REPORTS for t in TINY_REPORTS[aid]]
+    y = np.array([to_multi_hot(labels) for aid in TINY_LABELS for labels in TINY_LABELS[aid]])
+    every_label = TfidfClassifier(ClassifierConfig(family="tfidf")).fit(texts, y, texts, y)
+    every_label.thresholds = np.zeros(len(every_label.thresholds))
+    weak = register(every_label, mlflow_uri)  # champion: every label on every sentence
+    strong = train_classifier(ClassifierConfig(family="tfidf"), uri=mlflow_uri, register=True)
+    assert strong.decision.promoted
+    client = MlflowClient(mlflow_uri)
+    client.set_registered_model_alias(tracking.CLASSIFIER, tracking.CHAMPION, weak)  # as if the order differed
+    client.set_model_version_tag(tracking.CLASSIFIER, strong.version, "gate.reason", "decided before")
+    decision = regate(strong.version, mlflow_uri)
+    assert decision.promoted and decision.champion_version == weak and "100% of article resamples" in decision.reason
+    assert str(client.get_model_version_by_alias(tracking.CLASSIFIER, tracking.CHAMPION).version) == strong.version
+    tags = client.get_model_version(tracking.CLASSIFIER, strong.version).tags
+    assert tags["gate.previous_reason"] == "decided before" and tags["gate.reason"] == decision.reason
+    assert not regate(weak, mlflow_uri).promoted  # the weak one does not win it back
+    assert "already the champion" in regate(strong.version, mlflow_uri).reason
+    result = CliRunner().invoke(app, ["train", "gate", "99", "--tracking-uri", mlflow_uri])
+    assert result.exit_code == 1 and "no version '99'" in result.output and "Traceback" not in result.output

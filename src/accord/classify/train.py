@@ -28,7 +28,7 @@ from accord.classify.evaluate import log_split_evaluation
 from accord.classify.families import build_classifier
 from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_wins, tune_thresholds
 from accord.classify.model import SentenceClassifier
-from accord.data.datasets import GATE_SPLIT, article_targets, classification_datasets, split_arrays
+from accord.data.datasets import GATE_SPLIT, DataConfig, article_targets, classification_datasets, split_arrays
 from accord.labels import LABELS
 
 EVAL_SPLITS = ("real_validation", "real_test", "curated_validation", "curated_test", "seed")
@@ -173,6 +173,30 @@ def gate(clf: SentenceClassifier, split: Any, probs: np.ndarray, version: str, s
     new_pred = apply_thresholds(probs, clf.thresholds)
     return tracking.promote_if_better(tracking.CLASSIFIER, version, score, run_id,
                                       rescore=gate_scorer(split, new_pred))
+
+
+def regate(version: str, uri: str | None = None, data: DataConfig | None = None) -> tracking.GateDecision:
+    """Gate a registered version again, by the training rule, against today's champion on today's gate split: for
+    when the champion or the gate split's labels changed after the version was gated. The new decision replaces the
+    version's gate tags; the earlier reason is kept as ``gate.previous_reason``."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    tracking.setup(tracking.CLASSIFIER, uri)
+    split = classification_datasets(data or DataConfig())[GATE_SPLIT]
+    _, texts, y = split_arrays(split)
+    try:
+        earlier = MlflowClient().get_model_version(tracking.CLASSIFIER, version)
+    except MlflowException:
+        raise tracking.ModelNotFound(f"no version {version!r} of {tracking.CLASSIFIER} in the store") from None
+    out = tracking.load_model(f"models:/{tracking.CLASSIFIER}/{version}", uri).predict(texts)
+    pred = np.array([[name in labels for name in LABELS] for labels in out["labels"]], dtype=int)
+    decision = tracking.promote_if_better(tracking.CLASSIFIER, version, multilabel_metrics(y, pred)["macro_f1"],
+                                         earlier.run_id, rescore=gate_scorer(split, pred))
+    if earlier.tags.get("gate.reason"):
+        MlflowClient().set_model_version_tag(tracking.CLASSIFIER, version, "gate.previous_reason",
+                                             earlier.tags["gate.reason"])
+    return decision
 
 
 def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
