@@ -181,8 +181,11 @@ def train_gate_cmd(
     except tracking.ModelNotFound as exc:
         _err(f"error: {exc}")
         raise typer.Exit(1) from None
-    _echo_gate(tracking.CLASSIFIER, version, decision)
-    typer.echo(decision.reason)
+    if decision.champion_version == str(version):
+        typer.echo(f"{tracking.CLASSIFIER} version {version} is already @champion")
+        return
+    verdict = "promoted to @champion" if decision.promoted else f"champion stays v{decision.champion_version}"
+    typer.echo(f"{tracking.CLASSIFIER} version {version}: {verdict}\n{decision.reason}")
 
 
 @train_app.command("summariser")

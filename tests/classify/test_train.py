@@ -143,5 +143,7 @@ def test_gate_again_against_todays_champion(mlflow_uri: str) -> None:
     assert tags["gate.previous_reason"] == "decided before" and tags["gate.reason"] == decision.reason
     assert not regate(weak, mlflow_uri).promoted  # the weak one does not win it back
     assert "already the champion" in regate(strong.version, mlflow_uri).reason
+    result = CliRunner().invoke(app, ["train", "gate", weak, "--tracking-uri", mlflow_uri])
+    assert result.exit_code == 0 and f"version {weak}: champion stays v{strong.version}" in result.output
     result = CliRunner().invoke(app, ["train", "gate", "99", "--tracking-uri", mlflow_uri])
     assert result.exit_code == 1 and "no version '99'" in result.output and "Traceback" not in result.output
