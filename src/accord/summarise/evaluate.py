@@ -115,8 +115,6 @@ def _score(system: str, summariser: Any, tags: dict[str, str], dataset: str, ite
 
 def fallback_rate(predictions: list[str], documents: list[str]) -> float:
     """Share of summaries a brief would replace by the extract (any soundness problem: accord.summarise.guard)."""
-    from accord.summarise.guard import soundness_problems
-
     flagged = [bool(soundness_problems(p, d)) for p, d in zip(predictions, documents, strict=True)]
     return sum(flagged) / len(flagged) if flagged else 0.0
 
@@ -134,7 +132,6 @@ def samples_table(items: list[dict[str, str]], preds: list[str], source: str = "
                   problems: list[list[str]] | None = None) -> pd.DataFrame:
     """One row per summary: id, source, document head, reference, prediction and its own scores and checks
     (``problems``: the soundness checks' findings where the caller has them already)."""
-    from accord.summarise.guard import soundness_problems
     from accord.summarise.metrics import rouge
 
     scores = rouge(preds, [r["summary"] for r in items])
