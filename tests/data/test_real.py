@@ -45,8 +45,7 @@ def test_field_ministers_relabelling_is_what_its_records_say() -> None:
     label set, so the change can be audited and redone."""
     script = _script()
     rows = [json.loads(line) for line in (REAL / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
-    picked = [r["id"] for r in rows if r["source"] == "real" and script.OFFICE.search(r["text"])
-              and script.MEETING.search(r["text"])]
+    picked = [r["id"] for r in script.selected(rows)]
     work = script.WORK
     sheet = [json.loads(line)["id"] for line in (work / "sheet.jsonl").read_text(encoding="utf-8").splitlines()]
     assert picked == sheet

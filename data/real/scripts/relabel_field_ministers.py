@@ -21,6 +21,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from accord.io import InputError, iter_jsonl, write_jsonl_atomic
+
 REAL = Path(__file__).resolve().parents[1]
 SENTENCES = REAL / "sentences.jsonl"
 WORK = REAL / "_label" / "field_ministers"
@@ -39,23 +41,26 @@ MEETING = re.compile(
 
 
 def read(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    errors: list[InputError] = []
+    rows = [row for _, row in iter_jsonl(path, errors)]
+    if errors:
+        sys.exit("\n".join(map(str, errors)))
+    return rows
 
 
-def write(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(path)
+def selected(rows: list[dict]) -> list[dict]:
+    """The real sentences the text-only regex picks: an office of a labelled field and a meeting word."""
+    return [r for r in rows if r.get("source") == "real" and OFFICE.search(r["text"]) and MEETING.search(r["text"])]
 
 
 def select() -> None:
-    rows = [r for r in read(SENTENCES) if r.get("source") == "real"]
+    rows = read(SENTENCES)
     by_id = {r["id"]: r for r in rows}
     sheet = [{"id": r["id"], "previous_sentence": by_id.get(f"{r['article_id']}-{r['sentence_index'] - 1:02d}",
                                                             {}).get("text", ""), "text": r["text"]}
-             for r in rows if OFFICE.search(r["text"]) and MEETING.search(r["text"])]
+             for r in selected(rows)]
     WORK.mkdir(parents=True, exist_ok=True)
-    write(WORK / "sheet.jsonl", sheet)
+    write_jsonl_atomic(WORK / "sheet.jsonl", sheet)
     print(f"{len(sheet)} sentences selected")
 
 
@@ -81,7 +86,7 @@ def apply() -> None:
         split = split_of.get(row["article_id"], "real_train")
         changed[split, "selected"] += 1
         changed[split, "changed"] += sorted(old) != new
-    write(SENTENCES, rows)
+    write_jsonl_atomic(SENTENCES, rows)
     for split in ("real_train", "real_validation", "real_test"):
         print(f"{split}: {changed[split, 'selected']} relabelled, {changed[split, 'changed']} changed")
 

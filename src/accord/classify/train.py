@@ -29,7 +29,7 @@ from accord.classify.families import build_classifier
 from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_wins, tune_thresholds
 from accord.classify.model import SentenceClassifier
 from accord.data.datasets import GATE_SPLIT, DataConfig, article_targets, classification_datasets, split_arrays
-from accord.labels import LABELS
+from accord.labels import LABELS, to_multi_hot
 
 EVAL_SPLITS = ("real_validation", "real_test", "curated_validation", "curated_test", "seed")
 # The gate score. Thresholds are tuned on this split too, so it flatters every model alike: it ranks models, the
@@ -150,14 +150,19 @@ def evaluate_splits(clf: SentenceClassifier, dd: Any, datasets: dict[str, Any] |
     return metrics, probabilities
 
 
+def predicted_matrix(model: Any, texts: list[str]) -> np.ndarray:
+    """A registered classifier's labels for ``texts`` (its own thresholds) as a 0/1 matrix in LABELS order."""
+    return np.array([to_multi_hot(labels) for labels in model.predict(texts)["labels"]], dtype=int).reshape(
+        -1, len(LABELS))
+
+
 def gate_scorer(split: Any, new_pred: np.ndarray | None = None) -> Any:
     """``score(model_uri)``: a registered classifier's macro-F1 on the gate split, with its own thresholds; given
     the new model's predictions on that split, also the share of article resamples in which the new model wins."""
     _, texts, y = split_arrays(split)
 
     def score(model_uri: str) -> float | tuple[float, float]:
-        out = mlflow.pyfunc.load_model(model_uri).predict(texts)
-        pred = np.array([[name in labels for name in LABELS] for labels in out["labels"]], dtype=int)
+        pred = predicted_matrix(mlflow.pyfunc.load_model(model_uri), texts)
         macro = multilabel_metrics(y, pred)["macro_f1"]  # the same measure as GATE_KEY
         if new_pred is None:
             return macro
@@ -189,8 +194,7 @@ def regate(version: str, uri: str | None = None, data: DataConfig | None = None)
         earlier = MlflowClient().get_model_version(tracking.CLASSIFIER, version)
     except MlflowException:
         raise tracking.ModelNotFound(f"no version {version!r} of {tracking.CLASSIFIER} in the store") from None
-    out = tracking.load_model(f"models:/{tracking.CLASSIFIER}/{version}", uri).predict(texts)
-    pred = np.array([[name in labels for name in LABELS] for labels in out["labels"]], dtype=int)
+    pred = predicted_matrix(tracking.load_model(f"models:/{tracking.CLASSIFIER}/{version}", uri), texts)
     decision = tracking.promote_if_better(tracking.CLASSIFIER, version, multilabel_metrics(y, pred)["macro_f1"],
                                          earlier.run_id, rescore=gate_scorer(split, pred))
     if earlier.tags.get("gate.reason"):

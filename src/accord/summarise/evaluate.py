@@ -102,7 +102,7 @@ def _score(system: str, summariser: Any, tags: dict[str, str], dataset: str, ite
     report = summary_report(preds, refs, docs)
     report["articles_per_s"] = len(docs) / elapsed if elapsed else float("inf")
     problems = [soundness_problems(p, d) for p, d in zip(preds, docs, strict=True)]  # once: rate and samples
-    report["fallback_rate_checks"] = sum(map(bool, problems)) / len(problems) if problems else 0.0
+    report["fallback_rate_checks"] = flagged_share(problems)
     report["fallback_rate"] = brief_fallback_rate(summariser, preds, docs) if agreement else \
         report["fallback_rate_checks"]
     with mlflow.start_run(run_name=f"eval-{system}-{dataset}"):
@@ -113,10 +113,14 @@ def _score(system: str, summariser: Any, tags: dict[str, str], dataset: str, ite
     return {"system": system, "dataset": dataset} | report, preds
 
 
+def flagged_share(problems: list[list[str]]) -> float:
+    """Share of summaries with at least one problem (0 for none)."""
+    return sum(map(bool, problems)) / len(problems) if problems else 0.0
+
+
 def fallback_rate(predictions: list[str], documents: list[str]) -> float:
     """Share of summaries a brief would replace by the extract (any soundness problem: accord.summarise.guard)."""
-    flagged = [bool(soundness_problems(p, d)) for p, d in zip(predictions, documents, strict=True)]
-    return sum(flagged) / len(flagged) if flagged else 0.0
+    return flagged_share([soundness_problems(p, d) for p, d in zip(predictions, documents, strict=True)])
 
 
 def brief_fallback_rate(summariser: Any, predictions: list[str], documents: list[str]) -> float:
@@ -124,8 +128,7 @@ def brief_fallback_rate(summariser: Any, predictions: list[str], documents: list
     (:func:`accord.summarise.guard.brief_problems`)."""
     from accord.summarise.guard import brief_problems
 
-    found = brief_problems(summariser, documents, predictions)
-    return sum(bool(f) for f in found) / len(found) if found else 0.0
+    return flagged_share(brief_problems(summariser, documents, predictions))
 
 
 def samples_table(items: list[dict[str, str]], preds: list[str], source: str = "",
