@@ -62,3 +62,17 @@ def test_quiet_libraries_stops_weight_loading_bars_whatever_was_imported_first()
               "from transformers.utils import logging\n"
               "print(json.dumps(logging.is_progress_bar_enabled()))\n")
     assert json.loads(run_fresh_python(script, "sqlite:///:memory:")) is False
+
+
+def test_a_run_records_the_arithmetic_its_bf16_switch_got(mlflow_uri: str, monkeypatch) -> None:
+    """``bf16: true`` is a request: the run's tag says bf16 only where the machine computes it natively."""
+    import mlflow
+
+    tracking.setup(tracking.CLASSIFIER, mlflow_uri)
+    tags = {}
+    for native, bf16 in [(True, True), (False, True), (True, False)]:
+        monkeypatch.setattr("accord.system.bf16_native", lambda device=None, native=native: native)
+        with mlflow.start_run() as run:
+            tracking.log_run_preamble("training", "minilm", {"minilm": {"bf16": bf16, "epochs": 1}})
+        tags[native, bf16] = MlflowClient(mlflow_uri).get_run(run.info.run_id).data.tags[tracking.PRECISION_TAG]
+    assert tags == {(True, True): "bf16", (False, True): "fp32", (True, False): "fp32"}

@@ -38,7 +38,21 @@ def machine_info() -> dict[str, Any]:
     try:
         import torch
 
-        info |= {"torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+        info |= {"torch": torch.__version__, "torch_threads": torch.get_num_threads(), "bf16_native": bf16_native()}
     except ImportError:
         pass
     return info
+
+
+def bf16_native(device: str | None = None) -> bool:
+    """Whether ``device`` (default: the GPU if there is one, else the CPU) computes bfloat16 natively (a CPU with
+    AVX512-BF16 or AMX, a CUDA GPU with bf16): where it does, bf16 autocast makes a forward pass up to 1.8x faster;
+    where it does not, torch emulates bf16 and is slower than float32, so the ``bf16`` training switches fall back to
+    float32 there."""
+    import torch
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    cpu = getattr(torch, "cpu", None)
+    return bool(cpu and (cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported()))

@@ -35,6 +35,7 @@ DATASET_DIGEST_TAG = "accord.dataset_digest"
 GATE_DATA_TAG = "accord.gate_data"  # on a version: the digest of the rows its gate score was measured on
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 RUN_TYPE_TAG = "accord.run_type"  # training | cv_fold | evaluation
+PRECISION_TAG = "accord.training_precision"  # bf16 where a bf16 switch is on and the machine computes it natively
 NOTE_TAG = "mlflow.note.content"  # the description the MLflow UI shows on experiments and runs
 EXPERIMENT_NOTES = {
     CLASSIFIER: "Sentence classifiers: which cooperation categories (trade, defence, technology, people_to_people, "
@@ -368,12 +369,16 @@ def model_links(model_uri: str) -> dict[str, str]:
 
 def log_run_preamble(run_type: str, family: str, config: dict[str, Any], extra_tags: dict[str, str] | None = None
                      ) -> None:
-    """What every run logs first: run type, family, git commit and extra tags; the config as params and YAML."""
+    """What every run logs first: run type, family, git commit, the arithmetic a ``bf16`` switch got on this machine
+    and extra tags; the config as params and YAML."""
     import mlflow
     import yaml
 
-    mlflow.set_tags({RUN_TYPE_TAG: run_type, "accord.family": family,
-                     GIT_COMMIT_TAG: git_commit() or "unknown"} | (extra_tags or {}))
+    from accord.system import bf16_native
+
+    wants_bf16 = any(key.endswith(".bf16") and value is True for key, value in flatten(config).items())
+    mlflow.set_tags({RUN_TYPE_TAG: run_type, "accord.family": family, GIT_COMMIT_TAG: git_commit() or "unknown",
+                     PRECISION_TAG: "bf16" if wants_bf16 and bf16_native() else "fp32"} | (extra_tags or {}))
     mlflow.log_params(flat_params(flatten(config)))
     mlflow.log_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "config.yaml")
 

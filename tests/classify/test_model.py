@@ -10,6 +10,7 @@ import pytest
 from accord.classify.config import ClassifierConfig
 from accord.classify.families import build_classifier, load_classifier
 from accord.data.datasets import classification_datasets, split_arrays
+from accord.system import bf16_native
 from tests.conftest import make_config
 
 
@@ -62,3 +63,37 @@ def test_a_repeated_member_is_another_seed(splits: dict) -> None:
     cfg = make_config(ClassifierConfig, family="ensemble", seed=7, members="tfidf,minilm,minilm")
     members = build_classifier(cfg).members
     assert [(m.family, m.config.seed) for m in members] == [("tfidf", 7), ("minilm", 7), ("minilm", 8)]
+
+
+def _first_epoch_losses(splits: dict, tiny_encoder: Path) -> dict[bool, float]:
+    """The tiny encoder's first-epoch training loss with ``minilm.bf16`` off and on."""
+    _, texts, y = splits["train"]
+    _, val_texts, val_y = splits["real_validation"]
+    losses = {}
+    for bf16 in (False, True):
+        cfg = make_config(ClassifierConfig, family="minilm", base_model=str(tiny_encoder), epochs=1, batch_size=8,
+                          max_length=32, bf16=bf16)
+        seen: list[dict] = []
+        clf = build_classifier(cfg).fit(texts[:24], y[:24], val_texts[:16], val_y[:16], on_epoch=seen.append)
+        losses[bf16] = seen[0]["train_loss"]
+        assert all(str(p.dtype) == "torch.float32" for p in clf.model.parameters())
+        assert clf.predict_proba(val_texts[:3]).dtype == np.float64
+    return losses
+
+
+@pytest.mark.skipif(not bf16_native(), reason="this CPU has no native bfloat16 (the switch falls back to float32)")
+def test_bf16_training_changes_the_arithmetic_not_the_weights(splits: dict, tiny_encoder: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``minilm.bf16`` trains under bfloat16 autocast: another loss curve, float32 weights, float32 prediction."""
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
+    losses = _first_epoch_losses(splits, tiny_encoder)
+    assert losses[True] != losses[False] and abs(losses[True] - losses[False]) < 0.05 * losses[False]
+
+
+def test_bf16_training_falls_back_to_float32_without_native_support(splits: dict, tiny_encoder: Path,
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
+    monkeypatch.setattr("accord.classify.model.bf16_native", lambda device=None: False)
+    losses = _first_epoch_losses(splits, tiny_encoder)
+    assert losses[True] == losses[False]

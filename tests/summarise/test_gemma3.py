@@ -152,3 +152,51 @@ def test_drafted_decoding_writes_what_one_token_per_pass_writes(tiny_gemma: tupl
     summ.g.draft_tokens = 4
     assert summ.summarise(docs) == one
     assert passes[1] < passes[0], passes  # some drafts held
+
+
+def test_bf16_copies_serve_autocast_only(tiny_gemma: tuple[Path, Path]) -> None:
+    """Each attention and MLP projection gets a bf16 copy (the embedding and tied head do not); under bf16 autocast
+    the projections read it (bf16 outputs, hidden states close to fp32), outside it they are fp32 as before."""
+    base, adapter = tiny_gemma
+    ref, mine = gemma3.load(base, adapter), gemma3.load(base, adapter)
+    assert gemma3.add_bf16_copies(mine) == 7 * len(ref.config.layer_types)
+    assert gemma3.add_bf16_copies(mine) == 0
+    assert set(mine.state_dict()) == set(ref.state_dict())  # the copies are not weights of the model
+    ids, mask, pos = _batch()
+    proj = mine.model.layers[0].self_attn.q_proj
+    x = torch.randn(2, proj.weight.shape[1])
+    with torch.no_grad():
+        assert proj(x).dtype == torch.float32 and torch.equal(proj(x), ref.model.layers[0].self_attn.q_proj(x))
+        a = ref.model(input_ids=ids, attention_mask=mask, position_ids=pos).last_hidden_state
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert proj(x).dtype == torch.bfloat16
+            b = mine.model(input_ids=ids, attention_mask=mask, position_ids=pos).last_hidden_state
+    real = mask.bool()
+    error = (a[real] - b[real].float()).norm() / a[real].norm()
+    assert 0 < error < 0.05, error
+
+
+def test_bf16_prefill_decodes_and_is_off_without_native_bf16(tiny_gemma: tuple[Path, Path],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """``generation.bf16_prefill`` runs the prompts' pass under autocast and the steps in fp32 (a bf16 cache joins
+    them); on a CPU without native bf16 it changes nothing and makes no copies."""
+    from accord.summarise.decoding import common_vocabulary
+    from accord.summarise.model import NeuralSummariser
+    from tests.summarise.test_train import _tiny
+
+    base, adapter = tiny_gemma
+    docs = ["The Hanoi trade talks ended with a deal on trade and rice.", "Seoul and Hanoi agreed on trade."]
+
+    def summaries(native: bool, on: bool = True) -> tuple[list[str], bool]:
+        monkeypatch.setattr("accord.system.bf16_native", lambda device=None: native)
+        cfg = _tiny(base, "causal", base.parent, max_new_tokens=12, bf16_prefill=on)
+        summ = NeuralSummariser(cfg).build(lora=False)
+        summ.model = gemma3.load(base, adapter)
+        summ.common_ids = common_vocabulary(summ.tokenizer, ["the trade talks", "they agreed on trade"])
+        out = summ.summarise(docs)
+        return out, summ.model.model.layers[0].mlp.up_proj.low is not None
+
+    plain, copied = summaries(False)
+    assert not copied and plain == summaries(True, on=False)[0]
+    fast, copied = summaries(True)
+    assert copied and len(fast) == 2 and all(isinstance(s, str) for s in fast)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from accord.config import ConfigError
 from accord.summarise.model import NeuralSummariser, load_summariser
+from accord.system import bf16_native
 from tests.summarise.test_train import _tiny
 
 
@@ -29,3 +31,33 @@ def test_models_saved_before_a_constraint_keep_their_decoding(tiny_causal_lm: Pa
     assert getattr(load_summariser(saved).config.generation, field) is False
 
 
+
+
+def _losses(base: Path, tmp_path: Path) -> tuple[Any, Any, NeuralSummariser]:
+    """The same tiny model's loss in float32 and with ``training.bf16`` on."""
+    docs, refs = ["Viet Nam and Korea agreed to expand trade and investment."], ["They agreed on trade."]
+    plain = NeuralSummariser(_tiny(base, "causal", tmp_path)).build()
+    fast = NeuralSummariser(_tiny(base, "causal", tmp_path, bf16=True)).build()
+    fast.model.load_state_dict(plain.model.state_dict())
+    return plain.loss(docs, refs), fast.loss(docs, refs), fast
+
+
+@pytest.mark.skipif(not bf16_native(), reason="this CPU has no native bfloat16 (the switch falls back to float32)")
+def test_bf16_autocasts_the_loss_and_keeps_float32_weights(tiny_causal_lm: Path, tmp_path: Path) -> None:
+    """``training.bf16`` changes the loss's arithmetic (a slightly different value, still float32) and trains the
+    float32 adapter: gradients reach it in float32."""
+    import torch
+
+    a, b, fast = _losses(tiny_causal_lm, tmp_path)
+    assert b.dtype == torch.float32 and a.item() != b.item() and abs(a.item() - b.item()) < 0.05 * a.item()
+    b.backward()
+    grads = [p.grad for p in fast.model.parameters() if p.requires_grad]
+    assert grads and all(g is not None and g.dtype == torch.float32 for g in grads)
+
+
+def test_bf16_falls_back_to_float32_without_native_support(tiny_causal_lm: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Emulated bf16 is slower than float32: on such a machine the switch leaves the arithmetic alone."""
+    monkeypatch.setattr("accord.system.bf16_native", lambda device=None: False)
+    a, b, _ = _losses(tiny_causal_lm, tmp_path)
+    assert a.item() == b.item()

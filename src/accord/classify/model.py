@@ -28,6 +28,7 @@ from accord import paths
 from accord.classify.batching import length_sorted_proba, prepare_texts
 from accord.classify.config import ClassifierConfig
 from accord.labels import LABELS, from_multi_hot
+from accord.system import bf16_native
 
 META_FILE = "accord_classifier.json"
 
@@ -203,6 +204,7 @@ class TransformerClassifier(SentenceClassifier):
             load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
             seed=seed, data_seed=seed, report_to="none", disable_tqdm=True, save_only_model=True,
             use_cpu=not torch.cuda.is_available(),
+            bf16=c.bf16 and bf16_native(), train_sampling_strategy=c.sampling,
         )
 
     def _proba(self, texts: list[str]) -> np.ndarray:

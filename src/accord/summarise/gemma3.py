@@ -39,8 +39,11 @@ class Linear(nn.Module):
     def __init__(self, n_in: int, n_out: int) -> None:
         super().__init__()
         self.weight = _empty(n_out, n_in)
+        self.low: torch.Tensor | None = None  # a bf16 copy for autocast (add_bf16_copies); not in the state dict
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.low is not None and torch.is_autocast_enabled(x.device.type):
+            return F.linear(x, self.low)
         return F.linear(x, self.weight)
 
 
@@ -80,6 +83,19 @@ def quantize_int8(model: nn.Module, keep: tuple[str, ...] = INT8_KEEP) -> int:
             if isinstance(child, Linear) and name not in keep:
                 setattr(module, name, Int8Linear(child.weight))
                 done += 1
+    return done
+
+
+def add_bf16_copies(model: nn.Module) -> int:
+    """Give every :class:`Linear` of ``model`` (attention and MLP; not the embedding or the tied head) a bfloat16
+    copy of its weight, used only under bf16 autocast (the prompt's prefill, where bf16 GEMM is 1.7x faster on a CPU
+    with AVX512-BF16; the one-token steps stay fp32, where bf16 was 1.3-1.4x slower). Without the copy, autocast
+    would convert each fp32 weight at every call. Returns how many copies were made (0: already there)."""
+    done = 0
+    for module in model.modules():
+        if isinstance(module, Linear) and module.low is None:
+            module.low = module.weight.detach().to(torch.bfloat16)
+            done += 1
     return done
 
 

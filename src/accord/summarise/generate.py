@@ -158,13 +158,15 @@ class SlicedGreedy:
     def __init__(self, model: Any, tokenizer: Any, words: WordConstraint, row_ids: list[set[int]], extra: set[int],
                  stops: list[int], no_repeat_ngram: int = 3, no_repeat_words: bool = True,
                  prompt_ngrams: bool = False, sources: list[str] | None = None, draft: int = 0,
-                 cut_dead_ends: bool = False, samplers: list[Sampler | None] | None = None) -> None:
+                 cut_dead_ends: bool = False, samplers: list[Sampler | None] | None = None,
+                 bf16_prefill: bool = False) -> None:
         """``row_ids``: each row's token level (its prompt's tokens and the common vocabulary); ``extra``: other
         tokens that may only start or continue a name or number (the word check decides); ``sources``: with them,
         a name may not be finished with an office or country its source does not give that person; ``draft``:
         tokens copied ahead from the prompt and checked in one forward pass (0: one token per pass);
         ``cut_dead_ends``: where no token passes the checks, end before the unfinished list item; ``samplers``: per
-        row, a :class:`Sampler` that draws it (``None``: greedy)."""
+        row, a :class:`Sampler` that draws it (``None``: greedy); ``bf16_prefill``: the prompts' pass under bf16
+        autocast (the steps stay fp32)."""
         import torch
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -185,7 +187,7 @@ class SlicedGreedy:
         self.people = [people(src) for src in sources] if sources is not None else None  # per row, for roles
         # drafts leave masked-out columns in the cache; only accord's own Gemma 3 body keeps windows right then
         self.draft = draft if "slots" in inspect.signature(self.body.forward).parameters else 0
-        self.cut_dead_ends = cut_dead_ends
+        self.cut_dead_ends, self.bf16_prefill = cut_dead_ends, bf16_prefill
         self.passes = 0  # forward passes of the body in the last run (a draft that holds saves passes)
         self.samplers, self.vocab = samplers, head.weight.shape[0]
         if samplers and any(samplers):
@@ -202,7 +204,8 @@ class SlicedGreedy:
         lookup = [_continuations(p) for p in self.prompts] if self.draft else []
         positions = (attention.cumsum(-1) - 1).clamp(min=0)
         pads = (attention.shape[1] - attention.sum(-1))[:, None]  # slot = position + left padding (see gemma3.Body)
-        hidden, past = self._prefill(input_ids, attention, positions)
+        with torch.autocast(input_ids.device.type, dtype=torch.bfloat16, enabled=self.bf16_prefill):
+            hidden, past = self._prefill(input_ids, attention, positions)  # a bf16 cache joins fp32 steps' by cat
         # last_pos: the position of each row's last input kept; the prompt's last token counts as a block of one
         last_pos, self.passes, drafts = positions[:, -1] - 1, 1, [[] for _ in rows]
         while True:

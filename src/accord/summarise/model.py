@@ -102,9 +102,20 @@ class NeuralSummariser:
         return self.tokenizer(head + doc + tail, add_special_tokens=True)["input_ids"]
 
     def loss(self, documents: list[str], summaries: list[str]) -> Any:
-        """Mean token cross-entropy of the reference summaries (summary positions only)."""
-        if self.m.family == "seq2seq":
-            return self._seq2seq_loss(documents, summaries)
+        """Mean token cross-entropy of the reference summaries (summary positions only), under bfloat16 autocast
+        when ``training.bf16`` and the device computes bf16 natively (the loss is float32 either way)."""
+        import torch
+
+        from accord.system import bf16_native
+
+        device = next(self.model.parameters()).device
+        bf16 = self.config.training.bf16 and bf16_native(device.type)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            if self.m.family == "seq2seq":
+                return self._seq2seq_loss(documents, summaries).float()
+            return self._causal_loss(documents, summaries)
+
+    def _causal_loss(self, documents: list[str], summaries: list[str]) -> Any:
         import torch
         import torch.nn.functional as F
 
@@ -257,6 +268,7 @@ class NeuralSummariser:
         from accord.summarise.generate import SlicedGreedy, source_variants
 
         tok = self.tokenizer
+        bf16 = self._decode_bf16()
         if self.g.int8:
             from accord.summarise import gemma3
 
@@ -275,10 +287,22 @@ class NeuralSummariser:
         decoder = SlicedGreedy(self.model, tok, words, row_ids, source_variants(tok, sources), stops,
                                self.g.no_repeat_ngram_size, self.g.no_repeat_words, self.g.ngrams_in_prompt,
                                sources if self.g.copy_roles else None, self.g.draft_tokens, self.g.cut_dead_ends,
-                               samplers)
+                               samplers, bf16)
         with torch.inference_mode():  # also when called directly (tests, benchmarks): no autograd graph
             out = decoder.run(ids, mask, self.g.max_new_tokens)
         return tok.batch_decode(out, skip_special_tokens=True), decoder.scores
+
+    def _decode_bf16(self) -> bool:
+        """Whether this decode's prefill runs under bf16 autocast (``generation.bf16_prefill`` on a CPU with native
+        bf16); accord's Gemma 3 then keeps a bf16 copy of its projections, made once."""
+        from accord.system import bf16_native
+
+        if not (self.g.bf16_prefill and next(self.model.parameters()).device.type == "cpu" and bf16_native("cpu")):
+            return False
+        from accord.summarise import gemma3
+
+        gemma3.add_bf16_copies(self.model)
+        return True
 
     def _generate_seq2seq(self, batch: list[str]) -> list[str]:
         tok = self.tokenizer
