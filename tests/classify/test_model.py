@@ -97,3 +97,22 @@ def test_bf16_training_falls_back_to_float32_without_native_support(splits: dict
     monkeypatch.setattr("accord.classify.model.bf16_native", lambda device=None: False)
     losses = _first_epoch_losses(splits, tiny_encoder)
     assert losses[True] == losses[False]
+
+
+def test_length_grouped_batches_change_the_order_not_the_data(splits: dict, tiny_encoder: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``minilm.sampling: group_by_length`` hands the Trainer a length-grouped sampler: the same sentences in another
+    order (another first-epoch loss)."""
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
+    _, texts, y = splits["train"]
+    _, val_texts, val_y = splits["real_validation"]
+    losses = {}
+    for sampling in ("random", "group_by_length"):
+        cfg = make_config(ClassifierConfig, family="minilm", base_model=str(tiny_encoder), epochs=1, batch_size=4,
+                          max_length=32, sampling=sampling)
+        clf = build_classifier(cfg)
+        assert clf._training_arguments(tmp_path).train_sampling_strategy == sampling
+        seen: list[dict] = []
+        clf.fit(texts[:32], y[:32], val_texts[:8], val_y[:8], on_epoch=seen.append)
+        losses[sampling] = seen[0]["train_loss"]
+    assert losses["random"] != losses["group_by_length"]

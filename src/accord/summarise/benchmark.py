@@ -53,6 +53,7 @@ DECODERS = {
     "constrained, full head": {"sliced_head": False},
     "sliced, same rules": {"sliced_head": True, "no_repeat_words": False, "ngrams_in_prompt": True},
     "sliced, transformers body": {"sliced_head": True},
+    "sliced, fp32 prefill": {"sliced_head": True, "bf16_prefill": False},
     "sliced (default)": {"sliced_head": True},
     "sliced, drafts of 3": {"sliced_head": True, "draft_tokens": 3},
     "sliced, int8": {"sliced_head": True, "int8": True},
