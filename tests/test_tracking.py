@@ -76,3 +76,6 @@ def test_a_run_records_the_arithmetic_its_bf16_switch_got(mlflow_uri: str, monke
             tracking.log_run_preamble("training", "minilm", {"minilm": {"bf16": bf16, "epochs": 1}})
         tags[native, bf16] = MlflowClient(mlflow_uri).get_run(run.info.run_id).data.tags[tracking.PRECISION_TAG]
     assert tags == {(True, True): "bf16", (False, True): "fp32", (True, False): "fp32"}
+    with mlflow.start_run() as run:
+        tracking.log_run_preamble("evaluation", "minilm", {"minilm": {"bf16": True}})
+    assert tracking.PRECISION_TAG not in MlflowClient(mlflow_uri).get_run(run.info.run_id).data.tags

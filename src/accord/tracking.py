@@ -369,16 +369,18 @@ def model_links(model_uri: str) -> dict[str, str]:
 
 def log_run_preamble(run_type: str, family: str, config: dict[str, Any], extra_tags: dict[str, str] | None = None
                      ) -> None:
-    """What every run logs first: run type, family, git commit, the arithmetic a ``bf16`` switch got on this machine
-    and extra tags; the config as params and YAML."""
+    """What every run logs first: run type, family, git commit, for a training run the arithmetic its ``bf16`` switch
+    got on this machine, and extra tags; the config as params and YAML."""
     import mlflow
     import yaml
 
     from accord.system import bf16_native
 
-    wants_bf16 = any(key.endswith(".bf16") and value is True for key, value in flatten(config).items())
-    mlflow.set_tags({RUN_TYPE_TAG: run_type, "accord.family": family, GIT_COMMIT_TAG: git_commit() or "unknown",
-                     PRECISION_TAG: "bf16" if wants_bf16 and bf16_native() else "fp32"} | (extra_tags or {}))
+    tags = {RUN_TYPE_TAG: run_type, "accord.family": family, GIT_COMMIT_TAG: git_commit() or "unknown"}
+    if run_type != "evaluation":
+        wants_bf16 = any(key.endswith(".bf16") and value is True for key, value in flatten(config).items())
+        tags[PRECISION_TAG] = "bf16" if wants_bf16 and bf16_native() else "fp32"
+    mlflow.set_tags(tags | (extra_tags or {}))
     mlflow.log_params(flat_params(flatten(config)))
     mlflow.log_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "config.yaml")
 
