@@ -121,11 +121,16 @@ def _data_config(config: Path | None, overrides: list[str] | None) -> Any:
     return _load(DataConfig, config, overrides)
 
 
+def _gate_verdict(decision: Any) -> str:
+    """What the gate did, in the words every command prints."""
+    if decision and decision.promoted:
+        return "promoted to @champion"
+    return f"champion stays v{decision.champion_version if decision else '?'}"
+
+
 def _echo_gate(model_name: str, version: str | None, decision: Any) -> None:
     if version:
-        kept = f"champion stays v{decision.champion_version if decision else '?'}"
-        verdict = "promoted to @champion" if decision and decision.promoted else kept
-        typer.echo(f"registered {model_name} version {version}: {verdict}")
+        typer.echo(f"registered {model_name} version {version}: {_gate_verdict(decision)}")
 
 
 def _train_or_exit(train: Any, cfg: Any, tracking_uri: str | None, register: bool) -> tuple[Any, Any]:
@@ -184,8 +189,7 @@ def train_gate_cmd(
     if decision.champion_version == str(version):
         typer.echo(f"{tracking.CLASSIFIER} version {version} is already @champion")
         return
-    verdict = "promoted to @champion" if decision.promoted else f"champion stays v{decision.champion_version}"
-    typer.echo(f"{tracking.CLASSIFIER} version {version}: {verdict}\n{decision.reason}")
+    typer.echo(f"{tracking.CLASSIFIER} version {version}: {_gate_verdict(decision)}\n{decision.reason}")
 
 
 @train_app.command("summariser")

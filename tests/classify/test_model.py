@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -65,17 +66,25 @@ def test_a_repeated_member_is_another_seed(splits: dict) -> None:
     assert [(m.family, m.config.seed) for m in members] == [("tfidf", 7), ("minilm", 7), ("minilm", 8)]
 
 
-def _first_epoch_losses(splits: dict, tiny_encoder: Path) -> dict[bool, float]:
-    """The tiny encoder's first-epoch training loss with ``minilm.bf16`` off and on."""
+def _first_epoch(splits: dict, tiny_encoder: Path, n_train: int, n_val: int, **settings: object
+                 ) -> tuple[Any, float]:
+    """The tiny encoder fitted for one epoch with ``settings``, and that epoch's training loss."""
     _, texts, y = splits["train"]
     _, val_texts, val_y = splits["real_validation"]
+    cfg = make_config(ClassifierConfig, family="minilm", base_model=str(tiny_encoder), epochs=1, max_length=32,
+                      **settings)
+    seen: list[dict] = []
+    clf = build_classifier(cfg).fit(texts[:n_train], y[:n_train], val_texts[:n_val], val_y[:n_val],
+                                    on_epoch=seen.append)
+    return clf, seen[0]["train_loss"]
+
+
+def _first_epoch_losses(splits: dict, tiny_encoder: Path) -> dict[bool, float]:
+    """The tiny encoder's first-epoch training loss with ``minilm.bf16`` off and on."""
+    _, val_texts, _ = splits["real_validation"]
     losses = {}
     for bf16 in (False, True):
-        cfg = make_config(ClassifierConfig, family="minilm", base_model=str(tiny_encoder), epochs=1, batch_size=8,
-                          max_length=32, bf16=bf16)
-        seen: list[dict] = []
-        clf = build_classifier(cfg).fit(texts[:24], y[:24], val_texts[:16], val_y[:16], on_epoch=seen.append)
-        losses[bf16] = seen[0]["train_loss"]
+        clf, losses[bf16] = _first_epoch(splits, tiny_encoder, 24, 16, batch_size=8, bf16=bf16)
         assert all(str(p.dtype) == "torch.float32" for p in clf.model.parameters())
         assert clf.predict_proba(val_texts[:3]).dtype == np.float64
     return losses
@@ -104,15 +113,8 @@ def test_length_grouped_batches_change_the_order_not_the_data(splits: dict, tiny
     """``minilm.sampling: group_by_length`` hands the Trainer a length-grouped sampler: the same sentences in another
     order (another first-epoch loss)."""
     monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
-    _, texts, y = splits["train"]
-    _, val_texts, val_y = splits["real_validation"]
     losses = {}
     for sampling in ("random", "group_by_length"):
-        cfg = make_config(ClassifierConfig, family="minilm", base_model=str(tiny_encoder), epochs=1, batch_size=4,
-                          max_length=32, sampling=sampling)
-        clf = build_classifier(cfg)
+        clf, losses[sampling] = _first_epoch(splits, tiny_encoder, 32, 8, batch_size=4, sampling=sampling)
         assert clf._training_arguments(tmp_path).train_sampling_strategy == sampling
-        seen: list[dict] = []
-        clf.fit(texts[:32], y[:32], val_texts[:8], val_y[:8], on_epoch=seen.append)
-        losses[sampling] = seen[0]["train_loss"]
     assert losses["random"] != losses["group_by_length"]
