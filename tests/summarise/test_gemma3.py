@@ -52,6 +52,28 @@ def test_hidden_states_match_transformers(tiny_gemma: tuple[Path, Path], with_ad
     assert torch.equal(head_a, head_b)
 
 
+def test_cached_steps_past_the_spare_columns_match_transformers(tiny_gemma: tuple[Path, Path]) -> None:
+    """The cache writes each step into spare columns and grows once they are used up (70 steps here, past the 64
+    spare ones): the hidden states stay transformers', and the buffers are reallocated once, not at every step."""
+    base, adapter = tiny_gemma
+    ref, mine = _reference(base, adapter), gemma3.load(base, adapter)
+    ids, mask, pos = _batch()
+    buffers = set()
+    with torch.no_grad():
+        a = ref.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+        b = mine.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+        past_a, past_b, last = a.cache, b.cache, pos[:, -1:]
+        for step in range(gemma3.CACHE_SPARE + 6):
+            mask, last = torch.cat([mask, torch.ones((2, 1), dtype=mask.dtype)], dim=1), last + 1
+            token = torch.tensor([[10 + step % 50], [60 + step % 30]])
+            a = ref.model(input_ids=token, attention_mask=mask, position_ids=last, use_cache=True, cache=past_a)
+            b = mine.model(input_ids=token, attention_mask=mask, position_ids=last, use_cache=True, cache=past_b)
+            past_a, past_b = a.cache, b.cache
+            buffers.add(past_b.layers[0][0].data_ptr())
+            assert torch.allclose(a.last_hidden_state, b.last_hidden_state, atol=1e-5), step
+    assert len(buffers) == 2 and past_b.length == ids.shape[1] + gemma3.CACHE_SPARE + 6
+
+
 def test_other_models_and_adapters_are_refused(tiny_gemma: tuple[Path, Path], tiny_causal_lm: Path,
                                                tmp_path: Path) -> None:
     import json

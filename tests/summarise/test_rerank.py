@@ -130,20 +130,20 @@ def test_the_summariser_draws_only_for_summaries_the_checks_pass(tiny_causal_lm:
 
 
 def test_repeated_prompts_are_run_once_and_their_cache_repeated() -> None:
-    from types import SimpleNamespace
-
     import torch
 
+    from accord.summarise.gemma3 import Cache
     from accord.summarise.generate import _repeat_cache, _repeats
 
     assert _repeats([[1], [1], [1], [2], [2], [2]]) == 3
     assert _repeats([[1], [2], [3]]) == 1
     assert _repeats([[1], [1], [2]]) == 1  # uneven groups: every row runs
     assert _repeats([[1], [1], [1], [1]]) == 1  # one document twice over: ambiguous, every row runs
-    cache = SimpleNamespace(layers=[[torch.arange(2.0).reshape(2, 1), torch.zeros(2, 1)]],
-                            slots=torch.tensor([[0], [1]]))
+    cache = Cache(1, torch.tensor([[0], [1]]))
+    cache.write(0, torch.arange(2.0).reshape(2, 1, 1, 1), torch.zeros(2, 1, 1, 1))
+    cache.length = 1
     out = _repeat_cache(cache, 3)
-    assert out.layers[0][0].flatten().tolist() == [0, 0, 0, 1, 1, 1]
+    assert out.layers[0][0].flatten().tolist() == [0, 0, 0, 1, 1, 1]  # the filled column only, not the spare ones
     assert out.slots.flatten().tolist() == [0, 0, 0, 1, 1, 1]
     assert _repeat_cache(object(), 3) is None
 

@@ -146,7 +146,8 @@ class Layer(nn.Module):
             setattr(self, name, RMSNorm(h, c.rms_norm_eps))
 
     def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor], masks: dict[bool, torch.Tensor],
-                cache: list[torch.Tensor] | None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+                kv: tuple[Cache, int]) -> torch.Tensor:
+        """``kv``: the cache and this layer's index in it; the layer's keys and values are written there."""
         a = self.self_attn
         b, t, _ = x.shape
         h = self.input_layernorm(x)
@@ -154,8 +155,7 @@ class Layer(nn.Module):
         k = a.k_norm(a.k_proj(h).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2))
         v = a.v_proj(h).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
         q, k = _rotate(q, *rope), _rotate(k, *rope)
-        if cache is not None:
-            k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
+        k, v = kv[0].write(kv[1], k, v)
         mask = masks[self.window is not None]
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.scale,
                                            enable_gqa=self.heads != self.kv_heads)
@@ -163,7 +163,45 @@ class Layer(nn.Module):
         m = self.mlp
         h = self.pre_feedforward_layernorm(x)
         h = m.down_proj(F.gelu(m.gate_proj(h), approximate="tanh") * m.up_proj(h))
-        return x + self.post_feedforward_layernorm(h), [k, v]
+        return x + self.post_feedforward_layernorm(h)
+
+
+CACHE_SPARE = 64  # cache columns reserved ahead: a step writes into them, and the cache grows once per 64 tokens
+
+
+class Cache:
+    """The KV cache: per layer a key and a value buffer with spare columns, filled up to ``length``.
+
+    A decoded token's keys are written into the spare columns and attention reads a view of the filled part; the
+    ``torch.cat`` of the cache with each new token copied the whole cache at every token and layer (for 32 long
+    prompts, about 0.8 GB per step). ``slots``: each cached column's slot for the sliding windows (see
+    :class:`Body`). A forward pass given a cache extends it in place and returns it.
+    """
+
+    def __init__(self, layers: int, slots: torch.Tensor) -> None:
+        self.layers: list[list[torch.Tensor]] = [[] for _ in range(layers)]
+        self.slots, self.length = slots, 0
+
+    def write(self, i: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Store layer ``i``'s new keys and values after the filled columns; the keys and values to attend to.
+        The prompt's pass attends to its own tensors (as computed, bf16 under autocast); the buffers are fp32."""
+        start, t = self.length, k.shape[2]
+        if not self.layers[i]:
+            shape = (k.shape[0], k.shape[1], t + CACHE_SPARE, k.shape[3])
+            self.layers[i] = [torch.empty(shape, dtype=torch.float32), torch.empty(shape, dtype=torch.float32)]
+        elif self.layers[i][0].shape[2] < start + t:
+            self.layers[i] = [torch.cat([buf, buf.new_empty((*buf.shape[:2], t + CACHE_SPARE, buf.shape[3]))], dim=2)
+                              for buf in self.layers[i]]
+        kbuf, vbuf = self.layers[i]
+        kbuf[:, :, start:start + t], vbuf[:, :, start:start + t] = k, v
+        if start == 0:
+            return k, v
+        return kbuf[:, :, :start + t], vbuf[:, :, :start + t]
+
+    def batch_repeat_interleave(self, k: int) -> None:
+        """Each row ``k`` times in a row, in place (a document's draws share its prompt's pass)."""
+        self.layers = [[buf[:, :, :self.length].repeat_interleave(k, dim=0) for buf in layer] for layer in self.layers]
+        self.slots = self.slots.repeat_interleave(k, dim=0)
 
 
 def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -184,7 +222,7 @@ class Body(nn.Module):
         self.inv_freq = {kind: 1.0 / (theta ** steps) for kind, theta in c.rope_theta.items()}
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor,
-                use_cache: bool = True, cache: SimpleNamespace | None = None,
+                use_cache: bool = True, cache: Cache | None = None,
                 slots: torch.Tensor | None = None) -> SimpleNamespace:
         """Hidden states of ``input_ids`` after the cached positions; ``attention_mask`` covers cache + input.
 
@@ -207,12 +245,12 @@ class Body(nn.Module):
             angles = position_ids.float()[:, :, None] * inv[None, None, :]
             emb = torch.cat([angles, angles], dim=-1)
             ropes[kind] = (emb.cos()[:, None].to(x.dtype), emb.sin()[:, None].to(x.dtype))
-        past = cache.layers if cache is not None else [None] * len(self.layers)
-        new = []
-        for layer, kind, kv in zip(self.layers, self.c.layer_types, past, strict=True):
-            x, kv = layer(x, ropes[kind], masks, kv)
-            new.append(kv)
-        return SimpleNamespace(last_hidden_state=self.norm(x), cache=SimpleNamespace(layers=new, slots=key_slots))
+        if cache is None:
+            cache = Cache(len(self.layers), key_slots)
+        for i, (layer, kind) in enumerate(zip(self.layers, self.c.layer_types, strict=True)):
+            x = layer(x, ropes[kind], masks, (cache, i))
+        cache.slots, cache.length = key_slots, cache.length + t
+        return SimpleNamespace(last_hidden_state=self.norm(x), cache=cache)
 
 
 class Gemma3LM(nn.Module):

@@ -367,13 +367,8 @@ def _repeats(prompts: list[list[int]]) -> int:
 
 
 def _repeat_cache(cache: Any, k: int) -> Any:
-    """A KV cache with each row repeated ``k`` times: accord's Gemma 3 cache, or a ``transformers`` cache that can
-    do it itself; ``None`` for any other kind (the caller then runs every row)."""
-    if hasattr(cache, "layers") and hasattr(cache, "slots"):
-        from types import SimpleNamespace
-
-        return SimpleNamespace(layers=[[t.repeat_interleave(k, dim=0) for t in layer] for layer in cache.layers],
-                               slots=cache.slots.repeat_interleave(k, dim=0))
+    """A KV cache with each row repeated ``k`` times, for a cache that can do it itself (accord's Gemma 3 cache,
+    ``transformers``' caches); ``None`` for any other kind (the caller then runs every row)."""
     if hasattr(cache, "batch_repeat_interleave"):
         cache.batch_repeat_interleave(k)
         return cache
