@@ -215,12 +215,14 @@ def test_word_constraint_topics_only_where_the_source_mentions_them(cased_tokeni
 
 
 def test_models_saved_before_copy_topics_decode_as_they_were_evaluated() -> None:
-    from accord.summarise.config import config_from_meta
+    from accord.summarise.config import SummariserConfig, config_from_meta
 
     assert config_from_meta({"generation": {"max_words": 40}}).generation.copy_topics is False
     assert config_from_meta({"generation": {"copy_topics": True}}).generation.copy_topics is True
     old = config_from_meta({"generation": {"max_words": 40}}).generation
     assert old.copy_claims is False and old.cut_dead_ends is False  # added later: off for models saved before
+    assert old.bf16_prefill is False and old.bf16_steps is False and old.generate_batch_size == 16
+    assert SummariserConfig().generation.bf16_steps is True  # what a model trained now is saved with
 
 
 def test_word_constraint_lexicon_refuses_glued_lower_case_words(cased_tokenizer: object) -> None:

@@ -222,3 +222,51 @@ def test_bf16_prefill_decodes_and_is_off_without_native_bf16(tiny_gemma: tuple[P
     assert not copied and plain == summaries(True, on=False)[0]
     fast, copied = summaries(True)
     assert copied and len(fast) == 2 and all(isinstance(s, str) for s in fast)
+
+
+def test_bf16_steps_read_the_copies_outside_autocast_in_fp32(tiny_gemma: tuple[Path, Path]) -> None:
+    """With ``set_bf16_steps`` a projection outside autocast reads its bf16 copy (fp32 in and out, close to fp32);
+    set off again, it is fp32 to the bit; a model without copies has nothing to set."""
+    base, adapter = tiny_gemma
+    mine = gemma3.load(base, adapter)
+    assert gemma3.set_bf16_steps(mine, True) == 0  # no copies yet
+    gemma3.add_bf16_copies(mine)
+    proj = mine.model.layers[0].mlp.up_proj
+    x = torch.randn(3, 1, proj.weight.shape[1])
+    with torch.no_grad():
+        exact = proj(x)
+        assert gemma3.set_bf16_steps(mine, True) == 7 * len(mine.config.layer_types)
+        fast = proj(x)
+        assert fast.dtype == torch.float32 and not torch.equal(fast, exact)
+        assert (fast - exact).norm() / exact.norm() < 0.02
+        assert torch.equal(fast, torch.nn.functional.linear(x.bfloat16(), proj.low).float())
+        gemma3.set_bf16_steps(mine, False)
+        assert torch.equal(proj(x), exact)
+
+
+def test_the_prompts_pass_in_row_chunks_writes_what_one_pass_writes(tiny_gemma: tuple[Path, Path],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prompts run ``PREFILL_ROWS`` at a time and their caches joined (``Cache.join``) give the same summaries as
+    one pass over the batch, with and without a document's draws sharing its prompt's pass."""
+    from accord.summarise import generate
+    from accord.summarise.decoding import common_vocabulary
+    from accord.summarise.model import NeuralSummariser
+    from tests.summarise.test_train import _tiny
+
+    base, adapter = tiny_gemma
+    summ = NeuralSummariser(_tiny(base, "causal", base.parent, max_new_tokens=12)).build(lora=False)
+    summ.model = gemma3.load(base, adapter)
+    summ.common_ids = common_vocabulary(summ.tokenizer, ["the trade talks", "they agreed on trade"])
+    docs = ["The Hanoi trade talks ended with a deal on trade and rice.", "Seoul and Hanoi agreed on trade.",
+            "Talks on rice.", "Seoul and Hanoi held trade talks on rice and trade."]
+    summ.g.generate_batch_size = 4
+    whole = summ.summarise(docs), summ.draws(docs, 2)
+    monkeypatch.setattr(generate, "PREFILL_ROWS", 1)
+    assert (summ.summarise(docs), summ.draws(docs, 2)) == whole
+    a, b = gemma3.Cache(1, torch.tensor([[0]])), gemma3.Cache(1, torch.tensor([[1]]))
+    for c, value in ((a, 1.0), (b, 2.0)):
+        c.write(0, torch.full((1, 1, 1, 2), value), torch.zeros(1, 1, 1, 2))
+        c.length = 1
+    joined = gemma3.Cache.join([a, b])
+    assert joined.layers[0][0].flatten().tolist() == [1.0, 1.0, 2.0, 2.0] and joined.length == 1
+    assert joined.slots.flatten().tolist() == [0, 1]

@@ -120,3 +120,16 @@ def test_a_dead_end_ends_the_summary_before_its_unfinished_item() -> None:
     early = _Row(ids=[1, 2, 5, 6, 3], text="They met, Kuwait' discussing trade")  # its only comma is too early
     SlicedGreedy._cut(decoder, early)
     assert early.ids == [1, 2, 5, 6, 3]
+
+
+def test_ranked_gives_every_position_once_in_descending_order() -> None:
+    """The lazy ranking (topk first, the full sort only past it) is the full descending sort."""
+    import torch
+
+    from accord.summarise import generate
+
+    scores = torch.randn(100, generator=torch.Generator().manual_seed(0))
+    ranked = generate._ranked(scores)
+    assert [next(ranked) for _ in range(5)] == scores.argsort(descending=True)[:5].tolist()
+    assert list(generate._ranked(scores)) == scores.argsort(descending=True).tolist()
+    assert list(generate._ranked(torch.tensor([0.5, 2.0]))) == [1, 0]  # fewer scores than RANKED_FIRST

@@ -168,6 +168,7 @@ def test_draws_with_a_shared_prompt_pass_are_the_draws_without(body: str, tiny_c
         prompts.append(kwargs["input_ids"].shape[0])
         return body_forward(self, *args, **kwargs)
     monkeypatch.setattr(type(summ.model.model), "forward", counting)
+    monkeypatch.setattr(generate, "PREFILL_ROWS", 64)  # one prompt pass (its row chunks are tested in test_gemma3)
     shared = summ._generate_sliced(rows, samplers)
     assert prompts[0] == len(DOCS)  # the prompt pass ran each document once
     monkeypatch.setattr(generate, "_repeats", lambda prompts: 1)

@@ -53,8 +53,9 @@ DECODERS = {
     "constrained, full head": {"sliced_head": False},
     "sliced, same rules": {"sliced_head": True, "no_repeat_words": False, "ngrams_in_prompt": True},
     "sliced, transformers body": {"sliced_head": True},
-    "sliced, fp32 prefill": {"sliced_head": True, "bf16_prefill": False},
-    "sliced (default)": {"sliced_head": True},
+    "sliced, fp32": {"sliced_head": True, "bf16_prefill": False, "bf16_steps": False},
+    "sliced, fp32 steps": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": False},
+    "sliced (default)": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": True},
     "sliced, drafts of 3": {"sliced_head": True, "draft_tokens": 3},
     "sliced, int8": {"sliced_head": True, "int8": True},
 }

@@ -40,10 +40,14 @@ class Linear(nn.Module):
         super().__init__()
         self.weight = _empty(n_out, n_in)
         self.low: torch.Tensor | None = None  # a bf16 copy for autocast (add_bf16_copies); not in the state dict
+        self.bf16_steps = False  # also read the bf16 copy outside autocast, fp32 in and out (set_bf16_steps)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.low is not None and torch.is_autocast_enabled(x.device.type):
-            return F.linear(x, self.low)
+        if self.low is not None:
+            if torch.is_autocast_enabled(x.device.type):
+                return F.linear(x, self.low)
+            if self.bf16_steps:
+                return F.linear(x.to(self.low.dtype), self.low).to(x.dtype)
         return F.linear(x, self.weight)
 
 
@@ -96,6 +100,17 @@ def add_bf16_copies(model: nn.Module) -> int:
         if isinstance(module, Linear) and module.low is None:
             module.low = module.weight.detach().to(torch.bfloat16)
             done += 1
+    return done
+
+
+def set_bf16_steps(model: nn.Module, on: bool) -> int:
+    """Let every :class:`Linear` with a bf16 copy use it outside autocast too, as the one-token steps run (inputs
+    rounded to bf16, outputs back to fp32; attention, the KV cache and the norms stay fp32): with 25-32 rows a bf16
+    GEMM ran 3-4x faster than fp32 on a CPU with AVX512-BF16. Returns how many layers it set."""
+    done = 0
+    for module in model.modules():
+        if isinstance(module, Linear) and module.low is not None:
+            module.bf16_steps, done = on, done + 1
     return done
 
 
@@ -197,6 +212,15 @@ class Cache:
         if start == 0:
             return k, v
         return kbuf[:, :, :start + t], vbuf[:, :, :start + t]
+
+    @staticmethod
+    def join(caches: list[Cache]) -> Cache:
+        """The caches of consecutive row chunks of one batch (same width) as one cache."""
+        out = Cache(0, torch.cat([c.slots for c in caches]))
+        out.length = caches[0].length
+        out.layers = [[torch.cat([c.layers[i][j][:, :, :out.length] for c in caches]) for j in (0, 1)]
+                      for i in range(len(caches[0].layers))]
+        return out
 
     def batch_repeat_interleave(self, k: int) -> None:
         """Each row ``k`` times in a row, in place (a document's draws share its prompt's pass)."""

@@ -17,6 +17,7 @@ import inspect
 import json
 import re
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,7 @@ def source_variants(tokenizer: Any, sources: list[str]) -> set[int]:
     return ids
 
 
+PREFILL_ROWS = 8  # prompts per prompt pass on accord's Gemma 3 (activations below glibc's 32 MB mmap threshold)
 DRAFT_NGRAMS = (3, 2, 1)  # a draft continues the prompt after its first copy of the output's last 3, 2 or 1 tokens
 
 
@@ -186,7 +188,8 @@ class SlicedGreedy:
         self.prompts: list[list[int]] = []
         self.people = [people(src) for src in sources] if sources is not None else None  # per row, for roles
         # drafts leave masked-out columns in the cache; only accord's own Gemma 3 body keeps windows right then
-        self.draft = draft if "slots" in inspect.signature(self.body.forward).parameters else 0
+        self.accord_body = "slots" in inspect.signature(self.body.forward).parameters
+        self.draft = draft if self.accord_body else 0
         self.cut_dead_ends, self.bf16_prefill = cut_dead_ends, bf16_prefill
         self.passes = 0  # forward passes of the body in the last run (a draft that holds saves passes)
         self.samplers, self.vocab = samplers, head.weight.shape[0]
@@ -237,13 +240,25 @@ class SlicedGreedy:
         k = _repeats(self.prompts)
         if k > 1:
             first = slice(None, None, k)
-            out = self.body(input_ids=input_ids[first], attention_mask=attention[first],
-                            position_ids=positions[first], use_cache=True)
-            past = _repeat_cache(getattr(out, self.cache_kw), k)
+            hidden, past = self._prompt_pass(input_ids[first], attention[first], positions[first])
+            past = _repeat_cache(past, k)
             if past is not None:
-                return out.last_hidden_state[:, -1:].repeat_interleave(k, dim=0), past
-        out = self.body(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
-        return out.last_hidden_state[:, -1:], getattr(out, self.cache_kw)
+                return hidden.repeat_interleave(k, dim=0), past
+        return self._prompt_pass(input_ids, attention, positions)
+
+    def _prompt_pass(self, input_ids: Any, attention: Any, positions: Any) -> tuple[Any, Any]:
+        """The prompts' pass, :data:`PREFILL_ROWS` prompts at a time on accord's Gemma 3 (whose caches join): a
+        pass over 25 long prompts at once allocates activations above 32 MB, which glibc maps fresh at every call,
+        and its page faults cost about 30% of the pass (docs/decisions.md)."""
+        import torch
+
+        n = input_ids.shape[0]
+        step = PREFILL_ROWS if self.accord_body else n
+        outs = [self.body(input_ids=input_ids[a:a + step], attention_mask=attention[a:a + step],
+                          position_ids=positions[a:a + step], use_cache=True) for a in range(0, n, step)]
+        hidden = torch.cat([out.last_hidden_state[:, -1:] for out in outs])
+        caches = [getattr(out, self.cache_kw) for out in outs]
+        return hidden, caches[0] if len(caches) == 1 else type(caches[0]).join(caches)
 
     def _verify(self, r: int, row: _Row, logits: Any, draft: list[int], max_new_tokens: int) -> tuple[int, int]:
         """Choose tokens along one row's block while they agree with its draft (the outputs are those of choosing
@@ -294,18 +309,18 @@ class SlicedGreedy:
             self._cut(row)
         return self._finish(row, next(iter(self.stops)))
 
-    def _order(self, r: int, step: int, logits: Any) -> list[int]:
+    def _order(self, r: int, step: int, logits: Any) -> Iterator[int]:
         """Slice positions in the order they are tried: by score (greedy), or by score plus Gumbel noise (a draw
         from the softmax at the sampler's temperature, the constraints still applied in that order)."""
         import torch
 
         sampler = self.samplers[r] if self.samplers else None
         if sampler is None:
-            return logits.argsort(descending=True).tolist()
+            return _ranked(logits)
         gen = torch.Generator().manual_seed(sampler.seed * 1_000_003 + step)
         uniform = torch.rand(self.vocab, generator=gen)[self.index].clamp(1e-12, 1 - 1e-7)
         gumbel = -torch.log(-torch.log(uniform))
-        return (logits / sampler.temperature + gumbel).argsort(descending=True).tolist()
+        return _ranked(logits / sampler.temperature + gumbel)
 
     @staticmethod
     def _score(row: _Row, logprob: float) -> None:
@@ -355,6 +370,20 @@ class SlicedGreedy:
             return False
         m = _LAST_WORD.search(text)
         return bool(m) and m.group(1) not in STOP and m.group(1) in _WORDS.findall(text[:m.start()])
+
+
+RANKED_FIRST = 32  # candidates ranked by topk before the full sort (nearly every step takes one of the first few)
+
+
+def _ranked(scores: Any) -> Iterator[int]:
+    """Positions by descending score, lazily: the top :data:`RANKED_FIRST` first, the full sort only when the checks
+    refuse all of those (sorting every step's 11,000-odd scores was 5% of a long batch's time)."""
+    k = min(RANKED_FIRST, scores.shape[0])
+    top = scores.topk(k).indices.tolist()
+    yield from top
+    if k < scores.shape[0]:
+        seen = set(top)
+        yield from (i for i in scores.argsort(descending=True).tolist() if i not in seen)
 
 
 def _repeats(prompts: list[list[int]]) -> int:

@@ -294,15 +294,16 @@ class NeuralSummariser:
 
     def _decode_bf16(self) -> bool:
         """Whether this decode's prefill runs under bf16 autocast (``generation.bf16_prefill`` on a CPU with native
-        bf16); accord's Gemma 3 then keeps a bf16 copy of its projections, made once."""
+        bf16); accord's Gemma 3 then keeps a bf16 copy of its projections, made once, which its one-token steps also
+        read with ``generation.bf16_steps``."""
+        from accord.summarise import gemma3
         from accord.system import bf16_native
 
-        if not (self.g.bf16_prefill and next(self.model.parameters()).device.type == "cpu" and bf16_native("cpu")):
-            return False
-        from accord.summarise import gemma3
-
-        gemma3.add_bf16_copies(self.model)
-        return True
+        native = next(self.model.parameters()).device.type == "cpu" and bf16_native("cpu")
+        if native and (self.g.bf16_prefill or self.g.bf16_steps):
+            gemma3.add_bf16_copies(self.model)
+        gemma3.set_bf16_steps(self.model, native and self.g.bf16_steps)  # also off again for a later fp32 decode
+        return native and self.g.bf16_prefill
 
     def _generate_seq2seq(self, batch: list[str]) -> list[str]:
         tok = self.tokenizer
