@@ -184,3 +184,34 @@ def test_a_model_that_drafts_its_greedy_tokens_still_draws(tiny_gemma: tuple[Pat
     texts, _ = summ._generate_sliced(*summ._draw_rows(DOCS[:1], 3))
     assert len(texts) == 2  # drafting is greedy-only: the draws run one token per pass instead of failing
     assert len(summ.doubts(DOCS[:1], summ.summarise(DOCS[:1]))) == 1
+
+
+def test_briefs_draws_reuse_the_prompt_passes_of_the_summaries(tiny_gemma: tuple[Path, Path],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``keep_prompts`` (the batch commands' summariser) the agreement draws read each document's prompt pass
+    from the summary's decoding instead of running it again, and draw what they draw without; the kept passes go
+    once the draws are done."""
+    from accord.summarise import gemma3
+
+    def summariser() -> object:
+        summ = _summariser(tiny_gemma[0], agreement_draws=2, agreement_min=1.0)
+        summ.model = gemma3.load(*tiny_gemma)
+        return summ
+
+    plain, keeping = summariser(), summariser()
+    keeping.keep_prompts = True
+    summaries = plain.summarise(DOCS)
+    assert keeping.summarise(DOCS) == summaries and len(keeping._prompts.entries) == len(DOCS)
+    widths: list[int] = []
+    body_forward = gemma3.Body.forward
+
+    @functools.wraps(body_forward)
+    def counting(self: object, *args: object, **kwargs: object) -> object:
+        widths.append(kwargs["input_ids"].shape[1])
+        return body_forward(self, *args, **kwargs)
+    monkeypatch.setattr(gemma3.Body, "forward", counting)
+    found = keeping.doubts(DOCS, summaries)
+    assert widths and set(widths) == {1}  # the draws ran one-token steps only: no prompt pass
+    assert found == plain.doubts(DOCS, summaries)  # the same agreement scores, so the same draws
+    assert any(f and f[0].startswith("unstable") for f in found)  # draws were made (agreement_min 1.0)
+    assert not keeping._prompts.entries  # dropped once used

@@ -17,6 +17,7 @@ import inspect
 import json
 import re
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,30 @@ def _continuations(prompt: list[int]) -> Any:
     return draft
 
 
+class PromptCache:
+    """Recent prompts' passes (the last hidden state and each layer's keys and values, without padding), so that a
+    document's agreement draws reuse the pass its summary already ran: on accord's Gemma 3 the prompt pass is about
+    two thirds of decoding a long report. Least recently used entries go past ``capacity``."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity, self.entries = capacity, OrderedDict()
+
+    def get(self, prompt: list[int]) -> Any:
+        entry = self.entries.get(tuple(prompt))
+        if entry is not None:
+            self.entries.move_to_end(tuple(prompt))
+        return entry
+
+    def put(self, prompt: list[int], entry: Any) -> None:
+        self.entries[tuple(prompt)] = entry
+        self.entries.move_to_end(tuple(prompt))
+        while len(self.entries) > self.capacity:
+            self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
 @dataclass
 class _Row:
     """One summary being written."""
@@ -161,14 +186,15 @@ class SlicedGreedy:
                  stops: list[int], no_repeat_ngram: int = 3, no_repeat_words: bool = True,
                  prompt_ngrams: bool = False, sources: list[str] | None = None, draft: int = 0,
                  cut_dead_ends: bool = False, samplers: list[Sampler | None] | None = None,
-                 bf16_prefill: bool = False) -> None:
+                 bf16_prefill: bool = False, prompt_cache: PromptCache | None = None) -> None:
         """``row_ids``: each row's token level (its prompt's tokens and the common vocabulary); ``extra``: other
         tokens that may only start or continue a name or number (the word check decides); ``sources``: with them,
         a name may not be finished with an office or country its source does not give that person; ``draft``:
         tokens copied ahead from the prompt and checked in one forward pass (0: one token per pass);
         ``cut_dead_ends``: where no token passes the checks, end before the unfinished list item; ``samplers``: per
         row, a :class:`Sampler` that draws it (``None``: greedy); ``bf16_prefill``: the prompts' pass under bf16
-        autocast (the steps stay fp32)."""
+        autocast (the steps stay fp32); ``prompt_cache``: prompt passes are read from it when every row's is there,
+        and stored in it otherwise (accord's Gemma 3 only)."""
         import torch
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -191,6 +217,7 @@ class SlicedGreedy:
         self.accord_body = "slots" in inspect.signature(self.body.forward).parameters
         self.draft = draft if self.accord_body else 0
         self.cut_dead_ends, self.bf16_prefill = cut_dead_ends, bf16_prefill
+        self.prompt_cache = prompt_cache if self.accord_body else None
         self.passes = 0  # forward passes of the body in the last run (a draft that holds saves passes)
         self.samplers, self.vocab = samplers, head.weight.shape[0]
         if samplers and any(samplers):
@@ -237,14 +264,56 @@ class SlicedGreedy:
     def _prefill(self, input_ids: Any, attention: Any, positions: Any) -> tuple[Any, Any]:
         """The prompts' last hidden states and KV cache. Where each prompt comes ``k`` times in a row (a document's
         draws), each is run once and its cache repeated: the prompt pass is most of a short summary's cost."""
+        cached = self._cached_pass(attention) if self.prompt_cache is not None else None
+        if cached is not None:
+            return cached
         k = _repeats(self.prompts)
         if k > 1:
             first = slice(None, None, k)
             hidden, past = self._prompt_pass(input_ids[first], attention[first], positions[first])
+            self._keep_pass(hidden, past, attention[first], self.prompts[::k])
             past = _repeat_cache(past, k)
             if past is not None:
                 return hidden.repeat_interleave(k, dim=0), past
-        return self._prompt_pass(input_ids, attention, positions)
+        hidden, past = self._prompt_pass(input_ids, attention, positions)
+        self._keep_pass(hidden, past, attention, self.prompts)
+        return hidden, past
+
+    def _keep_pass(self, hidden: Any, past: Any, attention: Any, prompts: list[list[int]]) -> None:
+        """Store each row's pass in the prompt cache: its real columns only, in bf16 where the pass ran under bf16
+        autocast (its keys and values are bf16 numbers then, so nothing is lost)."""
+        import torch
+
+        if self.prompt_cache is None:
+            return
+        dtype = torch.bfloat16 if self.bf16_prefill else torch.float32
+        width = past.length
+        for r, prompt in enumerate(prompts):
+            n = int(attention[r].sum())
+            layers = [tuple(buf[r, :, width - n:width].to(dtype) for buf in layer[:2]) for layer in past.layers]
+            self.prompt_cache.put(prompt, (hidden[r].clone(), layers))
+
+    def _cached_pass(self, attention: Any) -> tuple[Any, Any] | None:
+        """The batch's prompt pass from the prompt cache, left-padded to the batch's width as a fresh pass would be
+        (pad columns are masked out), or ``None`` unless every row's prompt is there."""
+        import torch
+
+        from accord.summarise.gemma3 import CACHE_SPARE, Cache
+
+        entries = [self.prompt_cache.get(p) for p in self.prompts]
+        if any(e is None for e in entries):
+            return None
+        b, width = attention.shape
+        cache = Cache(len(entries[0][1]), torch.arange(width).expand(b, width))
+        for i in range(len(cache.layers)):
+            kv, dim = entries[0][1][i][0].shape[0], entries[0][1][i][0].shape[2]
+            cache.layers[i] = [torch.zeros((b, kv, width + CACHE_SPARE, dim)) for _ in range(2)]
+            for r, (_, layers) in enumerate(entries):
+                n = layers[i][0].shape[1]
+                for buf, part in zip(cache.layers[i], layers[i], strict=True):
+                    buf[r, :, width - n:width] = part
+        cache.length = width
+        return torch.stack([hidden for hidden, _ in entries]), cache
 
     def _prompt_pass(self, input_ids: Any, attention: Any, positions: Any) -> tuple[Any, Any]:
         """The prompts' pass, :data:`PREFILL_ROWS` prompts at a time on accord's Gemma 3 (whose caches join): a

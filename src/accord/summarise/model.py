@@ -38,6 +38,9 @@ class NeuralSummariser:
         self.common_ids: list[int] = []  # set by training (common_vocabulary) and saved with the model
         self._pieces: dict[int, str] = {}  # token id -> text, for WordConstraint
         self.origin: Path | None = None  # the saved folder it was loaded from (to reload through transformers)
+        # prompt passes kept for the agreement draws of the summaries just written (briefs set keep_prompts)
+        self.keep_prompts: bool = False
+        self._prompts: Any = None
 
     # ---- building
     def build(self, lora: bool = True) -> NeuralSummariser:
@@ -204,7 +207,23 @@ class NeuralSummariser:
         from accord.summarise.rerank import doubts
 
         n = self.g.agreement_draws if sliced_decoding(self.g, self.common_ids) else 0
-        return doubts(summaries, documents, (lambda docs: self.draws(docs, n)) if n else None, self.g.agreement_min)
+        try:
+            return doubts(summaries, documents, (lambda docs: self.draws(docs, n)) if n else None,
+                          self.g.agreement_min)
+        finally:
+            if self._prompts is not None:
+                self._prompts.clear()  # used by these draws; the next documents bring their own
+
+    def _prompt_cache(self) -> Any:
+        """Where the sliced decoder keeps prompt passes for the agreement draws (``keep_prompts`` and draws on),
+        enough for one batch command's call (``PROMPT_CACHE_DOCS``); ``None`` otherwise."""
+        if not (self.keep_prompts and self.g.agreement_draws):
+            return None
+        if self._prompts is None:
+            from accord.summarise.generate import PromptCache
+
+            self._prompts = PromptCache(PROMPT_CACHE_DOCS)
+        return self._prompts
 
     def draws(self, documents: list[str], n: int) -> list[list[str]]:
         """``n`` seeded draws of each document, finished like its summary (:meth:`_draw_rows`), decoded
@@ -287,7 +306,7 @@ class NeuralSummariser:
         decoder = SlicedGreedy(self.model, tok, words, row_ids, source_variants(tok, sources), stops,
                                self.g.no_repeat_ngram_size, self.g.no_repeat_words, self.g.ngrams_in_prompt,
                                sources if self.g.copy_roles else None, self.g.draft_tokens, self.g.cut_dead_ends,
-                               samplers, bf16)
+                               samplers, bf16, self._prompt_cache())
         with torch.inference_mode():  # also when called directly (tests, benchmarks): no autograd graph
             out = decoder.run(ids, mask, self.g.max_new_tokens)
         return tok.batch_decode(out, skip_special_tokens=True), decoder.scores
@@ -348,6 +367,9 @@ class NeuralSummariser:
                 "base_digest": weights_digest(base) if base else "", "common_ids": self.common_ids}
         (p / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return p
+
+
+PROMPT_CACHE_DOCS = 64  # prompt passes kept for the agreement draws (a batch command's summariser call; ~6 MB each)
 
 
 def sliced_decoding(g: GenerationArguments, common_ids: list[int]) -> bool:
