@@ -195,3 +195,20 @@ def test_agreement_draws_are_set_per_run_on_the_shared_summariser() -> None:
     assert with_agreement_draws(model, 5).summariser.g.agreement_draws == 5
     other = SimpleNamespace(predict=lambda documents: {"summary": documents})  # a pyfunc: nothing to set
     assert with_agreement_draws(other, 0) is other
+
+
+def test_the_batch_summariser_keeps_prompt_passes_for_its_draws_unless_told_not_to(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from accord.batch.models import DirectSummariser
+    from accord.summarise.config import GenerationArguments
+    from accord.summarise.model import REUSE_PROMPTS_ENV
+
+    def kept() -> bool:
+        return DirectSummariser(SimpleNamespace(g=GenerationArguments(), keep_prompts=False)).summariser.keep_prompts
+
+    monkeypatch.delenv(REUSE_PROMPTS_ENV, raising=False)
+    assert kept()
+    monkeypatch.setenv(REUSE_PROMPTS_ENV, "0")  # the benchmark's side-by-side row
+    assert not kept()

@@ -342,7 +342,9 @@ class DirectSummariser:
         self.summariser = summariser
         self.saved_agreement_draws = getattr(getattr(summariser, "g", None), "agreement_draws", None)
         if hasattr(summariser, "keep_prompts"):  # briefs draw for the summaries just written: reuse their passes
-            summariser.keep_prompts = True
+            from accord.summarise.model import REUSE_PROMPTS_ENV
+
+            summariser.keep_prompts = os.environ.get(REUSE_PROMPTS_ENV, "1") != "0"
         if hasattr(summariser, "g"):  # a saved model's batch is a speed setting, not part of what it writes
             summariser.g = replace(summariser.g, generate_batch_size=max(summariser.g.generate_batch_size,
                                                                          DECODE_BATCH))

@@ -39,7 +39,7 @@ from accord.config import load_config
 from accord.data.datasets import DataConfig, load_real_corpus, real_summary_datasets, report_datasets
 from accord.io import write_text_atomic
 from accord.summarise.config import MINILM_WARMSTART, SummariserConfig
-from accord.summarise.model import FAST_LOAD_ENV, NeuralSummariser, load_summariser
+from accord.summarise.model import FAST_LOAD_ENV, REUSE_PROMPTS_ENV, NeuralSummariser, load_summariser
 from accord.summarise.tokenizer import CACHE_ENV as TOKENIZER_CACHE_ENV
 from accord.summarise.tokenizer import PYTHON_BPE_ENV
 from accord.system import machine_info
@@ -212,19 +212,26 @@ def resampled_articles(n: int, path: Path, seed: int = 13) -> Path:
     return path
 
 
+OWN_PASS = " (draws run their own prompt pass)"  # the briefs row with REUSE_PROMPTS_ENV off, beside each mode
+
+
 def briefs_rows(tracking_uri: str | None, work: Path, n: int, modes: tuple[str, ...]) -> list[dict[str, Any]]:
-    """``accord classify --briefs`` end to end on ``n`` resampled real articles, once per ``--summaries`` mode."""
+    """``accord classify --briefs`` end to end on ``n`` resampled real articles, once per ``--summaries`` mode; a
+    mode that summarises runs again with the agreement draws' prompt passes not reused, for the side-by-side."""
     src = resampled_articles(n, work / "briefs-in.jsonl")
     rows = []
     for mode in modes:
-        briefs = work / f"briefs-{mode}.jsonl"
-        run = child(_command("classify", str(src), "--out", str(work / "rows.jsonl"), "--briefs", str(briefs),
-                             "--summaries", mode, "--quiet"), _env(work, tracking_uri), work / "briefs.log",
-                    f"accord classify --briefs --summaries {mode}")
-        got = [json.loads(line) for line in briefs.read_text(encoding="utf-8").splitlines()]
-        summaries = sum(bool(b["summary"]) + len(b["category_summaries"]) for b in got)
-        rows.append({"summaries": mode, "articles": len(got), "summaries_written": summaries,
-                     "articles_per_s": len(got) / run["wall_s"], **run})
+        for label, extra in ((mode, {}), (mode + OWN_PASS, {REUSE_PROMPTS_ENV: "0"})):
+            if extra and mode == "none":
+                continue
+            briefs = work / f"briefs-{mode}{'-own-pass' if extra else ''}.jsonl"
+            run = child(_command("classify", str(src), "--out", str(work / "rows.jsonl"), "--briefs", str(briefs),
+                                 "--summaries", mode, "--quiet"), _env(work, tracking_uri) | extra,
+                        work / "briefs.log", f"accord classify --briefs --summaries {label}")
+            got = [json.loads(line) for line in briefs.read_text(encoding="utf-8").splitlines()]
+            summaries = sum(bool(b["summary"]) + len(b["category_summaries"]) for b in got)
+            rows.append({"summaries": label, "articles": len(got), "summaries_written": summaries,
+                         "articles_per_s": len(got) / run["wall_s"], **run})
     return rows
 
 

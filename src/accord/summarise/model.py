@@ -27,6 +27,7 @@ from accord.summarise.decoding import CopyConstraint, WordConstraint, first_sent
 META_FILE = "accord_summariser.json"
 FAST_LOAD_ENV = "ACCORD_FAST_LOAD"  # "0": load every summariser through transformers/peft (benchmarks, debugging)
 FAST_LOAD = os.environ.get(FAST_LOAD_ENV, "1") != "0"  # Gemma 3 for inference without transformers/peft
+REUSE_PROMPTS_ENV = "ACCORD_REUSE_PROMPTS"  # "0": briefs' agreement draws run their own prompt pass (benchmarks)
 
 
 class NeuralSummariser:
