@@ -280,17 +280,13 @@ class SlicedGreedy:
         return hidden, past
 
     def _keep_pass(self, hidden: Any, past: Any, attention: Any, prompts: list[list[int]]) -> None:
-        """Store each row's pass in the prompt cache: its real columns only, in bf16 where the pass ran under bf16
-        autocast (its keys and values are bf16 numbers then, so nothing is lost)."""
-        import torch
-
+        """Store each row's pass in the prompt cache: its real columns only, copied out of the batch's buffers."""
         if self.prompt_cache is None:
             return
-        dtype = torch.bfloat16 if self.bf16_prefill else torch.float32
         width = past.length
         for r, prompt in enumerate(prompts):
             n = int(attention[r].sum())
-            layers = [tuple(buf[r, :, width - n:width].to(dtype) for buf in layer[:2]) for layer in past.layers]
+            layers = [tuple(_compact(buf[r, :, width - n:width]) for buf in layer[:2]) for layer in past.layers]
             self.prompt_cache.put(prompt, (hidden[r].clone(), layers))
 
     def _cached_pass(self, attention: Any) -> tuple[Any, Any] | None:
@@ -439,6 +435,15 @@ class SlicedGreedy:
             return False
         m = _LAST_WORD.search(text)
         return bool(m) and m.group(1) not in STOP and m.group(1) in _WORDS.findall(text[:m.start()])
+
+
+def _compact(values: Any) -> Any:
+    """A copy of ``values`` in bf16 where that loses nothing (the values under a bf16 prefill: bf16 numbers kept in
+    fp32 buffers), else as they are (the rotated keys are fp32 arithmetic on them)."""
+    import torch
+
+    low = values.to(torch.bfloat16)
+    return low if torch.equal(low.to(values.dtype), values) else values.clone()
 
 
 RANKED_FIRST = 32  # candidates ranked by topk before the full sort (nearly every step takes one of the first few)

@@ -370,7 +370,7 @@ class NeuralSummariser:
         return p
 
 
-PROMPT_CACHE_DOCS = 64  # prompt passes kept for the agreement draws (a batch command's summariser call; ~6 MB each)
+PROMPT_CACHE_DOCS = 64  # prompt passes kept for the agreement draws (a batch command's summariser call; ~9 MB each)
 
 
 def sliced_decoding(g: GenerationArguments, common_ids: list[int]) -> bool:
