@@ -134,14 +134,3 @@ def test_ranked_gives_every_position_once_in_descending_order() -> None:
     assert list(generate._ranked(scores)) == scores.argsort(descending=True).tolist()
     assert list(generate._ranked(torch.tensor([0.5, 2.0]))) == [1, 0]  # fewer scores than RANKED_FIRST
 
-
-def test_kept_prompt_passes_are_bf16_only_where_that_loses_nothing() -> None:
-    import torch
-
-    from accord.summarise.generate import _compact
-
-    exact = torch.tensor([0.5, 1.25, -3.0])  # bf16 numbers held in fp32
-    assert _compact(exact).dtype == torch.bfloat16 and torch.equal(_compact(exact).float(), exact)
-    fine = torch.tensor([0.1, 1.0 / 3.0])
-    kept = _compact(fine)
-    assert kept.dtype == torch.float32 and torch.equal(kept, fine) and kept.data_ptr() != fine.data_ptr()

@@ -17,7 +17,6 @@ import inspect
 import json
 import re
 import weakref
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 from accord.io import write_text_atomic
 from accord.summarise.decoding import WordConstraint, _only_continues, _starts_checked_word
 from accord.summarise.metrics import STOP
+from accord.summarise.prompts import PromptCache
 from accord.summarise.roles import people, roles_against
 from accord.summarise.tokenizer import cache_root, file_digest
 
@@ -135,30 +135,6 @@ def _continuations(prompt: list[int]) -> Any:
     return draft
 
 
-class PromptCache:
-    """Recent prompts' passes (the last hidden state and each layer's keys and values, without padding), so that a
-    document's agreement draws reuse the pass its summary already ran: on accord's Gemma 3 the prompt pass is about
-    two thirds of decoding a long report. Least recently used entries go past ``capacity``."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity, self.entries = capacity, OrderedDict()
-
-    def get(self, prompt: list[int]) -> Any:
-        entry = self.entries.get(tuple(prompt))
-        if entry is not None:
-            self.entries.move_to_end(tuple(prompt))
-        return entry
-
-    def put(self, prompt: list[int], entry: Any) -> None:
-        self.entries[tuple(prompt)] = entry
-        self.entries.move_to_end(tuple(prompt))
-        while len(self.entries) > self.capacity:
-            self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self.entries.clear()
-
-
 @dataclass
 class _Row:
     """One summary being written."""
@@ -264,52 +240,24 @@ class SlicedGreedy:
     def _prefill(self, input_ids: Any, attention: Any, positions: Any) -> tuple[Any, Any]:
         """The prompts' last hidden states and KV cache. Where each prompt comes ``k`` times in a row (a document's
         draws), each is run once and its cache repeated: the prompt pass is most of a short summary's cost."""
-        cached = self._cached_pass(attention) if self.prompt_cache is not None else None
+        cached = self.prompt_cache.batch(self.prompts, attention) if self.prompt_cache is not None else None
         if cached is not None:
             return cached
         k = _repeats(self.prompts)
         if k > 1:
             first = slice(None, None, k)
             hidden, past = self._prompt_pass(input_ids[first], attention[first], positions[first])
-            self._keep_pass(hidden, past, attention[first], self.prompts[::k])
+            self._keep(hidden, past, attention[first], self.prompts[::k])
             past = _repeat_cache(past, k)
             if past is not None:
                 return hidden.repeat_interleave(k, dim=0), past
         hidden, past = self._prompt_pass(input_ids, attention, positions)
-        self._keep_pass(hidden, past, attention, self.prompts)
+        self._keep(hidden, past, attention, self.prompts)
         return hidden, past
 
-    def _keep_pass(self, hidden: Any, past: Any, attention: Any, prompts: list[list[int]]) -> None:
-        """Store each row's pass in the prompt cache: its real columns only, copied out of the batch's buffers."""
-        if self.prompt_cache is None:
-            return
-        width = past.length
-        for r, prompt in enumerate(prompts):
-            n = int(attention[r].sum())
-            layers = [tuple(_compact(buf[r, :, width - n:width]) for buf in layer[:2]) for layer in past.layers]
-            self.prompt_cache.put(prompt, (hidden[r].clone(), layers))
-
-    def _cached_pass(self, attention: Any) -> tuple[Any, Any] | None:
-        """The batch's prompt pass from the prompt cache, left-padded to the batch's width as a fresh pass would be
-        (pad columns are masked out), or ``None`` unless every row's prompt is there."""
-        import torch
-
-        from accord.summarise.gemma3 import CACHE_SPARE, Cache
-
-        entries = [self.prompt_cache.get(p) for p in self.prompts]
-        if any(e is None for e in entries):
-            return None
-        b, width = attention.shape
-        cache = Cache(len(entries[0][1]), torch.arange(width).expand(b, width))
-        for i in range(len(cache.layers)):
-            kv, dim = entries[0][1][i][0].shape[0], entries[0][1][i][0].shape[2]
-            cache.layers[i] = [torch.zeros((b, kv, width + CACHE_SPARE, dim)) for _ in range(2)]
-            for r, (_, layers) in enumerate(entries):
-                n = layers[i][0].shape[1]
-                for buf, part in zip(cache.layers[i], layers[i], strict=True):
-                    buf[r, :, width - n:width] = part
-        cache.length = width
-        return torch.stack([hidden for hidden, _ in entries]), cache
+    def _keep(self, hidden: Any, past: Any, attention: Any, prompts: list[list[int]]) -> None:
+        if self.prompt_cache is not None:
+            self.prompt_cache.keep(hidden, past, attention, prompts)
 
     def _prompt_pass(self, input_ids: Any, attention: Any, positions: Any) -> tuple[Any, Any]:
         """The prompts' pass, :data:`PREFILL_ROWS` prompts at a time on accord's Gemma 3 (whose caches join): a
@@ -435,15 +383,6 @@ class SlicedGreedy:
             return False
         m = _LAST_WORD.search(text)
         return bool(m) and m.group(1) not in STOP and m.group(1) in _WORDS.findall(text[:m.start()])
-
-
-def _compact(values: Any) -> Any:
-    """A copy of ``values`` in bf16 where that loses nothing (the values under a bf16 prefill: bf16 numbers kept in
-    fp32 buffers), else as they are (the rotated keys are fp32 arithmetic on them)."""
-    import torch
-
-    low = values.to(torch.bfloat16)
-    return low if torch.equal(low.to(values.dtype), values) else values.clone()
 
 
 RANKED_FIRST = 32  # candidates ranked by topk before the full sort (nearly every step takes one of the first few)

@@ -221,7 +221,7 @@ class NeuralSummariser:
         if not (self.keep_prompts and self.g.agreement_draws):
             return None
         if self._prompts is None:
-            from accord.summarise.generate import PromptCache
+            from accord.summarise.prompts import PromptCache
 
             self._prompts = PromptCache(PROMPT_CACHE_DOCS)
         return self._prompts
