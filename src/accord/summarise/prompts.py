@@ -40,7 +40,7 @@ class PromptCache:
         width = past.length
         for r, prompt in enumerate(prompts):
             n = int(attention[r].sum())
-            layers = [tuple(_compact(buf[r, :, width - n:width]) for buf in layer[:2]) for layer in past.layers]
+            layers = [tuple(_compact(buf[r, :, width - n:width]) for buf in layer) for layer in past.layers]
             self.put(prompt, (hidden[r].clone(), layers))
 
     def batch(self, prompts: list[list[int]], attention: Any) -> tuple[Any, Any] | None:
