@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -60,51 +59,6 @@ def test_copy_roles_refuses_to_finish_a_name_with_an_office_or_country_the_sourc
     assert not decoder._wrong_role(0, "Jaishankar met Foreign Minister Sayyid Badr Albusaidi", " in")
     decoder.people = None  # copy_roles off
     assert not decoder._wrong_role(0, "Omani Foreign Minister S Jaishankar", " met")
-
-
-def test_the_word_piece_index_is_cached_per_tokenizer_file(tiny_gemma_tokenizer: Path, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from accord.summarise import generate
-    from accord.summarise.tokenizer import CACHE_ENV, load
-
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    first = load(tiny_gemma_tokenizer)
-    assert first is not None
-    built = generate._build_index(first)
-    assert "trade" in built["pieces"] and " the" in built["pieces"] and "the" in built["lexicon"]
-    assert generate._index(first) == built and built["more"] == {}  # the tiny vocabulary writes each text once
-    (cached,) = tmp_path.glob(f"*-{generate.INDEX_FORMAT}.json")  # beside it: the tokenizer cache and digests
-    second = load(tiny_gemma_tokenizer)  # a new tokenizer object: read from the file, not rebuilt
-    monkeypatch.setattr(generate, "_build_index", lambda tok: pytest.fail("rebuilt"))
-    assert generate.lexicon(second) == built["lexicon"] and generate._index(second) == built
-    cached.write_text("{not json", encoding="utf-8")  # a damaged cache file is rebuilt and replaced
-    monkeypatch.undo()
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    third = load(tiny_gemma_tokenizer)
-    assert generate._index(third) == built
-    assert json.loads(cached.read_text(encoding="utf-8"))["lexicon"] == built["lexicon"]
-
-
-def test_a_freed_tokenizers_index_never_serves_another(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The in-memory index is held per tokenizer object, not per ``id()``: CPython reuses the id of a freed object,
-    and a stale index handed tokens of a 262k vocabulary to a 340-token model."""
-    import gc
-
-    from accord.summarise import generate
-
-    class Tok:
-        def __init__(self, words: list[str]) -> None:
-            self.words = words
-
-    monkeypatch.setattr(generate, "_build_index", lambda tok: {"pieces": dict.fromkeys(tok.words, 0)})
-    held = len(generate._PIECE_CACHE)
-    first = Tok(["trade"])
-    assert list(generate._index(first)["pieces"]) == ["trade"]
-    del first
-    gc.collect()
-    assert len(generate._PIECE_CACHE) == held  # the freed tokenizer's index went with it
-    seconds = [Tok(["defence"]) for _ in range(50)]  # some of these may take the freed id
-    assert all(list(generate._index(t)["pieces"]) == ["defence"] for t in seconds)
 
 
 def test_a_dead_end_ends_the_summary_before_its_unfinished_item() -> None:

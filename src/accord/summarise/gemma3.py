@@ -222,6 +222,22 @@ class Cache:
                       for i in range(len(caches[0].layers))]
         return out
 
+    @classmethod
+    def left_padded(cls, rows: list[list[tuple[torch.Tensor, torch.Tensor]]], width: int) -> Cache:
+        """A filled cache of ``width`` columns from each row's keys and values per layer (heads x columns x dim, the
+        row's real columns only), right-aligned as a pass over the left-padded batch leaves them; the pad columns
+        are zero (the attention mask hides them) and the buffers fp32, as :meth:`write` makes them."""
+        out = cls(len(rows[0]), torch.arange(width).expand(len(rows), width))
+        for i in range(len(out.layers)):
+            kv, dim = rows[0][i][0].shape[0], rows[0][i][0].shape[2]
+            out.layers[i] = [torch.zeros((len(rows), kv, width + CACHE_SPARE, dim)) for _ in range(2)]
+            for r, layers in enumerate(rows):
+                n = layers[i][0].shape[1]
+                for buf, part in zip(out.layers[i], layers[i], strict=True):
+                    buf[r, :, width - n:width] = part
+        out.length = width
+        return out
+
     def batch_repeat_interleave(self, k: int) -> None:
         """Each row ``k`` times in a row, in place (a document's draws share its prompt's pass)."""
         self.layers = [[buf[:, :, :self.length].repeat_interleave(k, dim=0) for buf in layer] for layer in self.layers]

@@ -48,21 +48,12 @@ class PromptCache:
         would be (pad columns are masked out), or ``None`` unless every row's prompt is here."""
         import torch
 
-        from accord.summarise.gemma3 import CACHE_SPARE, Cache
+        from accord.summarise.gemma3 import Cache
 
         entries = [self.get(p) for p in prompts]
         if any(e is None for e in entries):
             return None
-        b, width = attention.shape
-        cache = Cache(len(entries[0][1]), torch.arange(width).expand(b, width))
-        for i in range(len(cache.layers)):
-            kv, dim = entries[0][1][i][0].shape[0], entries[0][1][i][0].shape[2]
-            cache.layers[i] = [torch.zeros((b, kv, width + CACHE_SPARE, dim)) for _ in range(2)]
-            for r, (_, layers) in enumerate(entries):
-                n = layers[i][0].shape[1]
-                for buf, part in zip(cache.layers[i], layers[i], strict=True):
-                    buf[r, :, width - n:width] = part
-        cache.length = width
+        cache = Cache.left_padded([layers for _, layers in entries], attention.shape[1])
         return torch.stack([hidden for hidden, _ in entries]), cache
 
 
