@@ -14,6 +14,7 @@ from accord.text import (
     article_sentences,
     cap_paragraph,
     clean_article,
+    is_furniture,
     split_article,
     split_dateline,
     split_sentences,
@@ -188,3 +189,25 @@ def test_a_paragraph_without_sentence_ends_is_cut_at_spaces_and_said_so() -> Non
     assert notes == [f"paragraph 1 (107,999 characters) has no sentence end in {MAX_PARAGRAPH_CHARS:,} characters: "
                      "cut at a space 21 time(s), so some sentences there are split"]
     assert cap_paragraph("x" * 12_000) == (["x" * 5_000, "x" * 5_000, "x" * 2_000], 2)  # no space: a hard cut
+
+
+@pytest.mark.parametrize("sentence", [
+    "Photo : YONHAP News", "(Photo: VNA)", "Source: AKP", "[Copyright The Jiji Press, Ltd.]", "Share Share 0 Share 0",
+    "Photo: AP Twitter Facebook Reddit Pinterest Email", "Sherif Ismail -File Photo", "(PHOTO NOT FOR SALE) (Yonhap)",
+    "Photo: ua.depositphotos.com", "Photo courtesy of Lee`s office.", "Read also: Zelensky meets with Starmer in Londo",
+    "pic.twitter.com/mOw9SIX1dO — Dr. S. Jaishankar (@DrSJaishankar) September 28, 2023", "Subscribe",
+    "Translator: Rangga PAJ, Fardah Editor: Rahmad Nasution Copyright © ANTARA 2020",
+])
+def test_page_furniture_is_recognised(sentence: str) -> None:
+    assert is_furniture(sentence)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Photo: President Lee (left) and Prime Minister Ishiba shake hands in Tokyo.",  # a caption: it names a meeting
+    "Prime Minister Nguyen Xuan Phuc (R) and Bulgarian Ambassador Marinela Petkova (Photo: VNA)",
+    "The minister shared photos of the meeting on Twitter.", "Share this article", "Trade (US$) rose.",
+    "Source: a diplomat said the talks went well and that trade will grow by a fifth next year.",
+    "The two sides agreed to expand trade.",
+])
+def test_sentences_with_content_are_not_furniture(sentence: str) -> None:
+    assert not is_furniture(sentence)

@@ -43,6 +43,40 @@ NOT_PLACES = frozenset({"PHOTO", "PHOTOS", "FILE", "SOURCE", "VIDEO", "UPDATE", 
 # lower-case words that may sit inside a name ("Republic of Korea", "Mohamed bin Zayed"): names and summaries share it
 NAME_JOINERS = frozenset({"of", "the", "and", "for", "de", "du", "la", "al", "bin", "van", "von", "der"})
 
+# Page furniture as a whole sentence: credits, copyright, share widgets, links to other stories. Briefs never show it
+# as an article's gist nor feed it to the summariser (docs/decisions.md, batch classification); a caption that names
+# the people in a picture is a sentence like any other (data/LABELS.md: captions that describe the meeting count).
+_CREDIT_FRAGMENT = re.compile(r"[(\[]\s*(?:file\s+)?(?:photos?|source|copyright|picture|image)\b[^)\]]*[)\]]"
+                              r"|\((?:[A-Z]{2,8}|[A-Z][a-z]{2,12}(?: [A-Z][a-z]{2,12})?)\)", re.IGNORECASE)
+_FURNITURE = re.compile(
+    r"^\W*(?:(?:file|d)\s+)?(?:photos?|source|picture|image|translator|editor)\s*(?::|\||/|by\b|courtesy\b)"
+    r"|^\W*(?:read (?:also|more)|related(?: news| articles?| stories)?)\b"
+    r"|copyright|©|all rights reserved|^pic\.twitter\.com/|article continues after|\bfile photo\W*$"
+    r"|^\W*(?:share|subscribe|tweet|print|e-?mail|icon-\S+|facebook|twitter|whatsapp|telegram|linkedin|reddit"
+    r"|pinterest|\d+|\W+)(?:\s+(?:share|subscribe|tweet|print|e-?mail|icon-\S+|facebook|twitter|whatsapp"
+    r"|telegram|linkedin|reddit|pinterest|\d+|\W+))*\W*$", re.IGNORECASE)
+_CREDIT_PREFIX = re.compile(r"^\W*(?:(?:file|d)\s+)?(?:photos?|picture|image)\b", re.IGNORECASE)
+_CREDIT_WORDS = frozenset({"the", "and", "for", "from", "via", "courtesy", "collected", "file", "office", "ministry",
+                           "embassy", "government", "press", "handout", "supplied"})
+FURNITURE_MAX_WORDS = 16  # longer sentences carry content even when they end in a credit
+
+
+def is_furniture(sentence: str) -> bool:
+    """True for a sentence that is only page furniture ("Photo : YONHAP News", "Source: AKP", "Share Share 0",
+    "[Copyright The Jiji Press, Ltd.]", "(Photo: VNA)"): nothing an analyst or the summariser should read as news."""
+    text = sentence.strip()
+    if len(text.split()) > FURNITURE_MAX_WORDS:
+        return False
+    rest = _CREDIT_FRAGMENT.sub(" ", text)
+    if not re.search(r"[^\W\d_]{2,}", rest):
+        return True
+    m = _FURNITURE.search(text)
+    if not m or not _CREDIT_PREFIX.match(text):
+        return bool(m)
+    # lower-case words after "Photo:" ("shake hands") make a caption, not a credit; domains ("baochinhphu.vn") do not
+    words = re.findall(r"(?<![\w.@/])[a-z]{3,}(?![\w@/]|\.\w)", text[m.end():])
+    return not [w for w in words if w not in _CREDIT_WORDS]
+
 
 def _is_place(candidate: str) -> bool:
     words = candidate.replace(",", " ").split()

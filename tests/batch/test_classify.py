@@ -412,6 +412,28 @@ def test_a_summary_its_summariser_doubts_falls_back_with_the_reason() -> None:
     assert brief["summary"] == sound and brief["extractive"] == {}
 
 
+
+def test_the_lead_sentence_fallback_skips_page_furniture() -> None:
+    texts = ["Photo : YONHAP News", "Speaker Woo met President Cường in Hà Nội.", "They agreed to expand trade."]
+    rows = [{"sentence_index": i, "text": t, "labels": [], "scores": dict.fromkeys(LABELS, 0.1)}
+            for i, t in enumerate(texts)]
+
+    class Looping:  # every summary fails the checks, so the brief shows the extract
+        read: list[str] = []
+
+        def predict(self, documents: list[str]) -> dict[str, list[str]]:
+            self.read += documents
+            return {"summary": ["Visas, visas, visas and more visas."] * len(documents)}
+
+    brief, summariser = briefs_module.build_brief("a1", None, rows), Looping()
+    briefs_module.add_summaries(brief, rows, summariser, "article")
+    assert brief["summary"] == texts[1] and "summary" in brief["extractive"]
+    assert summariser.read == [" ".join(texts[1:])]  # the summariser never reads the photo credit
+    only_furniture = rows[:1]
+    brief = briefs_module.build_brief("a2", None, only_furniture)
+    briefs_module.add_summaries(brief, only_furniture, Looping(), "article")
+    assert brief["summary"] == texts[0]  # nothing else to show
+
 def test_agreement_draws_outside_its_range_is_a_usage_error(tmp_path: Path) -> None:
     opts = batch_classify.ClassifyOptions([str(tmp_path)], agreement_draws=17)
     assert "--agreement-draws" in opts.problem()
