@@ -419,7 +419,8 @@ def test_the_lead_sentence_fallback_skips_page_furniture() -> None:
             for i, t in enumerate(texts)]
 
     class Looping:  # every summary fails the checks, so the brief shows the extract
-        read: list[str] = []
+        def __init__(self) -> None:
+            self.read: list[str] = []
 
         def predict(self, documents: list[str]) -> dict[str, list[str]]:
             self.read += documents

@@ -85,6 +85,21 @@ def test_each_summary_carries_the_problems_a_brief_would_act_on() -> None:
     assert [r["problems"] for r in rows] == own  # the summariser's own doubts where it has them
 
 
+def test_the_summariser_does_not_read_lines_of_page_furniture() -> None:
+    from accord.batch.progress import Phases
+    from accord.batch.summarise import summarise_chunk
+
+    class Reading(_Fixed):
+        def predict(self, documents: list[str]) -> dict[str, list[str]]:
+            self.read = documents
+            return super().predict(documents)
+
+    body = "Speaker Woo met President Cường in Hà Nội.\nThey agreed to expand trade."
+    model = Reading(["Speaker Woo met President Cường.", "Photo : YONHAP News"])
+    summarise_chunk(model, [("a", "Photo : YONHAP News\n\n" + body), ("b", "Photo : YONHAP News")], Phases())
+    assert model.read == ["\n" + body, "Photo : YONHAP News"]  # nothing but furniture: read as it is
+
+
 def test_agreement_draws_out_of_range_stop_before_the_model_loads(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["summarise", str(paths.SEEDS_DIR), "--agreement-draws", "17",
                                       "--tracking-uri", f"sqlite:///{tmp_path / 'none.db'}"])

@@ -20,6 +20,7 @@ from accord.batch.preflight import WriteGuard, loaded_problem, model_problem, ou
 from accord.batch.progress import Phases
 from accord.io import InputError, atomic_open, errors_path, iter_jsonl, json_line, write_errors
 from accord.summarise.guard import brief_problems
+from accord.text import without_furniture_lines
 
 
 def iter_documents(inputs: list[str], text_field: str, max_bytes: int, log: ErrorLog) -> Iterator[tuple[str, str]]:
@@ -70,8 +71,9 @@ def _start(inputs: list[str], out: Path | None, model_uri: str, max_bytes: int, 
 
 
 def summarise_chunk(model: Any, chunk: list[tuple[str, str]], phases: Phases) -> list[dict[str, Any]]:
-    """The output rows of ``(id, text)`` documents: each summary with the reasons a brief would not show it."""
-    documents = [text for _, text in chunk]
+    """The output rows of ``(id, text)`` documents: each summary with the reasons a brief would not show it. Lines
+    of page furniture are not read, as in briefs (docs/batch.md)."""
+    documents = [without_furniture_lines(text) for _, text in chunk]
     with phases.phase("summarise"):
         summaries = [str(s) for s in model.predict(documents)["summary"]]
     with phases.phase("checks"):
