@@ -24,6 +24,7 @@ REAL_DIR = DATA_DIR / "real"  # published reports: articles.jsonl (texts, source
 REAL_ARTICLES_FILE = REAL_DIR / "articles.jsonl"
 REAL_SENTENCES_FILE = REAL_DIR / "sentences.jsonl"
 REAL_SPLITS_FILE = REAL_DIR / "splits.json"  # frozen real_validation/real_test articles (new ones train)
+REAL_SECOND_TEST_DIR = REAL_DIR / "round5"  # a collection round kept apart: a second real test set
 HELDOUT_FILE = ROOT.parent / "shared" / "data" / "heldout-urls.txt"  # published reports never to be used
 CONFIGS_DIR = TRAINING_DIR / "configs"
 DATA_CONFIG_FILE = CONFIGS_DIR / "data.yaml"

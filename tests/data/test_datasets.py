@@ -16,6 +16,7 @@ from accord.data.datasets import (
     load_real_corpus,
     real_assignment,
     report_datasets,
+    second_real_test,
     xsum_datasets,
 )
 
@@ -132,3 +133,19 @@ def test_the_shipped_frozen_split_is_the_seeded_split_it_froze() -> None:
     split = real_assignment(cfg, real)
     assert sorted(a for a, s in split.items() if s == "real_test") == frozen["real_test"]
     assert sorted(a for a, s in split.items() if s == "real_validation") == frozen["real_validation"]
+
+
+def test_the_second_real_test_set_shares_nothing_with_the_corpus(tmp_path) -> None:
+    cfg = DataConfig()
+    pairs = second_real_test(cfg)
+    real = load_real_corpus(cfg)
+    rows = [json.loads(line) for line in (paths.REAL_SECOND_TEST_DIR / "articles.jsonl").read_text("utf-8").splitlines()]
+    assert pairs and {p["id"] for p in pairs} == {r["article_id"] for r in rows if not r["outlet_in_corpus"]}
+    corpus_urls = {a["url"] for a in real.articles.values()}
+    held_out = set((paths.ROOT.parent / "shared" / "data" / "heldout-urls.txt").read_text("utf-8").split()) \
+        if (paths.ROOT.parent / "shared" / "data" / "heldout-urls.txt").is_file() else set()
+    corpus_groups = {a["source_group"] for a in real.articles.values()} | {a["outlet"] for a in real.articles.values()}
+    for r in rows:
+        assert r["url"] not in corpus_urls and r["url"] not in held_out
+        assert r["outlet_in_corpus"] == (r["source_group"] in corpus_groups or r["outlet"] in corpus_groups)
+    assert second_real_test(replace(cfg, second_test_dir=str(tmp_path))) == []  # none there: nothing to read

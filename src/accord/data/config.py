@@ -31,6 +31,8 @@ class DataConfig:
     real_test_fraction: float = arg(0.2, "share of real articles in real_test (whole outlets)", low=0.05, high=0.4)
     real_splits_path: str = arg(str(paths.REAL_SPLITS_FILE), "frozen real_validation/real_test articles (JSON); "
                                 "used when made with this seed and these fractions; empty: split afresh")
+    second_test_dir: str = arg(str(paths.REAL_SECOND_TEST_DIR), "a later collection round kept out of the corpus "
+                               "(articles.jsonl, sentences.jsonl): the second real test set, never trained or tuned on")
 
 
 def real_split_settings(cfg: DataConfig) -> dict[str, float]:

@@ -165,6 +165,27 @@ def real_summary_datasets(cfg: DataConfig | None = None, real: RealCorpus | None
     return DatasetDict({k: Dataset.from_list(v, features=SUMMARY_FEATURES) for k, v in parts.items()})
 
 
+
+def second_real_test(cfg: DataConfig | None = None) -> list[dict[str, str]]:
+    """Summary pairs of the second real test set (``data.second_test_dir``): its reports whose outlet or writing
+    agency is in no corpus split, built as :func:`real_summary_datasets` builds them; [] where there is none."""
+    cfg = cfg or DataConfig()
+    folder = Path(cfg.second_test_dir)
+    if not (folder / "articles.jsonl").is_file():
+        return []
+    errors: list[InputError] = []
+    articles = {a["article_id"]: a for _, a in iter_jsonl(folder / "articles.jsonl", errors)
+                if not a.get("outlet_in_corpus")}
+    sentences: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for _, s in iter_jsonl(folder / "sentences.jsonl", errors):
+        sentences[s["article_id"]].append(s)
+    if errors:
+        raise errors[0]
+    documents = {aid: " ".join(r["text"] for r in sorted(rows, key=lambda r: r["sentence_index"]))
+                 for aid, rows in sentences.items()}
+    return [{"id": aid, "document": documents[aid], "summary": art["summary"], "title": art.get("title") or ""}
+            for aid, art in sorted(articles.items())]
+
 def read_xsum(path: str | Path) -> list[dict[str, str]]:
     """Rows of the XSum file in file order; a bad row raises InputError naming its line."""
     errors: list[InputError] = []

@@ -22,14 +22,23 @@ import pandas as pd
 
 from accord import paths, tracking
 from accord.config import arg
-from accord.data.datasets import DataConfig, lede_pairs, real_summary_datasets, report_datasets, xsum_datasets
+from accord.data.datasets import (
+    DataConfig,
+    lede_pairs,
+    real_summary_datasets,
+    report_datasets,
+    second_real_test,
+    xsum_datasets,
+)
 from accord.summarise.baselines import Lead1Summariser, TextRankSummariser
 from accord.summarise.guard import soundness_problems
 from accord.summarise.metrics import summary_report
 
 DATASETS = ("real-test", "reports-test", "xsum-test", "seed-ledes")  # real-test: outlets never trained on
+SECOND_TEST = "real-test-2"  # the second real test set (data.second_test_dir): read once per champion, on request
 DEV_DATASETS = ("real-validation", "xsum-validation")  # for choosing between candidates; never in the default report
-NEWS_DATASETS = ("real-test", "real-validation", "reports-test", "seed-ledes")  # what briefs are written for
+# what briefs are written for
+NEWS_DATASETS = ("real-test", "real-validation", "reports-test", "seed-ledes", SECOND_TEST)
 SYSTEMS = ("default", "base", "lead1", "textrank")
 
 
@@ -38,7 +47,8 @@ class EvalConfig:
     """Which systems to compare on which test data."""
 
     systems: str = arg(",".join(SYSTEMS), f"comma-separated systems out of {SYSTEMS}")
-    datasets: str = arg(",".join(DATASETS), f"comma-separated datasets out of {DATASETS + DEV_DATASETS}")
+    datasets: str = arg(",".join(DATASETS),
+                        f"comma-separated datasets out of {(*DATASETS, SECOND_TEST, *DEV_DATASETS)}")
     model_uri: str = arg(tracking.SUMMARISER_URI, "the fine-tuned summariser (system 'default')")
     xsum_limit: int = arg(0, ">0: score only the first N XSum test rows", low=0)
     agreement_on: str = arg(",".join(NEWS_DATASETS), "datasets whose brief fallback runs the briefs' agreement check "
@@ -50,8 +60,8 @@ class EvalConfig:
     data: DataConfig = arg(help="data and splits", factory=DataConfig)
 
     def validate(self) -> None:
-        for name, allowed in (("systems", SYSTEMS), ("datasets", DATASETS + DEV_DATASETS),
-                              ("agreement_on", DATASETS + DEV_DATASETS)):
+        every = (*DATASETS, SECOND_TEST, *DEV_DATASETS)
+        for name, allowed in (("systems", SYSTEMS), ("datasets", every), ("agreement_on", every)):
             unknown = set(getattr(self, name).split(",")) - set(allowed) - ({""} if name == "agreement_on" else set())
             if unknown:
                 raise ValueError(f"{name}: unknown {sorted(unknown)}; choose from {list(allowed)}")
@@ -60,14 +70,16 @@ class EvalConfig:
 
 
 def load_datasets(data_cfg: DataConfig, xsum_limit: int = 0) -> dict[str, list[dict[str, str]]]:
-    """The test data: real test articles (outlets never trained on), curated test reports, XSum rows 801-1000
-    (optionally the first N), seed lede pairs; and real validation and the held-out XSum rows 1-800, for choosing
+    """The test data: real test articles (outlets never trained on), the second real test set (a later round kept
+    out of the corpus; empty where there is none), curated test reports, XSum rows 801-1000 (optionally the first
+    N), seed lede pairs; and real validation and the held-out XSum rows 1-800, for choosing
     between candidates."""
     splits = xsum_datasets(data_cfg)
     xsum = splits["test"].to_list()
     real = real_summary_datasets(data_cfg)
     return {
         "real-test": real["test"].to_list(),
+        SECOND_TEST: second_real_test(data_cfg),
         "real-validation": real["validation"].to_list(),
         "reports-test": report_datasets(data_cfg)["test"].to_list(),
         "xsum-test": xsum[:xsum_limit] if xsum_limit else xsum,
@@ -172,6 +184,9 @@ def evaluate(cfg: EvalConfig, uri: str | None = None) -> tuple[dict[str, float],
     tracking.setup(tracking.SUMMARISER, uri)
     systems, datasets = cfg.systems.split(","), cfg.datasets.split(",")
     data = {k: v for k, v in load_datasets(cfg.data, cfg.xsum_limit).items() if k in datasets}
+    empty = [k for k, v in data.items() if not v]
+    if empty:
+        raise ValueError(f"no articles in {empty} (real-test-2 reads data.second_test_dir: {cfg.data.second_test_dir})")
     rows, predictions = [], {}
     for system in systems:
         summariser, tags = load_system(system, cfg.model_uri)
