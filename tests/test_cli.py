@@ -82,3 +82,22 @@ def test_the_console_script_keeps_exit_codes_and_output(argv: list[str], code: i
     done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=120)
     assert done.returncode == code, done.stderr
     assert said in done.stdout + done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch, capsys) -> None:
+    import accord.cli as cli
+
+    def broken() -> None:
+        raise ValueError("tuple.index(x): x not in tuple")
+
+    monkeypatch.setattr(cli, "app", broken)
+    monkeypatch.delenv("ACCORD_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and "Traceback" not in err
+    assert err.strip() == ("error: unexpected ValueError: tuple.index(x): x not in tuple (a bug in accord; "
+                           "ACCORD_DEBUG=1 shows where)")
+    monkeypatch.setenv("ACCORD_DEBUG", "1")
+    with pytest.raises(ValueError):
+        cli.main()

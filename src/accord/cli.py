@@ -660,6 +660,12 @@ def main() -> None:
     (its outputs are written atomically and closed before, and standard streams are flushed here)."""
     try:
         app()
+    except Exception as exc:  # a bug, not bad input (that is named where it is read): one line, no traceback
+        if os.environ.get("ACCORD_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (a bug in accord; ACCORD_DEBUG=1 shows where)",
+              file=sys.stderr)
+        sys.exit(1)
     except SystemExit as exc:
         argv = sys.argv[1:]
         spark = any("spark" in a for a in argv)  # "--engine spark" and "--engine=spark" alike: Spark exits normally

@@ -47,6 +47,7 @@ def test_real_validation_is_a_development_dataset_with_its_own_report(mlflow_uri
 def test_the_second_real_test_set_is_read_on_request_only(mlflow_uri: str, tmp_path) -> None:
     _, result = evaluate(EvalConfig(systems="lead1", datasets="real-test-2"), mlflow_uri)
     assert result["rows"][0]["dataset"] == "real-test-2" and result["rows"][0]["n"] > 50
+    assert "| real-test-2 | lead1 |" in render_markdown(result)
     assert "real-test-2" not in EvalConfig().datasets  # read once per champion, never by default
     nowhere = EvalConfig(systems="lead1", datasets="real-test-2", data=DataConfig(second_test_dir=str(tmp_path)))
     with pytest.raises(ValueError, match="no articles in"):

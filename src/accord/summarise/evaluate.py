@@ -234,7 +234,7 @@ def render_markdown(result: dict[str, Any]) -> str:
              "with its own draws (the agreement check); in brackets, where it differs, the checks alone. "
              + (f"XSum test limited to its first {result['xsum_limit']} rows." if result["xsum_limit"] else ""), "",
              HEAD, "|" + "---|" * (HEAD.count("|") - 1)]
-    order = DATASETS + DEV_DATASETS
+    order = (*DATASETS, SECOND_TEST, *DEV_DATASETS)
     for row in sorted(result["rows"], key=lambda r: (order.index(r["dataset"]), SYSTEMS.index(r["system"]))):
         lines.append(f"| {row['dataset']} | {row['system']} | {int(row['n'])} | {_cell(row, 'rouge1')} | "
                      f"{_cell(row, 'rouge2')} | {_cell(row, 'rougeL')} | {row['length_words']:.1f} | "
