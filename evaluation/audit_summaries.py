@@ -6,6 +6,7 @@
     python evaluation/audit_summaries.py export --split validation  # development: evaluation/audit/validation/
     python evaluation/audit_summaries.py tally --split validation   # -> reports/summary_audit_validation.md
     python evaluation/audit_summaries.py export --split validation --round 2  # 30 articles no earlier round drew
+    python evaluation/audit_summaries.py export --split test-2   # the second real test set: evaluation/audit/test-2/
     python evaluation/audit_summaries.py variants REPORT.json A B --name NAME  # two decoding variants (compare_decoding
                                                  # on validation) side by side where they differ: audit/NAME/
     python evaluation/audit_summaries.py tally --name NAME                     # -> reports/summary_audit_NAME.md
@@ -32,7 +33,7 @@ import random
 from pathlib import Path
 
 from accord import paths
-from accord.data.datasets import DataConfig, real_summary_datasets
+from accord.data.datasets import DataConfig, real_summary_datasets, second_real_test
 from accord.io import write_text_atomic
 
 AUDIT_DIR = paths.ROOT / "evaluation" / "audit"
@@ -66,7 +67,9 @@ def audited(split: str, round_: int) -> set[str]:
 
 def export(n: int, seed: int, model_uri: str, split: str = "test", round_: int = 1) -> None:
     seen = audited(split, round_)
-    pool = [r for r in real_summary_datasets(DataConfig())[split].to_list() if r["id"] not in seen]
+    data = DataConfig()
+    items = second_real_test(data) if split == "test-2" else real_summary_datasets(data)[split].to_list()
+    pool = [r for r in items if r["id"] not in seen]
     items = random.Random(seed).sample(pool, min(n, len(pool)))
     write_sheet(items, _summaries(items, model_uri), SYSTEMS, audit_dir(split, round_), seed,
                 {"model_uri": model_uri, "split": split})
@@ -151,7 +154,7 @@ if __name__ == "__main__":
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model-uri", default="models:/accord-summariser@champion")
-    parser.add_argument("--split", default="test", choices=("test", "validation"))
+    parser.add_argument("--split", default="test", choices=("test", "validation", "test-2"))
     parser.add_argument("--round", type=int, default=1, help="2, 3, ...: a further sample, without earlier rounds'")
     args = parser.parse_args()
     if args.step == "export":
