@@ -8,6 +8,7 @@ readers' serious errors?
     python evaluation/check_agreement.py report            # -> reports/agreement/check_agreement.md
     python evaluation/check_agreement.py sheet champion-full-v3 --model-uri models:/accord-summariser/3
                                                            # another version's test sheet, drawn now
+    python evaluation/check_agreement.py sheet test-2      # the second real test set's sheet
     python evaluation/check_agreement.py pair validation-v1-v3 --draws v1=draws_validation.json \
         --draws v3=draws_validation_v3.json                # two versions read side by side on validation
 
@@ -26,7 +27,7 @@ from audit_summaries import AUDIT_DIR, SERIOUS
 from check_recall import logged_predictions, system_labels
 
 from accord import paths, tracking
-from accord.data.datasets import DataConfig, real_summary_datasets
+from accord.data.datasets import DataConfig, real_summary_datasets, second_real_test
 from accord.io import write_text_atomic
 from accord.summarise.config import GenerationArguments
 from accord.summarise.guard import soundness_problems
@@ -117,7 +118,9 @@ def sheet(name: str, model_uri: str, threshold: float) -> str:
     from accord.summarise.benchmark import neural_summariser
 
     summ = neural_summariser(model_uri, None)
-    documents = {r["id"]: r["document"] for r in real_summary_datasets(DataConfig())["test"].to_list()}
+    data = DataConfig()  # the sheet's articles: real test or the second real test set (`test-2`)
+    items = [*real_summary_datasets(data)["test"].to_list(), *second_real_test(data)]
+    documents = {r["id"]: r["document"] for r in items}
     ids = sorted(json.loads((AUDIT_DIR / name / "key.json").read_text(encoding="utf-8"))["key"])
     draws = {i: {"draws": d} for i, d in zip(ids, summ.draws([documents[i] for i in ids], DRAWS), strict=True)}
     return "\n".join([f"# The agreement check on the sheet `{name}` (`{model_uri}`)", "",
