@@ -272,24 +272,9 @@ def test_the_prompts_pass_in_row_chunks_writes_what_one_pass_writes(tiny_gemma: 
     assert joined.slots.flatten().tolist() == [0, 1]
 
 
-def _assembled_before(rows: list[list[tuple[torch.Tensor, torch.Tensor]]], width: int) -> gemma3.Cache:
-    """How ``PromptCache.batch`` built its cache before ``Cache.left_padded`` (kept here as the reference)."""
-    b = len(rows)
-    cache = gemma3.Cache(len(rows[0]), torch.arange(width).expand(b, width))
-    for i in range(len(cache.layers)):
-        kv, dim = rows[0][i][0].shape[0], rows[0][i][0].shape[2]
-        cache.layers[i] = [torch.zeros((b, kv, width + gemma3.CACHE_SPARE, dim)) for _ in range(2)]
-        for r, layers in enumerate(rows):
-            n = layers[i][0].shape[1]
-            for buf, part in zip(cache.layers[i], layers[i], strict=True):
-                buf[r, :, width - n:width] = part
-    cache.length = width
-    return cache
-
-
-def test_a_left_padded_cache_is_the_prompt_caches_former_assembly() -> None:
-    """``Cache.left_padded`` (the prompt cache's batches) right-aligns each row's columns in fp32 buffers, pad
-    columns zero, exactly as the assembly it replaced; bf16 parts (kept values) widen exactly."""
+def test_a_left_padded_cache_right_aligns_each_row_in_fp32() -> None:
+    """``Cache.left_padded`` (the prompt cache's batches) puts each row's real columns at the right end of fp32
+    buffers with the spare columns after them, pad columns zero; bf16 parts (kept values) widen exactly."""
     from accord.summarise.prompts import _compact
 
     gen = torch.Generator().manual_seed(0)
@@ -300,11 +285,12 @@ def test_a_left_padded_cache_is_the_prompt_caches_former_assembly() -> None:
                      for _ in range(2)])
     assert rows[0][0][1].dtype == torch.bfloat16
     width = 9
-    new, old = gemma3.Cache.left_padded(rows, width), _assembled_before(rows, width)
-    assert new.length == old.length == width and torch.equal(new.slots, old.slots)
-    for new_layer, old_layer in zip(new.layers, old.layers, strict=True):
-        for a, b in zip(new_layer, old_layer, strict=True):
-            assert a.dtype == b.dtype == torch.float32 and a.shape == b.shape == (3, 2, width + gemma3.CACHE_SPARE, 4)
-            assert torch.equal(a, b)
-    assert torch.equal(new.layers[1][1][1, :, width - 2:width], rows[1][1][1].float())  # right-aligned
-    assert not new.layers[0][0][1, :, :width - 2].any()  # pads zero
+    cache = gemma3.Cache.left_padded(rows, width)
+    assert cache.length == width and cache.slots.tolist() == [list(range(width))] * 3
+    for i, layer in enumerate(cache.layers):
+        for j, buf in enumerate(layer):
+            assert buf.dtype == torch.float32 and buf.shape == (3, 2, width + gemma3.CACHE_SPARE, 4)
+            for r, row in enumerate(rows):
+                n = row[i][j].shape[1]
+                assert torch.equal(buf[r, :, width - n:width], row[i][j].float())  # right-aligned, exact
+                assert not buf[r, :, :width - n].any() and not buf[r, :, width:].any()  # pads and spares zero

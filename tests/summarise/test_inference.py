@@ -1,22 +1,10 @@
-"""The summariser's decoding methods (``accord.summarise.inference``): the names callers use stay on
-``NeuralSummariser``, the sliced path's gate, and left padding (the paths themselves are tested in test_generate,
-test_rerank and test_gemma3)."""
+"""The summariser's decoding helpers (``accord.summarise.inference``): the sliced path's gate and left padding (the
+decoding paths themselves are tested in test_generate, test_rerank and test_gemma3)."""
 
 from __future__ import annotations
 
-import pytest
-
 from accord.summarise.config import GenerationArguments
-from accord.summarise.inference import Inference, left_padded, sliced_decoding
-from accord.summarise.model import NeuralSummariser
-
-CALLED = ("summarise", "doubts", "draws", "_draw_rows", "_generate_sliced", "_n_best", "_finish", "_prompt_cache",
-          "_generate_causal", "_generate_seq2seq", "_processors", "_lexicon", "_decode_bf16", "_generate_kwargs")
-
-
-@pytest.mark.parametrize("name", CALLED)
-def test_the_summariser_decodes_through_inferences_methods(name: str) -> None:
-    assert getattr(NeuralSummariser, name) is getattr(Inference, name)
+from accord.summarise.inference import left_padded, sliced_decoding
 
 
 def test_sliced_decoding_needs_word_constraints_greedy_and_a_common_vocabulary() -> None:
