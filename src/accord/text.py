@@ -78,13 +78,13 @@ def is_furniture(sentence: str) -> bool:
     return not [w for w in words if w not in _CREDIT_WORDS]
 
 
-
 def without_furniture_lines(text: str) -> str:
     """``text`` without the lines that are page furniture as a whole (a raw article's "Photo : YONHAP News" line);
     a text that is nothing else is returned as it was."""
     lines = text.split("\n")
     kept = [line for line in lines if not (line.strip() and is_furniture(line))]
     return "\n".join(kept) if any(line.strip() for line in kept) else text
+
 
 def _is_place(candidate: str) -> bool:
     words = candidate.replace(",", " ").split()

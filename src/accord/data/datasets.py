@@ -165,7 +165,6 @@ def real_summary_datasets(cfg: DataConfig | None = None, real: RealCorpus | None
     return DatasetDict({k: Dataset.from_list(v, features=SUMMARY_FEATURES) for k, v in parts.items()})
 
 
-
 def second_real_test(cfg: DataConfig | None = None) -> list[dict[str, str]]:
     """Summary pairs of the second real test set (``data.second_test_dir``): its reports whose outlet or writing
     agency is in no corpus split, built as :func:`real_summary_datasets` builds them; [] where there is none."""
@@ -185,6 +184,7 @@ def second_real_test(cfg: DataConfig | None = None) -> list[dict[str, str]]:
                  for aid, rows in sentences.items()}
     return [{"id": aid, "document": documents[aid], "summary": art["summary"], "title": art.get("title") or ""}
             for aid, art in sorted(articles.items())]
+
 
 def read_xsum(path: str | Path) -> list[dict[str, str]]:
     """Rows of the XSum file in file order; a bad row raises InputError naming its line."""
