@@ -446,7 +446,7 @@ def _validate_or_exit(cfg: Any, what: str) -> None:
     """Print every corpus problem (file:line) and exit 1 if there are any."""
     from accord.data.config import real_split_settings
     from accord.data.corpus import validate
-    from accord.data.real import read_frozen, read_heldout, validate_real
+    from accord.data.real import read_frozen, read_heldout, read_kept_apart, validate_real
     from accord.io import InputError
 
     errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))
@@ -455,7 +455,8 @@ def _validate_or_exit(cfg: Any, what: str) -> None:
     except InputError as exc:  # an unreadable splits file is one more problem to name, not a traceback
         errors.append(exc)
         frozen = None
-    errors += validate_real(cfg.real_articles_path, cfg.real_sentences_path, read_heldout(paths.HELDOUT_FILE), frozen)
+    errors += validate_real(cfg.real_articles_path, cfg.real_sentences_path, read_heldout(paths.HELDOUT_FILE), frozen,
+                            read_kept_apart(cfg.second_test_dir))
     for e in errors:
         _err(str(e))
     if errors:

@@ -149,3 +149,23 @@ def test_the_second_real_test_set_shares_nothing_with_the_corpus(tmp_path) -> No
         assert r["url"] not in corpus_urls and r["url"] not in held_out
         assert r["outlet_in_corpus"] == (r["source_group"] in corpus_groups or r["outlet"] in corpus_groups)
     assert second_real_test(replace(cfg, second_test_dir=str(tmp_path))) == []  # none there: nothing to read
+
+
+def test_the_second_test_sets_reports_and_new_outlets_never_enter_the_corpus(tmp_path) -> None:
+    from accord.data.real import RealCorpus, kept_apart_errors, read_kept_apart
+
+    rows = [{"url": "https://a.example/1/", "outlet": "Gazette", "source_group": "Gazette", "outlet_in_corpus": False},
+            {"url": "https://b.example/2", "outlet": "Daily", "source_group": "Daily", "outlet_in_corpus": True}]
+    (tmp_path / "articles.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    kept = read_kept_apart(tmp_path)
+    assert kept == ({"https://a.example/1", "https://b.example/2"}, {"Gazette"})
+    arts = {"x": {"url": "https://b.example/2", "outlet": "Daily", "source_group": "Daily"},  # the report itself
+            "y": {"url": "https://g.example/9", "outlet": "Gazette Online", "source_group": "Gazette"},  # its agency
+            "z": {"url": "https://d.example/3", "outlet": "Daily", "source_group": "Daily"}}  # a training outlet: fine
+    corpus = RealCorpus(articles=arts, article_lines={"x": 1, "y": 2, "z": 3})
+    errors = kept_apart_errors(corpus, kept, "articles.jsonl")
+    assert [(e.line, "report of" in e.message, "outlet or agency" in e.message) for e in errors] == [
+        (1, True, False), (2, False, True)]
+    assert read_kept_apart(tmp_path / "none") == (set(), set())
+    real = load_real_corpus(DataConfig())  # the shipped corpus: nothing of the second set in it
+    assert kept_apart_errors(real, read_kept_apart(paths.REAL_SECOND_TEST_DIR), "articles.jsonl") == []

@@ -88,13 +88,17 @@ def load_real(articles_path: str | Path, sentences_path: str | Path) -> tuple[Re
 
 
 def validate_real(articles_path: str | Path, sentences_path: str | Path, heldout: set[str] | None = None,
-                  frozen: dict[str, Any] | None = None) -> list[InputError]:
+                  frozen: dict[str, Any] | None = None,
+                  kept_apart: tuple[set[str], set[str]] | None = None) -> list[InputError]:
     """Every problem of the real corpus: schema, duplicates, sentences that are not one clean sentence, labelled
-    articles missing, summaries that are not one 15-40-word sentence, any held-out address, and new articles that
-    would put an outlet of the frozen validation/test splits into train."""
+    articles missing, summaries that are not one 15-40-word sentence, any held-out address, new articles that
+    would put an outlet of the frozen validation/test splits into train, and any report or new outlet of the second
+    real test set (``kept_apart``: :func:`read_kept_apart`)."""
     corpus, errors = load_real(articles_path, sentences_path)
     if frozen is not None:
         errors += apply_frozen(corpus, frozen, articles_path)[1]
+    if kept_apart is not None:
+        errors += kept_apart_errors(corpus, kept_apart, articles_path)
     ap, sp = Path(articles_path), Path(sentences_path)
     for aid, art in corpus.articles.items():
         line = corpus.article_lines[aid]
@@ -213,6 +217,33 @@ def apply_frozen(corpus: RealCorpus, frozen: dict[str, Any], articles_path: str 
                                      "leave it out or make a new split", corpus.article_lines.get(aid)))
     return assignment, errors
 
+
+
+def read_kept_apart(folder: str | Path) -> tuple[set[str], set[str]]:
+    """Addresses of a round kept out of the corpus (the second real test set, ``data.second_test_dir``) and the
+    outlets and agencies of its reports from outlets in no corpus split; empty when there is none."""
+    path = Path(folder) / "articles.jsonl"
+    if not path.is_file():
+        return set(), set()
+    rows = [r for _, r in iter_jsonl(path, [])]
+    return ({r["url"].rstrip("/") for r in rows},
+            {x for r in rows if not r.get("outlet_in_corpus") for x in (r["outlet"], r["source_group"])})
+
+
+def kept_apart_errors(corpus: RealCorpus, kept: tuple[set[str], set[str]], articles_path: str | Path
+                      ) -> list[InputError]:
+    """A corpus article that is one of the second test set's reports, or that shares an outlet or agency with its
+    new-outlet reports, would train on (or next to) what that set measures: named, one error each."""
+    urls, groups = kept
+    errors = []
+    for aid, art in corpus.articles.items():
+        clash = ("is a report of the second real test set" if art["url"].rstrip("/") in urls
+                 else "shares its outlet or agency with the second real test set"
+                 if {art["outlet"], art["source_group"]} & groups else "")
+        if clash:
+            errors.append(InputError(articles_path, f"article {aid} ({art['outlet']}) {clash}: leave it out",
+                                     corpus.article_lines.get(aid)))
+    return errors
 
 def agreement(sentences: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-label Cohen's kappa and pass-B-vs-pass-A macro-F1 over sentences labelled in both passes (rows of a later
