@@ -46,6 +46,16 @@ def source_group(outlet: str, country: str | None, text: str) -> str:
     return outlet
 
 
+def assemble(r: dict) -> dict:
+    """One collected report as the corpus keeps it: a stable id from its address, its writing agency, partial when
+    cut, and where it was found."""
+    return {"article_id": "rw_" + hashlib.sha1(r["url"].encode()).hexdigest()[:8], "url": r["url"],
+            "outlet": r["outlet"], "outlet_country": r["outlet_country"],
+            "source_group": source_group(r["outlet"], r["outlet_country"], r["text"]),
+            "date": r["date"], "title": r["title"],
+            "partial": bool(r["partial"] or len(r["text"]) >= EXCERPT_CAP), "meeting": r["meeting"],
+            "text": r["text"], "provenance": f"search tool, pages corpus; query {r['query']!r}"}
+
 def main() -> None:
     rows = []
     for f in sorted((HERE / "_collect").glob("*.jsonl")):
@@ -54,15 +64,7 @@ def main() -> None:
         for line in f.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 rows.append(json.loads(line) | {"collected_by": f.stem})
-    out = []
-    for r in sorted(rows, key=lambda r: r["url"]):
-        aid = "rw_" + hashlib.sha1(r["url"].encode()).hexdigest()[:8]
-        out.append({"article_id": aid, "url": r["url"], "outlet": r["outlet"],
-                    "outlet_country": r["outlet_country"],
-                    "source_group": source_group(r["outlet"], r["outlet_country"], r["text"]),
-                    "date": r["date"], "title": r["title"],
-                    "partial": bool(r["partial"] or len(r["text"]) >= EXCERPT_CAP), "meeting": r["meeting"],
-                    "text": r["text"], "provenance": f"search tool, pages corpus; query {r['query']!r}"})
+    out = [assemble(r) for r in sorted(rows, key=lambda r: r["url"])]
     ids = [r["article_id"] for r in out]
     assert len(ids) == len(set(ids))
     (HERE / "_collect" / "assembled.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out),

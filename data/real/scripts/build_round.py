@@ -9,7 +9,6 @@ split) and test_seen_outlets.jsonl (the rest).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -18,10 +17,9 @@ from accord.io import write_jsonl_atomic
 
 REAL = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from assemble_collected import EXCERPT_CAP, source_group  # noqa: E402
+from assemble_collected import assemble  # noqa: E402
 from make_sheet import sheet_rows  # noqa: E402
-
-ORDER = ("trade", "defence", "technology", "people_to_people", "visas")
+from merge_labels import gold_fields  # noqa: E402
 
 
 def _read(path: Path) -> list[dict]:
@@ -33,18 +31,10 @@ def articles(folder: Path) -> list[dict]:
     corpus = _read(REAL / "articles.jsonl")
     known = {a["source_group"] for a in corpus} | {a["outlet"] for a in corpus}
     summaries = {r["article_id"]: r["summary"] for r in _read(folder / "_label" / "summaries.jsonl")}
-    out = []
     collected = [r for f in sorted((folder / "_collect").glob("*.jsonl")) for r in _read(f)]
-    for r in sorted(collected, key=lambda r: r["url"]):
-        aid = "rw_" + hashlib.sha1(r["url"].encode()).hexdigest()[:8]
-        group = source_group(r["outlet"], r["outlet_country"], r["text"])
-        out.append({"article_id": aid, "url": r["url"], "outlet": r["outlet"], "outlet_country": r["outlet_country"],
-                    "source_group": group, "date": r["date"], "title": r["title"],
-                    "partial": bool(r["partial"] or len(r["text"]) >= EXCERPT_CAP), "meeting": r["meeting"],
-                    "text": r["text"], "summary": summaries[aid],
-                    "outlet_in_corpus": group in known or r["outlet"] in known,
-                    "provenance": f"search tool, pages corpus; query {r['query']!r}"})
-    return out
+    arts = [assemble(r) for r in sorted(collected, key=lambda r: r["url"])]
+    return [a | {"summary": summaries[a["article_id"]],
+                 "outlet_in_corpus": a["source_group"] in known or a["outlet"] in known} for a in arts]
 
 
 def sentences(folder: Path, arts: list[dict]) -> list[dict]:
@@ -54,15 +44,7 @@ def sentences(folder: Path, arts: list[dict]) -> list[dict]:
     adjudicated = {r["id"]: r["labels"] for r in _read(label / "adjudication.jsonl")}
     rows = [row for art in arts for row in sheet_rows(art)]
     assert [r["id"] for r in rows] == [r["id"] for r in _read(label / "sheet.jsonl")], "sheet out of date"
-    out = []
-    for row in rows:
-        sid, agree = row["id"], sorted(a[row["id"]]) == sorted(b[row["id"]])
-        assert agree or sid in adjudicated, f"{sid}: the passes disagree and there is no adjudication"
-        gold = a[sid] if agree else adjudicated[sid]
-        out.append(row | {"labels": [x for x in ORDER if x in gold], "labels_a": [x for x in ORDER if x in a[sid]],
-                          "labels_b": [x for x in ORDER if x in b[sid]], "adjudicated": not agree,
-                          "source": "real"})
-    return out
+    return [row | gold_fields(row["id"], a, b, adjudicated) for row in rows]
 
 
 def main(folder: Path) -> None:

@@ -38,6 +38,15 @@ def _current_texts(sheet: dict[str, dict]) -> dict[str, str]:
     return {sid: split[row["article_id"]][row["sentence_index"]] for sid, row in sheet.items()}
 
 
+def gold_fields(sid: str, a: dict[str, list[str]], b: dict[str, list[str]], adjudicated: dict[str, list[str]]
+                ) -> dict:
+    """A sheet sentence's gold (the passes' labels where they agree, else the adjudication) and both passes."""
+    agree = sorted(a[sid]) == sorted(b[sid])
+    assert agree or sid in adjudicated, f"{sid}: the passes disagree and there is no adjudication"
+    gold = a[sid] if agree else adjudicated[sid]
+    return {"labels": [x for x in ORDER if x in gold], "labels_a": [x for x in ORDER if x in a[sid]],
+            "labels_b": [x for x in ORDER if x in b[sid]], "adjudicated": not agree, "source": "real"}
+
 def main() -> None:
     sheet = {r["id"]: r for r in _rows("sheet_part*.jsonl")}
     texts = _current_texts(sheet)
@@ -45,15 +54,8 @@ def main() -> None:
     b = {r["id"]: r["labels"] for r in _rows("pass_B_*.jsonl")}
     adjudicated = {r["id"]: r["labels"] for r in _rows("adjudication.jsonl")}
     assert set(sheet) == set(a) == set(b), "both passes must label every sheet sentence"
-    sentences = []
-    for sid, row in sheet.items():
-        agree = sorted(a[sid]) == sorted(b[sid])
-        assert agree or sid in adjudicated, f"{sid}: the passes disagree and there is no adjudication"
-        gold = a[sid] if agree else adjudicated[sid]
-        sentences.append({"id": sid, "article_id": row["article_id"], "sentence_index": row["sentence_index"],
-                          "text": texts[sid], "labels": [x for x in ORDER if x in gold],
-                          "labels_a": [x for x in ORDER if x in a[sid]], "labels_b": [x for x in ORDER if x in b[sid]],
-                          "adjudicated": not agree, "source": "real"})
+    sentences = [{"id": sid, "article_id": row["article_id"], "sentence_index": row["sentence_index"],
+                  "text": texts[sid], **gold_fields(sid, a, b, adjudicated)} for sid, row in sheet.items()]
     sentences.sort(key=lambda r: (r["article_id"], r["sentence_index"]))
     (HERE / "sentences.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sentences),
                                           encoding="utf-8")

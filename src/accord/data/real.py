@@ -218,7 +218,6 @@ def apply_frozen(corpus: RealCorpus, frozen: dict[str, Any], articles_path: str 
     return assignment, errors
 
 
-
 def read_kept_apart(folder: str | Path) -> tuple[set[str], set[str]]:
     """Addresses of a round kept out of the corpus (the second real test set, ``data.second_test_dir``) and the
     outlets and agencies of its reports from outlets in no corpus split; empty when there is none."""
@@ -244,6 +243,7 @@ def kept_apart_errors(corpus: RealCorpus, kept: tuple[set[str], set[str]], artic
             errors.append(InputError(articles_path, f"article {aid} ({art['outlet']}) {clash}: leave it out",
                                      corpus.article_lines.get(aid)))
     return errors
+
 
 def agreement(sentences: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-label Cohen's kappa and pass-B-vs-pass-A macro-F1 over sentences labelled in both passes (rows of a later

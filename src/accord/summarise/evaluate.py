@@ -39,6 +39,7 @@ SECOND_TEST = "real-test-2"  # the second real test set (data.second_test_dir): 
 DEV_DATASETS = ("real-validation", "xsum-validation")  # for choosing between candidates; never in the default report
 # what briefs are written for
 NEWS_DATASETS = ("real-test", "real-validation", "reports-test", "seed-ledes", SECOND_TEST)
+ALL_DATASETS = (*DATASETS, SECOND_TEST, *DEV_DATASETS)  # what can be asked for, in report order
 SYSTEMS = ("default", "base", "lead1", "textrank")
 
 
@@ -47,8 +48,7 @@ class EvalConfig:
     """Which systems to compare on which test data."""
 
     systems: str = arg(",".join(SYSTEMS), f"comma-separated systems out of {SYSTEMS}")
-    datasets: str = arg(",".join(DATASETS),
-                        f"comma-separated datasets out of {(*DATASETS, SECOND_TEST, *DEV_DATASETS)}")
+    datasets: str = arg(",".join(DATASETS), f"comma-separated datasets out of {ALL_DATASETS}")
     model_uri: str = arg(tracking.SUMMARISER_URI, "the fine-tuned summariser (system 'default')")
     xsum_limit: int = arg(0, ">0: score only the first N XSum test rows", low=0)
     agreement_on: str = arg(",".join(NEWS_DATASETS), "datasets whose brief fallback runs the briefs' agreement check "
@@ -60,8 +60,7 @@ class EvalConfig:
     data: DataConfig = arg(help="data and splits", factory=DataConfig)
 
     def validate(self) -> None:
-        every = (*DATASETS, SECOND_TEST, *DEV_DATASETS)
-        for name, allowed in (("systems", SYSTEMS), ("datasets", every), ("agreement_on", every)):
+        for name, allowed in (("systems", SYSTEMS), ("datasets", ALL_DATASETS), ("agreement_on", ALL_DATASETS)):
             unknown = set(getattr(self, name).split(",")) - set(allowed) - ({""} if name == "agreement_on" else set())
             if unknown:
                 raise ValueError(f"{name}: unknown {sorted(unknown)}; choose from {list(allowed)}")
@@ -234,8 +233,7 @@ def render_markdown(result: dict[str, Any]) -> str:
              "with its own draws (the agreement check); in brackets, where it differs, the checks alone. "
              + (f"XSum test limited to its first {result['xsum_limit']} rows." if result["xsum_limit"] else ""), "",
              HEAD, "|" + "---|" * (HEAD.count("|") - 1)]
-    order = (*DATASETS, SECOND_TEST, *DEV_DATASETS)
-    for row in sorted(result["rows"], key=lambda r: (order.index(r["dataset"]), SYSTEMS.index(r["system"]))):
+    for row in sorted(result["rows"], key=lambda r: (ALL_DATASETS.index(r["dataset"]), SYSTEMS.index(r["system"]))):
         lines.append(f"| {row['dataset']} | {row['system']} | {int(row['n'])} | {_cell(row, 'rouge1')} | "
                      f"{_cell(row, 'rouge2')} | {_cell(row, 'rougeL')} | {row['length_words']:.1f} | "
                      f"{_pct(row, 'clean_rate')} | {_pct(row, 'loop_rate')} | {_pct(row, 'role_error_rate')} | "
