@@ -120,6 +120,9 @@ class GenerationArguments:
                                  "one-token steps; the prompt pass too when bf16_prefill is off) in bfloat16, fp32 "
                                  "in and out (attention, KV cache and norms fp32), where the CPU computes bf16 "
                                  "natively (real validation: ROUGE-L 46.3 -> 46.5, 64 s -> 56 s; docs/decisions.md)")
+    bf16_attention: bool = arg(False, "with bf16_prefill on accord's Gemma 3: the prompt pass's attention in bf16 "
+                                      "GEMMs (scores and weights rounded to bf16) instead of the fp32 flash kernel; "
+                                      "docs/summariser.md gives speed and quality")
     ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
                                         "(it stops the model copying a three-token name from its source)")
     n_best: int = arg(1, "with sliced_head: candidates per document, the greedy one and n_best - 1 draws; "
@@ -161,7 +164,8 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     constraint existed decodes as it did when it was evaluated (that constraint off)."""
     flat = flatten(values)
     for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon",
-                 "copy_roles", "copy_claims", "cut_dead_ends", "bf16_prefill", "bf16_steps"):
+                 "copy_roles", "copy_claims", "cut_dead_ends", "bf16_prefill", "bf16_steps",
+                 "bf16_attention"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
     if not any(k.rsplit(".", 1)[-1] == "generate_batch_size" for k in flat):

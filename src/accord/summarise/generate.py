@@ -177,16 +177,24 @@ class SlicedGreedy:
     def _prompt_pass(self, input_ids: Any, attention: Any, positions: Any) -> tuple[Any, Any]:
         """The prompts' pass, :data:`PREFILL_ROWS` prompts at a time on accord's Gemma 3 (whose caches join): a
         pass over 25 long prompts at once allocates activations above 32 MB, which glibc maps fresh at every call,
-        and its page faults cost about 30% of the pass (docs/decisions.md)."""
+        and its page faults cost about 30% of the pass (docs/decisions.md). Each chunk leaves out the padding
+        columns all its rows share (the batch comes sorted by length) and the last layer runs for the last
+        position only; neither changes a row's arithmetic."""
         import torch
 
         n = input_ids.shape[0]
-        step = PREFILL_ROWS if self.accord_body else n
-        outs = [self.body(input_ids=input_ids[a:a + step], attention_mask=attention[a:a + step],
-                          position_ids=positions[a:a + step], use_cache=True) for a in range(0, n, step)]
+        if not self.accord_body:
+            out = self.body(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
+            return out.last_hidden_state[:, -1:], getattr(out, self.cache_kw)
+        outs = []
+        for a in range(0, n, PREFILL_ROWS):
+            rows = slice(a, a + PREFILL_ROWS)
+            lead = int((attention[rows].sum(0) == 0).sum())  # left padding every row of the chunk has
+            outs.append(self.body(input_ids=input_ids[rows, lead:], attention_mask=attention[rows, lead:],
+                                  position_ids=positions[rows, lead:], use_cache=True, last_only=True))
         hidden = torch.cat([out.last_hidden_state[:, -1:] for out in outs])
-        caches = [getattr(out, self.cache_kw) for out in outs]
-        return hidden, caches[0] if len(caches) == 1 else type(caches[0]).join(caches)
+        caches = [out.cache for out in outs]
+        return hidden, type(caches[0]).join(caches, input_ids.shape[1])
 
     def _verify(self, r: int, row: _Row, logits: Any, draft: list[int], max_new_tokens: int) -> tuple[int, int]:
         """Choose tokens along one row's block while they agree with its draft (the outputs are those of choosing
