@@ -209,19 +209,22 @@ def test_bf16_prefill_decodes_and_is_off_without_native_bf16(tiny_gemma: tuple[P
     base, adapter = tiny_gemma
     docs = ["The Hanoi trade talks ended with a deal on trade and rice.", "Seoul and Hanoi agreed on trade."]
 
-    def summaries(native: bool, on: bool = True) -> tuple[list[str], bool]:
+    def summaries(native: bool, on: bool = True, attention: bool = False) -> tuple[list[str], bool]:
         monkeypatch.setattr("accord.system.bf16_native", lambda device=None: native)
-        cfg = _tiny(base, "causal", base.parent, max_new_tokens=12, bf16_prefill=on)
+        cfg = _tiny(base, "causal", base.parent, max_new_tokens=12, bf16_prefill=on, bf16_attention=attention)
         summ = NeuralSummariser(cfg).build(lora=False)
         summ.model = gemma3.load(base, adapter)
         summ.common_ids = common_vocabulary(summ.tokenizer, ["the trade talks", "they agreed on trade"])
         out = summ.summarise(docs)
+        assert summ.model.model.layers[0].bf16_attention == (native and attention)
         return out, summ.model.model.layers[0].mlp.up_proj.low is not None
 
     plain, copied = summaries(False)
-    assert not copied and plain == summaries(True, on=False)[0]
+    assert not copied and plain == summaries(True, on=False)[0] == summaries(False, attention=True)[0]
     fast, copied = summaries(True)
     assert copied and len(fast) == 2 and all(isinstance(s, str) for s in fast)
+    low, _ = summaries(True, attention=True)
+    assert len(low) == 2 and all(isinstance(s, str) for s in low)
 
 
 def test_bf16_steps_read_the_copies_outside_autocast_in_fp32(tiny_gemma: tuple[Path, Path]) -> None:
@@ -263,13 +266,47 @@ def test_the_prompts_pass_in_row_chunks_writes_what_one_pass_writes(tiny_gemma: 
     whole = summ.summarise(docs), summ.draws(docs, 2)
     monkeypatch.setattr(generate, "PREFILL_ROWS", 1)
     assert (summ.summarise(docs), summ.draws(docs, 2)) == whole
-    a, b = gemma3.Cache(1, torch.tensor([[0]])), gemma3.Cache(1, torch.tensor([[1]]))
-    for c, value in ((a, 1.0), (b, 2.0)):
-        c.write(0, torch.full((1, 1, 1, 2), value), torch.zeros(1, 1, 1, 2))
-        c.length = 1
-    joined = gemma3.Cache.join([a, b])
-    assert joined.layers[0][0].flatten().tolist() == [1.0, 1.0, 2.0, 2.0] and joined.length == 1
-    assert joined.slots.flatten().tolist() == [0, 1]
+    a, b = gemma3.Cache(1, torch.tensor([[0]])), gemma3.Cache(1, torch.tensor([[0, 1]]))
+    for c, value, n in ((a, 1.0, 1), (b, 2.0, 2)):  # a chunk passed without a padding column, one with none
+        c.write(0, torch.full((1, 1, n, 2), value), torch.zeros(1, 1, n, 2))
+        c.length = n
+    joined = gemma3.Cache.join([a, b], 2)
+    assert joined.layers[0][0][:, :, :2].flatten().tolist() == [0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0]
+    assert joined.length == 2 and joined.layers[0][0].shape[2] == 2 + gemma3.CACHE_SPARE
+    assert joined.slots.tolist() == [[0, 1], [0, 1]]
+
+
+def test_a_pass_for_the_last_position_fills_the_same_cache(tiny_gemma: tuple[Path, Path]) -> None:
+    """``last_only`` (the prompt pass) gives the last position's hidden state and the whole cache as a full pass."""
+    base, adapter = tiny_gemma
+    mine = gemma3.load(base, adapter)
+    ids, mask, pos = _batch()
+    with torch.no_grad():
+        full = mine.model(input_ids=ids, attention_mask=mask, position_ids=pos)
+        last = mine.model(input_ids=ids, attention_mask=mask, position_ids=pos, last_only=True)
+    assert last.last_hidden_state.shape[1] == 1
+    torch.testing.assert_close(last.last_hidden_state, full.last_hidden_state[:, -1:])
+    for mine_layer, full_layer in zip(last.cache.layers, full.cache.layers, strict=True):
+        for got, want in zip(mine_layer, full_layer, strict=True):
+            torch.testing.assert_close(got[:, :, :ids.shape[1]], want[:, :, :ids.shape[1]])
+
+
+@pytest.mark.parametrize("kv_heads", [1, 2])
+def test_bf16_attention_is_grouped_query_attention_in_bf16(kv_heads: int) -> None:
+    """``attend(low=True)`` maps each query head to its kv head as the fp32 kernel does, within bf16's rounding;
+    a fully masked-out column gets no weight."""
+    torch.manual_seed(0)
+    q, k, v = torch.randn(2, 4, 5, 8), torch.randn(2, kv_heads, 5, 8), torch.randn(2, kv_heads, 5, 8)
+    mask = torch.ones(5, 5, dtype=torch.bool).tril()[None, None].repeat(2, 1, 1, 1)
+    mask[0, :, :, 0] = False
+    mask[0, :, 0, 0] = True  # the first query still sees itself
+    want = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=0.3, enable_gqa=True)
+    got = gemma3.attend(q, k, v, mask, 0.3, low=True)
+    assert got.dtype == torch.bfloat16
+    torch.testing.assert_close(got.float(), want, atol=0.05, rtol=0.05)
+    v2 = v.clone()
+    v2[0, :, 0] += 100.0  # column 0 is hidden from every query of row 0 but the first
+    assert torch.equal(gemma3.attend(q, k, v2, mask, 0.3, low=True)[0, :, 1:], got[0, :, 1:])
 
 
 def test_a_left_padded_cache_right_aligns_each_row_in_fp32() -> None:

@@ -56,6 +56,7 @@ DECODERS = {
     "sliced, fp32": {"sliced_head": True, "bf16_prefill": False, "bf16_steps": False},
     "sliced, fp32 steps": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": False},
     "sliced (default)": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": True},
+    "sliced, bf16 attention": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": True, "bf16_attention": True},
     "sliced, drafts of 3": {"sliced_head": True, "draft_tokens": 3},
     "sliced, int8": {"sliced_head": True, "int8": True},
 }
