@@ -456,7 +456,7 @@ def _validate_or_exit(cfg: Any, what: str) -> None:
         errors.append(exc)
         frozen = None
     errors += validate_real(cfg.real_articles_path, cfg.real_sentences_path, read_heldout(paths.HELDOUT_FILE), frozen,
-                            read_kept_apart(cfg.second_test_dir))
+                            read_kept_apart(cfg.second_test_dir, errors))
     for e in errors:
         _err(str(e))
     if errors:

@@ -218,15 +218,26 @@ def apply_frozen(corpus: RealCorpus, frozen: dict[str, Any], articles_path: str 
     return assignment, errors
 
 
-def read_kept_apart(folder: str | Path) -> tuple[set[str], set[str]]:
+def read_kept_apart(folder: str | Path, errors: list[InputError] | None = None) -> tuple[set[str], set[str]]:
     """Addresses of a round kept out of the corpus (the second real test set, ``data.second_test_dir``) and the
-    outlets and agencies of its reports from outlets in no corpus split; empty when there is none."""
+    outlets and agencies of its reports from outlets in no corpus split; empty when there is none. A line that
+    cannot be read, or lacks a field, is named in ``errors`` (FILE:LINE): the check would otherwise miss its report.
+    """
     path = Path(folder) / "articles.jsonl"
     if not path.is_file():
         return set(), set()
-    rows = [r for _, r in iter_jsonl(path, [])]
-    return ({r["url"].rstrip("/") for r in rows},
-            {x for r in rows if not r.get("outlet_in_corpus") for x in (r["outlet"], r["source_group"])})
+    errors = [] if errors is None else errors
+    urls: set[str] = set()
+    groups: set[str] = set()
+    for lineno, row in iter_jsonl(path, errors):
+        missing = [k for k in ("url", "outlet", "source_group") if not isinstance(row.get(k), str)]
+        if missing:
+            errors.append(InputError(path, f"missing or non-text field(s) {', '.join(missing)}", lineno))
+            continue
+        urls.add(row["url"].rstrip("/"))
+        if not row.get("outlet_in_corpus"):
+            groups |= {row["outlet"], row["source_group"]}
+    return urls, groups
 
 
 def kept_apart_errors(corpus: RealCorpus, kept: tuple[set[str], set[str]], articles_path: str | Path
