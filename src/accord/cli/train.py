@@ -1,0 +1,95 @@
+"""``accord train``: classifier, summariser and the promotion gate, tracked in MLflow."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from accord import paths
+from accord.cli.common import (
+    ConfigOpt,
+    DataConfigOpt,
+    Overrides,
+    TrackingOpt,
+    echo_gate,
+    err,
+    gate_verdict,
+    load,
+    store_failures,
+    train_app,
+    train_or_exit,
+)
+
+
+@train_app.command("classifier")
+def train_classifier_cmd(
+    config: ConfigOpt = None,
+    data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
+    tracking_uri: TrackingOpt = None,
+    cv: Annotated[int | None, typer.Option(help="K-fold CV over the train reports, as nested runs.", min=2)] = None,
+    register: Annotated[bool, typer.Option(help="Register the model and run the promotion gate.")] = True,
+    overrides: Overrides = None,
+) -> None:
+    """Train a sentence classifier (tfidf or minilm), log everything to MLflow, register and gate it."""
+    from accord import tracking
+    from accord.classify.config import ClassifierConfig
+    from accord.classify.train import train
+
+    cfg = load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
+                data_config)
+    m, objects = train_or_exit(train, cfg, tracking_uri, register)
+    typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 real validation {m['real_validation/macro_f1']:.3f}, "
+               f"real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}; seed wrong "
+               f"{int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
+    echo_gate(tracking.CLASSIFIER, objects.version, objects.decision)
+
+
+@train_app.command("gate")
+def train_gate_cmd(
+    version: Annotated[str, typer.Argument(help="The registered accord-classifier version to gate again.")],
+    data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Gate a registered classifier again against today's champion on today's validation labels (the training rule:
+    a higher score, won in 90% of paired article resamples); for a champion or labels that changed since."""
+    from accord import tracking
+    from accord.classify.train import regate
+
+    try:
+        with store_failures(tracking_uri):
+            decision = regate(version, tracking_uri,
+                              data_config(data_config if data_config and data_config.exists() else None, None))
+    except tracking.ModelNotFound as exc:
+        err(f"error: {exc}")
+        raise typer.Exit(1) from None
+    if decision.champion_version == str(version):
+        typer.echo(f"{tracking.CLASSIFIER} version {version} is already @champion")
+        return
+    typer.echo(f"{tracking.CLASSIFIER} version {version}: {gate_verdict(decision)}\n{decision.reason}")
+
+
+@train_app.command("summariser")
+def train_summariser_cmd(
+    config: ConfigOpt = None,
+    data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
+    tracking_uri: TrackingOpt = None,
+    resume: Annotated[bool, typer.Option(help="Continue from the run's last checkpoint.")] = False,
+    register: Annotated[bool, typer.Option(help="Register the model and run the promotion gate.")] = True,
+    overrides: Overrides = None,
+) -> None:
+    """Fine-tune a summariser (causal LoRA or seq2seq), log to MLflow, register and gate it."""
+    import logging
+
+    from accord import tracking
+    from accord.summarise.config import SummariserConfig
+    from accord.summarise.train import train
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    cfg = load(SummariserConfig, config, [*(overrides or []), *(["training.resume=true"] if resume else [])],
+                data_config)
+    m, objects = train_or_exit(train, cfg, tracking_uri, register)
+    typer.echo(f"run {objects.run_id} ({cfg.model.family}, {objects.steps} steps, {m['time/s_per_step']:.1f} s/step): "
+               f"real validation ROUGE-L {m['real_validation/rougeL']:.1f}, clean "
+               f"{m['real_validation/clean_rate']:.2f}")
+    echo_gate(tracking.SUMMARISER, objects.version, objects.decision)
