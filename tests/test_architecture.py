@@ -17,7 +17,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 BASE = {"text", "labels", "io", "paths", "config", "system"}
 RANK = {"base": 0, "data": 1, "classify": 2, "summarise": 2, "tracking": 2, "pyfunc": 3, "batch": 4, "ui": 4, "top": 5}
-MLFLOW_USERS = re.compile(r"^accord\.((classify|summarise)\.(train|evaluate|benchmark)|batch\..*|cli(\..*)?|pyfunc|ui)$")
+MLFLOW_USERS = re.compile(r"^accord\.((classify|summarise)\.(train|evaluate|benchmark)|batch\..*|cli(\..*)?"
+                          r"|pyfunc|ui)$")
 COMPAT = {"accord.baselines"}  # re-exports for models pickled under the flat layout (tests/test_compat.py)
 MAX_FUNCTION_LINES = 50
 DUPLICATE_WINDOW = 6
