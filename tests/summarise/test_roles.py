@@ -34,7 +34,8 @@ def test_people_reads_titles_before_and_after_a_name() -> None:
     assert found[("ram", "nath", "kovind")] == ({"president"}, {"india"})
     assert found[("woo", "won", "shik")][1] == {"korea"} and "speaker" in found[("woo", "won", "shik")][0]
     assert "chairman" in found[("lê", "minh", "tuấn")][0]
-    assert found[("new", "delhi")] == (set(), set())  # any two-word run is a candidate; with nothing to check
+    assert ("new", "delhi") not in found  # a dateline in capitals is no name
+    assert found[("marcelo", "rebelo", "de", "sousa")] == ({"president"}, {"portugal"})
     assert ("friday",) not in found  # one capitalised word with no title or country is not
 
 
@@ -77,3 +78,40 @@ def test_people_reads_postings_honorifics_and_places() -> None:
     assert found[("jarin", "chakkaphark")] == ({"secretary"}, {"thailand"})  # "Mr." dropped
     assert ("dubai",) not in found  # "Ruler of Dubai": a place after "of"
     assert ("mr",) not in found
+
+
+# Patterns from the reference summaries of the real corpus's training split that the check flagged although the
+# summary was right (24 of 292 references before, 12 after; validation, not looked at: 9 of 114 before, 7 after).
+PUBLISHED = ("Laos Prime Minster, Phankham Viphavanh, visited Hanoi. Minister Prabowo received the Ambassador of the "
+             "Kingdom of Denmark to Indonesia Lars Bo Larsen. Nguyen met the Chinese Ambassador to Vietnam, H.E Mr. "
+             "He Wei. The Prime Minister of Papua New Guinea, James Marape, met him. Indonesian Minister of Foreign "
+             "Affairs Retno L. P. Marsudi met counterparts Khamlieng Outhakaisone of Laos and Ng Eng Hen of "
+             "Singapore. Photo: Indian Education Minister Dharmendra Pradhan met officials from UNICEF. Pakistan's "
+             "Ambassador to Saudi Arabia Khan Hasham met Australian Prime Minister Anthony Albanese's team. The "
+             "Ambassador of Pakistan to the Kingdom of Saudi Arabia Khan Hasham Bin Saddique called on the minister.")
+
+
+@pytest.mark.parametrize(("summary", "expected"), [
+    ("Lao Prime Minister Phankham Viphavanh visited Hanoi.", []),  # "Minster" as published is a minister
+    ("Danish Ambassador to Indonesia Lars Bo Larsen met Prabowo.", []),  # "Kingdom" is no person holding the post
+    ("Chinese Ambassador He Wei met Nguyen.", []),  # "H.E" without its last dot is an honorific, not a name
+    ("Papua New Guinea Prime Minister James Marape met him.", []),  # "New Guinea" finishes a country's name
+    ("Indonesian Foreign Minister Retno Marsudi met Ng Eng Hen.", []),  # initials inside a name
+    ("Retno Marsudi met Laotian Ng Eng Hen.", ["Ng Eng Hen: given 'laos', the source gives ['singapore']"]),
+    ("Indian Education Minister Dharmendra Pradhan met UNICEF.", []),  # an acronym is no person
+    ("Australian Prime Minister Anthony Albanese met Khan Hasham.", []),  # "Albanese's" is Albanese
+    ("Indian Prime Minister Anthony Albanese met Khan Hasham.",
+     ["Anthony Albanese: given 'india', the source gives ['australia']"]),
+])
+def test_role_errors_on_published_text(summary: str, expected: list[str]) -> None:
+    assert role_errors(summary, PUBLISHED) == expected
+
+
+def test_people_leaves_out_what_is_no_person() -> None:
+    found = {name: (titles, countries) for name, titles, countries in people(PUBLISHED)}
+    assert ("kingdom",) not in found and ("new", "guinea") not in found and ("unicef",) not in found
+    assert found[("ng", "eng", "hen")][1] == {"singapore"}  # "of Laos" before "and" is Khamlieng's
+    assert found[("khan", "hasham")][1] == {"pakistan"} and ("arabia", "khan", "hasham") not in found
+    assert found[("khan", "hasham", "bin", "saddique")] == ({"ambassador"}, {"pakistan"})  # posted to Saudi Arabia
+    assert found[("retno", "l", "p", "marsudi")] == ({"minister", "foreign", "affairs"}, {"indonesia"})
+    assert found[("anthony", "albanese")] == ({"prime", "minister"}, {"australia"})

@@ -33,12 +33,15 @@ TITLES = {"president", "vice", "prime", "minister", "premier", "deputy", "speake
 
 PERSON_JOINERS = {"bin", "binti", "ibn", "al", "el", "de", "da", "di", "dos", "das", "van", "von", "der", "la", "du"}
 TITLE_SYNONYMS = {"premier": "prime", "chairwoman": "chairman", "chair": "chairman", "amir": "emir",
-                  "defense": "defence", "labor": "labour"}
+                  "defense": "defence", "labor": "labour", "minster": "minister"}  # "Prime Minster": as published
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
+_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+
+
 def _title(word: str) -> str | None:
-    w = unify_spelling(word.lower().strip("’'"))
+    w = unify_spelling(_POSSESSIVE.sub("", word.lower()).strip("’'"))
     w = TITLE_SYNONYMS.get(w, w)
     return w if w in TITLES else None
 
@@ -57,7 +60,8 @@ _PLACE_BEFORE = {"in", "at", "to", "from", "into", "near", "visiting", "via"}  #
 
 _ABBREVIATION = re.compile(r"\s*\([A-Z][A-Za-z]{1,5}\)")  # "(RoK)", "(US)": dropped, they interrupt a title run
 # "Mr.", "Dr.", "H.E.": dropped, so "Permanent Secretary Mr. Lipao Yang" reads as a title and a name, not "Mr"
-_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Hon|Engr|H\.\s?E)\.\s*|\b(?:Mr|Mrs|Ms|Dr|Madam|Mme)\s+(?=[A-Z])")
+_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Hon|Engr)\.\s*|\bH\.\s?E\b\.?\s*|\b(?:Mr|Mrs|Ms|Dr|Madam|Mme)\s+"
+                        r"(?=[A-Z])")
 
 
 def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], set[str], set[str]]]:
@@ -68,31 +72,84 @@ def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], s
     person; honorifics ("Mr.", "H.E.") are skipped."""
     text = _HONORIFIC.sub("", _ABBREVIATION.sub("", text))
     words = [(m.group(), m.start(), m.end()) for m in _NAME_WORD.finditer(text)]
+    lower = {w for w, _, _ in words if w.islower()}
     out, k = [], 0
     while k < len(words):
         if not _is_name_word(words[k][0]) or (k and words[k - 1][0].lower() in _PLACE_BEFORE):
             k += 1
             continue
         start = k
-        while k + 1 < len(words) and text[words[k][2]:words[k + 1][1]] in (" ", "-") and (
+        while k + 1 < len(words) and _joined(text, words, k) and (
                 _is_name_word(words[k + 1][0]) or (words[k + 1][0].lower() in PERSON_JOINERS and k + 2 < len(words)
                                                    and _is_name_word(words[k + 2][0]))):
             k += 1
         k += 1
-        if k - start == 1 and start and words[start - 1][0].lower() == "of":
-            continue  # "Ruler of Dubai": one word after "of" is a place or a body, not a person
+        start = _past_country(words, start, k)
+        if start == k or _place_or_body(words, start, k) or _common_words(words[start:k], lower):
+            continue
         titles, countries = _before(text, words, start)
         if appositions:
             more = _apposition(text[words[k - 1][2]:words[k - 1][2] + 120])
             titles, countries = titles | more[0], countries | more[1]
         if titles or countries or k - start >= 2:
-            out.append((tuple(x[0].lower() for x in words[start:k]), titles, countries))
+            out.append((tuple(_POSSESSIVE.sub("", x[0].lower()) for x in words[start:k]), titles, countries))
     return out
 
 
+def _joined(text: str, words: list[tuple[str, int, int]], k: int) -> bool:
+    """Whether word ``k`` and the next are one name's: a space or hyphen between them, or an initial's full stop
+    ("Retno L. P. Marsudi")."""
+    gap = text[words[k][2]:words[k + 1][1]]
+    return gap in (" ", "-") or (gap == ". " and len(words[k][0]) == 1)
+
+
+def _past_country(words: list[tuple[str, int, int]], start: int, end: int) -> int:
+    """The run's start past the words that finish the country named just before it ("Saudi Arabia Khan Hasham")."""
+    country = _country(words[start - 1][0]) if start else None
+    while country and start < end and words[start][0].lower() in country.split():
+        start += 1
+    return start
+
+
+def _where(words: list[tuple[str, int, int]], j: int) -> bool:
+    """Whether the country at word ``j`` is a place, not a nationality: "to Indonesia", "to the Kingdom of Saudi
+    Arabia" (but "Ambassador of the Kingdom of Thailand" is Thai)."""
+    before = [w[0].lower() for w in words[max(0, j - 4):j]]
+    return (before[-1:] != [] and before[-1] in _PLACE_BEFORE) or (
+        len(before) == 4 and before[0] == "to" and before[1] == "the" and before[2] in _STATES and before[3] == "of")
+
+
+def _completes_country(words: list[tuple[str, int, int]], j: int) -> bool:
+    """Whether word ``j`` finishes the name of the country named by the word before it ("Saudi Arabia")."""
+    country = _country(words[j - 1][0]) if j else None
+    return bool(country) and words[j][0].lower() in country.split() and not _country(words[j][0])
+
+
+def _common_words(run: list[tuple[str, int, int]], lower: set[str]) -> bool:
+    """Whether a capitalised run is a headline's ordinary words, each written in lower case elsewhere in the text
+    ("Egyptian President Discuss Mutual Ties")."""
+    return all(w.lower() in lower for w, _, _ in run)
+
+
+def _place_or_body(words: list[tuple[str, int, int]], start: int, end: int) -> bool:
+    """Whether the capitalised run ``start:end`` is not a person: one word after "of" or "of the" ("Ruler of
+    Dubai", "Ambassador of the Kingdom of Denmark"), or the rest of a country's name ("Papua New Guinea")."""
+    before = [w[0].lower() for w in words[max(0, start - 2):start]]
+    if end - start == 1 and (before[-1:] == ["of"] or before == ["of", "the"]):
+        return True
+    country = _country(words[start - 1][0]) if start else None
+    return bool(country) and {w[0].lower() for w in words[start:end]} <= set(country.split())
+
+
+NOT_NAMES = {"photo", "video", "file", "source", "credit"}  # furniture before a colon ("Photo: Avas.mv")
+_STATES = {"kingdom", "republic", "sultanate", "emirate"}  # "the Kingdom of Denmark": a state, no person
+
+
 def _is_name_word(word: str) -> bool:
+    """A capitalised word that is no title, country, joiner, furniture or acronym ("UNICEF", "ASEAN")."""
     return word[0].isupper() and not _title(word) and not _country(word) and word.lower() not in JOINERS \
-        and word.lower() not in PERSON_JOINERS
+        and word.lower() not in PERSON_JOINERS and word.lower() not in NOT_NAMES and word.lower() not in _STATES \
+        and not (len(word) >= 3 and word.isupper())
 
 
 def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[set[str], set[str]]:
@@ -107,6 +164,9 @@ def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[s
         title, country = _title(w), _country(w)
         if re.search(r"[.;:()]", gap) or ("," in gap and not (j + 1 == start and (title or _posted(words, j)))):
             break  # one comma is allowed right before the name: "Minister of Foreign Affairs, Retno Marsudi"
+        if w.lower() == "and" and j >= 3 and _country(words[j - 1][0]) and words[j - 2][0].lower() == "of" \
+                and _is_name_word(words[j - 3][0]):
+            break  # "Khamlieng of Laos and Ng Eng Hen": "of Laos" is the name before's
         if _is_name_word(w) and j + 1 < start:
             first = j
             while first > 0 and _is_name_word(words[first - 1][0]) and text[words[first - 1][2]:words[first][1]] == " ":
@@ -116,12 +176,17 @@ def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[s
                 j = first - 1  # a body's name inside the title phrase: "Bắc Ninh" in "Bắc Ninh People's Committee"
                 continue
             break
-        posted_to = w.lower() in ("to", "in") and j + 2 == start and _title(words[j - 1][0])  # "Ambassador to
-        # Indonesia Joseph Donovan": only right before the name, not "…Ambassador to Lithuania Prime Minister X'
-        if not (title or country or posted_to or w.lower() in _JOIN or w.lower() in _TITLE_ADJECTIVES):
+        if country and j >= 4 and _where(words, j) and words[j - 4][0].lower() == "to":
+            j -= 5  # "… to the Kingdom of Saudi Arabia": where the envoy is posted, not who they are
+            continue
+        completes = _completes_country(words, j)  # "Arabia" after "Saudi"
+        posted_to = w.lower() in ("to", "in") and (j + 2 == start or (j + 3 == start and _completes_country(
+            words, j + 2))) and _title(words[j - 1][0])  # "Ambassador to Indonesia Joseph Donovan": only right
+        # before the name, not "…Ambassador to Lithuania Prime Minister X'
+        if not (title or country or completes or posted_to or w.lower() in _JOIN or w.lower() in _TITLE_ADJECTIVES):
             break
         titles |= {title} if title else set()
-        if country and not (j and words[j - 1][0].lower() in _PLACE_BEFORE):
+        if country and not _where(words, j):
             countries.add(country)
         j -= 1
     return titles, countries
@@ -157,7 +222,7 @@ def _apposition(after: str) -> tuple[set[str], set[str]]:
 # minister). President, chairman and speaker name the head of a parliament or council interchangeably in
 # translation, so for someone whose title names such a body they are one office.
 BODIES = {"assembly", "parliament", "parliamentary", "senate", "council", "congress", "house", "duma", "khural",
-          "majlis", "sejm", "bundestag", "committee", "front", "people's"}
+          "majlis", "sejm", "bundestag", "committee", "front", "people's", "office", "ministry"}
 OFFICE_CLASSES = {"president": "president", "chairman": "chairman", "speaker": "speaker", "prime": "prime",
                   "king": "monarch",
                   "queen": "monarch", "emir": "monarch", "sultan": "monarch", "prince": "prince",
