@@ -101,7 +101,7 @@ def load(cls: type, config: Path | None, overrides: list[str] | None, data_confi
         raise typer.Exit(2) from None
 
 
-def data_config(config: Path | None, overrides: list[str] | None) -> Any:
+def read_data_config(config: Path | None, overrides: list[str] | None) -> Any:
     from accord.data.datasets import DataConfig
 
     return load(DataConfig, config, overrides)

@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 
 from accord import paths
-from accord.cli.common import ConfigOpt, Overrides, data_app, data_config, validate_or_exit, xsum_or_exit
+from accord.cli.common import ConfigOpt, Overrides, data_app, read_data_config, validate_or_exit, xsum_or_exit
 
 
 @data_app.command("validate")
 def data_validate(config: ConfigOpt = None, overrides: Overrides = None) -> None:
     """Check schema, labels, duplicates, near-duplicates, seeds and minimum counts; exit 1 on any problem."""
-    cfg = data_config(config, overrides)
+    cfg = read_data_config(config, overrides)
     validate_or_exit(cfg, "found")
     real = Path(cfg.real_articles_path).parent
     typer.echo(f"ok: {cfg.sentences_path}, {cfg.reports_path} and the real corpus in {real} are valid")
@@ -27,7 +27,7 @@ def data_card(config: ConfigOpt = None, overrides: Overrides = None,
     from accord.data.card import render_card
     from accord.io import write_text_atomic
 
-    cfg = data_config(config, overrides)
+    cfg = read_data_config(config, overrides)
     validate_or_exit(cfg, "in the corpus; fix them and rerun")
     write_text_atomic(out, render_card(cfg))
     typer.echo(f"wrote {out}")
@@ -42,7 +42,7 @@ def data_build(config: ConfigOpt = None, overrides: Overrides = None,
     from accord.data.corpus import load_corpus
     from accord.data.datasets import classification_datasets, lede_pairs, report_datasets, xsum_datasets
 
-    cfg = data_config(config, overrides)
+    cfg = read_data_config(config, overrides)
     xsum_or_exit(cfg.xsum_path)
     validate_or_exit(cfg, "in the corpus; fix them and rerun")
     corpus = load_corpus(Path(cfg.sentences_path), Path(cfg.reports_path))

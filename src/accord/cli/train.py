@@ -16,6 +16,7 @@ from accord.cli.common import (
     err,
     gate_verdict,
     load,
+    read_data_config,
     store_failures,
     train_app,
     train_or_exit,
@@ -59,7 +60,7 @@ def train_gate_cmd(
     try:
         with store_failures(tracking_uri):
             decision = regate(version, tracking_uri,
-                              data_config(data_config if data_config and data_config.exists() else None, None))
+                              read_data_config(data_config if data_config and data_config.exists() else None, None))
     except tracking.ModelNotFound as exc:
         err(f"error: {exc}")
         raise typer.Exit(1) from None
