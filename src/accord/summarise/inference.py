@@ -142,11 +142,11 @@ class Inference:
             self._reload()
         tok = self.tokenizer
         device = next(self.model.parameters()).device
-        rows = [self.prompt_ids(d) for d in batch]
+        sources = [tok.decode(self._source_ids(d)) for d in batch]
+        rows = [self.prompt_ids(d, src) for d, src in zip(batch, sources, strict=True)]
         ids, mask = left_padded(rows, tok.pad_token_id)
         width = ids.shape[1]
         stops = [tok.eos_token_id, *tok("\n", add_special_tokens=False)["input_ids"][-1:]]
-        sources = [tok.decode(self._source_ids(d)) for d in batch]
         gen = self.model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), eos_token_id=stops,
                                   pad_token_id=tok.pad_token_id,
                                   logits_processor=self._processors(rows, sources, width), **self._generate_kwargs())
@@ -172,10 +172,9 @@ class Inference:
             from accord.summarise import gemma3
 
             gemma3.quantize_int8(self.model)  # once: later calls find no fp32 Linear left
-        rows = [self.prompt_ids(d) for d in batch]
+        sources = [tok.decode(self._source_ids(d)) for d in batch]
+        rows = [self.prompt_ids(d, src) for d, src in zip(batch, sources, strict=True)]  # each document read once
         ids, mask = left_padded(rows, tok.pad_token_id)
-        source_ids = [self._source_ids(d) for d in batch]
-        sources = [tok.decode(s) for s in source_ids]
         words = WordConstraint(tok, sources, ids.shape[1], 1, self._pieces, None, names=self.g.copy_names,
                                topics=self.g.copy_topics, lexicon=self._lexicon(), claims=self.g.copy_claims)
         common = set(self.common_ids)

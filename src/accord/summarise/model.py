@@ -99,9 +99,10 @@ class NeuralSummariser(Inference):
     def _source_ids(self, document: str) -> list[int]:
         return self.tokenizer(document, add_special_tokens=False)["input_ids"][: self.m.max_source_tokens]
 
-    def prompt_ids(self, document: str) -> list[int]:
-        """Causal prompt tokens: the prompt template around the truncated document."""
-        doc = self.tokenizer.decode(self._source_ids(document))
+    def prompt_ids(self, document: str, source: str | None = None) -> list[int]:
+        """Causal prompt tokens: the prompt template around the truncated document (``source``: that truncated text,
+        where the caller has it already)."""
+        doc = self.tokenizer.decode(self._source_ids(document)) if source is None else source
         head, _, tail = self.m.prompt.partition("{document}")
         return self.tokenizer(head + doc + tail, add_special_tokens=True)["input_ids"]
 
