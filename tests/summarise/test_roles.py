@@ -81,14 +81,16 @@ def test_people_reads_postings_honorifics_and_places() -> None:
 
 
 # Patterns from the reference summaries of the real corpus's training split that the check flagged although the
-# summary was right (24 of 292 references before, 12 after; validation, not looked at: 9 of 114 before, 7 after).
+# summary was right (24 of 292 references before, 11 after; validation, not looked at: 9 of 114 before, 7 after).
 PUBLISHED = ("Laos Prime Minster, Phankham Viphavanh, visited Hanoi. Minister Prabowo received the Ambassador of the "
              "Kingdom of Denmark to Indonesia Lars Bo Larsen. Nguyen met the Chinese Ambassador to Vietnam, H.E Mr. "
              "He Wei. The Prime Minister of Papua New Guinea, James Marape, met him. Indonesian Minister of Foreign "
              "Affairs Retno L. P. Marsudi met counterparts Khamlieng Outhakaisone of Laos and Ng Eng Hen of "
              "Singapore. Photo: Indian Education Minister Dharmendra Pradhan met officials from UNICEF. Pakistan's "
              "Ambassador to Saudi Arabia Khan Hasham met Australian Prime Minister Anthony Albanese's team. The "
-             "Ambassador of Pakistan to the Kingdom of Saudi Arabia Khan Hasham Bin Saddique called on the minister.")
+             "Ambassador of Pakistan to the Kingdom of Saudi Arabia Khan Hasham Bin Saddique called on the minister. "
+             "Singapore's Senior Minister and Coordinating Minister for National Security Teo Chee Hean met "
+             "Myanmar's Lieutenant General Yar Pyae.")
 
 
 @pytest.mark.parametrize(("summary", "expected"), [
@@ -102,6 +104,8 @@ PUBLISHED = ("Laos Prime Minster, Phankham Viphavanh, visited Hanoi. Minister Pr
     ("Australian Prime Minister Anthony Albanese met Khan Hasham.", []),  # "Albanese's" is Albanese
     ("Indian Prime Minister Anthony Albanese met Khan Hasham.",
      ["Anthony Albanese: given 'india', the source gives ['australia']"]),
+    # ranks and "Coordinating Minister" are titles, not a person's first name
+    ("Singaporean Coordinating Minister Teo Chee Hean met Lieutenant General Yar Pyae.", []),
 ])
 def test_role_errors_on_published_text(summary: str, expected: list[str]) -> None:
     assert role_errors(summary, PUBLISHED) == expected
@@ -110,6 +114,7 @@ def test_role_errors_on_published_text(summary: str, expected: list[str]) -> Non
 def test_people_leaves_out_what_is_no_person() -> None:
     found = {name: (titles, countries) for name, titles, countries in people(PUBLISHED)}
     assert ("kingdom",) not in found and ("new", "guinea") not in found and ("unicef",) not in found
+    assert ("coordinating",) not in found and ("lieutenant",) not in found
     assert found[("ng", "eng", "hen")][1] == {"singapore"}  # "of Laos" before "and" is Khamlieng's
     assert found[("khan", "hasham")][1] == {"pakistan"} and ("arabia", "khan", "hasham") not in found
     assert found[("khan", "hasham", "bin", "saddique")] == ({"ambassador"}, {"pakistan"})  # posted to Saudi Arabia

@@ -29,7 +29,8 @@ TITLES = {"president", "vice", "prime", "minister", "premier", "deputy", "speake
           "research", "international", "relations", "planning", "industries", "digital", "innovation", "aerospace",
           "director-general", "secretary-general", "vice-president", "vice-chairman", "social", "welfare",
           "overseas", "expatriates", "unification", "commerce", "industrial", "environment", "multimedia", "leader",
-          "forces", "armed", "army", "navy", "military", "police", "officer"}
+          "forces", "armed", "army", "navy", "military", "police", "officer", "coordinating", "senior", "lieutenant",
+          "colonel", "brigadier", "admiral", "commodore", "captain"}
 
 PERSON_JOINERS = {"bin", "binti", "ibn", "al", "el", "de", "da", "di", "dos", "das", "van", "von", "der", "la", "du"}
 TITLE_SYNONYMS = {"premier": "prime", "chairwoman": "chairman", "chair": "chairman", "amir": "emir",
