@@ -142,8 +142,7 @@ class Inference:
             self._reload()
         tok = self.tokenizer
         device = next(self.model.parameters()).device
-        sources = [tok.decode(self._source_ids(d)) for d in batch]
-        rows = [self.prompt_ids(d, src) for d, src in zip(batch, sources, strict=True)]
+        sources, rows = self._encoded(batch)
         ids, mask = left_padded(rows, tok.pad_token_id)
         width = ids.shape[1]
         stops = [tok.eos_token_id, *tok("\n", add_special_tokens=False)["input_ids"][-1:]]
@@ -151,6 +150,12 @@ class Inference:
                                   pad_token_id=tok.pad_token_id,
                                   logits_processor=self._processors(rows, sources, width), **self._generate_kwargs())
         return tok.batch_decode(gen[:, width:], skip_special_tokens=True)  # never echo the prompt
+
+    def _encoded(self, batch: list[str]) -> tuple[list[str], list[list[int]]]:
+        """Each document's truncated source text (what the checks read) and its prompt's token ids, built from that
+        text: each document is tokenised once for both."""
+        sources = [self.tokenizer.decode(self._source_ids(d)) for d in batch]
+        return sources, [self.prompt_ids(d, src) for d, src in zip(batch, sources, strict=True)]
 
     def _lexicon(self) -> list[str] | None:
         """The tokenizer's whole words, sorted (``generation.copy_lexicon``), else ``None``."""
@@ -172,8 +177,7 @@ class Inference:
             from accord.summarise import gemma3
 
             gemma3.quantize_int8(self.model)  # once: later calls find no fp32 Linear left
-        sources = [tok.decode(self._source_ids(d)) for d in batch]
-        rows = [self.prompt_ids(d, src) for d, src in zip(batch, sources, strict=True)]  # each document read once
+        sources, rows = self._encoded(batch)
         ids, mask = left_padded(rows, tok.pad_token_id)
         words = WordConstraint(tok, sources, ids.shape[1], 1, self._pieces, None, names=self.g.copy_names,
                                topics=self.g.copy_topics, lexicon=self._lexicon(), claims=self.g.copy_claims)

@@ -115,9 +115,13 @@ def _past_country(words: list[tuple[str, int, int]], start: int, end: int) -> in
 def _where(words: list[tuple[str, int, int]], j: int) -> bool:
     """Whether the country at word ``j`` is a place, not a nationality: "to Indonesia", "to the Kingdom of Saudi
     Arabia" (but "Ambassador of the Kingdom of Thailand" is Thai)."""
+    return (j > 0 and words[j - 1][0].lower() in _PLACE_BEFORE) or _posted_to_state(words, j)
+
+
+def _posted_to_state(words: list[tuple[str, int, int]], j: int) -> bool:
+    """Whether words ``j - 4 .. j`` read "to the Kingdom of <country>" (a posting, not a nationality)."""
     before = [w[0].lower() for w in words[max(0, j - 4):j]]
-    return (before[-1:] != [] and before[-1] in _PLACE_BEFORE) or (
-        len(before) == 4 and before[0] == "to" and before[1] == "the" and before[2] in _STATES and before[3] == "of")
+    return len(before) == 4 and before[:2] == ["to", "the"] and before[2] in _STATES and before[3] == "of"
 
 
 def _completes_country(words: list[tuple[str, int, int]], j: int) -> bool:
@@ -133,13 +137,11 @@ def _common_words(run: list[tuple[str, int, int]], lower: set[str]) -> bool:
 
 
 def _place_or_body(words: list[tuple[str, int, int]], start: int, end: int) -> bool:
-    """Whether the capitalised run ``start:end`` is not a person: one word after "of" or "of the" ("Ruler of
-    Dubai", "Ambassador of the Kingdom of Denmark"), or the rest of a country's name ("Papua New Guinea")."""
+    """Whether the capitalised run ``start:end`` is one word after "of" or "of the", a place or a body rather than a
+    person ("Ruler of Dubai", "Ambassador of the Kingdom of Denmark"). (The rest of a country's name, "Papua New
+    Guinea", never reaches here: :func:`_past_country` has left it out of the run.)"""
     before = [w[0].lower() for w in words[max(0, start - 2):start]]
-    if end - start == 1 and (before[-1:] == ["of"] or before == ["of", "the"]):
-        return True
-    country = _country(words[start - 1][0]) if start else None
-    return bool(country) and {w[0].lower() for w in words[start:end]} <= set(country.split())
+    return end - start == 1 and (before[-1:] == ["of"] or before == ["of", "the"])
 
 
 NOT_NAMES = {"photo", "video", "file", "source", "credit"}  # furniture before a colon ("Photo: Avas.mv")
@@ -177,7 +179,7 @@ def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[s
                 j = first - 1  # a body's name inside the title phrase: "Bắc Ninh" in "Bắc Ninh People's Committee"
                 continue
             break
-        if country and j >= 4 and _where(words, j) and words[j - 4][0].lower() == "to":
+        if country and _posted_to_state(words, j):
             j -= 5  # "… to the Kingdom of Saudi Arabia": where the envoy is posted, not who they are
             continue
         completes = _completes_country(words, j)  # "Arabia" after "Saudi"
