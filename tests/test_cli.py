@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from accord import paths
 from accord.cli import app
+from tests.conftest import make_config
 
 runner = CliRunner()
 
@@ -48,6 +49,21 @@ def test_an_unreadable_frozen_splits_file_is_named_not_a_traceback(command: list
 def test_bad_override_is_a_usage_error() -> None:
     result = runner.invoke(app, ["data", "validate", "nonsense=1"])
     assert result.exit_code == 2 and "override 'nonsense=1'" in result.output
+
+
+def test_a_missing_base_checkpoint_stops_training_before_a_run(tmp_path: Path) -> None:
+    """A local ``base_model`` without its checkpoint is named before MLflow starts a run (a Hub id is not checked:
+    it may be in the HF cache)."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = runner.invoke(app, ["train", "classifier", "family=minilm", f"minilm.base_model={tmp_path / 'none'}",
+                                 "--tracking-uri", uri])
+    assert result.exit_code == 2 and f"minilm.base_model: no Hugging Face checkpoint (config.json) in {tmp_path}" \
+        in result.output
+    assert not (tmp_path / "mlflow.db").exists()
+    from accord.classify.config import ClassifierConfig, base_problems
+
+    assert base_problems(make_config(ClassifierConfig, family="minilm", **{"minilm.base_model": "org/model"})) == []
+    assert base_problems(make_config(ClassifierConfig, family="tfidf", **{"minilm.base_model": "./none"})) == []
 
 
 def test_data_build_saves_datasets(tmp_path: Path, xsum_file: Path) -> None:

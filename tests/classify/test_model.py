@@ -118,3 +118,21 @@ def test_length_grouped_batches_change_the_order_not_the_data(splits: dict, tiny
         clf, losses[sampling] = _first_epoch(splits, tiny_encoder, 32, 8, batch_size=4, sampling=sampling)
         assert clf._training_arguments(tmp_path).train_sampling_strategy == sampling
     assert losses["random"] != losses["group_by_length"]
+
+
+def test_a_decoder_base_trains_with_its_embeddings_frozen(splits: dict, tiny_causal_lm: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any HF checkpoint is a base, a causal LM too (how gemma.yaml fine-tunes Gemma): with ``freeze_embeddings``
+    the token embeddings leave training as they came, while the layers above them learn."""
+    import torch
+    from transformers import AutoModel
+
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
+    base = AutoModel.from_pretrained(tiny_causal_lm)
+    clf, _ = _first_epoch(splits, tiny_causal_lm, 24, 8, batch_size=8, freeze_embeddings=True, learning_rate=1e-2)
+    trained = clf.model.encoder
+    assert torch.equal(trained.get_input_embeddings().weight, base.get_input_embeddings().weight)
+    assert not torch.equal(trained.layers[0].mlp.up_proj.weight, base.layers[0].mlp.up_proj.weight)
+    again = load_classifier(clf.save(tmp_path / "clf"))
+    _, val_texts, _ = splits["real_validation"]
+    np.testing.assert_allclose(again.predict_proba(val_texts[:4]), clf.predict_proba(val_texts[:4]), atol=1e-6)

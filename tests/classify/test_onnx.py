@@ -207,3 +207,22 @@ def test_an_ensemble_of_minilms_serves_on_onnx(tiny_clf: TransformerClassifier, 
     result = CliRunner().invoke(app, ["classify", str(src), "--unit", "sentence", "--out", str(tmp_path / "o.jsonl"),
                                       "--tracking-uri", uri, "--quiet"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_classifier_on_a_decoder_base_serves_in_torch(tiny_causal_lm: Path, cache: Path) -> None:
+    """ONNX Runtime's BERT fusion is for BERT-type encoders: a classifier on a decoder base (gemma.yaml's kind)
+    asked for ``onnx`` runs in torch, with torch's scores, and says so in its backend."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from accord.classify.encoder import mean_pooled_classifier
+
+    torch.manual_seed(0)
+    model = mean_pooled_classifier(AutoModel.from_pretrained(tiny_causal_lm), 5).eval()
+    cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=4)
+    clf = TransformerClassifier(cfg, model, AutoTokenizer.from_pretrained(tiny_causal_lm))
+    assert not onnx_classifier.onnx_servable(clf)
+    expected = clf.predict_proba(TEXTS)
+    predictor = batch.Predictor(pyfunc_of(clf), "onnx", "fp32", cache_dir=cache)
+    assert predictor.backend == "minilm torch fp32"
+    assert np.allclose(predictor(TEXTS)[0], expected)

@@ -8,6 +8,7 @@ config is saved with each model, so :func:`config_from_meta` reads what an older
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from accord.config import arg, flatten, from_dict, to_dict
@@ -52,6 +53,9 @@ class MiniLMArguments:
                             "~1.3x faster steps on a CPU with AVX512-BF16; float32 on one without")
     pooling: str = arg("mean", "mean: a head on the mean of the tokens (accord.classify.encoder); cls: the "
                                "[CLS] pooler of AutoModelForSequenceClassification", choices=("mean", "cls"))
+    freeze_embeddings: bool = arg(False, "keep the token embeddings fixed: with a large vocabulary (Gemma's 262,144 "
+                                         "words, 63% of its weights) their gradients and AdamW state cost most of "
+                                         "a step, for words a sentence classifier mostly never sees")
 
 
 @dataclass
@@ -124,6 +128,19 @@ class ClassifierConfig:
             if other not in used:
                 own.pop(other)
         return own
+
+
+def base_problems(cfg: ClassifierConfig) -> list[str]:
+    """Checkpoint folders the run would train from that do not hold one, found before a run starts: a local
+    ``base_model`` (a path, not an ``org/name`` Hub id) needs its ``config.json``."""
+    problems = []
+    for section in ("minilm", "setfit"):
+        base = getattr(cfg, section).base_model
+        if section not in cfg.family_settings() or not base or (Path(base).expanduser() / "config.json").is_file():
+            continue
+        if base.startswith(("/", ".", "~")) or base.count("/") > 1 or Path(base).exists():
+            problems.append(f"{section}.base_model: no Hugging Face checkpoint (config.json) in {base}")
+    return problems
 
 
 def config_from_meta(values: dict[str, Any]) -> ClassifierConfig:

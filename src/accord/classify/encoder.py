@@ -33,6 +33,9 @@ def mean_pooled_classifier(encoder: Any, n_labels: int, prior: np.ndarray | None
                 p = np.clip(prior, 1e-3, 1 - 1e-3)
                 self.head.bias.data = torch.tensor(np.log(p / (1 - p)), dtype=torch.float32)
 
+        def get_input_embeddings(self) -> Any:
+            return self.encoder.get_input_embeddings()
+
         def forward(self, input_ids: Any = None, attention_mask: Any = None, token_type_ids: Any = None,
                     labels: Any = None) -> Any:
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,

@@ -154,11 +154,13 @@ class TransformerClassifier(SentenceClassifier):
         self.tokenizer = AutoTokenizer.from_pretrained(base)
         if self.config.minilm.pooling == "mean":
             self.model = mean_pooled_classifier(AutoModel.from_pretrained(base), len(LABELS), y.mean(axis=0))
-            return
-        self.model = AutoModelForSequenceClassification.from_pretrained(
-            base, num_labels=len(LABELS), problem_type="multi_label_classification",
-            id2label=dict(enumerate(LABELS)), label2id={n: i for i, n in enumerate(LABELS)},
-        )
+        else:
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                base, num_labels=len(LABELS), problem_type="multi_label_classification",
+                id2label=dict(enumerate(LABELS)), label2id={n: i for i, n in enumerate(LABELS)},
+            )
+        if self.config.minilm.freeze_embeddings:
+            self.model.get_input_embeddings().requires_grad_(False)
 
     def _fit(self, texts: list[str], y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
              on_epoch: Callable[[dict[str, float]], None] | None) -> None:

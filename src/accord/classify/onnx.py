@@ -51,6 +51,7 @@ EXPORT_VERSION = 1  # bump when the export, fusion or quantisation recipe change
 CACHE_ENV = "ACCORD_ONNX_CACHE"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 INT8_OPS = ("MatMul", "Attention")
+ONNX_MODEL_TYPES = ("bert",)  # encoders whose export ONNX Runtime's BERT optimiser fuses; others serve in torch
 DUMMY = ["The two sides agreed to expand trade and investment.", "Visas."]
 
 
@@ -253,10 +254,13 @@ class OnnxEnsemble:
 
 
 def onnx_servable(classifier: Any) -> bool:
-    """Whether ONNX Runtime can serve ``classifier``: a MiniLM, or an ensemble whose members are all MiniLMs."""
+    """Whether ONNX Runtime can serve ``classifier``: a MiniLM-family model on a BERT-type encoder (what
+    :func:`export_fp32` fuses), or an ensemble of them. Other bases (a Gemma encoder, gemma.yaml) serve in torch."""
     family = getattr(classifier, "family", "")
-    return family == "minilm" or (family == "ensemble" and all(getattr(m, "family", "") == "minilm"
-                                                               for m in classifier.members))
+    if family == "ensemble":
+        return all(onnx_servable(m) for m in classifier.members)
+    config = getattr(getattr(classifier, "model", None), "config", None)
+    return family == "minilm" and getattr(config, "model_type", "bert") in ONNX_MODEL_TYPES
 
 
 def ensemble_spec(ensemble: Any, scorer: OnnxEnsemble, tokenizer_dirs: list[Path]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ class Predictor:
         self.backend = "pyfunc" if self.classifier is None else getattr(self.classifier, "family", "accord")
         family = getattr(self.classifier, "family", "")
         if family == "minilm":
+            runtime = runtime if onnx_servable(self.classifier) else "torch"
             self.scorer = _minilm_scorer(self.classifier, runtime, precision, cache_dir)
             self.backend = minilm_backend(runtime, precision)
         elif family == "ensemble" and runtime == "onnx" and onnx_servable(self.classifier):

@@ -34,11 +34,16 @@ def train_classifier_cmd(
 ) -> None:
     """Train a sentence classifier (tfidf or minilm), log everything to MLflow, register and gate it."""
     from accord import tracking
-    from accord.classify.config import ClassifierConfig
+    from accord.classify.config import ClassifierConfig, base_problems
     from accord.classify.train import train
 
     cfg = load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
                 data_config)
+    problems = base_problems(cfg)
+    for problem in problems:
+        err(f"error: {problem}")
+    if problems:
+        raise typer.Exit(2)
     m, objects = train_or_exit(train, cfg, tracking_uri, register)
     typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 real validation {m['real_validation/macro_f1']:.3f}, "
                f"real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}; seed wrong "
