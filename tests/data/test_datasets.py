@@ -14,11 +14,14 @@ from accord.data.datasets import (
     classification_datasets,
     lede_pairs,
     load_real_corpus,
+    news_document,
     real_assignment,
+    real_summary_datasets,
     report_datasets,
     second_real_test,
     xsum_datasets,
 )
+from accord.text import is_furniture
 
 
 def _articles(ds) -> set[str]:
@@ -175,3 +178,20 @@ def test_the_second_test_sets_reports_and_new_outlets_never_enter_the_corpus(tmp
     assert "url" in found[1].message
     real = load_real_corpus(DataConfig())  # the shipped corpus: nothing of the second set in it
     assert kept_apart_errors(real, read_kept_apart(paths.REAL_SECOND_TEST_DIR), "articles.jsonl") == []
+
+
+def test_summary_documents_leave_page_furniture_out() -> None:
+    """The summariser reads, is trained and scored on each real article without its furniture sentences, as
+    briefs and ``accord summarise`` give it; the other sentences stay, in order."""
+    real = load_real_corpus(DataConfig())
+    by_article: dict[str, list[dict]] = {}
+    for s in real.sentences:
+        if s["source"] == "real":
+            by_article.setdefault(s["article_id"], []).append(s)
+    furnished = {aid for aid, rows in by_article.items() if any(is_furniture(r["text"]) for r in rows)}
+    assert furnished  # the corpus has such articles ("Photo : YONHAP News")
+    docs = {r["id"]: r["document"] for split in real_summary_datasets().values() for r in split}
+    for aid in furnished & set(docs):
+        rows = sorted(by_article[aid], key=lambda r: r["sentence_index"])
+        assert docs[aid] == " ".join(r["text"] for r in rows if not is_furniture(r["text"]))
+    assert news_document([{"text": "Photo : YONHAP News", "sentence_index": 0}]) == "Photo : YONHAP News"

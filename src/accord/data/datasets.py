@@ -29,7 +29,7 @@ from accord.data.corpus import Corpus, load_corpus
 from accord.data.real import RealCorpus, apply_frozen, load_real, read_frozen, split_by_outlet
 from accord.io import InputError, iter_jsonl
 from accord.labels import LABELS, to_multi_hot
-from accord.text import article_sentences
+from accord.text import article_sentences, is_furniture
 
 XSUM_TRAIN_ROWS = 800  # rows 1-800: train + validation; rows 801-1000: test, never trained or tuned on
 CLASSIFICATION_SPLITS = ("train", "real_validation", "real_test", "curated_validation", "curated_test", "seed")
@@ -143,6 +143,14 @@ def report_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None)
     return DatasetDict({k: Dataset.from_list(v, features=SUMMARY_FEATURES) for k, v in parts.items()})
 
 
+def news_document(rows: list[dict[str, Any]]) -> str:
+    """An article's sentences in order as the summariser's document, without the sentences that are only page
+    furniture ("Photo : YONHAP News"): what briefs and ``accord summarise`` give it, so the scores are the served
+    input's (docs/decisions.md). An article of furniture alone keeps it."""
+    ordered = [r["text"] for r in sorted(rows, key=lambda r: r["sentence_index"])]
+    return " ".join([t for t in ordered if not is_furniture(t)] or ordered)
+
+
 def real_summary_datasets(cfg: DataConfig | None = None, real: RealCorpus | None = None) -> DatasetDict:
     """Real summarisation pairs (the article's clean sentences -> its reference summary), split by outlet like the
     classifier: ``train`` / ``validation`` / ``test`` = the real_train / real_validation / real_test articles."""
@@ -155,12 +163,11 @@ def real_summary_datasets(cfg: DataConfig | None = None, real: RealCorpus | None
             sentences[s["article_id"]].append(s)
     parts: dict[str, list[dict[str, str]]] = {"train": [], "validation": [], "test": []}
     for aid in sorted(real.articles):
-        rows = sorted(sentences[aid], key=lambda r: r["sentence_index"])
-        if not rows:
+        if not sentences[aid]:
             continue
         art = real.articles[aid]
         parts[split[aid].removeprefix("real_")].append(
-            {"id": aid, "document": " ".join(r["text"] for r in rows), "summary": art["summary"],
+            {"id": aid, "document": news_document(sentences[aid]), "summary": art["summary"],
              "title": art.get("title") or ""})
     return DatasetDict({k: Dataset.from_list(v, features=SUMMARY_FEATURES) for k, v in parts.items()})
 
@@ -180,8 +187,7 @@ def second_real_test(cfg: DataConfig | None = None) -> list[dict[str, str]]:
         sentences[s["article_id"]].append(s)
     if errors:
         raise errors[0]
-    documents = {aid: " ".join(r["text"] for r in sorted(rows, key=lambda r: r["sentence_index"]))
-                 for aid, rows in sentences.items()}
+    documents = {aid: news_document(rows) for aid, rows in sentences.items()}
     return [{"id": aid, "document": documents[aid], "summary": art["summary"], "title": art.get("title") or ""}
             for aid, art in sorted(articles.items())]
 
