@@ -143,17 +143,19 @@ def report_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None)
     return DatasetDict({k: Dataset.from_list(v, features=SUMMARY_FEATURES) for k, v in parts.items()})
 
 
-def news_document(rows: list[dict[str, Any]]) -> str:
-    """An article's sentences in order as the summariser's document, without the sentences that are only page
-    furniture ("Photo : YONHAP News"): what briefs and ``accord summarise`` give it, so the scores are the served
-    input's (docs/decisions.md). An article of furniture alone keeps it."""
+def news_document(rows: list[dict[str, Any]], keep_furniture: bool = False) -> str:
+    """An article's sentences in order as the summariser's document. Scored documents leave out the sentences
+    that are only page furniture ("Photo : YONHAP News"), as briefs and ``accord summarise`` do, so the scores are
+    the served input's; training documents keep them (``keep_furniture``): a model trained without them lost to
+    the champion at the gate (docs/decisions.md). An article of furniture alone keeps it."""
     ordered = [r["text"] for r in sorted(rows, key=lambda r: r["sentence_index"])]
-    return " ".join([t for t in ordered if not is_furniture(t)] or ordered)
+    return " ".join(ordered if keep_furniture else [t for t in ordered if not is_furniture(t)] or ordered)
 
 
 def real_summary_datasets(cfg: DataConfig | None = None, real: RealCorpus | None = None) -> DatasetDict:
     """Real summarisation pairs (the article's clean sentences -> its reference summary), split by outlet like the
-    classifier: ``train`` / ``validation`` / ``test`` = the real_train / real_validation / real_test articles."""
+    classifier: ``train`` / ``validation`` / ``test`` = the real_train / real_validation / real_test articles;
+    validation and test without page furniture (:func:`news_document`)."""
     cfg = cfg or DataConfig()
     real = real or load_real_corpus(cfg)
     split = real_assignment(cfg, real)
@@ -165,10 +167,10 @@ def real_summary_datasets(cfg: DataConfig | None = None, real: RealCorpus | None
     for aid in sorted(real.articles):
         if not sentences[aid]:
             continue
-        art = real.articles[aid]
-        parts[split[aid].removeprefix("real_")].append(
-            {"id": aid, "document": news_document(sentences[aid]), "summary": art["summary"],
-             "title": art.get("title") or ""})
+        art, part = real.articles[aid], split[aid].removeprefix("real_")
+        document = news_document(sentences[aid], keep_furniture=part == "train")
+        parts[part].append({"id": aid, "document": document, "summary": art["summary"],
+                            "title": art.get("title") or ""})
     return DatasetDict({k: Dataset.from_list(v, features=SUMMARY_FEATURES) for k, v in parts.items()})
 
 
