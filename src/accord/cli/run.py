@@ -61,7 +61,8 @@ def classify_cmd(
     master: Annotated[str, typer.Option(help="Spark master for --engine spark.")] = "local[*]",
     max_bytes: MaxBytesOpt = 100_000_000,
     runtime: Annotated[str, typer.Option(help="How a MiniLM classifier runs: onnx (ONNX Runtime; exported once and "
-                                                 "cached in models/onnx) or torch.")] = "onnx",
+                                                 "cached in models/onnx; a non-BERT base, e.g. gemma.yaml's, runs "
+                                                 "in torch) or torch.")] = "onnx",
     precision: Annotated[str, typer.Option(help="MiniLM weights: fp32, or int8 (faster, less accurate).")] = "fp32",
     summaries: SummariesOpt = "article",
     agreement_draws: AgreementOpt = None,
