@@ -22,7 +22,7 @@ from typing import Any
 from audit_summaries import AUDIT_DIR, SERIOUS
 
 from accord import paths
-from accord.data.datasets import DataConfig, real_summary_datasets
+from accord.data.datasets import DataConfig, real_summary_datasets, second_real_test
 from accord.io import write_text_atomic
 from accord.summarise.evaluate import fallback_rate
 from accord.summarise.guard import soundness_problems
@@ -97,6 +97,7 @@ def eval_run_fallback(run_id: str, documents: dict[str, str]) -> tuple[int, int,
 def report(run_ids: list[str]) -> str:
     data = real_summary_datasets(DataConfig())
     documents = {r["id"]: r["document"] for split in ("validation", "test") for r in data[split].to_list()}
+    documents |= {r["id"]: r["document"] for r in second_real_test(DataConfig())}  # the test-2 sheet's articles
     lines = ["# Brief checks against blind readers", "", __doc__.split("\n\n", 2)[2].strip(), "",
              "| sheet | system | " + " | ".join(COUNTS) + " |", "|---" * (len(COUNTS) + 2) + "|"]
     for folder in sorted(p for p in AUDIT_DIR.iterdir() if (p / "labels.jsonl").exists()):
