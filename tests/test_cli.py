@@ -66,6 +66,21 @@ def test_a_missing_base_checkpoint_stops_training_before_a_run(tmp_path: Path) -
     assert base_problems(make_config(ClassifierConfig, family="tfidf", **{"minilm.base_model": "./none"})) == []
 
 
+def test_the_gemma_alias_trains_a_classifier(tiny_causal_lm: Path, mlflow_uri: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """gemma.yaml names the base by the summariser's alias: the command resolves it (here to a tiny causal LM
+    standing in for the converted Gemma) and the run logs the checkpoint it trained from."""
+    import mlflow
+
+    monkeypatch.setattr("accord.summarise.bases.ensure_gemma", lambda cache=None: tiny_causal_lm)
+    config = paths.ROOT / "training" / "configs" / "classifier" / "gemma.yaml"
+    result = runner.invoke(app, ["train", "classifier", "-c", str(config), "limit_train=16", "max_steps=1",
+                                 "epochs=1", "predict_batch_size=64", "--no-register", "--tracking-uri", mlflow_uri])
+    assert result.exit_code == 0, result.output
+    run = mlflow.MlflowClient(mlflow_uri).search_runs(["1"])[0]
+    assert run.data.params["minilm.base_model"] == str(tiny_causal_lm)
+
+
 def test_data_build_saves_datasets(tmp_path: Path, xsum_file: Path) -> None:
     result = runner.invoke(app, ["data", "build", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -39,6 +39,7 @@ def train_classifier_cmd(
 
     cfg = load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
                 data_config)
+    _resolve_bases(cfg)
     problems = base_problems(cfg)
     for problem in problems:
         err(f"error: {problem}")
@@ -49,6 +50,16 @@ def train_classifier_cmd(
                f"real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}; seed wrong "
                f"{int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
     echo_gate(tracking.CLASSIFIER, objects.version, objects.decision)
+
+
+def _resolve_bases(cfg: Any) -> None:
+    """The base aliases the summariser knows (``gemma-3-270m``: converted once from the PyPI GGUF) work for the
+    classifier too; the run logs the path they resolve to."""
+    from accord.summarise.bases import resolve_base
+
+    for section in (cfg.minilm, cfg.setfit):
+        if section.base_model:
+            section.base_model = resolve_base(section.base_model)
 
 
 @train_app.command("gate")
