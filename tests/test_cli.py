@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -51,15 +52,21 @@ def test_bad_override_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "override 'nonsense=1'" in result.output
 
 
-def test_a_missing_base_checkpoint_stops_training_before_a_run(tmp_path: Path) -> None:
+def test_a_missing_base_checkpoint_stops_training_before_a_run(tmp_path: Path, tiny_encoder: Path) -> None:
     """A local ``base_model`` without its checkpoint is named before MLflow starts a run (a Hub id is not checked:
-    it may be in the HF cache)."""
+    it may be in the HF cache); one that cannot be loaded is named when training starts, in one line."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     result = runner.invoke(app, ["train", "classifier", "family=minilm", f"minilm.base_model={tmp_path / 'none'}",
                                  "--tracking-uri", uri])
     assert result.exit_code == 2 and f"minilm.base_model: no Hugging Face checkpoint (config.json) in {tmp_path}" \
         in result.output
     assert not (tmp_path / "mlflow.db").exists()
+    hollow = tmp_path / "hollow"  # a checkpoint's config and tokenizer without its weights
+    shutil.copytree(tiny_encoder, hollow, ignore=shutil.ignore_patterns("*.safetensors", "*.bin"))
+    unloadable = runner.invoke(app, ["train", "classifier", "family=minilm", f"minilm.base_model={hollow}",
+                                     "limit_train=8", "--no-register", "--tracking-uri", uri])
+    assert unloadable.exit_code == 1 and f"{hollow}: minilm.base_model cannot be loaded" in unloadable.output
+    assert "Traceback" not in unloadable.output
     from accord.classify.config import ClassifierConfig, base_problems
 
     assert base_problems(make_config(ClassifierConfig, family="minilm", **{"minilm.base_model": "org/model"})) == []

@@ -27,6 +27,7 @@ import numpy as np
 from accord import paths
 from accord.classify.batching import length_sorted_proba, prepare_texts
 from accord.classify.config import ClassifierConfig
+from accord.io import InputError
 from accord.labels import LABELS, from_multi_hot
 from accord.system import bf16_native
 
@@ -151,14 +152,17 @@ class TransformerClassifier(SentenceClassifier):
 
         base = self.config.minilm.base_model or paths.minilm_path()
         hf_logging.set_verbosity_error()  # the fresh classification head is reported as "missing"; expected
-        self.tokenizer = AutoTokenizer.from_pretrained(base)
-        if self.config.minilm.pooling == "mean":
-            self.model = mean_pooled_classifier(AutoModel.from_pretrained(base), len(LABELS), y.mean(axis=0))
-        else:
-            self.model = AutoModelForSequenceClassification.from_pretrained(
-                base, num_labels=len(LABELS), problem_type="multi_label_classification",
-                id2label=dict(enumerate(LABELS)), label2id={n: i for i, n in enumerate(LABELS)},
-            )
+        try:  # a Hub id not in the cache on a machine without the Hub, a folder that is no checkpoint
+            self.tokenizer = AutoTokenizer.from_pretrained(base)
+            if self.config.minilm.pooling == "mean":
+                self.model = mean_pooled_classifier(AutoModel.from_pretrained(base), len(LABELS), y.mean(axis=0))
+            else:
+                self.model = AutoModelForSequenceClassification.from_pretrained(
+                    base, num_labels=len(LABELS), problem_type="multi_label_classification",
+                    id2label=dict(enumerate(LABELS)), label2id={n: i for i, n in enumerate(LABELS)},
+                )
+        except OSError as exc:
+            raise InputError(base, f"minilm.base_model cannot be loaded: {str(exc).splitlines()[0]}") from None
         if self.config.minilm.freeze_embeddings:
             self.model.get_input_embeddings().requires_grad_(False)
 
