@@ -88,6 +88,11 @@ def test_the_gemma_alias_trains_a_classifier(tiny_causal_lm: Path, mlflow_uri: s
     assert run.data.params["minilm.base_model"] == str(tiny_causal_lm)
 
 
+def test_a_benchmark_report_name_stays_under_the_reports_folder() -> None:
+    result = runner.invoke(app, ["benchmark", "classify", "--report", "../elsewhere"])
+    assert result.exit_code == 2 and "--report is a file name under evaluation/reports/" in result.output
+
+
 def test_data_build_saves_datasets(tmp_path: Path, xsum_file: Path) -> None:
     result = runner.invoke(app, ["data", "build", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -80,3 +80,26 @@ def test_an_ensemble_of_minilms_is_benchmarked_without_an_unquantised_int8_row(
     assert sorted(rows) == ["onnx fp32", "onnx int8", "torch fp32"]
     assert predictors["onnx int8"].backend == "ensemble of 2 minilm onnx int8"
     assert benchmark._model_kind(predictors) == "ensemble of 2 fine-tuned MiniLMs"
+
+
+def test_a_classifier_on_a_decoder_base_is_benchmarked_in_torch_only(
+        tiny_causal_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ONNX Runtime does not serve a decoder base (gemma.yaml's kind): the report has no ONNX rows that would be
+    torch measured twice, and names the base's type instead of MiniLM."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from accord.classify.config import ClassifierConfig
+    from accord.classify.encoder import mean_pooled_classifier
+    from accord.classify.model import TransformerClassifier
+    from tests.conftest import make_config
+
+    model = mean_pooled_classifier(AutoModel.from_pretrained(tiny_causal_lm), len(LABELS)).eval()
+    cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=8)
+    clf = TransformerClassifier(cfg, model, AutoTokenizer.from_pretrained(tiny_causal_lm))
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
+    register(clf, uri)
+    predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
+    assert sorted(rows) == ["torch fp32", "torch int8"]
+    assert benchmark._model_kind(predictors) == "fine-tuned llama encoder"

@@ -169,6 +169,8 @@ def _predictors(model_uri: str, tracking_uri: str | None, backends: tuple[tuple[
             raise ValueError(f"{model_uri} is not a MiniLM classifier or an ensemble of MiniLMs")
         if kind == "ensemble" and runtime == "torch" and precision != "fp32":
             continue  # an ensemble on torch runs its members unquantised: no int8 row to measure
+        if runtime == "onnx" and "onnx" not in pred.backend.split():
+            continue  # ONNX Runtime cannot serve this base (a Gemma body runs in torch): its rows are torch's
         name = backend_name(runtime, precision)
         predictors[name] = pred
         rows[name] = {"runtime": runtime, "precision": precision, "prepare_s": time.perf_counter() - start,
@@ -186,9 +188,14 @@ def _minilm_kind(pred: Predictor) -> str | None:
 
 
 def _model_kind(predictors: dict[str, Predictor]) -> str:
-    """"fine-tuned MiniLM" or "ensemble of 3 fine-tuned MiniLMs", for the report."""
+    """"fine-tuned MiniLM", "ensemble of 3 fine-tuned MiniLMs" or, on another base, its type ("fine-tuned
+    gemma3_text encoder"), for the report."""
     members = max((len(getattr(p.classifier, "members", ())) for p in predictors.values()), default=0)
-    return f"ensemble of {members} fine-tuned MiniLMs" if members else "fine-tuned MiniLM"
+    if members:
+        return f"ensemble of {members} fine-tuned MiniLMs"
+    types = {getattr(getattr(getattr(p.classifier, "model", None), "config", None), "model_type", "bert")
+             for p in predictors.values()} - {"bert"}
+    return f"fine-tuned {'/'.join(sorted(types))} encoder" if types else "fine-tuned MiniLM"
 
 
 def _compare(rows: dict[str, dict[str, Any]], probs: dict[str, np.ndarray], ref_probs: np.ndarray, naive: float

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +32,8 @@ def benchmark_classify_cmd(
     whole: Annotated[int, typer.Option(help="Sentences for whole processes, accord vs naive (0: skip).", min=0)
                      ] = 4000,
     trust_model: TrustOpt = False,
+    report: Annotated[str, typer.Option(help="Report name: evaluation/reports/<report>.{json,md} (default: "
+                                             "classify_benchmark; another name keeps that one).")] = "",
 ) -> None:
     """``accord classify``'s engine: every backend vs the naive way, their F1, peak RSS by input size, and a
     whole ``accord classify`` process against a whole naive one."""
@@ -44,6 +47,9 @@ def benchmark_classify_cmd(
     if not sizes or min(sizes) < 1:
         err(f"error: --rss-sizes must be positive whole numbers separated by commas, got {rss_sizes!r}")
         raise typer.Exit(2)
+    if report and not re.fullmatch(r"\w[\w.-]*", report):
+        err(f"error: --report is a file name under evaluation/reports/, got {report!r}")
+        raise typer.Exit(2)
     read_store(tracking_uri, model, trust_model)
     try:
         result = run_benchmark(model or tracking.CLASSIFIER_URI, tracking_uri, n, sizes, rounds=rounds,
@@ -52,7 +58,7 @@ def benchmark_classify_cmd(
         err(f"error: {exc}")
         raise typer.Exit(1) from None
     typer.echo(render_markdown(result))
-    typer.echo(f"wrote {write_reports(result)}")
+    typer.echo(f"wrote {write_reports(result, *([paths.REPORTS_DIR / report] if report else []))}")
 
 
 @benchmark_app.command("summariser")
