@@ -88,6 +88,22 @@ def test_the_gemma_alias_trains_a_classifier(tiny_causal_lm: Path, mlflow_uri: s
     assert run.data.params["minilm.base_model"] == str(tiny_causal_lm)
 
 
+def test_the_command_is_offline_unless_told(tmp_path: Path) -> None:
+    """A Hub id out of the cache fails at once with its one-line error, without retrying the network (tens of
+    seconds); HF_HUB_OFFLINE=0 would let it try."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    out = subprocess.run([sys.executable, "-m", "accord.cli", "train", "classifier", "family=minilm",
+                          "minilm.base_model=org/model", "limit_train=8", "--no-register", "--tracking-uri",
+                          f"sqlite:///{tmp_path / 'mlflow.db'}"], capture_output=True, text=True, env=env,
+                         cwd=paths.ROOT, timeout=600)
+    assert out.returncode == 1 and "org/model: minilm.base_model cannot be loaded" in out.stderr + out.stdout
+    assert "Retrying" not in out.stderr + out.stdout and "Traceback" not in out.stderr + out.stdout
+
+
 def test_a_benchmark_report_name_stays_under_the_reports_folder() -> None:
     result = runner.invoke(app, ["benchmark", "classify", "--report", "../elsewhere"])
     assert result.exit_code == 2 and "--report is a file name under evaluation/reports/" in result.output

@@ -30,6 +30,9 @@ QUICK_EXIT = ("classify", "summarise")
 def main() -> None:
     """The ``accord`` console script: ``app``; a local ``classify``/``summarise`` then exits without the teardown
     (its outputs are written atomically and closed before, and standard streams are flushed here)."""
+    # offline unless the user says otherwise (HF_HUB_OFFLINE=0): set before anything imports huggingface_hub, which
+    # reads it once; later, a Hub id out of the cache retried the network for tens of seconds before failing
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         app()
     except Exception as exc:  # a bug, not bad input (that is named where it is read): one line, no traceback
