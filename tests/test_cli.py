@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from accord import paths
+from accord import paths, tracking
 from accord.cli import app
 from tests.conftest import make_config
 
@@ -84,7 +84,8 @@ def test_the_gemma_alias_trains_a_classifier(tiny_causal_lm: Path, mlflow_uri: s
     result = runner.invoke(app, ["train", "classifier", "-c", str(config), "limit_train=16", "max_steps=1",
                                  "epochs=1", "predict_batch_size=64", "--no-register", "--tracking-uri", mlflow_uri])
     assert result.exit_code == 0, result.output
-    run = mlflow.MlflowClient(mlflow_uri).search_runs(["1"])[0]
+    client = mlflow.MlflowClient(mlflow_uri)
+    run = client.search_runs([client.get_experiment_by_name(tracking.CLASSIFIER).experiment_id])[0]
     assert run.data.params["minilm.base_model"] == str(tiny_causal_lm)
 
 

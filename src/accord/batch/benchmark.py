@@ -26,7 +26,7 @@ import numpy as np
 
 from accord import paths, tracking
 from accord.batch.classify import classify
-from accord.classify.onnx import CACHE_ENV, PRECISIONS, onnx_servable
+from accord.classify.onnx import CACHE_ENV, PRECISIONS, encoder_type, onnx_servable
 from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, RUNTIMES, Predictor
 from accord.io import write_text_atomic
 from accord.summarise.benchmark import child
@@ -193,8 +193,7 @@ def _model_kind(predictors: dict[str, Predictor]) -> str:
     members = max((len(getattr(p.classifier, "members", ())) for p in predictors.values()), default=0)
     if members:
         return f"ensemble of {members} fine-tuned MiniLMs"
-    types = {getattr(getattr(getattr(p.classifier, "model", None), "config", None), "model_type", "bert")
-             for p in predictors.values()} - {"bert"}
+    types = {encoder_type(p.classifier) for p in predictors.values()} - {"bert"}
     return f"fine-tuned {'/'.join(sorted(types))} encoder" if types else "fine-tuned MiniLM"
 
 

@@ -259,8 +259,14 @@ def onnx_servable(classifier: Any) -> bool:
     family = getattr(classifier, "family", "")
     if family == "ensemble":
         return all(onnx_servable(m) for m in classifier.members)
+    return family == "minilm" and encoder_type(classifier) in ONNX_MODEL_TYPES
+
+
+def encoder_type(classifier: Any) -> str:
+    """The HF ``model_type`` of a MiniLM-family classifier's torch model ("bert" for MiniLM, "gemma3_text" for
+    gemma.yaml's); "bert" where there is no torch model to ask (an ONNX scorer serves only BERT-type exports)."""
     config = getattr(getattr(classifier, "model", None), "config", None)
-    return family == "minilm" and getattr(config, "model_type", "bert") in ONNX_MODEL_TYPES
+    return getattr(config, "model_type", "bert")
 
 
 def ensemble_spec(ensemble: Any, scorer: OnnxEnsemble, tokenizer_dirs: list[Path]) -> dict[str, Any]:
