@@ -75,18 +75,19 @@ def test_a_missing_base_checkpoint_stops_training_before_a_run(tmp_path: Path, t
 
 def test_the_gemma_alias_trains_a_classifier(tiny_causal_lm: Path, mlflow_uri: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """gemma.yaml names the base by the summariser's alias: the command resolves it (here to a tiny causal LM
-    standing in for the converted Gemma) and the run logs the checkpoint it trained from."""
+    """gemma.yaml names the base by its alias: the classifier resolves it (here to a tiny causal LM standing in for
+    the converted Gemma), and the run logs the alias, which means the same base on every machine."""
     import mlflow
 
-    monkeypatch.setattr("accord.summarise.bases.ensure_gemma", lambda cache=None: tiny_causal_lm)
+    monkeypatch.setattr("accord.bases.ensure_gemma", lambda cache=None: tiny_causal_lm)
     config = paths.ROOT / "training" / "configs" / "classifier" / "gemma.yaml"
     result = runner.invoke(app, ["train", "classifier", "-c", str(config), "limit_train=16", "max_steps=1",
                                  "epochs=1", "predict_batch_size=64", "--no-register", "--tracking-uri", mlflow_uri])
     assert result.exit_code == 0, result.output
     client = mlflow.MlflowClient(mlflow_uri)
     run = client.search_runs([client.get_experiment_by_name(tracking.CLASSIFIER).experiment_id])[0]
-    assert run.data.params["minilm.base_model"] == str(tiny_causal_lm)
+    assert run.data.params["minilm.base_model"] == "gemma-3-270m"
+    assert run.data.params["minilm.freeze_embeddings"] == "True"
 
 
 def test_the_command_is_offline_unless_told(tmp_path: Path) -> None:

@@ -7,14 +7,18 @@ config is saved with each model, so :func:`config_from_meta` reads what an older
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from accord.config import arg, flatten, from_dict, to_dict
+from accord import paths
+from accord.bases import ALIASES
+from accord.config import ConfigError, arg, flatten, from_dict, load_config, to_dict
 from accord.data.config import DataConfig
 
 FAMILIES = ("tfidf", "minilm", "setfit", "ensemble")  # built and loaded by accord.classify.families
+MEMBER_FAMILIES = ("tfidf", "minilm", "setfit")  # what an ensemble member may be, besides a config file
+CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -75,16 +79,20 @@ class SetFitArguments:
 
 @dataclass
 class EnsembleArguments:
-    """Averaged probabilities of member families (:mod:`accord.classify.ensemble`), each with its own section."""
+    """Averaged probabilities of member classifiers (:mod:`accord.classify.ensemble`): families, each with its own
+    section of this config, or whole classifier config files (a MiniLM beside a Gemma, each with its own settings)."""
 
-    members: str = arg("tfidf,minilm", "comma-separated member families (tfidf, minilm, setfit); a family named "
-                                       "again trains with the next seed (minilm,minilm,minilm: a seed ensemble)")
+    members: str = arg("tfidf,minilm", "comma-separated members: families (tfidf, minilm, setfit; a family named "
+                                       "again trains with the next seed: minilm,minilm,minilm is a seed ensemble) "
+                                       "or classifier config files (minilm.yaml,gemma.yaml; looked up as given, "
+                                       "then in training/configs/classifier/)")
     weights: str = arg("", "comma-separated weights in member order; empty: equal")
 
     def validate(self) -> None:
         names = self.member_list()
-        if not names or set(names) - {"tfidf", "minilm", "setfit"}:
-            raise ValueError(f"ensemble.members: families out of tfidf, minilm, setfit, got {self.members!r}")
+        if not names or any(n not in MEMBER_FAMILIES and not n.endswith(CONFIG_SUFFIXES) for n in names):
+            raise ValueError(f"ensemble.members: families out of {', '.join(MEMBER_FAMILIES)} or .yaml config "
+                             f"files, got {self.members!r}")
         if self.weights and len(self.weight_list()) != len(names):
             raise ValueError("ensemble.weights: one weight per member")
 
@@ -122,22 +130,55 @@ class ClassifierConfig:
 
     def family_settings(self) -> dict[str, Any]:
         """The settings that define this run: the common ones and its family's own sections (an ensemble's
-        members' too), not the other families'."""
+        members' too, a member from a config file with all of its own), not the other families'."""
         used = set(self.ensemble.member_list()) | {"ensemble"} if self.family == "ensemble" else {self.family}
         own = to_dict(self)
         for other in FAMILIES:
             if other not in used:
                 own.pop(other)
+        if self.family == "ensemble" and used - set(FAMILIES):
+            own["ensemble"]["member_configs"] = {
+                name: {k: v for k, v in member.family_settings().items() if k != "data"}
+                for name, member in zip(self.ensemble.member_list(), member_configs(self), strict=True)
+                if name not in FAMILIES}
         return own
+
+
+def member_config_path(name: str) -> Path:
+    """Where an ensemble member's config file is: as given (from the working directory), else in the shipped
+    classifier configs."""
+    given = Path(name).expanduser()
+    shipped = paths.CONFIGS_DIR / "classifier" / name
+    return given if given.is_file() or not shipped.is_file() else shipped
+
+
+def member_configs(cfg: ClassifierConfig) -> list[ClassifierConfig]:
+    """An ensemble's members as configs of their own: a family shares this config's sections (its k-th repeat
+    trains with seed + k), a file brings its own, trained on this config's data. A file that cannot be read or
+    names an ensemble is a :class:`~accord.config.ConfigError` naming it, raised before any run starts."""
+    names = cfg.ensemble.member_list()
+    out = []
+    for k, name in enumerate(names):
+        if name in MEMBER_FAMILIES:
+            out.append(replace(cfg, family=name, seed=cfg.seed + names[:k].count(name)))
+            continue
+        member = load_config(ClassifierConfig, member_config_path(name))
+        if member.family == "ensemble":
+            raise ConfigError(f"{name}: an ensemble member is one classifier, not another ensemble")
+        out.append(replace(member, data=cfg.data, limit_train=cfg.limit_train))
+    return out
 
 
 def base_problems(cfg: ClassifierConfig) -> list[str]:
     """Checkpoint folders the run would train from that do not hold one, found before a run starts: a local
-    ``base_model`` (a path, not an ``org/name`` Hub id) needs its ``config.json``."""
+    ``base_model`` (a path, not an ``org/name`` Hub id or an alias of :mod:`accord.bases`) needs its
+    ``config.json``; an ensemble's members are checked too."""
+    if cfg.family == "ensemble":
+        return [p for member in member_configs(cfg) for p in base_problems(member)]
     problems = []
     for section in ("minilm", "setfit"):
         base = getattr(cfg, section).base_model
-        if section not in cfg.family_settings() or not base or (Path(base).expanduser() / "config.json").is_file():
+        if section != cfg.family or not base or base in ALIASES or (Path(base).expanduser() / "config.json").is_file():
             continue
         if base.startswith(("/", ".", "~")) or base.count("/") > 1 or Path(base).exists():
             problems.append(f"{section}.base_model: no Hugging Face checkpoint (config.json) in {base}")

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from accord.classify.config import FAMILIES, ClassifierConfig, config_from_meta
+from accord.classify.config import FAMILIES, ClassifierConfig, config_from_meta, member_configs
 from accord.classify.ensemble import EnsembleClassifier, member_folders
 from accord.classify.model import META_FILE, SentenceClassifier, TfidfClassifier, TransformerClassifier
 from accord.classify.setfit import SetFitClassifier
@@ -27,11 +26,7 @@ SINGLE: dict[str, type[SentenceClassifier]] = {"tfidf": TfidfClassifier, "minilm
 def build_classifier(config: ClassifierConfig) -> SentenceClassifier:
     """A fresh, untrained classifier of ``config.family``."""
     if config.family == "ensemble":
-        names = config.ensemble.member_list()
-        # a family named again is another draw of it: its k-th repeat trains with seed + k (a seed ensemble)
-        members = [SINGLE[name](replace(config, family=name, seed=config.seed + names[:k].count(name)))
-                   for k, name in enumerate(names)]
-        return EnsembleClassifier(config, members)
+        return EnsembleClassifier(config, [build_classifier(member) for member in member_configs(config)])
     if config.family not in SINGLE:
         raise ValueError(f"unknown family {config.family!r}; choose one of {FAMILIES}")
     return SINGLE[config.family](config)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from accord import paths
+from accord.bases import resolve_base
 from accord.classify.batching import length_sorted_proba, prepare_texts
 from accord.classify.config import ClassifierConfig
 from accord.io import InputError
@@ -150,7 +151,7 @@ class TransformerClassifier(SentenceClassifier):
 
         from accord.classify.encoder import mean_pooled_classifier
 
-        base = self.config.minilm.base_model or paths.minilm_path()
+        base = resolve_base(self.config.minilm.base_model or "minilm")  # an alias, a path or a Hub id
         hf_logging.set_verbosity_error()  # the fresh classification head is reported as "missing"; expected
         try:  # a Hub id not in the cache on a machine without the Hub, a folder that is no checkpoint
             self.tokenizer = AutoTokenizer.from_pretrained(base)

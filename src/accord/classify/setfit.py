@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from accord import paths
+from accord.bases import resolve_base
 from accord.classify.model import SentenceClassifier
 from accord.labels import LABELS
 
@@ -56,7 +56,7 @@ class SetFitClassifier(SentenceClassifier):
     def _init_encoder(self) -> None:
         from transformers import AutoModel, AutoTokenizer
 
-        base = self.config.setfit.base_model or paths.minilm_path()
+        base = resolve_base(self.config.setfit.base_model or "minilm")  # an alias, a path or a Hub id
         self.tokenizer = AutoTokenizer.from_pretrained(base)
         self.encoder = AutoModel.from_pretrained(base)
 

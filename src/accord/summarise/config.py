@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from accord import paths
+from accord.bases import GEMMA_ALIAS, MINILM_WARMSTART
 from accord.config import arg, flatten, from_dict
 from accord.data.config import DataConfig
 from accord.summarise.rerank import SELECTIONS
 
-GEMMA_ALIAS = "gemma-3-270m"
-MINILM_WARMSTART = "minilm2minilm"
 FAMILIES = ("causal", "seq2seq")
 
 

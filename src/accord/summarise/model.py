@@ -19,8 +19,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from accord.bases import resolve_base
 from accord.config import to_dict
-from accord.summarise.bases import base_for, resolve_base, weights_digest
+from accord.summarise.bases import base_for, weights_digest
 from accord.summarise.config import MINILM_WARMSTART, SummariserConfig, config_from_meta
 from accord.summarise.inference import Inference, left_padded, sliced_decoding
 
