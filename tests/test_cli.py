@@ -73,6 +73,22 @@ def test_a_missing_base_checkpoint_stops_training_before_a_run(tmp_path: Path, t
     assert base_problems(make_config(ClassifierConfig, family="tfidf", **{"minilm.base_model": "./none"})) == []
 
 
+def test_a_bad_ensemble_member_file_stops_training_before_a_run(tmp_path: Path) -> None:
+    """An ensemble member named by a config file that is not there, or whose base is not there, is named before a
+    run starts (exit 2, no store written)."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    missing = runner.invoke(app, ["train", "classifier", "family=ensemble", "ensemble.members=minilm,nowhere.yaml",
+                                  "--tracking-uri", uri])
+    assert missing.exit_code == 2 and "nowhere.yaml: no such config file" in missing.output
+    (tmp_path / "member.yaml").write_text(f"family: minilm\nminilm:\n  base_model: {tmp_path / 'none'}\n",
+                                          encoding="utf-8")
+    hollow = runner.invoke(app, ["train", "classifier", "family=ensemble",
+                                 f"ensemble.members=tfidf,{tmp_path / 'member.yaml'}", "--tracking-uri", uri])
+    assert hollow.exit_code == 2 and f"no Hugging Face checkpoint (config.json) in {tmp_path / 'none'}" \
+        in hollow.output
+    assert not (tmp_path / "mlflow.db").exists() and "Traceback" not in missing.output + hollow.output
+
+
 def test_the_gemma_alias_trains_a_classifier(tiny_causal_lm: Path, mlflow_uri: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """gemma.yaml names the base by its alias: the classifier resolves it (here to a tiny causal LM standing in for

@@ -138,21 +138,30 @@ def test_a_decoder_base_trains_with_its_embeddings_frozen(splits: dict, tiny_cau
     np.testing.assert_allclose(again.predict_proba(val_texts[:4]), clf.predict_proba(val_texts[:4]), atol=1e-6)
 
 
-def test_a_member_from_a_config_file_keeps_its_own_settings(tmp_path: Path, tiny_encoder: Path) -> None:
+def test_a_member_from_a_config_file_keeps_its_own_settings(splits: dict, tmp_path: Path, tiny_encoder: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """``members: tfidf,member.yaml``: the file's member trains with its own family, base and seed, on the ensemble's
-    data; its settings are logged with the ensemble's."""
+    data; its settings are logged with the ensemble's, and the fitted ensemble loads back with the same scores."""
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
     from accord.classify.config import member_configs
 
     (tmp_path / "member.yaml").write_text(f"family: minilm\nseed: 3\nminilm:\n  base_model: {tiny_encoder}\n"
                                           "  epochs: 1\n", encoding="utf-8")
     cfg = make_config(ClassifierConfig, family="ensemble", seed=7, members=f"tfidf,{tmp_path / 'member.yaml'}",
                       **{"data.sentences_path": "elsewhere.jsonl"})
-    members = build_classifier(cfg).members
-    assert [(m.family, m.config.seed) for m in members] == [("tfidf", 7), ("minilm", 3)]
-    assert members[1].config.minilm.epochs == 1 and members[1].config.minilm.base_model == str(tiny_encoder)
+    ensemble = build_classifier(cfg)
+    assert [(m.family, m.config.seed) for m in ensemble.members] == [("tfidf", 7), ("minilm", 3)]
+    assert ensemble.members[1].config.minilm.epochs == 1
     assert member_configs(cfg)[1].data.sentences_path == "elsewhere.jsonl"
     logged = cfg.family_settings()["ensemble"]["member_configs"][str(tmp_path / "member.yaml")]
     assert logged["minilm"]["epochs"] == 1 and "data" not in logged and "tfidf" not in logged
+    _, texts, y = splits["train"]
+    _, val_texts, val_y = splits["real_validation"]
+    ensemble.fit(texts[:24], y[:24], val_texts[:8], val_y[:8])
+    probs = ensemble.predict_proba(val_texts[:5])
+    loaded = load_classifier(ensemble.save(tmp_path / "m"))  # the members' own configs travel in their folders
+    assert [m.config.seed for m in loaded.members] == [7, 3]
+    assert np.allclose(loaded.predict_proba(val_texts[:5]), probs, atol=1e-6)
 
 
 def test_a_shipped_member_file_is_found_by_name_and_a_bad_one_is_named() -> None:
@@ -161,9 +170,9 @@ def test_a_shipped_member_file_is_found_by_name_and_a_bad_one_is_named() -> None
 
     gemma = member_configs(make_config(ClassifierConfig, family="ensemble", members="minilm.yaml,gemma.yaml"))[1]
     assert gemma.minilm.base_model == "gemma-3-270m" and gemma.minilm.freeze_embeddings
-    with pytest.raises(ConfigError, match="nowhere.yaml: no such config file"):
+    with pytest.raises(ConfigError, match=r"nowhere\.yaml: no such config file"):
         base_problems(make_config(ClassifierConfig, family="ensemble", members="minilm,nowhere.yaml"))
-    with pytest.raises(ConfigError, match="minilm_seeds.yaml: an ensemble member is one classifier"):
+    with pytest.raises(ConfigError, match=r"minilm_seeds\.yaml: an ensemble member is one classifier"):
         member_configs(make_config(ClassifierConfig, family="ensemble", members="minilm_seeds.yaml"))
-    with pytest.raises(ValueError, match="families out of tfidf, minilm, setfit or .yaml config files"):
+    with pytest.raises(ValueError, match=r"families out of tfidf, minilm, setfit or \.yaml config files"):
         make_config(ClassifierConfig, family="ensemble", members="minilm,bert")
