@@ -120,3 +120,41 @@ def test_people_leaves_out_what_is_no_person() -> None:
     assert found[("khan", "hasham", "bin", "saddique")] == ({"ambassador"}, {"pakistan"})  # posted to Saudi Arabia
     assert found[("retno", "l", "p", "marsudi")] == ({"minister", "foreign", "affairs"}, {"indonesia"})
     assert found[("anthony", "albanese")] == ({"prime", "minister"}, {"australia"})
+
+
+# Kinds of wrong role that blind readers found on the validation audit sheets and the check missed (2026-12-03);
+# the sources below are written in the same patterns.
+VALIDATION_KINDS = ("Mnangagwa received a special message from Mozambican President Filipe Nyusi. The King of Spain, "
+                    "Felipe VI, was in Tegucigalpa. Rana Tanveer Hussain, Federal Minister for Science, met Yao Jing, "
+                    "Ambassador Extraordinary and Plenipotentiary of China. Interior Minister Mohsin Naqvi met "
+                    "Vanuatu's Minister of Internal Affairs, Andrew Napuat, and His Excellency Sher Ali.")
+
+
+@pytest.mark.parametrize(("summary", "expected"), [
+    # a nationality after "from" is who, not where
+    ("Mozambican President Filipe Nyusi wrote to him.", []),
+    ("Zimbabwean President Filipe Nyusi wrote to him.",
+     ["Filipe Nyusi: given 'zimbabwe', the source gives ['mozambique']"]),
+    # "<title> of <country>, Name": the comma no longer hides the office
+    ("The King of Spain, Felipe VI, visited Honduras.", []),
+    ("Honduran President Felipe VI met Hussain.",
+     ["Felipe Vi: the source never calls them 'president'", "Felipe Vi: given 'honduras', the source gives ['spain']"]),
+    # "Extraordinary and Plenipotentiary" are the ambassador's title, not his name
+    ("Chinese Ambassador Yao Jing met Hussain.", []),
+    # "immigration" is a portfolio: Naqvi holds interior, not immigration
+    ("Interior and Immigration Minister Mohsin Naqvi met Napuat.",
+     ["Mohsin Naqvi: the source never calls them 'immigration'"]),
+    # a country of two words ("New Zealand") is one country
+    ("New Zealand's Minister of Internal Affairs, Andrew Napuat, met Naqvi.",
+     ["Andrew Napuat: given 'new zealand', the source gives ['vanuatu']"]),
+])
+def test_role_errors_on_validation_kinds(summary: str, expected: list[str]) -> None:
+    assert role_errors(summary, VALIDATION_KINDS) == expected
+
+
+def test_people_drops_his_excellency_and_reads_titles_after_of_country() -> None:
+    found = {name: (titles, countries) for name, titles, countries in people(VALIDATION_KINDS)}
+    assert ("sher", "ali") in found and ("his", "excellency", "sher", "ali") not in found
+    assert found[("felipe", "vi")][1] == {"spain"} and "king" in found[("felipe", "vi")][0]
+    assert found[("filipe", "nyusi")][1] == {"mozambique"}
+    assert ("extraordinary",) not in found and not any("extraordinary" in n for n in found)

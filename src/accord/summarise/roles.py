@@ -30,7 +30,8 @@ TITLES = {"president", "vice", "prime", "minister", "premier", "deputy", "speake
           "director-general", "secretary-general", "vice-president", "vice-chairman", "social", "welfare",
           "overseas", "expatriates", "unification", "commerce", "industrial", "environment", "multimedia", "leader",
           "forces", "armed", "army", "navy", "military", "police", "officer", "coordinating", "senior", "lieutenant",
-          "colonel", "brigadier", "admiral", "commodore", "captain"}
+          "colonel", "brigadier", "admiral", "commodore", "captain", "extraordinary", "plenipotentiary", "immigration",
+          "scientific"}
 
 PERSON_JOINERS = {"bin", "binti", "ibn", "al", "el", "de", "da", "di", "dos", "das", "van", "von", "der", "la", "du"}
 TITLE_SYNONYMS = {"premier": "prime", "chairwoman": "chairman", "chair": "chairman", "amir": "emir",
@@ -38,7 +39,11 @@ TITLE_SYNONYMS = {"premier": "prime", "chairwoman": "chairman", "chair": "chairm
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
-_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['’]s$|(?<=s)['’]$", re.IGNORECASE)  # "Laos'" too
+# Country names of two words whose first is no country word ("New Zealand", "Sri Lanka"): read as one word
+_TWO_WORD_COUNTRY = re.compile(r"\b(?:" + "|".join(sorted((k.title() for k in COUNTRY_WORDS if " " in k and
+                                                                k.split()[0] not in COUNTRY_WORDS),
+                                                               key=len, reverse=True)) + r")\b")
 
 
 def _title(word: str) -> str | None:
@@ -48,7 +53,7 @@ def _title(word: str) -> str | None:
 
 
 def _country(word: str) -> str | None:
-    w = re.sub(r"['’]s$", "", word).lower()
+    w = _POSSESSIVE.sub("", word).lower().replace("_", " ")
     return COUNTRY_WORDS.get(w)
 
 
@@ -61,7 +66,8 @@ _PLACE_BEFORE = {"in", "at", "to", "from", "into", "near", "visiting", "via"}  #
 
 _ABBREVIATION = re.compile(r"\s*\([A-Z][A-Za-z]{1,5}\)")  # "(RoK)", "(US)": dropped, they interrupt a title run
 # "Mr.", "Dr.", "H.E.": dropped, so "Permanent Secretary Mr. Lipao Yang" reads as a title and a name, not "Mr"
-_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Hon|Engr)\.\s*|\bH\.\s?E\b\.?\s*|\b(?:Mr|Mrs|Ms|Dr|Madam|Mme)\s+"
+_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Hon|Engr)\.\s*|\bH\.\s?E\b\.?\s*"
+                        r"|\b(?:His|Her)\s+Excellency(?:['’]s)?\s*|\b(?:Mr|Mrs|Ms|Dr|Madam|Mme)\s+"
                         r"(?=[A-Z])")
 
 
@@ -72,6 +78,7 @@ def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], s
     National Assembly"). A run right after "in", "at", "to" or "from", or one word after "of", is a place, not a
     person; honorifics ("Mr.", "H.E.") are skipped."""
     text = _HONORIFIC.sub("", _ABBREVIATION.sub("", text))
+    text = _TWO_WORD_COUNTRY.sub(lambda m: m.group().replace(" ", "_"), text)  # "New_Zealand", one word
     words = [(m.group(), m.start(), m.end()) for m in _NAME_WORD.finditer(text)]
     lower = {w for w, _, _ in words if w.islower()}
     out, k = [], 0
@@ -114,8 +121,20 @@ def _past_country(words: list[tuple[str, int, int]], start: int, end: int) -> in
 
 def _where(words: list[tuple[str, int, int]], j: int) -> bool:
     """Whether the country at word ``j`` is a place, not a nationality: "to Indonesia", "to the Kingdom of Saudi
-    Arabia" (but "Ambassador of the Kingdom of Thailand" is Thai)."""
-    return (j > 0 and words[j - 1][0].lower() in _PLACE_BEFORE) or _posted_to_state(words, j)
+    Arabia" (but "Ambassador of the Kingdom of Thailand" is Thai, and so is a demonym after "from": "a message from
+    Mozambican President Filipe Nyusi")."""
+    return (j > 0 and words[j - 1][0].lower() in _PLACE_BEFORE and not _demonym(words[j][0])) \
+        or _posted_to_state(words, j)
+
+
+_DEMONYM_END = re.compile(r"(?:an|ese|ish|i|ic|ch|ean|ine|ino|ot|ek|ak)$")
+
+
+def _demonym(word: str) -> bool:
+    """Whether a country word is a nationality adjective ("Mozambican", "Thai"), not the country's name."""
+    w = re.sub(r"['’]s$", "", word).lower()
+    country = COUNTRY_WORDS.get(w)
+    return bool(country) and w != country and w not in country.split() and bool(_DEMONYM_END.search(w))
 
 
 def _posted_to_state(words: list[tuple[str, int, int]], j: int) -> bool:
@@ -196,9 +215,12 @@ def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[s
 
 
 def _posted(words: list[tuple[str, int, int]], j: int) -> bool:
-    """Whether word ``j`` is the country of a posting ("Ambassador to Russia", then a comma and the name)."""
-    return j >= 2 and bool(_country(words[j][0])) and words[j - 1][0].lower() in ("to", "in") \
-        and bool(_title(words[j - 2][0]))
+    """Whether word ``j`` is the country of a posting or an office ("Ambassador to Russia", "King of Spain",
+    "Minister for Foreign Affairs of Japan", then a comma and the name)."""
+    if not _country(words[j][0]):
+        return False
+    k = j - 1 - (j >= 1 and words[j - 1][0].lower() == "the")  # "of the Philippines"
+    return k >= 1 and words[k][0].lower() in ("to", "in", "of") and bool(_title(words[k - 1][0]))
 
 
 def _apposition(after: str) -> tuple[set[str], set[str]]:
@@ -232,7 +254,8 @@ OFFICE_CLASSES = {"president": "president", "chairman": "chairman", "speaker": "
                   "ambassador": "envoy", "consul": "envoy", "governor": "local", "mayor": "local",
                   "chancellor": "chancellor"}
 PORTFOLIOS = {"foreign", "defence", "trade", "finance", "economy", "interior", "labour", "education", "health",
-              "justice", "agriculture", "tourism", "culture", "employment", "information", "energy", "transport"}
+              "justice", "agriculture", "tourism", "culture", "employment", "information", "energy", "transport",
+              "immigration"}
 
 
 def _same_person(name: tuple[str, ...], other: tuple[str, ...]) -> bool:
