@@ -82,10 +82,8 @@ def test_an_ensemble_of_minilms_is_benchmarked_without_an_unquantised_int8_row(
     assert benchmark._model_kind(predictors) == "ensemble of 2 fine-tuned MiniLMs"
 
 
-def test_a_classifier_on_a_decoder_base_is_benchmarked_in_torch_only(
-        tiny_causal_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """ONNX Runtime does not serve a decoder base (gemma.yaml's kind): the report has no ONNX rows that would be
-    torch measured twice, and names the base's type instead of MiniLM."""
+def _decoder_classifier(tiny_causal_lm: Path) -> object:
+    """A MiniLM-family classifier on a tiny decoder body (gemma.yaml's kind)."""
     from transformers import AutoModel, AutoTokenizer
 
     from accord.classify.config import ClassifierConfig
@@ -95,11 +93,37 @@ def test_a_classifier_on_a_decoder_base_is_benchmarked_in_torch_only(
 
     model = mean_pooled_classifier(AutoModel.from_pretrained(tiny_causal_lm), len(LABELS)).eval()
     cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=8)
-    clf = TransformerClassifier(cfg, model, AutoTokenizer.from_pretrained(tiny_causal_lm))
+    return TransformerClassifier(cfg, model, AutoTokenizer.from_pretrained(tiny_causal_lm))
+
+
+def test_a_classifier_on_a_decoder_base_is_benchmarked_in_torch_only(
+        tiny_causal_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ONNX Runtime does not serve a decoder base (gemma.yaml's kind): the report has no ONNX rows that would be
+    torch measured twice, and names the base's type instead of MiniLM."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
-    register(clf, uri)
+    register(_decoder_classifier(tiny_causal_lm), uri)
     predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
     assert sorted(rows) == ["torch fp32", "torch int8"]
     assert benchmark._model_kind(predictors) == "fine-tuned llama encoder"
+
+
+def test_an_ensemble_with_a_decoder_member_is_benchmarked_in_torch_fp32(
+        tiny_minilm: object, tiny_causal_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """minilm_gemma.yaml's kind: a MiniLM beside a decoder-based member serves in torch, unquantised; the report
+    names both encoder types."""
+    from accord.classify.config import ClassifierConfig
+    from accord.classify.ensemble import EnsembleClassifier
+    from tests.conftest import make_config
+
+    cfg = make_config(ClassifierConfig, family="ensemble", members="minilm,minilm", **{"minilm.max_length": 32})
+    ensemble = EnsembleClassifier(cfg, [tiny_minilm, _decoder_classifier(tiny_causal_lm)])
+    ensemble.thresholds = np.array([0.5, 0.5, 0.45, 0.5, 0.55])
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
+    register(ensemble, uri)
+    predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
+    assert sorted(rows) == ["torch fp32"]
+    assert benchmark._model_kind(predictors) == "ensemble of 2 fine-tuned encoders (bert, llama)"

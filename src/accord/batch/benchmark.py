@@ -26,7 +26,7 @@ import numpy as np
 
 from accord import paths, tracking
 from accord.batch.classify import classify
-from accord.classify.onnx import CACHE_ENV, PRECISIONS, encoder_type, onnx_servable
+from accord.classify.onnx import CACHE_ENV, PRECISIONS, encoder_type
 from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, RUNTIMES, Predictor
 from accord.io import write_text_atomic
 from accord.summarise.benchmark import child
@@ -180,9 +180,11 @@ def _predictors(model_uri: str, tracking_uri: str | None, backends: tuple[tuple[
 
 
 def _minilm_kind(pred: Predictor) -> str | None:
-    """"minilm", "ensemble" (of MiniLMs only, the ones ONNX Runtime can serve) or None: what the benchmark takes."""
+    """"minilm", "ensemble" (of MiniLM-family members, on any base) or None: what the benchmark takes."""
     family = getattr(pred.classifier, "family", "")
-    if pred.backend.startswith("ensemble of") or (family == "ensemble" and onnx_servable(pred.classifier)):
+    members = getattr(pred.classifier, "members", None)
+    if pred.backend.startswith("ensemble of") or (family == "ensemble" and members and
+                                                  all(getattr(m, "family", "") == "minilm" for m in members)):
         return "ensemble"
     return "minilm" if family == "minilm" else None
 
@@ -190,9 +192,11 @@ def _minilm_kind(pred: Predictor) -> str | None:
 def _model_kind(predictors: dict[str, Predictor]) -> str:
     """"fine-tuned MiniLM", "ensemble of 3 fine-tuned MiniLMs" or, on another base, its type ("fine-tuned
     gemma3_text encoder"), for the report."""
-    members = max((len(getattr(p.classifier, "members", ())) for p in predictors.values()), default=0)
+    members = max((getattr(p.classifier, "members", []) for p in predictors.values()), key=len, default=[])
     if members:
-        return f"ensemble of {members} fine-tuned MiniLMs"
+        types = sorted({encoder_type(m) for m in members} - {"bert"})
+        return f"ensemble of {len(members)} fine-tuned MiniLMs" if not types else \
+            f"ensemble of {len(members)} fine-tuned encoders ({', '.join(['bert', *types])})"
     types = {encoder_type(p.classifier) for p in predictors.values()} - {"bert"}
     return f"fine-tuned {'/'.join(sorted(types))} encoder" if types else "fine-tuned MiniLM"
 
