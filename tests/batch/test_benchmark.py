@@ -60,9 +60,9 @@ def test_a_failing_whole_process_is_one_line_naming_it(tmp_path: Path) -> None:
     assert "\n" not in str(got.value)
 
 
-def test_an_ensemble_of_minilms_is_benchmarked_without_an_unquantised_int8_row(
+def test_an_ensemble_of_minilms_is_benchmarked_on_every_backend(
         tiny_minilm: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The seed-ensemble champion has the MiniLM backends except torch int8 (its torch members stay fp32)."""
+    """The seed ensemble has every backend of one MiniLM: in torch its members are quantised or cast as one is."""
     import copy
 
     from accord.classify.config import ClassifierConfig
@@ -77,8 +77,9 @@ def test_an_ensemble_of_minilms_is_benchmarked_without_an_unquantised_int8_row(
     monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
     register(ensemble, uri)
     predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
-    assert sorted(rows) == ["onnx fp32", "onnx int8", "torch fp32"]
+    assert sorted(rows) == ["onnx fp32", "onnx int8", "torch bf16", "torch fp32", "torch int8"]
     assert predictors["onnx int8"].backend == "ensemble of 2 minilm onnx int8"
+    assert predictors["torch bf16"].backend == "ensemble of 2 minilm torch bf16"
     assert benchmark._model_kind(predictors) == "ensemble of 2 fine-tuned MiniLMs"
 
 
@@ -105,14 +106,14 @@ def test_a_classifier_on_a_decoder_base_is_benchmarked_in_torch_only(
     monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
     register(_decoder_classifier(tiny_causal_lm), uri)
     predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
-    assert sorted(rows) == ["torch fp32", "torch int8"]
+    assert sorted(rows) == ["torch bf16", "torch fp32", "torch int8"]
     assert benchmark._model_kind(predictors) == "fine-tuned llama encoder"
 
 
-def test_an_ensemble_with_a_decoder_member_is_benchmarked_in_torch_fp32(
+def test_an_ensemble_with_a_decoder_member_is_benchmarked_in_torch_only(
         tiny_minilm: object, tiny_causal_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """minilm_gemma.yaml's kind: a MiniLM beside a decoder-based member serves in torch, unquantised; the report
-    names both encoder types."""
+    """minilm_gemma.yaml's kind: a MiniLM beside a decoder-based member serves in torch; the report names both
+    encoder types."""
     from accord.classify.config import ClassifierConfig
     from accord.classify.ensemble import EnsembleClassifier
     from tests.conftest import make_config
@@ -125,5 +126,5 @@ def test_an_ensemble_with_a_decoder_member_is_benchmarked_in_torch_fp32(
     monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
     register(ensemble, uri)
     predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
-    assert sorted(rows) == ["torch fp32"]
+    assert sorted(rows) == ["torch bf16", "torch fp32", "torch int8"]
     assert benchmark._model_kind(predictors) == "ensemble of 2 fine-tuned encoders (bert, llama)"

@@ -155,6 +155,9 @@ def test_onnx_classify_starts_without_torch(tiny_minilm: object, tmp_path: Path,
     assert run_fresh_python(script, uri) == "False False False"
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert np.allclose([[r["scores"][n] for n in LABELS] for r in rows], expected, atol=1e-5)
+    bf16 = models.load_predictor(tracking.CLASSIFIER_URI, uri, "onnx", "bf16")  # no ONNX path: torch, no export
+    assert bf16.backend == "minilm torch bf16" and not list((tmp_path / "onnx").rglob("*bf16*"))
+    assert np.abs(bf16(TEXTS[:-1])[0] - expected).max() < 0.05
 
 
 def test_a_relative_store_path_shares_the_absolute_ones_entry(tiny_store: str, monkeypatch: pytest.MonkeyPatch

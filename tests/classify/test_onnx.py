@@ -118,6 +118,12 @@ def test_predictor_runtimes_and_precisions(tiny_clf: TransformerClassifier, cach
     torch_int8 = batch.Predictor(pyfunc_of(copy.deepcopy(tiny_clf)), "torch", "int8")
     assert torch_int8.backend == "minilm torch int8" and torch_int8(TEXTS)[0].shape == (len(TEXTS), 5)
     assert batch.Predictor(pyfunc_of(tiny_clf), "onnx", "int8", cache_dir=cache)(TEXTS)[0].shape == (len(TEXTS), 5)
+    for runtime in ("torch", "onnx"):  # bf16 has no ONNX path: asked of ONNX, it runs in torch
+        bf16 = batch.Predictor(pyfunc_of(copy.deepcopy(tiny_clf)), runtime, "bf16", cache_dir=cache)
+        assert bf16.backend == "minilm torch bf16"
+        assert str(next(bf16.classifier.model.parameters()).dtype) == "torch.bfloat16"
+        probs16 = bf16(TEXTS)[0]
+        assert probs16.dtype == np.float64 and 0 < np.abs(probs16 - torch_probs).max() < 0.05
     with pytest.raises(ValueError, match="runtime"):
         batch.Predictor(pyfunc_of(tiny_clf), "tensorflow")
     with pytest.raises(ValueError, match="precision"):

@@ -27,14 +27,15 @@ import numpy as np
 from accord import paths, tracking
 from accord.batch.classify import classify
 from accord.classify.onnx import CACHE_ENV, PRECISIONS, encoder_type
-from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, RUNTIMES, Predictor
+from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, RUNTIMES, TORCH_PRECISIONS, Predictor
 from accord.io import write_text_atomic
 from accord.summarise.benchmark import child
 from accord.system import machine_info
 
 REPORT = paths.REPORTS_DIR / "classify_benchmark"
 MAX_F1_LOSS = 0.01  # a backend may be the default only if it loses at most this much validation macro-F1
-BACKENDS = tuple((runtime, precision) for runtime in RUNTIMES for precision in PRECISIONS)
+BACKENDS = (*((runtime, precision) for runtime in RUNTIMES for precision in PRECISIONS),
+            *(("torch", precision) for precision in TORCH_PRECISIONS))
 
 
 def corpus_sentences(n: int) -> list[str]:
@@ -167,8 +168,6 @@ def _predictors(model_uri: str, tracking_uri: str | None, backends: tuple[tuple[
         kind = _minilm_kind(pred)
         if kind is None:
             raise ValueError(f"{model_uri} is not a MiniLM classifier or an ensemble of MiniLMs")
-        if kind == "ensemble" and runtime == "torch" and precision != "fp32":
-            continue  # an ensemble on torch runs its members unquantised: no int8 row to measure
         if runtime == "onnx" and "onnx" not in pred.backend.split():
             continue  # ONNX Runtime cannot serve this base (a Gemma body runs in torch): its rows are torch's
         name = backend_name(runtime, precision)

@@ -39,7 +39,7 @@ from unittest import mock
 
 from accord import paths, tracking
 from accord.batch.progress import Phases
-from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, Predictor
+from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, Predictor, serving_runtime
 from accord.io import STALE_TEMP_S, write_text_atomic  # STALE_TEMP_S: an interrupted download's age too
 
 CACHE_ENV = "ACCORD_MODEL_CACHE"
@@ -320,6 +320,8 @@ def load_predictor(uri: str, tracking_uri: str | None = None, runtime: str = DEF
     """The classifier behind ``uri`` as a :class:`Predictor`, through the model cache where ``uri`` is a registry
     URI: a MiniLM classifier on ONNX Runtime starts without torch once its export and serving spec are cached."""
     phases = phases or Phases()
+
+    runtime = serving_runtime(runtime, precision)
 
     def load(folder: Path | None) -> Predictor:
         if folder is None:

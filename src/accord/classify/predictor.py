@@ -2,7 +2,8 @@
 
 A pyfunc that wraps an accord MiniLM classifier runs on ``runtime`` at ``precision``: ``onnx`` (ONNX Runtime, the
 export cached by :mod:`accord.classify.onnx`) or ``torch`` (length-sorted batches under ``inference_mode``;
-``int8``: dynamic quantisation of every Linear layer). A TF-IDF classifier is called directly; any other pyfunc goes
+``int8``: dynamic quantisation of every Linear layer; ``bf16``, torch only: the weights cast to bfloat16). An
+ensemble's MiniLM-family members run the same way. A TF-IDF classifier is called directly; any other pyfunc goes
 through its ``predict``.
 """
 
@@ -22,15 +23,22 @@ RUNTIMES = ("torch", "onnx")  # how a MiniLM classifier runs (accord classify --
 # The fastest backend within 0.01 real-validation macro-F1 of torch fp32 (docs/batch.md, classify benchmark): for
 # the real-news champion int8 loses 0.02, so fp32 (ONNX fp32 gives torch's scores to ~1e-6)
 DEFAULT_RUNTIME, DEFAULT_PRECISION = "onnx", "fp32"
+TORCH_PRECISIONS = ("bf16",)  # torch only (no ONNX path): opt-in, it changes ~0.3% of label sets (docs/batch.md)
+ALL_PRECISIONS = (*PRECISIONS, *TORCH_PRECISIONS)
 
 
 def backend_problem(runtime: str, precision: str) -> str | None:
     """What is wrong with a runtime/precision pair, or None."""
     if runtime not in RUNTIMES:
         return f"--runtime must be one of {RUNTIMES}, got {runtime!r}"
-    if precision not in PRECISIONS:
-        return f"--precision must be one of {PRECISIONS}, got {precision!r}"
+    if precision not in ALL_PRECISIONS:
+        return f"--precision must be one of {ALL_PRECISIONS}, got {precision!r}"
     return None
+
+
+def serving_runtime(runtime: str, precision: str) -> str:
+    """The runtime a pair runs on: a torch-only precision runs in torch whatever the runtime asked."""
+    return "torch" if precision in TORCH_PRECISIONS else runtime
 
 
 def minilm_backend(runtime: str, precision: str, members: int = 0) -> str:
@@ -47,6 +55,7 @@ class Predictor:
         problem = backend_problem(runtime, precision)
         if problem:
             raise ValueError(problem.replace("--", ""))
+        runtime = serving_runtime(runtime, precision)
         self.model = model
         self.classifier = _inner_classifier(model)
         self.scorer: Any = self.classifier
@@ -61,6 +70,13 @@ class Predictor:
 
             self.scorer = OnnxEnsemble.from_classifier(self.classifier, precision, cache_dir)
             self.backend = minilm_backend(runtime, precision, len(self.scorer.members))
+        elif family == "ensemble":  # in torch: its MiniLM-family members at ``precision``
+            families = [getattr(m, "family", "") for m in self.classifier.members]
+            for member in self.classifier.members:
+                if member.family == "minilm":
+                    _minilm_scorer(member, "torch", precision, cache_dir)
+            self.backend = (minilm_backend("torch", precision, len(families)) if set(families) == {"minilm"}
+                            else f"ensemble ({'+'.join(families)}) torch {precision}")
         if runtime == "onnx" and self.scorer is not self.classifier:  # hold no reference to the torch model: its
             self.model, self.classifier = None, self.scorer  # memory goes once the caller's does
 
@@ -104,6 +120,8 @@ def _minilm_scorer(classifier: Any, runtime: str, precision: str, cache_dir: Any
         torch.set_num_threads(machine_threads())
     if precision == "int8":
         classifier.model = quantize_linear(classifier.model)
+    elif precision == "bf16":
+        classifier.model = classifier.model.to(torch.bfloat16)  # the head too; probabilities come back as float64
     return classifier
 
 
