@@ -176,3 +176,27 @@ def test_a_shipped_member_file_is_found_by_name_and_a_bad_one_is_named() -> None
         member_configs(make_config(ClassifierConfig, family="ensemble", members="minilm_seeds.yaml"))
     with pytest.raises(ValueError, match=r"families out of tfidf, minilm, setfit or \.yaml config files"):
         make_config(ClassifierConfig, family="ensemble", members="minilm,bert")
+
+
+def test_a_saved_tokenizer_loads_from_its_file_with_the_same_ids(tiny_encoder: Path, tmp_path: Path) -> None:
+    """``encoder.load_tokenizer`` skips the model-specific class (seconds for Gemma's) but keeps what it would give:
+    ids, masks, token types, the pad id, and the class's padding side where the config does not set one."""
+    import json
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    from accord.classify.encoder import load_tokenizer
+
+    texts = ["The two ministers agreed to expand defence industry cooperation.", "Visas.", "x " * 200]
+    fast, auto = load_tokenizer(tiny_encoder), AutoTokenizer.from_pretrained(tiny_encoder)
+    got, want = fast(texts, truncation=True, max_length=32), auto(texts, truncation=True, max_length=32)
+    assert sorted(got.keys()) == sorted(want.keys()) and all(got[k] == want[k] for k in want)
+    assert (fast.pad_token_id, fast.padding_side) == (auto.pad_token_id, auto.padding_side)
+    left = tmp_path / "left"
+    shutil.copytree(tiny_encoder, left)
+    config = json.loads((left / "tokenizer_config.json").read_text(encoding="utf-8"))
+    config.pop("padding_side", None)
+    (left / "tokenizer_config.json").write_text(json.dumps(config | {"tokenizer_class": "GemmaTokenizer"}),
+                                                encoding="utf-8")
+    assert load_tokenizer(left).padding_side == "left"  # GemmaTokenizer's own

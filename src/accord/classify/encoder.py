@@ -8,6 +8,7 @@ of the training sentences, so the first steps are not spent learning that most s
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +66,24 @@ def load(folder: Path, n_labels: int) -> Any:
     model = mean_pooled_classifier(AutoModel.from_pretrained(folder), n_labels)
     model.head.load_state_dict(torch.load(folder / HEAD_FILE, weights_only=True))
     return model.eval()
+
+
+def load_tokenizer(folder: Path) -> Any:
+    """A saved classifier's tokenizer, built straight from its ``tokenizer.json`` with the special tokens, input names
+    and padding side of its config and class: the same ids as ``AutoTokenizer`` (a test), without the start-up of a
+    model-specific class (Gemma's took 4.9 s of a 5.5 s command start, this 1.4 s). Elsewhere ``AutoTokenizer``."""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+    from transformers.models.auto.tokenization_auto import tokenizer_class_from_name
+
+    file, config = folder / "tokenizer.json", folder / "tokenizer_config.json"
+    if not (file.is_file() and config.is_file()):
+        return AutoTokenizer.from_pretrained(folder)
+    settings = json.loads(config.read_text(encoding="utf-8"))
+    cls = tokenizer_class_from_name(settings.get("tokenizer_class") or "") or PreTrainedTokenizerFast
+    special = {k: v["content"] if isinstance(v, dict) else v for k, v in settings.items()
+               if k.endswith("_token") and isinstance(v, (str, dict)) and v}
+    return PreTrainedTokenizerFast(
+        tokenizer_file=str(file), model_input_names=list(cls.model_input_names),
+        padding_side=settings.get("padding_side", cls.padding_side),
+        truncation_side=settings.get("truncation_side", cls.truncation_side),
+        **({"model_max_length": settings["model_max_length"]} if "model_max_length" in settings else {}), **special)

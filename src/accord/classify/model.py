@@ -237,7 +237,7 @@ class TransformerClassifier(SentenceClassifier):
 
     @classmethod
     def load(cls, path: Path, config: ClassifierConfig) -> TransformerClassifier:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoModelForSequenceClassification
 
         from accord.classify import encoder
 
@@ -245,7 +245,7 @@ class TransformerClassifier(SentenceClassifier):
             model = encoder.load(path / "hf", len(LABELS))
         else:
             model = AutoModelForSequenceClassification.from_pretrained(path / "hf").eval()
-        return cls(config, model, AutoTokenizer.from_pretrained(path / "hf"))
+        return cls(config, model, encoder.load_tokenizer(path / "hf"))
 
 
 def _epoch_metrics(pred: Any) -> dict[str, float]:
