@@ -32,7 +32,8 @@ def train_classifier_cmd(
     register: Annotated[bool, typer.Option(help="Register the model and run the promotion gate.")] = True,
     overrides: Overrides = None,
 ) -> None:
-    """Train a sentence classifier (tfidf or minilm), log everything to MLflow, register and gate it."""
+    """Train a sentence classifier (tfidf, minilm, setfit or an ensemble), log everything to MLflow, register and gate
+    it."""
     from accord import tracking
     from accord.classify.config import ClassifierConfig, base_problems
     from accord.classify.train import train
