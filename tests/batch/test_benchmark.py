@@ -60,23 +60,32 @@ def test_a_failing_whole_process_is_one_line_naming_it(tmp_path: Path) -> None:
     assert "\n" not in str(got.value)
 
 
-def test_an_ensemble_of_minilms_is_benchmarked_on_every_backend(
-        tiny_minilm: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The seed ensemble has every backend of one MiniLM: in torch its members are quantised or cast as one is."""
-    import copy
+def _benchmarked(classifier: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, dict]:
+    """The benchmark's predictors and rows for ``classifier``, registered as the champion of a fresh store."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
+    register(classifier, uri)
+    return benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
 
+
+def _ensemble(*members: object) -> object:
     from accord.classify.config import ClassifierConfig
     from accord.classify.ensemble import EnsembleClassifier
     from tests.conftest import make_config
 
     cfg = make_config(ClassifierConfig, family="ensemble", members="minilm,minilm", **{"minilm.max_length": 32})
-    ensemble = EnsembleClassifier(cfg, [tiny_minilm, copy.deepcopy(tiny_minilm)])
+    ensemble = EnsembleClassifier(cfg, list(members))
     ensemble.thresholds = np.array([0.5, 0.5, 0.45, 0.5, 0.55])
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
-    register(ensemble, uri)
-    predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
+    return ensemble
+
+
+def test_an_ensemble_of_minilms_is_benchmarked_on_every_backend(
+        tiny_minilm: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seed ensemble has every backend of one MiniLM: in torch its members are quantised or cast as one is."""
+    import copy
+
+    predictors, rows = _benchmarked(_ensemble(tiny_minilm, copy.deepcopy(tiny_minilm)), tmp_path, monkeypatch)
     assert sorted(rows) == ["onnx fp32", "onnx int8", "torch bf16", "torch fp32", "torch int8"]
     assert predictors["onnx int8"].backend == "ensemble of 2 minilm onnx int8"
     assert predictors["torch bf16"].backend == "ensemble of 2 minilm torch bf16"
@@ -101,11 +110,7 @@ def test_a_classifier_on_a_decoder_base_is_benchmarked_in_torch_only(
         tiny_causal_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """ONNX Runtime does not serve a decoder base (gemma.yaml's kind): the report has no ONNX rows that would be
     torch measured twice, and names the base's type instead of MiniLM."""
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
-    register(_decoder_classifier(tiny_causal_lm), uri)
-    predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
+    predictors, rows = _benchmarked(_decoder_classifier(tiny_causal_lm), tmp_path, monkeypatch)
     assert sorted(rows) == ["torch bf16", "torch fp32", "torch int8"]
     assert benchmark._model_kind(predictors) == "fine-tuned llama encoder"
 
@@ -114,17 +119,7 @@ def test_an_ensemble_with_a_decoder_member_is_benchmarked_in_torch_only(
         tiny_minilm: object, tiny_causal_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """minilm_gemma.yaml's kind: a MiniLM beside a decoder-based member serves in torch; the report names both
     encoder types."""
-    from accord.classify.config import ClassifierConfig
-    from accord.classify.ensemble import EnsembleClassifier
-    from tests.conftest import make_config
-
-    cfg = make_config(ClassifierConfig, family="ensemble", members="minilm,minilm", **{"minilm.max_length": 32})
-    ensemble = EnsembleClassifier(cfg, [tiny_minilm, _decoder_classifier(tiny_causal_lm)])
-    ensemble.thresholds = np.array([0.5, 0.5, 0.45, 0.5, 0.55])
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.setattr(benchmark, "validation_macro_f1", lambda pred: 0.5)  # the real split is not what is tested
-    register(ensemble, uri)
-    predictors, rows = benchmark._predictors(tracking.CLASSIFIER_URI, uri, benchmark.BACKENDS, tmp_path)
+    predictors, rows = _benchmarked(_ensemble(tiny_minilm, _decoder_classifier(tiny_causal_lm)), tmp_path,
+                                    monkeypatch)
     assert sorted(rows) == ["torch bf16", "torch fp32", "torch int8"]
     assert benchmark._model_kind(predictors) == "ensemble of 2 fine-tuned encoders (bert, llama)"
