@@ -63,9 +63,7 @@ def classify_cmd(
     runtime: Annotated[str, typer.Option(help="How a MiniLM classifier runs: onnx (ONNX Runtime; exported once and "
                                                  "cached in models/onnx; a non-BERT base, e.g. gemma.yaml's, runs "
                                                  "in torch) or torch.")] = "onnx",
-    precision: Annotated[str, typer.Option(help="MiniLM weights: fp32; int8 (faster, less accurate); bf16 (torch "
-                                                   "only: faster on a CPU with native bfloat16, ~0.3% of label "
-                                                   "sets differ).")] = "fp32",
+    precision: Annotated[str, typer.Option(help="fp32; int8 or bf16 (torch only): faster, less exact.")] = "fp32",
     summaries: SummariesOpt = "article",
     agreement_draws: AgreementOpt = None,
     raw_csv: RawCsvOpt = False,
