@@ -179,13 +179,11 @@ def _predictors(model_uri: str, tracking_uri: str | None, backends: tuple[tuple[
 
 
 def _minilm_kind(pred: Predictor) -> str | None:
-    """"minilm", "ensemble" (of MiniLM-family members, on any base) or None: what the benchmark takes."""
-    family = getattr(pred.classifier, "family", "")
-    members = getattr(pred.classifier, "members", None)
-    if pred.backend.startswith("ensemble of") or (family == "ensemble" and members and
-                                                  all(getattr(m, "family", "") == "minilm" for m in members)):
+    """"minilm", "ensemble" (of MiniLM-family members, on any base: what the predictor names "ensemble of N
+    minilm ...") or None: what the benchmark takes."""
+    if pred.backend.startswith("ensemble of"):
         return "ensemble"
-    return "minilm" if family == "minilm" else None
+    return "minilm" if getattr(pred.classifier, "family", "") == "minilm" else None
 
 
 def _model_kind(predictors: dict[str, Predictor]) -> str:

@@ -320,7 +320,6 @@ def load_predictor(uri: str, tracking_uri: str | None = None, runtime: str = DEF
     """The classifier behind ``uri`` as a :class:`Predictor`, through the model cache where ``uri`` is a registry
     URI: a MiniLM classifier on ONNX Runtime starts without torch once its export and serving spec are cached."""
     phases = phases or Phases()
-
     runtime = serving_runtime(runtime, precision)
 
     def load(folder: Path | None) -> Predictor:

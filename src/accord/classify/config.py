@@ -40,8 +40,8 @@ class TfidfArguments:
 class MiniLMArguments:
     """A Hugging Face encoder fine-tuned for multi-label classification with the ``Trainer``."""
 
-    base_model: str = arg("", "empty: the embedded all-MiniLM-L6-v2; or any HF checkpoint path or Hub id "
-                              "(accord train also resolves the alias gemma-3-270m)")
+    base_model: str = arg("", "empty: the embedded all-MiniLM-L6-v2; or any HF checkpoint path or Hub id, or the "
+                              "alias gemma-3-270m (accord.bases)")
     max_length: int = arg(128, "tokens per sentence (longer sentences are truncated)", low=8, high=512)
     epochs: int = arg(10, "training epochs (early stopping may end sooner)", low=1, high=100)
     batch_size: int = arg(16, "training batch size", low=1, high=1024)

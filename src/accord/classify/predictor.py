@@ -71,7 +71,7 @@ class Predictor:
             self.scorer = OnnxEnsemble.from_classifier(self.classifier, precision, cache_dir)
             self.backend = minilm_backend(runtime, precision, len(self.scorer.members))
         elif family == "ensemble":  # in torch: its MiniLM-family members at ``precision``
-            families = [getattr(m, "family", "") for m in self.classifier.members]
+            families = [m.family for m in self.classifier.members]
             for member in self.classifier.members:
                 if member.family == "minilm":
                     _minilm_scorer(member, "torch", precision, cache_dir)
