@@ -30,3 +30,16 @@ def test_mix_shares_over_one_are_refused_with_the_section_named_once() -> None:
         load_config(SummariserConfig, paths.CONFIGS_DIR / "summariser" / "quick.yaml", ["reports_share=0.8"],
                     {"data": paths.DATA_CONFIG_FILE})
     assert "mix.mix." not in str(exc.value)
+
+
+def test_an_override_value_that_reads_as_a_mapping_stays_text() -> None:
+    """``key=a: b`` sets the text "a: b" (a scoped member override); YAML alone would make it a mapping and the
+    error would name the wrong setting. A number field still refuses it by name."""
+    members = "ensemble.members=minilm.yaml,gemma.yaml"
+    cfg = load_config(ClassifierConfig, None, ["family=ensemble", members,
+                                               "ensemble.member_overrides=gemma.yaml: minilm.epochs=1"])
+    assert cfg.ensemble.member_overrides == "gemma.yaml: minilm.epochs=1"
+    assert cfg.ensemble.overrides_for("gemma.yaml") == ["minilm.epochs=1"]
+    assert cfg.ensemble.overrides_for("minilm.yaml") == []
+    with pytest.raises(ConfigError, match=r"minilm\.epochs"):
+        load_config(ClassifierConfig, None, ["minilm.epochs=a: b"])

@@ -205,9 +205,10 @@ def load_config(cls: type[T], path: str | os.PathLike[str] | None = None, overri
         except ConfigError as exc:
             raise ConfigError(f"override {item!r}: {exc}") from None
         try:
-            values[key] = yaml.safe_load(raw) if raw.strip() else ""
+            value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
             raise ConfigError(f"override {item!r}: not a valid value") from None
+        values[key] = raw.strip() if isinstance(value, dict | list) else value  # "a: b" is text here, not a mapping
     return from_dict(cls, values, where if not overrides else f"{where} + overrides")
 
 

@@ -178,6 +178,33 @@ def test_a_shipped_member_file_is_found_by_name_and_a_bad_one_is_named() -> None
         make_config(ClassifierConfig, family="ensemble", members="minilm,bert")
 
 
+def test_member_overrides_reach_the_members_files_and_a_bad_one_stops_the_run(tmp_path: Path) -> None:
+    """``ensemble.member_overrides`` shortens the members a file brings (a smoke run of ``minilm_gemma.yaml``):
+    unscoped to every file member, ``file.yaml:`` to one; an unknown key or member is named before any run."""
+    from accord.classify.config import member_config_path, member_configs
+    from accord.config import ConfigError, load_config
+
+    shipped = load_config(ClassifierConfig, member_config_path("minilm.yaml")).minilm.epochs
+    cfg = make_config(ClassifierConfig, family="ensemble", members="minilm.yaml,gemma.yaml",
+                      **{"ensemble.member_overrides": "minilm.max_steps=2; gemma.yaml:minilm.epochs=1"})
+    minilm, gemma = member_configs(cfg)
+    assert (minilm.minilm.max_steps, gemma.minilm.max_steps) == (2, 2)
+    assert (minilm.minilm.epochs, gemma.minilm.epochs) == (shipped, 1) and shipped != 1
+    assert gemma.minilm.base_model == "gemma-3-270m"  # the rest of the file is kept
+    logged = cfg.family_settings()["ensemble"]["member_configs"]["gemma.yaml"]
+    assert logged["minilm"]["epochs"] == 1 and logged["minilm"]["max_steps"] == 2
+    bad = make_config(ClassifierConfig, family="ensemble", members="minilm.yaml",
+                      **{"ensemble.member_overrides": "minilm.epoch=1"})
+    with pytest.raises(ConfigError, match=r"minilm\.yaml \+ overrides|override 'minilm\.epoch=1'"):
+        member_configs(bad)
+    with pytest.raises(ValueError, match=r"'gemma\.yaml' is not one of the members"):
+        make_config(ClassifierConfig, family="ensemble", members="minilm.yaml",
+                    **{"ensemble.member_overrides": "gemma.yaml:minilm.epochs=1"})
+    with pytest.raises(ValueError, match=r"'minilm\.epochs': expected key=value"):
+        make_config(ClassifierConfig, family="ensemble", members="minilm.yaml",
+                    **{"ensemble.member_overrides": "minilm.epochs"})
+
+
 def test_a_saved_tokenizer_loads_from_its_file_with_the_same_ids(tiny_encoder: Path, tmp_path: Path) -> None:
     """``encoder.load_tokenizer`` skips the model-specific class (seconds for Gemma's) but keeps what it would give:
     ids, masks, token types, the pad id, and the class's padding side where the config does not set one."""

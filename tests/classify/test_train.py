@@ -92,6 +92,22 @@ def test_tiny_minilm_logs_epochs_and_loads_in_a_fresh_process(mlflow_uri: str, t
     assert out["n"] == 2 and out["df"] == 1 and all(isinstance(x, list) for x in out["labels"])
 
 
+def test_an_ensembles_members_log_their_epochs_apart(mlflow_uri: str, tiny_encoder: Path) -> None:
+    """Two MiniLM members (as MiniLM beside Gemma: both of the minilm family) log their epochs under their own keys,
+    each with its own best epoch, not interleaved under one key."""
+    cfg = make_config(ClassifierConfig, family="ensemble", members="minilm,minilm", limit_train=48,
+                      **{"minilm.base_model": str(tiny_encoder), "minilm.epochs": 2, "minilm.batch_size": 16,
+                         "minilm.max_length": 32})
+    result = train_classifier(cfg, uri=mlflow_uri, register=False)
+    client = MlflowClient(mlflow_uri)
+    for member in ("member0-minilm", "member1-minilm"):
+        key = f"epoch/{member}/real_validation_macro_f1_at_0.5"
+        assert [m.step for m in client.get_metric_history(result.run_id, key)] == [1, 2]
+        assert result.metrics[f"epoch/{member}/best"] in (1.0, 2.0)
+    assert client.get_metric_history(result.run_id, "epoch/real_validation_macro_f1_at_0.5") == []
+    assert "epoch/best" not in result.metrics
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [(None, "NoneType"), ([], "missing inputs"), ([1, 2], "int64"), (["fine", None], "item 1 is float")],

@@ -87,6 +87,9 @@ class EnsembleArguments:
                                        "or classifier config files (minilm.yaml,gemma.yaml; looked up as given, "
                                        "then in training/configs/classifier/)")
     weights: str = arg("", "comma-separated weights in member order; empty: equal")
+    member_overrides: str = arg("", "';'-separated key=value overrides for the members built from config files "
+                                    "(minilm.max_steps=2: every such member; gemma.yaml:minilm.epochs=1: that "
+                                    "one); a family member takes this config's own sections")
 
     def validate(self) -> None:
         names = self.member_list()
@@ -95,6 +98,25 @@ class EnsembleArguments:
                              f"files, got {self.members!r}")
         if self.weights and len(self.weight_list()) != len(names):
             raise ValueError("ensemble.weights: one weight per member")
+        for member, item in self.override_list():
+            if member and member not in names:
+                raise ValueError(f"ensemble.member_overrides: {member!r} is not one of the members ({self.members})")
+            if "=" not in item:
+                raise ValueError(f"ensemble.member_overrides: {item!r}: expected key=value")
+
+    def override_list(self) -> list[tuple[str, str]]:
+        """``(member file or "", "key=value")`` pairs; "" applies to every member from a file."""
+        out = []
+        for item in filter(None, (i.strip() for i in self.member_overrides.split(";"))):
+            head, sep, rest = item.partition(":")
+            if sep and head.strip().endswith(CONFIG_SUFFIXES):
+                out.append((head.strip(), rest.strip()))
+            else:
+                out.append(("", item))
+        return out
+
+    def overrides_for(self, name: str) -> list[str]:
+        return [item for member, item in self.override_list() if member in ("", name)]
 
     def member_list(self) -> list[str]:
         return [m.strip() for m in self.members.split(",") if m.strip()]
@@ -154,15 +176,19 @@ def member_config_path(name: str) -> Path:
 
 def member_configs(cfg: ClassifierConfig) -> list[ClassifierConfig]:
     """An ensemble's members as configs of their own: a family shares this config's sections (its k-th repeat
-    trains with seed + k), a file brings its own, trained on this config's data. A file that cannot be read or
-    names an ensemble is a :class:`~accord.config.ConfigError` naming it, raised before any run starts."""
+    trains with seed + k), a file brings its own settings and ``ensemble.member_overrides``, and trains on this
+    config's data. A file that cannot be read, an override it does not know or a file naming an ensemble is a
+    :class:`~accord.config.ConfigError` naming it, raised before any run starts."""
     names = cfg.ensemble.member_list()
-    out = []
+    out: list[ClassifierConfig] = []
     for k, name in enumerate(names):
         if name in MEMBER_FAMILIES:
             out.append(replace(cfg, family=name, seed=cfg.seed + names[:k].count(name)))
             continue
-        member = load_config(ClassifierConfig, member_config_path(name))
+        try:
+            member = load_config(ClassifierConfig, member_config_path(name), cfg.ensemble.overrides_for(name))
+        except ConfigError as exc:
+            raise ConfigError(str(exc) if str(exc).startswith(name) else f"ensemble member {name}: {exc}") from None
         if member.family == "ensemble":
             raise ConfigError(f"{name}: an ensemble member is one classifier, not another ensemble")
         out.append(replace(member, data=cfg.data, limit_train=cfg.limit_train))

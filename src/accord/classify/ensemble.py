@@ -25,15 +25,16 @@ class EnsembleClassifier(SentenceClassifier):
         self.members = members
         weights = np.asarray(config.ensemble.weight_list(), dtype=float)
         self.weights = weights / weights.sum()
+        self.member_names = member_names(config.ensemble.member_list())
 
     def prepare(self, texts: list[str]) -> list[str]:
         return list(texts)  # each member prepares its own input
 
     def _fit(self, texts: list[str], y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
              on_epoch: Callable[[dict[str, float]], None] | None) -> None:
-        for member in self.members:
-            member.fit(texts, y, val_texts, val_y, on_epoch=on_epoch if member.family == "minilm" else None)
-            self.history += [row | {"member": member.family} for row in member.history]
+        for name, member in zip(self.member_names, self.members, strict=True):
+            member.fit(texts, y, val_texts, val_y, on_epoch=_tagged(on_epoch, name))
+            self.history += [row | {"member": name} for row in member.history]
 
     def _proba(self, texts: list[str]) -> np.ndarray:
         return sum(w * m.predict_proba(texts) for w, m in zip(self.weights, self.members, strict=True))
@@ -46,3 +47,13 @@ class EnsembleClassifier(SentenceClassifier):
 def member_folders(path: Path) -> list[Path]:
     """The member folders of an ensemble saved at ``path``, in member order (as ``_save_weights`` names them)."""
     return [d for d in sorted(Path(path).glob("member*-*")) if d.is_dir()]
+
+
+def member_names(members: list[str]) -> list[str]:
+    """Names that tell members apart in metrics and history (``member1-gemma``): two MiniLM members, or a MiniLM
+    beside a Gemma (both of the minilm family), would otherwise log their epochs under the same keys."""
+    return [f"member{k}-{Path(name).stem}" for k, name in enumerate(members)]
+
+
+def _tagged(on_epoch: Callable[[dict[str, Any]], None] | None, name: str) -> Callable[[dict[str, Any]], None] | None:
+    return None if on_epoch is None else (lambda row: on_epoch(row | {"member": name}))

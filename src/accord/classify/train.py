@@ -41,6 +41,22 @@ EPOCH_NAMES = {"train_loss": "epoch/train_loss", "val_loss": "epoch/real_validat
                "val_micro_f1": "epoch/real_validation_micro_f1_at_0.5", "elapsed_s": "epoch/elapsed_s"}
 
 
+def epoch_key(name: str, member: str | None = None) -> str:
+    """The MLflow key of a per-epoch metric; an ensemble member's go under its name (``epoch/member1-gemma/...``)."""
+    key = EPOCH_NAMES.get(name, f"epoch/{name}")
+    return key.replace("epoch/", f"epoch/{member}/", 1) if member else key
+
+
+def best_epochs(history: list[dict[str, Any]]) -> dict[str, float]:
+    """The epoch with the best validation macro-F1 at 0.5, per member for an ensemble (``epoch/best``)."""
+    best: dict[str, dict[str, Any]] = {}
+    for row in (r for r in history if "val_macro_f1" in r):
+        member = row.get("member")
+        if member not in best or row["val_macro_f1"] > best[member]["val_macro_f1"]:
+            best[member] = row
+    return {epoch_key("best", member): float(row["epoch"]) for member, row in best.items()}
+
+
 @dataclass
 class TrainObjects:
     """What a training run made besides its metrics."""
@@ -90,9 +106,9 @@ def fit(cfg: ClassifierConfig, train: Any, val: Any, log_epochs: bool) -> tuple[
     _, val_texts, val_y = split_arrays(val)
     clf = build_classifier(cfg)
 
-    def on_epoch(row: dict[str, float]) -> None:
+    def on_epoch(row: dict[str, Any]) -> None:
         if log_epochs:
-            mlflow.log_metrics({EPOCH_NAMES.get(k, f"epoch/{k}"): v for k, v in row.items()
+            mlflow.log_metrics({epoch_key(k, row.get("member")): v for k, v in row.items()
                                 if isinstance(v, float) and k != "epoch"}, step=int(row["epoch"]))
 
     start = time.perf_counter()
@@ -217,9 +233,7 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
         datasets = _log_inputs(dd, cfg.data.sentences_path)
         metrics: dict[str, float] = cross_validate(cfg, train_split, dd[GATE_SPLIT], cfg.cv) if cfg.cv > 1 else {}
         clf, metrics["time/train_s"] = fit(cfg, train_split, dd[GATE_SPLIT], log_epochs=True)
-        if any("val_macro_f1" in r for r in clf.history):
-            metrics["epoch/best"] = max((r for r in clf.history if "val_macro_f1" in r),
-                                        key=lambda r: r["val_macro_f1"])["epoch"]
+        metrics |= best_epochs(clf.history)
         mlflow.log_dict(dict(zip(LABELS, map(float, clf.thresholds), strict=True)), "thresholds.json")
         split_metrics, probabilities = evaluate_splits(clf, dd, datasets)
         metrics |= split_metrics
