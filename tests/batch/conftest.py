@@ -18,11 +18,11 @@ def tiny_minilm(tiny_encoder: Path) -> object:
     from transformers import AutoModel, AutoTokenizer
 
     from accord.classify.config import ClassifierConfig
-    from accord.classify.encoder import mean_pooled_classifier
+    from accord.classify.encoder import pooled_classifier
     from accord.classify.model import TransformerClassifier
 
     torch.manual_seed(0)
-    model = mean_pooled_classifier(AutoModel.from_pretrained(tiny_encoder), len(LABELS)).eval()
+    model = pooled_classifier(AutoModel.from_pretrained(tiny_encoder), len(LABELS)).eval()
     cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=4)
     clf = TransformerClassifier(cfg, model, AutoTokenizer.from_pretrained(tiny_encoder))
     clf.thresholds = np.array([0.5, 0.45, 0.5, 0.55, 0.5])

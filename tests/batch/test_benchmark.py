@@ -97,11 +97,11 @@ def _decoder_classifier(tiny_causal_lm: Path) -> object:
     from transformers import AutoModel, AutoTokenizer
 
     from accord.classify.config import ClassifierConfig
-    from accord.classify.encoder import mean_pooled_classifier
+    from accord.classify.encoder import pooled_classifier
     from accord.classify.model import TransformerClassifier
     from tests.conftest import make_config
 
-    model = mean_pooled_classifier(AutoModel.from_pretrained(tiny_causal_lm), len(LABELS)).eval()
+    model = pooled_classifier(AutoModel.from_pretrained(tiny_causal_lm), len(LABELS)).eval()
     cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=8)
     return TransformerClassifier(cfg, model, AutoTokenizer.from_pretrained(tiny_causal_lm))
 

@@ -108,6 +108,33 @@ def test_bf16_training_falls_back_to_float32_without_native_support(splits: dict
     assert losses[True] == losses[False]
 
 
+def test_last_pooling_takes_each_rows_last_real_token_whichever_side_pads() -> None:
+    """``minilm.pooling: last`` reads the state at the highest position the mask keeps: by hand, for a row padded
+    on the right, one padded on the left and a full one; ``mean`` averages only the kept tokens."""
+    import torch
+
+    from accord.classify.encoder import pool
+
+    hidden = torch.arange(3 * 4 * 2, dtype=torch.float32).reshape(3, 4, 2)
+    mask = torch.tensor([[1, 1, 0, 0], [0, 0, 1, 1], [1, 1, 1, 1]])
+    assert pool(hidden, mask, "last").tolist() == [[2.0, 3.0], [14.0, 15.0], [22.0, 23.0]]
+    assert pool(hidden, mask, "mean").tolist() == [[1.0, 2.0], [13.0, 14.0], [19.0, 20.0]]
+
+
+def test_a_last_pooled_decoder_saves_and_loads_with_its_pooling(splits: dict, tiny_causal_lm: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A causal base with ``pooling: last`` trains, and loads back scoring the same (the pooling is part of the
+    saved config, so the loaded head reads the same token); its scores differ from mean pooling's."""
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
+    _, val_texts, _ = splits["real_validation"]
+    clf, _ = _first_epoch(splits, tiny_causal_lm, 24, 8, batch_size=8, pooling="last")
+    again = load_classifier(clf.save(tmp_path / "clf"))
+    assert again.config.minilm.pooling == "last"
+    np.testing.assert_allclose(again.predict_proba(val_texts[:4]), clf.predict_proba(val_texts[:4]), atol=1e-6)
+    mean, _ = _first_epoch(splits, tiny_causal_lm, 24, 8, batch_size=8, pooling="mean")
+    assert not np.allclose(mean.predict_proba(val_texts[:4]), clf.predict_proba(val_texts[:4]))
+
+
 def test_length_grouped_batches_change_the_order_not_the_data(splits: dict, tiny_encoder: Path, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """``minilm.sampling: group_by_length`` hands the Trainer a length-grouped sampler: the same sentences in another

@@ -39,11 +39,11 @@ def tiny_clf(tiny_encoder: Path, request: pytest.FixtureRequest) -> TransformerC
     import torch
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
-    from accord.classify.encoder import mean_pooled_classifier
+    from accord.classify.encoder import pooled_classifier
 
     torch.manual_seed(0)
     if request.param == "mean":
-        model = mean_pooled_classifier(AutoModel.from_pretrained(tiny_encoder), 5).eval()
+        model = pooled_classifier(AutoModel.from_pretrained(tiny_encoder), 5).eval()
     else:
         model = AutoModelForSequenceClassification.from_pretrained(tiny_encoder, num_labels=5).eval()
     cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=4, pooling=request.param)
@@ -221,10 +221,10 @@ def test_a_classifier_on_a_decoder_base_serves_in_torch(tiny_causal_lm: Path, ca
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from accord.classify.encoder import mean_pooled_classifier
+    from accord.classify.encoder import pooled_classifier
 
     torch.manual_seed(0)
-    model = mean_pooled_classifier(AutoModel.from_pretrained(tiny_causal_lm), 5).eval()
+    model = pooled_classifier(AutoModel.from_pretrained(tiny_causal_lm), 5).eval()
     cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=4)
     clf = TransformerClassifier(cfg, model, AutoTokenizer.from_pretrained(tiny_causal_lm))
     assert not onnx_classifier.onnx_servable(clf)

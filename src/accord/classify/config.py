@@ -56,8 +56,10 @@ class MiniLMArguments:
                                   "together: less padding, faster steps)", choices=("random", "group_by_length"))
     bf16: bool = arg(False, "bfloat16 autocast in training (weights stay float32; prediction is float32): "
                             "~1.3x faster steps on a CPU with AVX512-BF16; float32 on one without")
-    pooling: str = arg("mean", "mean: a head on the mean of the tokens (accord.classify.encoder); cls: the "
-                               "[CLS] pooler of AutoModelForSequenceClassification", choices=("mean", "cls"))
+    pooling: str = arg("mean", "mean: a head on the mean of the tokens (accord.classify.encoder); last: on the "
+                               "last real token (what a causal decoder such as Gemma has read the whole sentence "
+                               "at); cls: the [CLS] pooler of AutoModelForSequenceClassification",
+                       choices=("mean", "last", "cls"))
     freeze_embeddings: bool = arg(False, "keep the token embeddings fixed: with a large vocabulary (Gemma's 262,144 "
                                          "words, 63% of its weights) their gradients and AdamW state cost most of "
                                          "a step, for words a sentence classifier mostly never sees")

@@ -1,9 +1,11 @@
-"""A sentence encoder with a multi-label head on its mean-pooled tokens: how all-MiniLM-L6-v2 was trained to embed.
+"""A sentence encoder with a multi-label head on its pooled tokens: how all-MiniLM-L6-v2 was trained to embed.
 
 ``AutoModelForSequenceClassification`` puts the head on BERT's [CLS] pooler, which a sentence-transformers
 checkpoint never tuned; on the project's data that head learned slowly (validation macro-F1 0.47 after two epochs,
 against the mean-pooled head's, docs/decisions.md). The head's bias starts at the log-odds of each label's share
-of the training sentences, so the first steps are not spent learning that most sentences are ``other``.
+of the training sentences, so the first steps are not spent learning that most sentences are ``other``. Pooling is
+the mean of the tokens (an encoder's) or the last real token (``last``: in a causal decoder such as Gemma only the
+last token has read the whole sentence).
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ from typing import Any
 import numpy as np
 
 HEAD_FILE = "head.pt"
+POOLINGS = ("mean", "last")  # the head's input: the masked mean of the tokens, or the last real token's state
 
 
-def mean_pooled_classifier(encoder: Any, n_labels: int, prior: np.ndarray | None = None, dropout: float = 0.1
-                           ) -> Any:
-    """``encoder`` (any HF encoder) + dropout + a linear layer over its attention-masked mean of tokens."""
+def pooled_classifier(encoder: Any, n_labels: int, prior: np.ndarray | None = None, dropout: float = 0.1,
+                      pooling: str = "mean") -> Any:
+    """``encoder`` (any HF encoder or decoder body) + dropout + a linear layer over its pooled tokens."""
     import torch
     from transformers.modeling_outputs import SequenceClassifierOutput
 
-    class MeanPooledClassifier(torch.nn.Module):
+    class PooledClassifier(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.encoder = encoder
@@ -41,15 +44,26 @@ def mean_pooled_classifier(encoder: Any, n_labels: int, prior: np.ndarray | None
                     labels: Any = None) -> Any:
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                                   token_type_ids=token_type_ids).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            logits = self.head(self.dropout(pooled))
+            logits = self.head(self.dropout(pool(hidden, attention_mask, pooling)))
             loss = None
             if labels is not None:
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
             return SequenceClassifierOutput(loss=loss, logits=logits)
 
-    return MeanPooledClassifier()
+    return PooledClassifier()
+
+
+def pool(hidden: Any, attention_mask: Any, pooling: str) -> Any:
+    """The masked mean of ``hidden`` over its tokens, or the state of each row's last real token (the highest
+    position the mask keeps: right or left padding alike)."""
+    import torch
+
+    if pooling == "last":
+        positions = torch.arange(hidden.shape[1], device=hidden.device)
+        last = (attention_mask.long() * positions).argmax(-1)
+        return hidden[torch.arange(hidden.shape[0], device=hidden.device), last]
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
 def save(model: Any, folder: Path) -> None:
@@ -59,11 +73,11 @@ def save(model: Any, folder: Path) -> None:
     torch.save(model.head.state_dict(), folder / HEAD_FILE)
 
 
-def load(folder: Path, n_labels: int) -> Any:
+def load(folder: Path, n_labels: int, pooling: str = "mean") -> Any:
     import torch
     from transformers import AutoModel
 
-    model = mean_pooled_classifier(AutoModel.from_pretrained(folder), n_labels)
+    model = pooled_classifier(AutoModel.from_pretrained(folder), n_labels, pooling=pooling)
     model.head.load_state_dict(torch.load(folder / HEAD_FILE, weights_only=True))
     return model.eval()
 

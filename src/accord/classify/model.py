@@ -149,14 +149,15 @@ class TransformerClassifier(SentenceClassifier):
         from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        from accord.classify.encoder import mean_pooled_classifier
+        from accord.classify.encoder import POOLINGS, pooled_classifier
 
         base = resolve_base(self.config.minilm.base_model or "minilm")  # an alias, a path or a Hub id
         hf_logging.set_verbosity_error()  # the fresh classification head is reported as "missing"; expected
         try:  # a Hub id not in the cache on a machine without the Hub, a folder that is no checkpoint
             self.tokenizer = AutoTokenizer.from_pretrained(base)
-            if self.config.minilm.pooling == "mean":
-                self.model = mean_pooled_classifier(AutoModel.from_pretrained(base), len(LABELS), y.mean(axis=0))
+            if self.config.minilm.pooling in POOLINGS:
+                self.model = pooled_classifier(AutoModel.from_pretrained(base), len(LABELS), y.mean(axis=0),
+                                               pooling=self.config.minilm.pooling)
             else:
                 self.model = AutoModelForSequenceClassification.from_pretrained(
                     base, num_labels=len(LABELS), problem_type="multi_label_classification",
@@ -229,7 +230,7 @@ class TransformerClassifier(SentenceClassifier):
     def _save_weights(self, path: Path) -> None:
         from accord.classify import encoder
 
-        if self.config.minilm.pooling == "mean":
+        if self.config.minilm.pooling in encoder.POOLINGS:
             encoder.save(self.model, path / "hf")
         else:
             self.model.save_pretrained(path / "hf")
@@ -241,8 +242,8 @@ class TransformerClassifier(SentenceClassifier):
 
         from accord.classify import encoder
 
-        if config.minilm.pooling == "mean":
-            model = encoder.load(path / "hf", len(LABELS))
+        if config.minilm.pooling in encoder.POOLINGS:
+            model = encoder.load(path / "hf", len(LABELS), config.minilm.pooling)
         else:
             model = AutoModelForSequenceClassification.from_pretrained(path / "hf").eval()
         return cls(config, model, encoder.load_tokenizer(path / "hf"))
