@@ -92,7 +92,7 @@ def tiny_corpus(tmp_path: Path) -> tuple[Path, Path, Path]:
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The local model and tokenizer caches of ``accord classify``/``summarise`` in temp folders, never the
     checkout's models/."""
-    from accord.batch.models import CACHE_ENV
+    from accord.batch.cache import CACHE_ENV
     from accord.summarise.tokenizer import CACHE_ENV as TOKENIZER_CACHE_ENV
 
     folder = tmp_path_factory.mktemp("model-cache")

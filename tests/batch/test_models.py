@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from accord import tracking
+from accord.batch import cache as model_cache
 from accord.batch import models
 from accord.batch.progress import Phases
 from accord.classify import onnx as onnx_classifier
@@ -30,7 +31,7 @@ TEXTS = ["Ministers agreed to raise two-way trade to US$5 billion by 2030.", "Vi
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(models.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(model_cache.CACHE_ENV, str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 
@@ -43,7 +44,7 @@ def test_miss_then_hit_then_the_alias_moves(tiny_store: str, cache: Path) -> Non
     first, phases = load(tiny_store)
     assert "version 1: downloaded into the local cache" in phases.notes[0]
     (folder,) = (cache / tracking.CLASSIFIER).iterdir()
-    assert folder.name.startswith("v1-") and models.intact(folder)
+    assert folder.name.startswith("v1-") and model_cache.intact(folder)
 
     def no_download(**kwargs: object) -> str:
         raise AssertionError("a cache hit downloaded the model")
@@ -71,31 +72,31 @@ def test_a_damaged_entry_is_ignored_and_rebuilt(tiny_store: str, cache: Path) ->
     size = weights.stat().st_size
     for damage in (lambda: weights.write_bytes(b"short"),  # a truncated file: the manifest's size check
                    lambda: weights.write_bytes(b"\0" * size),  # same size, unreadable: the load fails, rebuilt
-                   lambda: (folder / models.MANIFEST).write_text("{not json", encoding="utf-8")):
+                   lambda: (folder / model_cache.MANIFEST).write_text("{not json", encoding="utf-8")):
         damage()
         predictor, phases = load(tiny_store)
         assert predictor(TEXTS)[1] == expected
         assert any("downloaded" in note for note in phases.notes), phases.notes
-        assert models.intact(folder) and weights.stat().st_size == size
+        assert model_cache.intact(folder) and weights.stat().st_size == size
     assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []  # no temp folders left
 
 
 def test_bad_uris_are_one_line_errors(tiny_store: str, tmp_path: Path) -> None:
     with pytest.raises(tracking.ModelNotFound, match="no version has the alias 'champion'"):
-        models.resolve("models:/no-such-model@champion", tiny_store)
+        model_cache.resolve("models:/no-such-model@champion", tiny_store)
     with pytest.raises(tracking.ModelNotFound, match="there is no version 99"):
-        models.resolve(f"models:/{tracking.CLASSIFIER}/99", tiny_store)
+        model_cache.resolve(f"models:/{tracking.CLASSIFIER}/99", tiny_store)
     missing = tmp_path / "none.db"
     with pytest.raises(tracking.ModelNotFound, match="there is no MLflow store"):
-        models.resolve(tracking.CLASSIFIER_URI, f"sqlite:///{missing}")
+        model_cache.resolve(tracking.CLASSIFIER_URI, f"sqlite:///{missing}")
     assert not missing.exists()  # a lookup never creates a store
-    assert models.resolve("runs:/abc/model", tiny_store) is None  # other URIs are not cached
+    assert model_cache.resolve("runs:/abc/model", tiny_store) is None  # other URIs are not cached
 
 
 def test_the_sqlite_lookup_agrees_with_mlflow(tiny_store: str) -> None:
     args = (tiny_store, tracking.CLASSIFIER_URI, tracking.CLASSIFIER, tracking.CHAMPION, None)
-    row = models._sqlite_version(*args)
-    assert row is not None and row == models._client_version(*args) and row[0] == "1"
+    row = model_cache._sqlite_version(*args)
+    assert row is not None and row == model_cache._client_version(*args) and row[0] == "1"
 
 
 def test_old_entries_are_pruned(tmp_path: Path) -> None:
@@ -106,7 +107,7 @@ def test_old_entries_are_pruned(tmp_path: Path) -> None:
     stale = tmp_path / ".v9-abc-x"
     stale.mkdir()
     os.utime(stale, (1000, 1000))
-    models._prune(entries[0])
+    model_cache._prune(entries[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v0-abc", "v3-abc", "v4-abc"]
 
 
@@ -164,8 +165,8 @@ def test_a_relative_store_path_shares_the_absolute_ones_entry(tiny_store: str, m
                                                               ) -> None:
     db = Path(tiny_store.removeprefix("sqlite:///")).resolve()
     monkeypatch.chdir(db.parent)
-    relative = models.resolve(tracking.CLASSIFIER_URI, f"sqlite:///{db.name}")
-    absolute = models.resolve(tracking.CLASSIFIER_URI, f"sqlite:///{db}")
+    relative = model_cache.resolve(tracking.CLASSIFIER_URI, f"sqlite:///{db.name}")
+    absolute = model_cache.resolve(tracking.CLASSIFIER_URI, f"sqlite:///{db}")
     assert relative is not None and absolute is not None and relative.folder() == absolute.folder()
 
 

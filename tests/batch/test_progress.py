@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from accord import paths
 from accord.batch import briefs as briefs_module
+from accord.batch import cache, progress
 from accord.batch import classify as batch_classify
-from accord.batch import models, progress
 from accord.batch.inputs import STDIN
 from accord.labels import LABELS
 from accord.system import process_age
@@ -146,4 +146,4 @@ def test_phases_add_up_and_start_up_is_measured() -> None:
     phases.article_done()
     assert set(phases.seconds) == {"read", "work"} and 0 < phases.first_article <= process_age() < 3600
     assert phases.report()[0].startswith(f"start-up: {phases.first_article:.2f} s to the first article")
-    assert models.cache_root().is_dir()  # tests cache models in a temp folder (conftest)
+    assert cache.cache_root().is_dir()  # tests cache models in a temp folder (conftest)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from accord import tracking
+from accord.batch.cache import PROGRESS_ENV
 from accord.batch.classify import NO_MODEL_HINT, NO_SUMMARISER_HINT, ClassifyOptions
 from accord.batch.inputs import (
     CSV_SUFFIXES,
@@ -35,7 +36,6 @@ from accord.batch.inputs import (
     TEXT_SUFFIXES,
     ErrorLog,
 )
-from accord.batch.models import PROGRESS_ENV
 from accord.batch.writers import infer_format
 from accord.io import (
     InputError,
