@@ -32,18 +32,18 @@ TEXTS = ["Ministers agreed to raise two-way trade to US$5 billion by 2030.", "Vi
          "He thanked his host.", "A hotline between the coast guards was set up."]
 
 
-@pytest.fixture(scope="module", params=["mean", "cls"])
+@pytest.fixture(scope="module", params=["mean", "last", "cls"])
 def tiny_clf(tiny_encoder: Path, request: pytest.FixtureRequest) -> TransformerClassifier:
     """A tiny MiniLM-family classifier: the tiny encoder with a seeded five-label head, on its mean-pooled tokens
-    (the default) or on the [CLS] pooler (models saved before the mean-pooled head)."""
+    (the default), its last real token, or the [CLS] pooler (models saved before the mean-pooled head)."""
     import torch
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
     from accord.classify.encoder import pooled_classifier
 
     torch.manual_seed(0)
-    if request.param == "mean":
-        model = pooled_classifier(AutoModel.from_pretrained(tiny_encoder), 5).eval()
+    if request.param != "cls":
+        model = pooled_classifier(AutoModel.from_pretrained(tiny_encoder), 5, pooling=request.param).eval()
     else:
         model = AutoModelForSequenceClassification.from_pretrained(tiny_encoder, num_labels=5).eval()
     cfg = make_config(ClassifierConfig, family="minilm", max_length=32, predict_batch_size=4, pooling=request.param)
@@ -81,7 +81,7 @@ def test_export_is_cached_by_model_digest(tiny_clf: TransformerClassifier, cache
     assert cached_export(tiny_clf.model, tiny_clf.tokenizer, "fp32", cache) == first
     assert not [p for p in first.parent.iterdir() if p.name.startswith(".")]  # no temp files left behind
     changed = copy.deepcopy(tiny_clf.model)
-    head = changed.head if tiny_clf.config.minilm.pooling == "mean" else changed.classifier
+    head = changed.head if tiny_clf.config.minilm.pooling != "cls" else changed.classifier
     head.bias.data += 1
     assert onnx_classifier.model_digest(changed) != onnx_classifier.model_digest(tiny_clf.model) == first.parent.name
 
