@@ -254,3 +254,6 @@ def test_a_saved_tokenizer_loads_from_its_file_with_the_same_ids(tiny_encoder: P
     (left / "tokenizer_config.json").write_text(json.dumps(config | {"tokenizer_class": "GemmaTokenizer"}),
                                                 encoding="utf-8")
     assert load_tokenizer(left).padding_side == "left"  # GemmaTokenizer's own
+    same = tmp_path / "same"  # another member's folder with the same files: one tokenizer per process
+    shutil.copytree(tiny_encoder, same)
+    assert load_tokenizer(same) is fast and load_tokenizer(left) is not fast

@@ -10,6 +10,7 @@ last token has read the whole sentence).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 HEAD_FILE = "head.pt"
+_TOKENIZERS: dict[str, Any] = {}  # tokenizer files' digest -> the tokenizer built from them, once per process
 POOLINGS = ("mean", "last")  # the head's input: the masked mean of the tokens, or the last real token's state
 
 
@@ -85,19 +87,24 @@ def load(folder: Path, n_labels: int, pooling: str = "mean") -> Any:
 def load_tokenizer(folder: Path) -> Any:
     """A saved classifier's tokenizer, built straight from its ``tokenizer.json`` with the special tokens, input names
     and padding side of its config and class: the same ids as ``AutoTokenizer`` (a test), without the start-up of a
-    model-specific class (Gemma's took 4.9 s of a 5.5 s command start, this 1.4 s). Elsewhere ``AutoTokenizer``."""
+    model-specific class (Gemma's took 4.9 s of a 5.5 s command start, this 1.4 s), and built once per process for
+    the same files. Elsewhere ``AutoTokenizer``."""
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
     from transformers.models.auto.tokenization_auto import tokenizer_class_from_name
 
     file, config = folder / "tokenizer.json", folder / "tokenizer_config.json"
     if not (file.is_file() and config.is_file()):
         return AutoTokenizer.from_pretrained(folder)
+    key = hashlib.sha256(file.read_bytes() + b"\0" + config.read_bytes()).hexdigest()
+    if key in _TOKENIZERS:  # two Gemma members of one ensemble carry the same 33 MB file: built once
+        return _TOKENIZERS[key]
     settings = json.loads(config.read_text(encoding="utf-8"))
     cls = tokenizer_class_from_name(settings.get("tokenizer_class") or "") or PreTrainedTokenizerFast
     special = {k: v["content"] if isinstance(v, dict) else v for k, v in settings.items()
                if k.endswith("_token") and isinstance(v, (str, dict)) and v}
-    return PreTrainedTokenizerFast(
+    _TOKENIZERS[key] = PreTrainedTokenizerFast(
         tokenizer_file=str(file), model_input_names=list(cls.model_input_names),
         padding_side=settings.get("padding_side", cls.padding_side),
         truncation_side=settings.get("truncation_side", cls.truncation_side),
         **({"model_max_length": settings["model_max_length"]} if "model_max_length" in settings else {}), **special)
+    return _TOKENIZERS[key]
