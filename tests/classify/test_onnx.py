@@ -84,6 +84,10 @@ def test_export_is_cached_by_model_digest(tiny_clf: TransformerClassifier, cache
     head = changed.head if tiny_clf.config.minilm.pooling != "cls" else changed.classifier
     head.bias.data += 1
     assert onnx_classifier.model_digest(changed) != onnx_classifier.model_digest(tiny_clf.model) == first.parent.name
+    if tiny_clf.config.minilm.pooling != "cls":  # the same weights pooled another way are another export
+        repooled = copy.deepcopy(tiny_clf.model)
+        repooled.pooling = "last" if repooled.pooling == "mean" else "mean"
+        assert onnx_classifier.model_digest(repooled) != onnx_classifier.model_digest(tiny_clf.model)
 
 
 def test_int8_is_quantised_per_channel_and_close_to_fp32(tiny_clf: TransformerClassifier, cache: Path) -> None:

@@ -35,6 +35,7 @@ def pooled_classifier(encoder: Any, n_labels: int, prior: np.ndarray | None = No
             self.config = encoder.config  # what ONNX export and fusion read (heads, hidden size)
             self.dropout = torch.nn.Dropout(dropout)
             self.head = torch.nn.Linear(encoder.config.hidden_size, n_labels)
+            self.pooling = pooling  # part of the ONNX export's cache key: the same weights pooled otherwise differ
             if prior is not None:
                 p = np.clip(prior, 1e-3, 1 - 1e-3)
                 self.head.bias.data = torch.tensor(np.log(p / (1 - p)), dtype=torch.float32)
@@ -46,7 +47,7 @@ def pooled_classifier(encoder: Any, n_labels: int, prior: np.ndarray | None = No
                     labels: Any = None) -> Any:
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                                   token_type_ids=token_type_ids).last_hidden_state
-            logits = self.head(self.dropout(pool(hidden, attention_mask, pooling)))
+            logits = self.head(self.dropout(pool(hidden, attention_mask, self.pooling)))
             loss = None
             if labels is not None:
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))

@@ -68,6 +68,8 @@ def model_digest(model: Any) -> str:
     h = hashlib.sha256(f"v{EXPORT_VERSION} torch {torch.__version__} ort {onnxruntime.__version__}".encode())
     config = getattr(model, "config", None)
     h.update((config.to_json_string() if config is not None else type(model).__name__).encode())
+    if getattr(model, "pooling", "mean") != "mean":  # another graph on the same weights (mean keeps its old keys)
+        h.update(f"pooling {model.pooling}".encode())
     for name, tensor in sorted(model.state_dict().items()):
         h.update(name.encode())
         h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
