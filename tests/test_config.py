@@ -39,7 +39,7 @@ def test_an_override_value_that_reads_as_a_mapping_stays_text() -> None:
     cfg = load_config(ClassifierConfig, None, ["family=ensemble", members,
                                                "ensemble.member_overrides=gemma.yaml: minilm.epochs=1"])
     assert cfg.ensemble.member_overrides == "gemma.yaml: minilm.epochs=1"
-    assert cfg.ensemble.overrides_for("gemma.yaml") == ["minilm.epochs=1"]
-    assert cfg.ensemble.overrides_for("minilm.yaml") == []
+    assert cfg.ensemble.overrides_for(1, "gemma.yaml") == ["minilm.epochs=1"]
+    assert cfg.ensemble.overrides_for(0, "minilm.yaml") == []
     with pytest.raises(ConfigError, match=r"minilm\.epochs"):
         load_config(ClassifierConfig, None, ["minilm.epochs=a: b"])

@@ -224,12 +224,39 @@ def test_member_overrides_reach_the_members_files_and_a_bad_one_stops_the_run(tm
                       **{"ensemble.member_overrides": "minilm.epoch=1"})
     with pytest.raises(ConfigError, match=r"minilm\.yaml \+ overrides|override 'minilm\.epoch=1'"):
         member_configs(bad)
-    with pytest.raises(ValueError, match=r"'gemma\.yaml' is not one of the members"):
+    with pytest.raises(ValueError, match=r"'gemma\.yaml' is not a member from a config file \(minilm\.yaml or "
+                                         r"member0\)"):
         make_config(ClassifierConfig, family="ensemble", members="minilm.yaml",
                     **{"ensemble.member_overrides": "gemma.yaml:minilm.epochs=1"})
     with pytest.raises(ValueError, match=r"'minilm\.epochs': expected key=value"):
         make_config(ClassifierConfig, family="ensemble", members="minilm.yaml",
                     **{"ensemble.member_overrides": "minilm.epochs"})
+
+
+def test_a_file_named_twice_is_told_apart_by_its_place_and_overrides_without_file_members_are_refused() -> None:
+    """``member2:`` scopes an override to one member by its place (counted from 0, as the metrics name members), so
+    one file can serve twice with one setting changed; the more specific scope wins. Overrides with no member from
+    a file would be silently unused, so they are refused."""
+    from accord.classify.config import member_configs
+
+    cfg = make_config(ClassifierConfig, family="ensemble", members="minilm.yaml,gemma.yaml,gemma.yaml",
+                      **{"ensemble.member_overrides": "member2:minilm.pooling=last; minilm.epochs=2; "
+                                                      "gemma.yaml:minilm.epochs=1; member1:minilm.epochs=3"})
+    minilm, first, second = member_configs(cfg)
+    assert (first.minilm.pooling, second.minilm.pooling) == ("mean", "last")
+    assert (minilm.minilm.epochs, first.minilm.epochs, second.minilm.epochs) == (2, 3, 1)
+    logged = cfg.family_settings()["ensemble"]["member_configs"]
+    assert sorted(logged) == ["member1:gemma.yaml", "member2:gemma.yaml", "minilm.yaml"]
+    assert logged["member2:gemma.yaml"]["minilm"]["pooling"] == "last"
+    with pytest.raises(ValueError, match=r"'member3' is not a member from a config file"):
+        make_config(ClassifierConfig, family="ensemble", members="minilm.yaml,gemma.yaml",
+                    **{"ensemble.member_overrides": "member3:minilm.epochs=1"})
+    with pytest.raises(ValueError, match=r"'member0' is not a member from a config file"):
+        make_config(ClassifierConfig, family="ensemble", members="minilm,gemma.yaml",
+                    **{"ensemble.member_overrides": "member0:minilm.epochs=1"})
+    with pytest.raises(ValueError, match=r"no member is a config file"):
+        make_config(ClassifierConfig, family="ensemble", members="minilm,tfidf",
+                    **{"ensemble.member_overrides": "minilm.epochs=1"})
 
 
 def test_a_saved_tokenizer_loads_from_its_file_with_the_same_ids(tiny_encoder: Path, tmp_path: Path) -> None:

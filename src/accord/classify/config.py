@@ -7,6 +7,7 @@ config is saved with each model, so :func:`config_from_meta` reads what an older
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,8 @@ class EnsembleArguments:
     weights: str = arg("", "comma-separated weights in member order; empty: equal")
     member_overrides: str = arg("", "';'-separated key=value overrides for the members built from config files "
                                     "(minilm.max_steps=2: every such member; gemma.yaml:minilm.epochs=1: that "
-                                    "one); a family member takes this config's own sections")
+                                    "file; member2:minilm.pooling=last: the third member, counted from 0 as in "
+                                    "the metrics); a family member takes this config's own sections")
 
     def validate(self) -> None:
         names = self.member_list()
@@ -100,25 +102,33 @@ class EnsembleArguments:
                              f"files, got {self.members!r}")
         if self.weights and len(self.weight_list()) != len(names):
             raise ValueError("ensemble.weights: one weight per member")
+        files = [f"member{k}" for k, n in enumerate(names) if n.endswith(CONFIG_SUFFIXES)]
+        if self.member_overrides.strip() and not files:  # silently unused otherwise: families take this config
+            raise ValueError("ensemble.member_overrides: no member is a config file; a family member takes this "
+                             "config's own sections (set them directly)")
         for member, item in self.override_list():
-            if member and member not in names:
-                raise ValueError(f"ensemble.member_overrides: {member!r} is not one of the members ({self.members})")
+            if member and member not in names and member not in files:
+                raise ValueError(f"ensemble.member_overrides: {member!r} is not a member from a config file "
+                                 f"({', '.join(n for n in names if n.endswith(CONFIG_SUFFIXES))} or "
+                                 f"{', '.join(files)})")
             if "=" not in item:
                 raise ValueError(f"ensemble.member_overrides: {item!r}: expected key=value")
 
     def override_list(self) -> list[tuple[str, str]]:
-        """``(member file or "", "key=value")`` pairs; "" applies to every member from a file."""
+        """``(member file, memberK or "", "key=value")`` pairs; "" applies to every member from a file."""
         out = []
         for item in filter(None, (i.strip() for i in self.member_overrides.split(";"))):
             head, sep, rest = item.partition(":")
-            if sep and head.strip().endswith(CONFIG_SUFFIXES):
+            if sep and (head.strip().endswith(CONFIG_SUFFIXES) or re.fullmatch(r"member\d+", head.strip())):
                 out.append((head.strip(), rest.strip()))
             else:
                 out.append(("", item))
         return out
 
-    def overrides_for(self, name: str) -> list[str]:
-        return [item for member, item in self.override_list() if member in ("", name)]
+    def overrides_for(self, index: int, name: str) -> list[str]:
+        """The overrides of the ``index``-th member, read from file ``name``: all, its file's, then its own."""
+        scoped = self.override_list()
+        return [item for scope in ("", name, f"member{index}") for member, item in scoped if member == scope]
 
     def member_list(self) -> list[str]:
         return [m.strip() for m in self.members.split(",") if m.strip()]
@@ -161,9 +171,11 @@ class ClassifierConfig:
             if other not in used:
                 own.pop(other)
         if self.family == "ensemble" and used - set(FAMILIES):
+            names = self.ensemble.member_list()  # a file named twice is told apart by its place (member2:…)
             own["ensemble"]["member_configs"] = {
-                name: {k: v for k, v in member.family_settings().items() if k != "data"}
-                for name, member in zip(self.ensemble.member_list(), member_configs(self), strict=True)
+                (name if names.count(name) == 1 else f"member{k}:{name}"):
+                    {key: v for key, v in member.family_settings().items() if key != "data"}
+                for k, (name, member) in enumerate(zip(names, member_configs(self), strict=True))
                 if name not in FAMILIES}
         return own
 
@@ -188,7 +200,7 @@ def member_configs(cfg: ClassifierConfig) -> list[ClassifierConfig]:
             out.append(replace(cfg, family=name, seed=cfg.seed + names[:k].count(name)))
             continue
         try:
-            member = load_config(ClassifierConfig, member_config_path(name), cfg.ensemble.overrides_for(name))
+            member = load_config(ClassifierConfig, member_config_path(name), cfg.ensemble.overrides_for(k, name))
         except ConfigError as exc:
             raise ConfigError(str(exc) if str(exc).startswith(name) else f"ensemble member {name}: {exc}") from None
         if member.family == "ensemble":
