@@ -86,7 +86,11 @@ def test_a_bad_ensemble_member_file_stops_training_before_a_run(tmp_path: Path) 
                                  f"ensemble.members=tfidf,{tmp_path / 'member.yaml'}", "--tracking-uri", uri])
     assert hollow.exit_code == 2 and f"no Hugging Face checkpoint (config.json) in {tmp_path / 'none'}" \
         in hollow.output
-    assert not (tmp_path / "mlflow.db").exists() and "Traceback" not in missing.output + hollow.output
+    version = runner.invoke(app, ["train", "classifier", "family=ensemble",
+                                  "ensemble.members=tfidf,models:/accord-classifier/3", "--tracking-uri", uri])
+    assert version.exit_code == 2 and "ensemble member models:/accord-classifier/3: there is no MLflow store at" \
+        in version.output
+    assert not (tmp_path / "mlflow.db").exists() and "Traceback" not in missing.output + hollow.output + version.output
 
 
 def test_the_gemma_alias_trains_a_classifier(tiny_causal_lm: Path, mlflow_uri: str,

@@ -247,6 +247,54 @@ def model_kind(uri: str) -> str | None:
     return "summariser" if "summary" in names else "classifier" if "labels" in names else None
 
 
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """A registered model version's files on this machine and the dataset digest of the run that trained it."""
+
+    uri: str
+    folder: Path
+    dataset_digest: str | None
+
+
+_VERSIONS: dict[tuple[str, str], RegisteredVersion] = {}  # (store, uri) -> resolved once per process
+
+
+def registered_version(uri: str) -> RegisteredVersion:
+    """``models:/NAME/VERSION`` in the current store: its local folder (a file store's own, else downloaded once)
+    and its training run's :data:`DATASET_DIGEST_TAG`. A missing version or store is a :class:`ModelNotFound`."""
+    import mlflow
+
+    match = re.fullmatch(r"models:/([^/@\s]+)/(\d+)", uri)
+    if match is None:
+        raise ModelNotFound(f"{uri}: expected models:/NAME/VERSION (a version number, not an alias: it must not move)")
+    store = mlflow.get_tracking_uri()
+    if (store, uri) not in _VERSIONS:
+        _VERSIONS[store, uri] = _resolve_version(uri, store, *match.groups())
+    return _VERSIONS[store, uri]
+
+
+def _resolve_version(uri: str, store: str, name: str, version: str) -> RegisteredVersion:
+    from urllib.parse import unquote, urlparse
+
+    from mlflow import MlflowClient
+    from mlflow.artifacts import download_artifacts
+    from mlflow.exceptions import MlflowException
+
+    problem = store_problem(store)  # a store that is not there holds no version (and is not created here)
+    if problem:
+        raise ModelNotFound(f"{uri}: {problem}")
+    client = MlflowClient(store)
+    try:
+        found = client.get_model_version(name, version)
+        location = client.get_model_version_download_uri(name, version)
+        digest = client.get_run(found.run_id).data.tags.get(DATASET_DIGEST_TAG) if found.run_id else None
+    except MlflowException as exc:
+        raise ModelNotFound(f"{uri}: not in the store {store} ({exc.message.splitlines()[0]})") from None
+    local = Path(unquote(urlparse(location).path)) if location.startswith("file:") else None
+    folder = local if local is not None and local.is_dir() else Path(download_artifacts(artifact_uri=location))
+    return RegisteredVersion(uri, folder, digest)
+
+
 def tracking_uri(explicit: str | None = None) -> str:
     """``explicit`` if given, else ``MLFLOW_TRACKING_URI``, else the project's sqlite store."""
     return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths.ROOT / 'mlflow.db'}"

@@ -201,7 +201,8 @@ def test_a_shipped_member_file_is_found_by_name_and_a_bad_one_is_named() -> None
         base_problems(make_config(ClassifierConfig, family="ensemble", members="minilm,nowhere.yaml"))
     with pytest.raises(ConfigError, match=r"minilm_seeds\.yaml: an ensemble member is one classifier"):
         member_configs(make_config(ClassifierConfig, family="ensemble", members="minilm_seeds.yaml"))
-    with pytest.raises(ValueError, match=r"families out of tfidf, minilm, setfit or \.yaml config files"):
+    with pytest.raises(ValueError, match=r"families out of tfidf, minilm, setfit, \.yaml config files or "
+                                         r"registered versions"):
         make_config(ClassifierConfig, family="ensemble", members="minilm,bert")
 
 

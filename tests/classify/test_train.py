@@ -163,3 +163,38 @@ def test_gate_again_against_todays_champion(mlflow_uri: str) -> None:
     assert result.exit_code == 0 and f"version {weak}: champion stays v{strong.version}" in result.output
     result = CliRunner().invoke(app, ["train", "gate", "99", "--tracking-uri", mlflow_uri])
     assert result.exit_code == 1 and "no version '99'" in result.output and "Traceback" not in result.output
+
+
+def test_an_ensemble_takes_registered_versions_as_trained_and_refuses_ones_trained_on_other_data(
+        mlflow_uri: str) -> None:
+    """``models:/accord-classifier/1`` as a member joins as trained (its probabilities are the registered model's,
+    it is not fitted again) and its training config is logged; a member trained with another training limit, folds
+    over registered members, a version the store lacks and an alias (it can move) are refused before a run."""
+    from accord.classify.families import load_classifier
+    from accord.config import ConfigError
+
+    first = train_classifier(make_config(ClassifierConfig, family="tfidf", limit_train=120, C=0.5), uri=mlflow_uri)
+    texts = ["The two ministers discussed defence cooperation.", "They agreed to boost trade and investment."]
+    v1 = load_classifier(tracking.registered_version("models:/accord-classifier/1").folder / "artifacts/classifier")
+    members = {"family": "ensemble", "C": 4.0, "ensemble.members": "models:/accord-classifier/1,tfidf"}
+    cfg = make_config(ClassifierConfig, limit_train=120, **members)
+    result = train_classifier(cfg, uri=mlflow_uri, register=False)
+    member, fitted = result.classifier.members
+    assert member.fitted_from == "models:/accord-classifier/1" and not fitted.fitted_from
+    assert np.array_equal(member.predict_proba(texts), v1.predict_proba(texts))
+    assert not np.allclose(fitted.predict_proba(texts), v1.predict_proba(texts))  # C=4 was fitted, not taken
+    params = MlflowClient(mlflow_uri).get_run(result.run_id).data.params
+    assert params["ensemble.member_configs.models:/accord-classifier/1.tfidf.C"] == "0.5"
+    assert first.run_id != result.run_id
+    for bad, message in [({"limit_train": 60}, r"trained with limit_train=120, this run has 60"),
+                         ({"limit_train": 120, "data.seed": 7}, r"models:/accord-classifier/1 was trained on "
+                                                                r"dataset \w{12}, this run's is \w{12}"),
+                         ({"limit_train": 120, "cv": 3}, r"cv=3: registered members \(models:/accord-classifier/1\) "
+                                                         r"were trained on every fold")]:
+        with pytest.raises(ConfigError, match=message):
+            train_classifier(make_config(ClassifierConfig, **members, **bad), uri=mlflow_uri, register=False)
+    with pytest.raises(ConfigError, match=r"models:/accord-classifier/7: not in the store"):
+        train_classifier(make_config(ClassifierConfig, family="ensemble",
+                                     **{"ensemble.members": "models:/accord-classifier/7,tfidf"}), uri=mlflow_uri)
+    with pytest.raises(ValueError, match=r"registered versions \(models:/NAME/VERSION\)"):
+        make_config(ClassifierConfig, family="ensemble", **{"ensemble.members": "models:/accord-classifier@champion"})

@@ -18,7 +18,10 @@ from accord.config import ConfigError, arg, flatten, from_dict, load_config, to_
 from accord.data.config import DataConfig
 
 FAMILIES = ("tfidf", "minilm", "setfit", "ensemble")  # built and loaded by accord.classify.families
-MEMBER_FAMILIES = ("tfidf", "minilm", "setfit")  # what an ensemble member may be, besides a config file
+MEMBER_FAMILIES = ("tfidf", "minilm", "setfit")  # what an ensemble member may be, besides a file or a version
+META_FILE = "accord_classifier.json"  # beside a saved classifier's weights: family, labels, thresholds, config
+REGISTERED_VERSION = re.compile(r"models:/([^/@\s]+)/(\d+)")  # a member taken from the registry, by version
+_REGISTERED: dict[str, Path] = {}  # registered member URI -> its saved folder, as resolved by the training module
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
@@ -86,9 +89,10 @@ class EnsembleArguments:
     section of this config, or whole classifier config files (a MiniLM beside a Gemma, each with its own settings)."""
 
     members: str = arg("tfidf,minilm", "comma-separated members: families (tfidf, minilm, setfit; a family named "
-                                       "again trains with the next seed: minilm,minilm,minilm is a seed ensemble) "
-                                       "or classifier config files (minilm.yaml,gemma.yaml; looked up as given, "
-                                       "then in training/configs/classifier/)")
+                                       "again trains with the next seed: minilm,minilm,minilm is a seed ensemble), "
+                                       "classifier config files (minilm.yaml,gemma.yaml; looked up as given, "
+                                       "then in training/configs/classifier/), or registered versions taken as "
+                                       "trained (models:/accord-classifier/2; trained on this run's data)")
     weights: str = arg("", "comma-separated weights in member order; empty: equal")
     member_overrides: str = arg("", "';'-separated key=value overrides for the members built from config files "
                                     "(minilm.max_steps=2: every such member; gemma.yaml:minilm.epochs=1: that "
@@ -97,9 +101,10 @@ class EnsembleArguments:
 
     def validate(self) -> None:
         names = self.member_list()
-        if not names or any(n not in MEMBER_FAMILIES and not n.endswith(CONFIG_SUFFIXES) for n in names):
-            raise ValueError(f"ensemble.members: families out of {', '.join(MEMBER_FAMILIES)} or .yaml config "
-                             f"files, got {self.members!r}")
+        if not names or any(n not in MEMBER_FAMILIES and not n.endswith(CONFIG_SUFFIXES) and not registered(n)
+                            for n in names):
+            raise ValueError(f"ensemble.members: families out of {', '.join(MEMBER_FAMILIES)}, .yaml config "
+                             f"files or registered versions (models:/NAME/VERSION), got {self.members!r}")
         if self.weights and len(self.weight_list()) != len(names):
             raise ValueError("ensemble.weights: one weight per member")
         files = [f"member{k}" for k, n in enumerate(names) if n.endswith(CONFIG_SUFFIXES)]
@@ -188,16 +193,48 @@ def member_config_path(name: str) -> Path:
     return given if given.is_file() or not shipped.is_file() else shipped
 
 
+def registered(name: str) -> bool:
+    """Whether an ensemble member names a registered version (``models:/NAME/VERSION``), taken as trained."""
+    return REGISTERED_VERSION.fullmatch(name) is not None
+
+
+def use_registered(uri: str, folder: Path) -> None:
+    """Where registered member ``uri`` is saved on this machine. Model code does not read the MLflow store (the
+    layering rule), so :func:`accord.classify.train.resolve_registered` finds the folder and records it here."""
+    _REGISTERED[uri] = folder
+
+
+def registered_member(uri: str) -> tuple[Path, ClassifierConfig]:
+    """A registered classifier version's own folder and the config it was trained with; one not resolved from the
+    store, a model that is not an accord classifier, or an ensemble is a :class:`~accord.config.ConfigError`."""
+    import json
+
+    if uri not in _REGISTERED:
+        raise ConfigError(f"ensemble member {uri}: not read from the store (accord train classifier reads it)")
+    folder = _REGISTERED[uri]
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"ensemble member {uri}: not an accord classifier ({type(exc).__name__})") from None
+    if meta.get("family") == "ensemble":
+        raise ConfigError(f"ensemble member {uri}: an ensemble member is one classifier, not another ensemble")
+    return folder, config_from_meta(meta["config"])
+
+
 def member_configs(cfg: ClassifierConfig) -> list[ClassifierConfig]:
     """An ensemble's members as configs of their own: a family shares this config's sections (its k-th repeat
     trains with seed + k), a file brings its own settings and ``ensemble.member_overrides``, and trains on this
-    config's data. A file that cannot be read, an override it does not know or a file naming an ensemble is a
-    :class:`~accord.config.ConfigError` naming it, raised before any run starts."""
+    config's data; a registered version brings the config it was trained with. A file that cannot be read, an
+    override it does not know or a file naming an ensemble is a :class:`~accord.config.ConfigError` naming it,
+    raised before any run starts."""
     names = cfg.ensemble.member_list()
     out: list[ClassifierConfig] = []
     for k, name in enumerate(names):
         if name in MEMBER_FAMILIES:
             out.append(replace(cfg, family=name, seed=cfg.seed + names[:k].count(name)))
+            continue
+        if registered(name):
+            out.append(registered_member(name)[1])
             continue
         try:
             member = load_config(ClassifierConfig, member_config_path(name), cfg.ensemble.overrides_for(k, name))
@@ -213,8 +250,9 @@ def base_problems(cfg: ClassifierConfig) -> list[str]:
     """Checkpoint folders the run would train from that do not hold one, found before a run starts: a local
     ``base_model`` (a path, not an ``org/name`` Hub id or an alias of :mod:`accord.bases`) needs its
     ``config.json``; an ensemble's members are checked too."""
-    if cfg.family == "ensemble":
-        return [p for member in member_configs(cfg) for p in base_problems(member)]
+    if cfg.family == "ensemble":  # a registered member is trained: its base is not needed
+        return [p for name, member in zip(cfg.ensemble.member_list(), member_configs(cfg), strict=True)
+                if not registered(name) for p in base_problems(member)]
     problems = []
     for section in ("minilm", "setfit"):
         base = getattr(cfg, section).base_model

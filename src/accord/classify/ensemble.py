@@ -33,6 +33,8 @@ class EnsembleClassifier(SentenceClassifier):
     def _fit(self, texts: list[str], y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
              on_epoch: Callable[[dict[str, float]], None] | None) -> None:
         for name, member in zip(self.member_names, self.members, strict=True):
+            if member.fitted_from:  # a registered version, trained on the same data (checked before the run)
+                continue
             member.fit(texts, y, val_texts, val_y, on_epoch=_tagged(on_epoch, name))
             self.history += [row | {"member": name} for row in member.history]
 
@@ -52,7 +54,8 @@ def member_folders(path: Path) -> list[Path]:
 def member_names(members: list[str]) -> list[str]:
     """Names that tell members apart in metrics and history (``member1-gemma``): two MiniLM members, or a MiniLM
     beside a Gemma (both of the minilm family), would otherwise log their epochs under the same keys."""
-    return [f"member{k}-{Path(name).stem}" for k, name in enumerate(members)]
+    return [f"member{k}-{Path(name).stem if not name.startswith('models:/') else 'v' + Path(name).name}"
+            for k, name in enumerate(members)]
 
 
 def _tagged(on_epoch: Callable[[dict[str, Any]], None] | None, name: str) -> Callable[[dict[str, Any]], None] | None:

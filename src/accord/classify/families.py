@@ -13,7 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from accord.classify.config import FAMILIES, ClassifierConfig, config_from_meta, member_configs
+from accord.classify.config import (
+    FAMILIES,
+    ClassifierConfig,
+    config_from_meta,
+    member_configs,
+    registered,
+    registered_member,
+)
 from accord.classify.ensemble import EnsembleClassifier, member_folders
 from accord.classify.model import META_FILE, SentenceClassifier, TfidfClassifier, TransformerClassifier
 from accord.classify.setfit import SetFitClassifier
@@ -25,11 +32,20 @@ SINGLE: dict[str, type[SentenceClassifier]] = {"tfidf": TfidfClassifier, "minilm
 
 def build_classifier(config: ClassifierConfig) -> SentenceClassifier:
     """A fresh, untrained classifier of ``config.family``."""
-    if config.family == "ensemble":
-        return EnsembleClassifier(config, [build_classifier(member) for member in member_configs(config)])
+    if config.family == "ensemble":  # a registered version joins as trained; the others are built to be fitted
+        return EnsembleClassifier(config, [_registered(name) if registered(name) else build_classifier(member)
+                                           for name, member in zip(config.ensemble.member_list(),
+                                                                   member_configs(config), strict=True)])
     if config.family not in SINGLE:
         raise ValueError(f"unknown family {config.family!r}; choose one of {FAMILIES}")
     return SINGLE[config.family](config)
+
+
+def _registered(uri: str) -> SentenceClassifier:
+    """A registered version as an ensemble member that is not fitted again (``fitted_from`` says where it is from)."""
+    member = load_classifier(registered_member(uri)[0])
+    member.fitted_from = uri
+    return member
 
 
 def load_classifier(path: str | os.PathLike[str]) -> SentenceClassifier:

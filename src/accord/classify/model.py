@@ -27,12 +27,10 @@ import numpy as np
 from accord import paths
 from accord.bases import resolve_base
 from accord.classify.batching import length_sorted_proba, prepare_texts
-from accord.classify.config import ClassifierConfig
+from accord.classify.config import META_FILE, ClassifierConfig
 from accord.io import InputError
 from accord.labels import LABELS, from_multi_hot
 from accord.system import bf16_native
-
-META_FILE = "accord_classifier.json"
 
 
 class SentenceClassifier:
@@ -44,6 +42,7 @@ class SentenceClassifier:
         self.config = config
         self.thresholds = np.full(len(LABELS), 0.5)
         self.history: list[dict[str, float]] = []
+        self.fitted_from = ""  # a registered version this classifier was loaded from to serve as trained
 
     def prepare(self, texts: list[str]) -> list[str]:
         """What the model sees: the sentences, spellings unified when ``config.normalise``."""

@@ -23,11 +23,12 @@ import numpy as np
 import pandas as pd
 
 from accord import tracking
-from accord.classify.config import ClassifierConfig
+from accord.classify.config import ClassifierConfig, registered, registered_member, use_registered
 from accord.classify.evaluate import log_split_evaluation
 from accord.classify.families import build_classifier
 from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_wins, tune_thresholds
 from accord.classify.model import SentenceClassifier
+from accord.config import ConfigError
 from accord.data.datasets import GATE_SPLIT, DataConfig, article_targets, classification_datasets, split_arrays
 from accord.labels import LABELS, to_multi_hot
 
@@ -219,11 +220,49 @@ def regate(version: str, uri: str | None = None, data: DataConfig | None = None)
     return decision
 
 
+PYFUNC_FOLDER = ("artifacts", "classifier")  # where a registered classifier's own folder sits in its MLflow model
+
+
+def resolve_registered(cfg: ClassifierConfig) -> ClassifierConfig:
+    """Find each registered ensemble member of ``cfg`` in the current store, for the model code to load; a version
+    the store lacks is a :class:`ConfigError` naming it."""
+    for name in cfg.ensemble.member_list() if cfg.family == "ensemble" else []:
+        if registered(name):
+            try:
+                use_registered(name, tracking.registered_version(name).folder.joinpath(*PYFUNC_FOLDER))
+            except tracking.ModelNotFound as exc:
+                raise ConfigError(f"ensemble member {exc}") from None
+    return cfg
+
+
+def registered_member_problems(cfg: ClassifierConfig, digest: str) -> list[str]:
+    """Why an ensemble's registered members cannot join this run: each must have been trained on exactly this
+    run's data (the same dataset digest and training limit), or the ensemble's validation scores, its thresholds
+    and its gate would rest on a member that saw validation rows; nor can folds reuse them (they saw every fold)."""
+    names = [n for n in cfg.ensemble.member_list() if registered(n)] if cfg.family == "ensemble" else []
+    problems = [f"cv={cfg.cv}: registered members ({', '.join(names)}) were trained on every fold"
+                ] if names and cfg.cv > 1 else []
+    for name in names:
+        member = registered_member(name)[1]  # a version the store lacks: a ConfigError naming it
+        trained_on = tracking.registered_version(name).dataset_digest
+        if trained_on != digest:
+            problems.append(f"ensemble member {name} was trained on dataset {trained_on}, this run's is {digest}: "
+                            "retrain it on this data (or name its config file as the member)")
+        if member.limit_train != cfg.limit_train:
+            problems.append(f"ensemble member {name} was trained with limit_train={member.limit_train}, this run "
+                            f"has {cfg.limit_train}")
+    return problems
+
+
 def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
           ) -> tuple[dict[str, float], TrainObjects]:
-    """Train, evaluate, log, register and gate one classifier; returns its metrics and what it made."""
+    """Train, evaluate, log, register and gate one classifier; returns its metrics and what it made. A registered
+    ensemble member that was trained on other data is a :class:`ConfigError`, raised before a run starts."""
     tracking.setup(tracking.CLASSIFIER, uri)
     dd = classification_datasets(cfg.data)
+    problems = registered_member_problems(resolve_registered(cfg), dataset_digest(dd))
+    if problems:
+        raise ConfigError("; ".join(problems))
     train_split = dd["train"]
     if cfg.limit_train:
         train_split = train_split.select(range(min(cfg.limit_train, len(train_split))))

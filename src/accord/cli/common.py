@@ -120,7 +120,9 @@ def echo_gate(model_name: str, version: str | None, decision: Any) -> None:
 
 
 def train_or_exit(train: Any, cfg: Any, tracking_uri: str | None, register: bool) -> tuple[Any, Any]:
-    """``train(cfg)``; bad data (a corpus line, an unreadable splits file) is named and exits 1, no traceback."""
+    """``train(cfg)``; bad data (a corpus line, an unreadable splits file) is named and exits 1, a setting found
+    wrong only once the data is read (a registered member trained on other data) exits 2, no traceback."""
+    from accord.config import ConfigError
     from accord.io import InputError
 
     try:
@@ -129,6 +131,9 @@ def train_or_exit(train: Any, cfg: Any, tracking_uri: str | None, register: bool
     except InputError as exc:
         err(f"error: {exc}")
         raise typer.Exit(1) from None
+    except ConfigError as exc:
+        err(f"error: {exc}")
+        raise typer.Exit(2) from None
 
 
 def validate_or_exit(cfg: Any, what: str) -> None:

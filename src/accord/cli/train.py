@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,8 +41,9 @@ def train_classifier_cmd(
 
     cfg = load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
                 data_config)
-    try:  # an ensemble's member config files are read here, before any run starts
-        problems = base_problems(cfg)
+    try:  # an ensemble's member config files and registered versions are read here, before any run starts
+        with store_failures(tracking_uri):
+            problems = base_problems(_in_store(cfg, tracking_uri))
     except ConfigError as exc:
         problems = [str(exc)]
     for problem in problems:
@@ -54,6 +55,21 @@ def train_classifier_cmd(
                f"real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}; seed wrong "
                f"{int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
     echo_gate(tracking.CLASSIFIER, objects.version, objects.decision)
+
+
+def _in_store(cfg: Any, tracking_uri: str | None) -> Any:
+    """``cfg``, its registered ensemble members found in the store first (MLflow pointed at it)."""
+    from accord.classify.config import registered
+
+    if cfg.family == "ensemble" and any(map(registered, cfg.ensemble.member_list())):
+        import mlflow
+
+        from accord import tracking
+        from accord.classify.train import resolve_registered
+
+        mlflow.set_tracking_uri(tracking.tracking_uri(tracking_uri))
+        resolve_registered(cfg)
+    return cfg
 
 
 @train_app.command("gate")
