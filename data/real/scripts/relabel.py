@@ -6,8 +6,8 @@ A relabelling script names a work folder, a procedure name and a text-only selec
   and writes the blind sheet (id, the sentence before, text) to ``<work>/sheet.jsonl``;
 - `apply`: after two independent passes (``pass_A.jsonl``, ``pass_B.jsonl``) and the adjudication of their
   disagreements (``adjudication.jsonl``), replaces the gold of those sentences in ``data/real/sentences.jsonl``,
-  keeping the gold before the first relabelling and both new passes in a ``relabel`` record, and prints how much
-  changed per split.
+  keeping the gold before the first relabelling, the gold this one replaced and both new passes in a ``relabel``
+  record, and prints how much changed per split.
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ def apply(work: Path, procedure: str) -> None:
             continue
         old = row.get("relabel", {}).get("labels_before", row["labels"])
         before, new = sorted(row["labels"]), adjudicated.get(row["id"], a[row["id"]])
-        row["relabel"] = {"labels_before": old, "labels_a": a[row["id"]], "labels_b": b[row["id"]],
+        row["relabel"] = {"labels_before": old, "labels_replaced": before, "labels_a": a[row["id"]],
+                          "labels_b": b[row["id"]],
                           "adjudicated": row["id"] in adjudicated, "procedure": procedure,
                           **({"earlier": row["relabel"]} if "relabel" in row else {})}
         row["labels"] = new
