@@ -1,0 +1,52 @@
+"""Teacher probabilities for distillation: a registered classifier's scores on the training sentences.
+
+    python training/teacher_scores.py --model models:/accord-classifier/7 --out data/teacher/accord-classifier-v7.jsonl
+
+Scores the **train split only** (curated train + real train; never validation, test or the seeds), one row per
+sentence ``{"id", "text", "probs": {label: p}}``, and writes beside it ``<out>.meta.json`` (the model, its training
+run, the dataset digest the sentences came from, the labels). ``minilm.teacher`` names such a file: a MiniLM then
+trains on a mix of the gold and these probabilities (docs/classifier.md, distillation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import mlflow
+
+from accord import paths, tracking
+from accord.classify.families import load_classifier
+from accord.classify.train import PYFUNC_FOLDER, dataset_digest
+from accord.config import load_config
+from accord.data.datasets import DataConfig, classification_datasets
+from accord.io import write_jsonl_atomic, write_text_atomic
+from accord.labels import LABELS
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="models:/NAME/VERSION of the teacher")
+    parser.add_argument("--out", required=True, type=Path, help="the JSONL to write (and <out>.meta.json)")
+    parser.add_argument("--tracking-uri", default=None)
+    args = parser.parse_args()
+    mlflow.set_tracking_uri(tracking.tracking_uri(args.tracking_uri))
+    version = tracking.registered_version(args.model)
+    teacher = load_classifier(version.folder.joinpath(*PYFUNC_FOLDER))
+    dd = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))
+    train, started = dd["train"], time.perf_counter()
+    probs = teacher.predict_proba(list(train["text"]))
+    rows = [{"id": i, "text": t, "probs": {lab: round(float(p), 5) for lab, p in zip(LABELS, row, strict=True)}}
+            for i, t, row in zip(train["id"], train["text"], probs, strict=True)]
+    write_jsonl_atomic(args.out, rows)
+    meta = {"model": args.model, "dataset_digest": dataset_digest(dd), "model_trained_on": version.dataset_digest,
+            "split": "train", "sentences": len(rows), "labels": list(LABELS),
+            "seconds": round(time.perf_counter() - started, 1)}
+    write_text_atomic(args.out.with_name(args.out.name + ".meta.json"), json.dumps(meta, indent=2) + "\n")
+    print(f"{len(rows)} sentences scored by {args.model} in {meta['seconds']} s -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
