@@ -64,6 +64,10 @@ class MiniLMArguments:
                                "last real token (what a causal decoder such as Gemma has read the whole sentence "
                                "at); cls: the [CLS] pooler of AutoModelForSequenceClassification",
                        choices=("mean", "last", "cls"))
+    teacher: str = arg("", "distillation: a teacher's probabilities on the training sentences (a JSONL of "
+                           "training/teacher_scores.py; as given, else under the project root); targets become "
+                           "(1 - teacher_weight)·gold + teacher_weight·teacher where a sentence is in it")
+    teacher_weight: float = arg(0.5, "the teacher's share of the targets", low=0.0, high=1.0)
     freeze_embeddings: bool = arg(False, "keep the token embeddings fixed: with a large vocabulary (Gemma's 262,144 "
                                          "words, 63% of its weights) their gradients and AdamW state cost most of "
                                          "a step, for words a sentence classifier mostly never sees")
@@ -254,6 +258,11 @@ def base_problems(cfg: ClassifierConfig) -> list[str]:
         return [p for name, member in zip(cfg.ensemble.member_list(), member_configs(cfg), strict=True)
                 if not registered(name) for p in base_problems(member)]
     problems = []
+    if cfg.family == "minilm" and cfg.minilm.teacher:
+        from accord.classify.distill import teacher_path
+
+        if not teacher_path(cfg.minilm.teacher).is_file():
+            problems.append(f"minilm.teacher: no such file {teacher_path(cfg.minilm.teacher)}")
     for section in ("minilm", "setfit"):
         base = getattr(cfg, section).base_model
         if section != cfg.family or not base or base in ALIASES or (Path(base).expanduser() / "config.json").is_file():

@@ -138,6 +138,7 @@ class TransformerClassifier(SentenceClassifier):
     def __init__(self, config: ClassifierConfig, model: Any = None, tokenizer: Any = None) -> None:
         super().__init__(config)
         self.model, self.tokenizer = model, tokenizer
+        self.teacher_coverage: float | None = None  # share of training sentences the teacher scored (distillation)
         if config.minilm.threads > 0:
             import torch
 
@@ -173,6 +174,7 @@ class TransformerClassifier(SentenceClassifier):
 
         c = self.config.minilm
         set_seed(self.config.seed)
+        y = self._targets(texts, y)
         self._init_model(y)
         work = Path(os.environ.get("ACCORD_CHECKPOINTS", paths.MODELS_DIR / "checkpoints"))
         work = work / f"{Path(c.base_model or 'minilm').name}-{os.getpid()}"
@@ -189,6 +191,17 @@ class TransformerClassifier(SentenceClassifier):
         finally:
             shutil.rmtree(work, ignore_errors=True)
         self.model = trainer.model.to("cpu").eval()
+
+    def _targets(self, texts: list[str], y: np.ndarray) -> np.ndarray:
+        """The gold, mixed with ``minilm.teacher``'s probabilities where it scored the (prepared) sentence."""
+        if not self.config.minilm.teacher:
+            return y
+        from accord.classify.distill import mixed_targets, read_teacher, teacher_path
+
+        raw = read_teacher(teacher_path(self.config.minilm.teacher))
+        teacher = dict(zip(self.prepare(list(raw)), raw.values(), strict=True))
+        targets, self.teacher_coverage = mixed_targets(texts, y, teacher, self.config.minilm.teacher_weight)
+        return targets
 
     def _encode(self, texts: list[str], y: np.ndarray) -> Any:
         from datasets import Dataset

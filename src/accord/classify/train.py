@@ -273,11 +273,13 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
         metrics: dict[str, float] = cross_validate(cfg, train_split, dd[GATE_SPLIT], cfg.cv) if cfg.cv > 1 else {}
         clf, metrics["time/train_s"] = fit(cfg, train_split, dd[GATE_SPLIT], log_epochs=True)
         metrics |= best_epochs(clf.history)
+        if getattr(clf, "teacher_coverage", None) is not None:  # distillation: how much of train the teacher scored
+            metrics["train/teacher_coverage"] = clf.teacher_coverage
         mlflow.log_dict(dict(zip(LABELS, map(float, clf.thresholds), strict=True)), "thresholds.json")
         split_metrics, probabilities = evaluate_splits(clf, dd, datasets)
         metrics |= split_metrics
         metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]] = metrics[GATE_KEY]
-        mlflow.log_metrics({k: v for k, v in metrics.items() if k.startswith(("time/", "epoch/", "gate/"))})
+        mlflow.log_metrics({k: v for k, v in metrics.items() if k.startswith(("time/", "epoch/", "gate/", "train/"))})
         from accord.pyfunc import log_classifier
 
         info = log_classifier(clf, tracking.CLASSIFIER if register else None, list(train_split["text"][:2]))

@@ -1,0 +1,64 @@
+"""Distillation: a teacher file is read strictly, mixed into the gold where it scored a sentence, and a run says how
+much of its training set the teacher covered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from accord.classify.config import ClassifierConfig, base_problems
+from accord.classify.distill import mixed_targets, read_teacher
+from accord.data.datasets import classification_datasets
+from accord.io import InputError
+from accord.labels import LABELS
+from tests.conftest import make_config, train_classifier
+
+
+def _probs(**values: float) -> dict[str, float]:
+    return {label: values.get(label, 0.0) for label in LABELS}
+
+
+def test_targets_mix_gold_and_teacher_only_where_the_teacher_scored_the_sentence() -> None:
+    teacher = {"a": np.array([0.8, 0.1, 0.0, 0.0, 0.0])}
+    y = np.array([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0]])
+    targets, coverage = mixed_targets(["a", "b"], y, teacher, 0.25)
+    assert np.allclose(targets, [[0.95, 0.025, 0, 0, 0], [0, 1, 0, 0, 0]]) and coverage == 0.5
+    assert np.array_equal(mixed_targets(["a"], y[:1], teacher, 0.0)[0], y[:1])  # weight 0: the gold
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"text": "x", "probs": {"trade": 0.5}}, "expected {text, probs"),
+    ({"probs": _probs()}, "expected {text, probs"),
+    ({"text": "x", "probs": _probs(trade=1.5)}, "probabilities must be numbers in \\[0, 1\\]"),
+    ({"text": "x", "probs": _probs(trade="high")}, "probabilities must be numbers in \\[0, 1\\]"),
+])
+def test_a_bad_teacher_row_is_named_by_file_and_line(tmp_path: Path, row: dict, message: str) -> None:
+    path = tmp_path / "teacher.jsonl"
+    path.write_text(json.dumps({"text": "fine", "probs": _probs(defence=0.9)}) + "\n" + json.dumps(row) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=rf"teacher\.jsonl:2: {message}"):
+        read_teacher(path)
+    assert base_problems(make_config(ClassifierConfig, family="minilm",
+                                     **{"minilm.teacher": str(tmp_path / "none.jsonl")})) == [
+        f"minilm.teacher: no such file {tmp_path / 'none.jsonl'}"]
+
+
+def test_a_minilm_trains_on_a_teacher_and_logs_its_coverage(mlflow_uri: str, tiny_encoder: Path,
+                                                           tmp_path: Path) -> None:
+    """Half the training sentences scored: the run trains on the mixed targets and logs coverage 0.5."""
+    cfg = make_config(ClassifierConfig, family="minilm", limit_train=40,
+                      **{"minilm.base_model": str(tiny_encoder), "minilm.max_steps": 2, "minilm.max_length": 32})
+    texts = classification_datasets(cfg.data)["train"]["text"][:20]
+    teacher = tmp_path / "teacher.jsonl"
+    teacher.write_text("".join(json.dumps({"text": t, "probs": _probs(visas=1.0)}) + "\n" for t in texts),
+                       encoding="utf-8")
+    cfg = make_config(ClassifierConfig, family="minilm", limit_train=40,
+                      **{"minilm.base_model": str(tiny_encoder), "minilm.max_steps": 2, "minilm.max_length": 32,
+                         "minilm.teacher": str(teacher), "minilm.teacher_weight": 1.0})
+    result = train_classifier(cfg, uri=mlflow_uri, register=False)
+    assert result.metrics["train/teacher_coverage"] == 0.5
+    assert MlflowClient(mlflow_uri).get_run(result.run_id).data.params["minilm.teacher"] == str(teacher)
