@@ -1,0 +1,43 @@
+"""Two registered classifier versions on real validation, as the gate compares a candidate with the champion.
+
+    python evaluation/paired_validation.py models:/accord-classifier/9 models:/accord-classifier/8
+
+Prints each version's real-validation macro-F1 (its own thresholds) and the share of 1,000 paired resamples of whole
+articles in which the first is better: the statistic of the promotion gate, for two versions neither of which need
+be the champion (a recipe against another trained on the same data). Validation only; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import mlflow
+
+from accord import paths, tracking
+from accord.classify.families import load_classifier
+from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_wins
+from accord.classify.train import PYFUNC_FOLDER
+from accord.config import load_config
+from accord.data.datasets import GATE_SPLIT, DataConfig, classification_datasets, split_arrays
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("new", help="models:/NAME/VERSION counted as the candidate")
+    parser.add_argument("old", help="models:/NAME/VERSION it is compared with")
+    parser.add_argument("--tracking-uri", default=None)
+    args = parser.parse_args()
+    mlflow.set_tracking_uri(tracking.tracking_uri(args.tracking_uri))
+    split = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))[GATE_SPLIT]
+    _, texts, y = split_arrays(split)
+    preds = []
+    for uri in (args.new, args.old):
+        clf = load_classifier(tracking.registered_version(uri).folder.joinpath(*PYFUNC_FOLDER))
+        preds.append(apply_thresholds(clf.predict_proba(texts), clf.thresholds))
+        print(f"{uri}: real validation macro-F1 {multilabel_metrics(y, preds[-1])['macro_f1']:.4f}")
+    wins = paired_bootstrap_wins(y, preds[0], preds[1], list(split["article_id"]))
+    print(f"{args.new} better in {wins:.1%} of paired article resamples (the gate asks 90%)")
+
+
+if __name__ == "__main__":
+    main()
