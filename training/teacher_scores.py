@@ -1,11 +1,14 @@
 """Teacher probabilities for distillation: a registered classifier's scores on the training sentences.
 
     python training/teacher_scores.py --model models:/accord-classifier/7 --out data/teacher/accord-classifier-v7.jsonl
+    python training/teacher_scores.py --model models:/accord-classifier/7 --unlabelled data/unlabelled/articles.jsonl \
+        --out data/teacher/accord-classifier-v7-unlabelled.jsonl
 
-Scores the **train split only** (curated train + real train; never validation, test or the seeds), one row per
-sentence ``{"id", "text", "probs": {label: p}}``, and writes beside it ``<out>.meta.json`` (the model, its training
-run, the dataset digest the sentences came from, the labels). ``minilm.teacher`` names such a file: a MiniLM then
-trains on a mix of the gold and these probabilities (docs/classifier.md, distillation).
+Scores the **train split only** (curated train + real train; never validation, test or the seeds), or with
+``--unlabelled`` the sentences (the project's splitter) of unlabelled reports, leaving out any sentence whose text is
+in the labelled corpus or the second real test set. One row per sentence ``{"id", "text", "probs": {label: p}}``,
+and beside it ``<out>.meta.json`` (the model, the dataset digest, the labels). ``minilm.teacher`` and
+``minilm.teacher_unlabelled`` name such files (docs/classifier.md, distillation).
 """
 
 from __future__ import annotations
@@ -22,27 +25,43 @@ from accord.classify.families import load_classifier
 from accord.classify.train import PYFUNC_FOLDER, dataset_digest
 from accord.config import load_config
 from accord.data.datasets import DataConfig, classification_datasets
-from accord.io import write_jsonl_atomic, write_text_atomic
+from accord.io import iter_jsonl, write_jsonl_atomic, write_text_atomic
 from accord.labels import LABELS
+from accord.text import split_article
+
+
+def unlabelled(path: Path, dd: dict) -> tuple[list[str], list[str]]:
+    """Ids and texts of the sentences of unlabelled reports that no labelled split or the second real test set holds."""
+    known = {t for split in dd.values() for t in split["text"]}
+    known |= {r["text"] for _, r in iter_jsonl(paths.DATA_DIR / "real" / "round5" / "sentences.jsonl", [])}
+    ids, texts = [], []
+    for _, report in iter_jsonl(path, []):
+        for k, sentence in enumerate(split_article(report["text"])):
+            if sentence not in known:
+                ids.append(f"{report['article_id']}-{k:02d}")
+                texts.append(sentence)
+    return ids, texts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="models:/NAME/VERSION of the teacher")
     parser.add_argument("--out", required=True, type=Path, help="the JSONL to write (and <out>.meta.json)")
+    parser.add_argument("--unlabelled", type=Path, default=None, help="a JSONL of reports {article_id, text}")
     parser.add_argument("--tracking-uri", default=None)
     args = parser.parse_args()
     mlflow.set_tracking_uri(tracking.tracking_uri(args.tracking_uri))
     version = tracking.registered_version(args.model)
     teacher = load_classifier(version.folder.joinpath(*PYFUNC_FOLDER))
     dd = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))
-    train, started = dd["train"], time.perf_counter()
-    probs = teacher.predict_proba(list(train["text"]))
+    ids, texts = unlabelled(args.unlabelled, dd) if args.unlabelled else (dd["train"]["id"], dd["train"]["text"])
+    started = time.perf_counter()
+    probs = teacher.predict_proba(list(texts))
     rows = [{"id": i, "text": t, "probs": {lab: round(float(p), 5) for lab, p in zip(LABELS, row, strict=True)}}
-            for i, t, row in zip(train["id"], train["text"], probs, strict=True)]
+            for i, t, row in zip(ids, texts, probs, strict=True)]
     write_jsonl_atomic(args.out, rows)
     meta = {"model": args.model, "dataset_digest": dataset_digest(dd), "model_trained_on": version.dataset_digest,
-            "split": "train", "sentences": len(rows), "labels": list(LABELS),
+            "split": str(args.unlabelled or "train"), "sentences": len(rows), "labels": list(LABELS),
             "seconds": round(time.perf_counter() - started, 1)}
     write_text_atomic(args.out.with_name(args.out.name + ".meta.json"), json.dumps(meta, indent=2) + "\n")
     print(f"{len(rows)} sentences scored by {args.model} in {meta['seconds']} s -> {args.out}")

@@ -11,7 +11,7 @@ import pytest
 from mlflow import MlflowClient
 
 from accord.classify.config import ClassifierConfig, base_problems
-from accord.classify.distill import mixed_targets, read_teacher
+from accord.classify.distill import mixed_targets, read_teacher, unlabelled_examples
 from accord.data.datasets import classification_datasets
 from accord.io import InputError
 from accord.labels import LABELS
@@ -60,5 +60,28 @@ def test_a_minilm_trains_on_a_teacher_and_logs_its_coverage(mlflow_uri: str, tin
                       **{"minilm.base_model": str(tiny_encoder), "minilm.max_steps": 2, "minilm.max_length": 32,
                          "minilm.teacher": str(teacher), "minilm.teacher_weight": 1.0})
     result = train_classifier(cfg, uri=mlflow_uri, register=False)
-    assert result.metrics["train/teacher_coverage"] == 0.5
+    assert result.metrics["train/teacher_coverage"] == 0.5 and "train/unlabelled_sentences" not in result.metrics
     assert MlflowClient(mlflow_uri).get_run(result.run_id).data.params["minilm.teacher"] == str(teacher)
+
+
+def test_unlabelled_sentences_join_training_with_the_teachers_targets_and_validation_ones_are_refused(
+        tmp_path: Path) -> None:
+    """Sentences without gold are added with the teacher's probabilities as targets (those already in training are
+    not added twice); one that is a validation sentence would leak into the thresholds and the gate: refused."""
+    teacher = {"new one": np.array([0.9, 0, 0, 0, 0.2]), "in train": np.array([0, 1.0, 0, 0, 0])}
+    texts, targets = unlabelled_examples(tmp_path / "u.jsonl", teacher, {"in train"}, {"a validation sentence"})
+    assert texts == ["new one"] and np.allclose(targets, [[0.9, 0, 0, 0, 0.2]])
+    with pytest.raises(InputError, match=r"u\.jsonl: 1 sentence\(s\) of the validation split"):
+        unlabelled_examples(tmp_path / "u.jsonl", teacher, set(), {"new one"})
+
+
+def test_a_minilm_trains_on_unlabelled_sentences_and_logs_how_many(mlflow_uri: str, tiny_encoder: Path,
+                                                                  tmp_path: Path) -> None:
+    unlabelled = tmp_path / "unlabelled.jsonl"
+    unlabelled.write_text("".join(json.dumps({"text": f"The ministers discussed item {k}.", "probs": _probs(
+        trade=0.8)}) + "\n" for k in range(6)), encoding="utf-8")
+    cfg = make_config(ClassifierConfig, family="minilm", limit_train=40,
+                      **{"minilm.base_model": str(tiny_encoder), "minilm.max_steps": 2, "minilm.max_length": 32,
+                         "minilm.teacher_unlabelled": str(unlabelled)})
+    result = train_classifier(cfg, uri=mlflow_uri, register=False)
+    assert result.metrics["train/unlabelled_sentences"] == 6.0

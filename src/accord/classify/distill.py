@@ -50,3 +50,14 @@ def mixed_targets(texts: list[str], y: np.ndarray, teacher: dict[str, np.ndarray
     for i in found:
         targets[i] = (1 - weight) * targets[i] + weight * teacher[texts[i]]
     return targets, len(found) / max(len(texts), 1)
+
+
+def unlabelled_examples(path: Path, teacher: dict[str, np.ndarray], train: set[str], validation: set[str]
+                        ) -> tuple[list[str], np.ndarray]:
+    """Sentences without gold to train on, with the teacher's probabilities as targets; a validation sentence among
+    them would leak into what thresholds and the gate are measured on, so it is refused (an InputError)."""
+    leaked = sorted(set(teacher) & validation)
+    if leaked:
+        raise InputError(path, f"{len(leaked)} sentence(s) of the validation split, e.g. {leaked[0][:80]!r}")
+    texts = [t for t in teacher if t not in train]
+    return texts, np.array([teacher[t] for t in texts], dtype=float).reshape(-1, len(LABELS))

@@ -138,7 +138,7 @@ class TransformerClassifier(SentenceClassifier):
     def __init__(self, config: ClassifierConfig, model: Any = None, tokenizer: Any = None) -> None:
         super().__init__(config)
         self.model, self.tokenizer = model, tokenizer
-        self.teacher_coverage: float | None = None  # share of training sentences the teacher scored (distillation)
+        self.distill_notes: dict[str, float] = {}  # distillation: the teacher's coverage, unlabelled sentences added
         if config.minilm.threads > 0:
             import torch
 
@@ -174,7 +174,7 @@ class TransformerClassifier(SentenceClassifier):
 
         c = self.config.minilm
         set_seed(self.config.seed)
-        y = self._targets(texts, y)
+        texts, y = self._targets(texts, y, val_texts)
         self._init_model(y)
         work = Path(os.environ.get("ACCORD_CHECKPOINTS", paths.MODELS_DIR / "checkpoints"))
         work = work / f"{Path(c.base_model or 'minilm').name}-{os.getpid()}"
@@ -192,16 +192,24 @@ class TransformerClassifier(SentenceClassifier):
             shutil.rmtree(work, ignore_errors=True)
         self.model = trainer.model.to("cpu").eval()
 
-    def _targets(self, texts: list[str], y: np.ndarray) -> np.ndarray:
-        """The gold, mixed with ``minilm.teacher``'s probabilities where it scored the (prepared) sentence."""
-        if not self.config.minilm.teacher:
-            return y
-        from accord.classify.distill import mixed_targets, read_teacher, teacher_path
+    def _targets(self, texts: list[str], y: np.ndarray, val_texts: list[str]) -> tuple[list[str], np.ndarray]:
+        """The gold, mixed with ``minilm.teacher``'s probabilities where it scored the (prepared) sentence, and
+        ``minilm.teacher_unlabelled``'s sentences with the teacher's probabilities as their targets."""
+        from accord.classify.distill import mixed_targets, read_teacher, teacher_path, unlabelled_examples
 
-        raw = read_teacher(teacher_path(self.config.minilm.teacher))
-        teacher = dict(zip(self.prepare(list(raw)), raw.values(), strict=True))
-        targets, self.teacher_coverage = mixed_targets(texts, y, teacher, self.config.minilm.teacher_weight)
-        return targets
+        c = self.config.minilm
+        if c.teacher:
+            raw = read_teacher(teacher_path(c.teacher))
+            teacher = dict(zip(self.prepare(list(raw)), raw.values(), strict=True))
+            y, self.distill_notes["teacher_coverage"] = mixed_targets(texts, y, teacher, c.teacher_weight)
+        if c.teacher_unlabelled:
+            path = teacher_path(c.teacher_unlabelled)
+            raw = read_teacher(path)
+            extra, targets = unlabelled_examples(path, dict(zip(self.prepare(list(raw)), raw.values(), strict=True)),
+                                                 set(texts), set(val_texts))
+            texts, y = [*texts, *extra], np.vstack([np.asarray(y, dtype=float), targets])
+            self.distill_notes["unlabelled_sentences"] = float(len(extra))
+        return texts, y
 
     def _encode(self, texts: list[str], y: np.ndarray) -> Any:
         from datasets import Dataset

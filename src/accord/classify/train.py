@@ -273,8 +273,7 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
         metrics: dict[str, float] = cross_validate(cfg, train_split, dd[GATE_SPLIT], cfg.cv) if cfg.cv > 1 else {}
         clf, metrics["time/train_s"] = fit(cfg, train_split, dd[GATE_SPLIT], log_epochs=True)
         metrics |= best_epochs(clf.history)
-        if getattr(clf, "teacher_coverage", None) is not None:  # distillation: how much of train the teacher scored
-            metrics["train/teacher_coverage"] = clf.teacher_coverage
+        metrics |= {f"train/{k}": v for k, v in getattr(clf, "distill_notes", {}).items()}  # distillation
         mlflow.log_dict(dict(zip(LABELS, map(float, clf.thresholds), strict=True)), "thresholds.json")
         split_metrics, probabilities = evaluate_splits(clf, dd, datasets)
         metrics |= split_metrics

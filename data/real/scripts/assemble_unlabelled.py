@@ -1,0 +1,85 @@
+"""Assemble the unlabelled reports collected for distillation (docs/decisions.md, 2026-12-03) into
+data/unlabelled/articles.jsonl.
+
+The collectors' files (data/unlabelled/_collect/*.jsonl, found with the `pages` corpus of the project's search tool,
+texts as published) are checked again here, by code: a page already in the corpus or the second real test set, a
+held-out address, an outlet or agency of real validation, real test or the second real test set, a text near any of
+those reports or an earlier collected one (TF-IDF cosine >= 0.5) is dropped and named. Nothing is labelled.
+
+    .venv/bin/python data/real/scripts/assemble_unlabelled.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+from accord import paths
+from accord.data.real import read_heldout
+from accord.io import iter_jsonl, write_jsonl_atomic
+
+REAL = Path(__file__).resolve().parents[1]
+OUT = paths.DATA_DIR / "unlabelled"
+FIELDS = ("url", "outlet", "outlet_country", "date", "title", "partial", "meeting", "text")
+NEAR = 0.5  # TF-IDF cosine at or above which two reports count as copies of one (the earlier rounds' check)
+
+
+def measured() -> tuple[list[dict], set[str]]:
+    """Every report of the corpus and the second real test set, and the outlets no training text may come from."""
+    splits = json.loads((REAL / "splits.json").read_text(encoding="utf-8"))
+    held = {a for name in ("real_validation", "real_test") for a in splits[name]}
+    corpus = [r for _, r in iter_jsonl(REAL / "articles.jsonl", [])]
+    round5 = [r for _, r in iter_jsonl(REAL / "round5" / "articles.jsonl", [])]
+    outlets = {o for r in corpus if r["article_id"] in held for o in (r["outlet"], r["source_group"])}
+    outlets |= {o for r in round5 for o in (r["outlet"], r.get("source_group") or r["outlet"])}
+    return corpus + round5, {o.casefold() for o in outlets}
+
+
+def problem(row: dict, known_urls: set[str], heldout: set[str], outlets: set[str]) -> str | None:
+    if any(k not in row for k in FIELDS) or not isinstance(row["text"], str) or len(row["text"]) < 200:
+        return "missing fields or a text under 200 characters"
+    url = row["url"].rstrip("/")
+    if url in heldout:
+        return "a held-out report"
+    if url in known_urls:
+        return "a page already in the corpus or collected"
+    head = row["text"][:300].casefold()  # an agency credit such as "(Yonhap)" near the top
+    credited = [o for o in outlets if len(o) > 3 and f"({o})" in head]
+    if row["outlet"].casefold() in outlets or credited:
+        return f"outlet {row['outlet']} {credited or ''} is used to measure"
+    return None
+
+
+def main() -> None:
+    reports, outlets = measured()
+    known = {r["url"].rstrip("/") for r in reports}
+    heldout = read_heldout(paths.HELDOUT_FILE)
+    kept, dropped = [], []
+    for path in sorted((OUT / "_collect").glob("*.jsonl")):
+        for line, row in iter_jsonl(path, []):
+            why = problem(row, known, heldout, outlets)
+            (dropped.append(f"{path.name}:{line}: {why}") if why else kept.append(row))
+            known.add(str(row.get("url", "")).rstrip("/"))
+    vectors = TfidfVectorizer(sublinear_tf=True).fit([r["text"] for r in reports + kept])
+    against = vectors.transform([r["text"] for r in reports])
+    out: list[dict] = []
+    for row in kept:
+        mine = vectors.transform([row["text"]])
+        near = max(cosine_similarity(mine, against).max(), max((cosine_similarity(
+            mine, vectors.transform([o["text"] for o in out])).max() if out else 0.0), 0.0))
+        if near >= NEAR:
+            dropped.append(f"{row['url']}: near another report (cosine {near:.2f})")
+            continue
+        out.append({"article_id": "ul_" + hashlib.sha1(row["url"].encode()).hexdigest()[:8],
+                    **{k: row[k] for k in FIELDS}})
+    write_jsonl_atomic(OUT / "articles.jsonl", out)
+    print("\n".join(dropped))
+    print(f"{len(out)} kept, {len(dropped)} dropped, {len({r['outlet'] for r in out})} outlets")
+
+
+if __name__ == "__main__":
+    main()
