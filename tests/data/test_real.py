@@ -8,7 +8,7 @@ import json
 import pytest
 
 from accord import paths
-from accord.data.real import agreement, relabelled
+from accord.data.real import RELABELLINGS, agreement, relabel_chain, relabelled
 
 REAL = paths.DATA_DIR / "real"
 
@@ -33,26 +33,47 @@ def test_relabelled_counts_changes_and_agreement_by_hand() -> None:
     assert agreement(rows)["sentences"] == 1  # the original passes' agreement ignores the relabel records
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("relabel", REAL / "scripts" / "relabel_field_ministers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def _script(name: str):
+    """A relabelling script of ``data/real/scripts`` as a module (they import their shared steps, ``relabel``)."""
+    import sys
+
+    sys.path.insert(0, str(REAL / "scripts"))
+    try:
+        spec = importlib.util.spec_from_file_location(name, REAL / "scripts" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(REAL / "scripts"))
     return module
 
 
-def test_field_ministers_relabelling_is_what_its_records_say() -> None:
-    """The sheet is what the text-only regex picks, and every relabelled gold is the passes' agreed or adjudicated
-    label set, so the change can be audited and redone."""
-    script = _script()
+@pytest.mark.parametrize("procedure", sorted(RELABELLINGS))
+def test_each_relabelling_is_what_its_records_say(procedure: str) -> None:
+    """The sheet is what the text-only regex picks, and every gold a relabelling gave is its passes' agreed or
+    adjudicated label set (a later relabelling keeps the earlier record), so each change can be audited and redone."""
+    script = _script(RELABELLINGS[procedure][1].removesuffix(".py"))
     rows = [json.loads(line) for line in (REAL / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
-    picked = [r["id"] for r in script.selected(rows)]
+    picked = [r["id"] for r in rows if r.get("source") == "real" and script.selected(r["text"])]
     work = script.WORK
     sheet = [json.loads(line)["id"] for line in (work / "sheet.jsonl").read_text(encoding="utf-8").splitlines()]
     assert picked == sheet
     adjudicated = {json.loads(line)["id"]: sorted(json.loads(line)["labels"])
                    for line in (work / "adjudication.jsonl").read_text(encoding="utf-8").splitlines()}
-    records = {r["id"]: r for r in rows if r.get("relabel")}
-    assert set(records) == set(sheet)
-    for sid, row in records.items():
-        a, b = row["relabel"]["labels_a"], row["relabel"]["labels_b"]
-        assert row["labels"] == (adjudicated[sid] if a != b else a), sid
+    steps = {r["id"]: (record, after) for r in rows for record, _, after in relabel_chain(r)
+             if record["procedure"] == procedure}
+    assert set(steps) == set(sheet)
+    for sid, (record, after) in steps.items():
+        a, b = record["labels_a"], record["labels_b"]
+        assert sorted(after) == (adjudicated[sid] if a != b else a), sid
+
+
+def test_a_second_relabelling_keeps_the_first_and_each_counts_its_own_changes() -> None:
+    """Relabelled twice: the chain gives each procedure the gold it replaced and the gold it gave."""
+    row = {"labels": ["defence"], "relabel": {
+        "procedure": "second", "labels_before": ["trade"], "labels_replaced": [], "labels_a": ["defence"],
+        "labels_b": ["defence"], "earlier": {"procedure": "first", "labels_before": ["trade"], "labels_a": [],
+                                             "labels_b": []}}}
+    assert [(r["procedure"], before, after) for r, before, after in relabel_chain(row)] == [
+        ("second", [], ["defence"]), ("first", ["trade"], [])]
+    assert relabelled([row], "first")["changed"] == 1 and relabelled([row], "second")["changed"] == 1
+    assert relabelled([row], "third") is None

@@ -18,7 +18,7 @@ from accord.data.datasets import (
     xsum_datasets,
 )
 from accord.data.config import real_split_settings
-from accord.data.real import RealCorpus, agreement, read_frozen, relabelled
+from accord.data.real import RELABELLINGS, RealCorpus, agreement, read_frozen, relabelled
 from accord.labels import LABELS, OTHER
 
 COLUMNS = ("sentences", "reports", *LABELS, OTHER, "multi_label")
@@ -103,15 +103,19 @@ REAL_TERMS = [
 ]
 
 
-def _relabel_lines(relabel: dict | None) -> list[str]:
-    """The blind relabelling of the field-ministers sentences, when the corpus has one (docs/decisions.md)."""
-    if relabel is None:
-        return []
-    kappa = ", ".join(f"{name} {value:.3f}" for name, value in relabel["kappa"].items())
-    return ["", f"Relabelled blind (the field-ministers sentences, picked by a regex over the texts in every split; "
-            f"`data/real/scripts/relabel_field_ministers.py`): {relabel['sentences']} sentences in two new passes, "
-            f"Cohen's kappa {kappa}; macro-F1 {relabel['macro_f1_b_vs_a']:.3f}; {relabel['disagreements']} "
-            f"disagreements adjudicated; the gold label set changed on {relabel['changed']}."]
+def _relabel_lines(rows: list[dict]) -> list[str]:
+    """Each blind relabelling the corpus has had (docs/decisions.md), one paragraph each."""
+    lines = []
+    for procedure, (what, script) in RELABELLINGS.items():
+        relabel = relabelled(rows, procedure)
+        if relabel is None:
+            continue
+        kappa = ", ".join(f"{name} {value:.3f}" for name, value in relabel["kappa"].items())
+        lines += ["", f"Relabelled blind ({what}, picked by a regex over the texts in every split; "
+                  f"`data/real/scripts/{script}`): {relabel['sentences']} sentences in two new passes, Cohen's kappa "
+                  f"{kappa}; macro-F1 {relabel['macro_f1_b_vs_a']:.3f}; {relabel['disagreements']} disagreements "
+                  f"adjudicated; the gold label set changed on {relabel['changed']}."]
+    return lines
 
 
 def _real_section(cfg: DataConfig, real: RealCorpus) -> list[str]:
@@ -145,7 +149,7 @@ def _real_section(cfg: DataConfig, real: RealCorpus) -> list[str]:
         "",
         f"Pass B against pass A: macro-F1 {agree['macro_f1_b_vs_a']:.3f}; {agree['disagreements']} sentences "
         f"disagreed, {agree['adjudicated']} adjudicated.",
-        *_relabel_lines(relabelled(rows)),
+        *_relabel_lines(rows),
         "",
         *REAL_TERMS,
     ]

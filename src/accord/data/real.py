@@ -271,12 +271,30 @@ def agreement(sentences: list[dict[str, Any]]) -> dict[str, Any]:
             "adjudicated": sum(bool(s.get("adjudicated")) for s in both)}
 
 
-def relabelled(sentences: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The blind relabelling of a subset (``relabel`` records): its two passes' agreement and how many gold label
-    sets it changed; ``None`` when no row was relabelled."""
-    records = [s["relabel"] for s in sentences if s.get("relabel")]
-    if not records:
+RELABELLINGS = {  # procedure -> what it relabelled and the script that did it (docs/decisions.md)
+    "field_ministers_2026-12-02": ("the field-ministers sentences", "relabel_field_ministers.py"),
+    "security_2026-12-03": ("regional security, nuclear power, conflicts, North Korea and irregular migration "
+                            "sentences", "relabel_security.py"),
+}
+
+
+def relabel_chain(row: dict[str, Any]) -> list[tuple[dict[str, Any], list[str], list[str]]]:
+    """A sentence's blind relabellings, newest first: each record with the gold it replaced and the gold it gave
+    (a later relabelling keeps the earlier record under ``earlier``)."""
+    out, record, after = [], row.get("relabel"), row["labels"]
+    while record:
+        before = record.get("labels_replaced", record["labels_before"])
+        out.append((record, before, after))
+        record, after = record.get("earlier"), before
+    return out
+
+
+def relabelled(sentences: list[dict[str, Any]], procedure: str | None = None) -> dict[str, Any] | None:
+    """One blind relabelling of a subset (``relabel`` records of ``procedure``; any when ``None``): its two passes'
+    agreement and how many gold label sets it changed; ``None`` when no row was relabelled by it."""
+    steps = [(record, before, after) for s in sentences for record, before, after in relabel_chain(s)
+             if procedure is None or record.get("procedure") == procedure]
+    if not steps:
         return None
-    changed = sum(sorted(r["labels_before"]) != sorted(s["labels"]) for s in sentences
-                  if (r := s.get("relabel")))
-    return {**agreement(records), "changed": changed}
+    changed = sum(sorted(before) != sorted(after) for _, before, after in steps)
+    return {**agreement([record for record, _, _ in steps]), "changed": changed}
