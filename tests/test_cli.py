@@ -182,3 +182,21 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch, capsys) ->
     monkeypatch.setenv("ACCORD_DEBUG", "1")
     with pytest.raises(ValueError):
         cli.main()
+
+
+def test_train_prints_test_scores_unless_asked_not_to(tmp_path: Path) -> None:
+    """The end line gives validation always; test scores only without --no-print-test (a rule that decides on
+    validation can keep test unseen until after), and they are logged either way."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    shown = runner.invoke(app, ["train", "classifier", "family=tfidf", "limit_train=120", "--no-register",
+                                "--tracking-uri", uri])
+    hidden = runner.invoke(app, ["train", "classifier", "family=tfidf", "limit_train=120", "--no-register",
+                                 "--no-print-test", "--tracking-uri", uri])
+    assert shown.exit_code == hidden.exit_code == 0, shown.output + hidden.output
+    assert "real validation" in hidden.output and "real test" not in hidden.output
+    assert "(test scores logged, not printed)" in hidden.output and "real test" in shown.output
+    from mlflow import MlflowClient
+
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name(tracking.CLASSIFIER).experiment_id])
+    assert all("real_test/macro_f1" in run.data.metrics for run in runs) and len(runs) == 2

@@ -30,6 +30,9 @@ def train_classifier_cmd(
     tracking_uri: TrackingOpt = None,
     cv: Annotated[int | None, typer.Option(help="K-fold CV over the train reports, as nested runs.", min=2)] = None,
     register: Annotated[bool, typer.Option(help="Register the model and run the promotion gate.")] = True,
+    print_test: Annotated[bool, typer.Option(help="Print the test scores at the end (they are logged either way); "
+                                                  "--no-print-test keeps them unseen until a decision made on "
+                                                  "validation.")] = True,
     overrides: Overrides = None,
 ) -> None:
     """Train a sentence classifier (tfidf, minilm, setfit or an ensemble), log everything to MLflow, register and gate
@@ -51,9 +54,11 @@ def train_classifier_cmd(
     if problems:
         raise typer.Exit(2)
     m, objects = train_or_exit(train, cfg, tracking_uri, register)
-    typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 real validation {m['real_validation/macro_f1']:.3f}, "
-               f"real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}; seed wrong "
-               f"{int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
+    tests = (f", real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}"
+             if print_test else " (test scores logged, not printed)")
+    typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 real validation {m['real_validation/macro_f1']:.3f}"
+               f"{tests}; seed wrong {int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; "
+               f"train {m['time/train_s']:.1f}s")
     echo_gate(tracking.CLASSIFIER, objects.version, objects.decision)
 
 
