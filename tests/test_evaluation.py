@@ -15,6 +15,7 @@ sys.path.insert(0, str(EVALUATION))  # the scripts import each other as top-leve
 import audit_summaries  # noqa: E402
 import check_agreement  # noqa: E402
 import check_recall  # noqa: E402
+import rescore_relabelled  # noqa: E402
 
 ITEMS = [{"id": f"a{k}", "document": f"Article {k}. The ministers met."} for k in range(6)]
 SUMMARIES = {"champion": [f"Summary S{k}." for k in range(6)], "lead1": [f"Summary L{k}." for k in range(6)]}
@@ -119,3 +120,17 @@ def test_recall_counts_every_system_a_sheet_compares(tmp_path: Path, monkeypatch
     assert v1["summaries"] == v3["summaries"] == 6
     assert v3["reader: wrong role, fact or inversion"] == 1 and v1["reader: wrong role, fact or inversion"] == 0
     assert v1["reader: no error"] == 5 and v3["reader: no error"] == 5
+
+
+def test_a_runs_predictions_are_rebuilt_from_its_recorded_errors(tmp_path: Path) -> None:
+    """A sentence the run got wrong takes its recorded prediction; every other one the gold the run was scored on
+    (here the gold before a relabelling), not today's."""
+    folder = tmp_path / "artifacts" / "eval" / "real_test"
+    folder.mkdir(parents=True)
+    (folder / "misclassified.json").write_text(json.dumps({
+        "columns": ["id", "text", "gold", "predicted"], "data": [["s1", "t", "trade", "other"],
+                                                                 ["s2", "t", "other", "defence+visas"]]}))
+    then = {"s1": ["trade"], "s2": [], "s3": ["technology"]}
+    rows = rescore_relabelled.predictions(tmp_path, "real_test", then, ["s1", "s2", "s3"]).tolist()
+    assert rows == [[0, 0, 0, 0, 0], [0, 1, 0, 0, 1], [0, 0, 1, 0, 0]]
+
