@@ -80,8 +80,11 @@ def test_a_minilm_trains_on_unlabelled_sentences_and_logs_how_many(mlflow_uri: s
     unlabelled = tmp_path / "unlabelled.jsonl"
     unlabelled.write_text("".join(json.dumps({"text": f"The ministers discussed item {k}.", "probs": _probs(
         trade=0.8)}) + "\n" for k in range(6)), encoding="utf-8")
+    second = tmp_path / "second.jsonl"
+    second.write_text("".join(json.dumps({"text": f"The ministers discussed item {k}.", "probs": _probs(
+        visas=0.7)}) + "\n" for k in range(4, 8)), encoding="utf-8")
     cfg = make_config(ClassifierConfig, family="minilm", limit_train=40,
                       **{"minilm.base_model": str(tiny_encoder), "minilm.max_steps": 2, "minilm.max_length": 32,
-                         "minilm.teacher_unlabelled": str(unlabelled)})
+                         "minilm.teacher_unlabelled": f"{unlabelled},{second}"})
     result = train_classifier(cfg, uri=mlflow_uri, register=False)
-    assert result.metrics["train/unlabelled_sentences"] == 6.0
+    assert result.metrics["train/unlabelled_sentences"] == 8.0  # two files; a sentence in both is added once

@@ -1,10 +1,11 @@
 """Assemble the unlabelled reports collected for distillation (docs/decisions.md, 2026-12-03) into
-data/unlabelled/articles.jsonl.
+data/unlabelled/articles.jsonl (first round) and articles_r2.jsonl (second round).
 
 The collectors' files (data/unlabelled/_collect/*.jsonl, found with the `pages` corpus of the project's search tool,
 texts as published) are checked again here, by code: a page already in the corpus or the second real test set, a
 held-out address, an outlet or agency of real validation, real test or the second real test set, a text near any of
-those reports or an earlier collected one (TF-IDF cosine >= 0.5) is dropped and named. Nothing is labelled.
+those reports, an earlier round's or an earlier collected one (TF-IDF cosine >= 0.5) is dropped and named. Nothing
+is labelled.
 
     .venv/bin/python data/real/scripts/assemble_unlabelled.py
 """
@@ -54,19 +55,22 @@ def problem(row: dict, known_urls: set[str], heldout: set[str], outlets: set[str
     return None
 
 
-def main() -> None:
-    reports, outlets = measured()
-    known = {r["url"].rstrip("/") for r in reports}
-    heldout = read_heldout(paths.HELDOUT_FILE)
-    kept, dropped = [], []
-    for path in sorted((OUT / "_collect").glob("*.jsonl")):
+ROUNDS = {  # output file -> the collectors' files of that round, in the order the rounds were collected
+    "articles.jsonl": ("asia", "mea", "west"),
+    "articles_r2.jsonl": ("r2_asia", "r2_world"),
+}
+
+
+def assemble(names: tuple[str, ...], reports: list[dict], outlets: set[str], known: set[str]) -> list[dict]:
+    """One round's reports that pass the checks against ``reports`` (the measured ones and earlier rounds)."""
+    heldout, kept, dropped = read_heldout(paths.HELDOUT_FILE), [], []
+    for path in (OUT / "_collect" / f"{name}.jsonl" for name in names):
         for line, row in iter_jsonl(path, []):
             why = problem(row, known, heldout, outlets)
             (dropped.append(f"{path.name}:{line}: {why}") if why else kept.append(row))
             known.add(str(row.get("url", "")).rstrip("/"))
     vectors = TfidfVectorizer(sublinear_tf=True).fit([r["text"] for r in reports + kept])
-    against = vectors.transform([r["text"] for r in reports])
-    out: list[dict] = []
+    against, out = vectors.transform([r["text"] for r in reports]), []
     for row in kept:
         mine = vectors.transform([row["text"]])
         near = max(cosine_similarity(mine, against).max(), max((cosine_similarity(
@@ -76,9 +80,20 @@ def main() -> None:
             continue
         out.append({"article_id": "ul_" + hashlib.sha1(row["url"].encode()).hexdigest()[:8],
                     **{k: row[k] for k in FIELDS}})
-    write_jsonl_atomic(OUT / "articles.jsonl", out)
     print("\n".join(dropped))
     print(f"{len(out)} kept, {len(dropped)} dropped, {len({r['outlet'] for r in out})} outlets")
+    return out
+
+
+def main() -> None:
+    reports, outlets = measured()
+    known = {r["url"].rstrip("/") for r in reports}
+    for output, names in ROUNDS.items():  # every round again, each checked against the rounds before it
+        if not all((OUT / "_collect" / f"{name}.jsonl").is_file() for name in names):
+            continue
+        out = assemble(names, reports, outlets, known)
+        write_jsonl_atomic(OUT / output, out)
+        reports = reports + out
 
 
 if __name__ == "__main__":

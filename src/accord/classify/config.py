@@ -68,9 +68,9 @@ class MiniLMArguments:
                            "training/teacher_scores.py; as given, else under the project root); targets become "
                            "(1 - teacher_weight)·gold + teacher_weight·teacher where a sentence is in it")
     teacher_weight: float = arg(0.5, "the teacher's share of the targets", low=0.0, high=1.0)
-    teacher_unlabelled: str = arg("", "distillation on unlabelled text: a teacher's probabilities on sentences with "
-                                      "no gold (training/teacher_scores.py --unlabelled), added to training with "
-                                      "those probabilities as targets")
+    teacher_unlabelled: str = arg("", "distillation on unlabelled text: comma-separated files of a teacher's "
+                                      "probabilities on sentences with no gold (training/teacher_scores.py "
+                                      "--unlabelled), added to training with those probabilities as targets")
     freeze_embeddings: bool = arg(False, "keep the token embeddings fixed: with a large vocabulary (Gemma's 262,144 "
                                          "words, 63% of its weights) their gradients and AdamW state cost most of "
                                          "a step, for words a sentence classifier mostly never sees")
@@ -265,9 +265,9 @@ def base_problems(cfg: ClassifierConfig) -> list[str]:
         from accord.classify.distill import teacher_path
 
         for key in ("teacher", "teacher_unlabelled"):
-            name = getattr(cfg.minilm, key)
-            if name and not teacher_path(name).is_file():
-                problems.append(f"minilm.{key}: no such file {teacher_path(name)}")
+            for name in filter(None, (n.strip() for n in getattr(cfg.minilm, key).split(","))):
+                if not teacher_path(name).is_file():
+                    problems.append(f"minilm.{key}: no such file {teacher_path(name)}")
     for section in ("minilm", "setfit"):
         base = getattr(cfg, section).base_model
         if section != cfg.family or not base or base in ALIASES or (Path(base).expanduser() / "config.json").is_file():

@@ -202,13 +202,14 @@ class TransformerClassifier(SentenceClassifier):
             raw = read_teacher(teacher_path(c.teacher))
             teacher = dict(zip(self.prepare(list(raw)), raw.values(), strict=True))
             y, self.distill_notes["teacher_coverage"] = mixed_targets(texts, y, teacher, c.teacher_weight)
-        if c.teacher_unlabelled:
-            path = teacher_path(c.teacher_unlabelled)
+        for name in filter(None, (n.strip() for n in c.teacher_unlabelled.split(","))):
+            path = teacher_path(name)
             raw = read_teacher(path)
             extra, targets = unlabelled_examples(path, dict(zip(self.prepare(list(raw)), raw.values(), strict=True)),
                                                  set(texts), set(val_texts))
             texts, y = [*texts, *extra], np.vstack([np.asarray(y, dtype=float), targets])
-            self.distill_notes["unlabelled_sentences"] = float(len(extra))
+            notes = self.distill_notes
+            notes["unlabelled_sentences"] = notes.get("unlabelled_sentences", 0.0) + len(extra)
         return texts, y
 
     def _encode(self, texts: list[str], y: np.ndarray) -> Any:
