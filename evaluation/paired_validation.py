@@ -16,7 +16,7 @@ import mlflow
 from accord import paths, tracking
 from accord.classify.families import load_classifier
 from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_wins
-from accord.classify.train import PYFUNC_FOLDER
+from accord.classify.train import registered_folder
 from accord.config import load_config
 from accord.data.datasets import GATE_SPLIT, DataConfig, classification_datasets, split_arrays
 
@@ -32,7 +32,7 @@ def main() -> None:
     _, texts, y = split_arrays(split)
     preds = []
     for uri in (args.new, args.old):
-        clf = load_classifier(tracking.registered_version(uri).folder.joinpath(*PYFUNC_FOLDER))
+        clf = load_classifier(registered_folder(uri))
         preds.append(apply_thresholds(clf.predict_proba(texts), clf.thresholds))
         print(f"{uri}: real validation macro-F1 {multilabel_metrics(y, preds[-1])['macro_f1']:.4f}")
     wins = paired_bootstrap_wins(y, preds[0], preds[1], list(split["article_id"]))

@@ -22,7 +22,7 @@ import mlflow
 
 from accord import paths, tracking
 from accord.classify.families import load_classifier
-from accord.classify.train import PYFUNC_FOLDER, dataset_digest
+from accord.classify.train import dataset_digest, registered_folder
 from accord.config import load_config
 from accord.data.datasets import DataConfig, classification_datasets
 from accord.io import iter_jsonl, write_jsonl_atomic, write_text_atomic
@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     mlflow.set_tracking_uri(tracking.tracking_uri(args.tracking_uri))
     version = tracking.registered_version(args.model)
-    teacher = load_classifier(version.folder.joinpath(*PYFUNC_FOLDER))
+    teacher = load_classifier(registered_folder(args.model))
     dd = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))
     ids, texts = unlabelled(args.unlabelled, dd) if args.unlabelled else (dd["train"]["id"], dd["train"]["text"])
     started = time.perf_counter()

@@ -16,6 +16,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from scipy.sparse import vstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
@@ -75,15 +76,15 @@ def assemble(names: tuple[str, ...], reports: list[dict], outlets: set[str], kno
             known.add(str(row.get("url", "")).rstrip("/"))
     vectors = TfidfVectorizer(sublinear_tf=True).fit([r["text"] for r in reports + kept])
     against, out = vectors.transform([r["text"] for r in reports]), []
-    for row in kept:
+    for row in kept:  # against the measured reports, earlier rounds and this round's reports kept so far
         mine = vectors.transform([row["text"]])
-        near = max(cosine_similarity(mine, against).max(), max((cosine_similarity(
-            mine, vectors.transform([o["text"] for o in out])).max() if out else 0.0), 0.0))
+        near = cosine_similarity(mine, against).max()
         if near >= NEAR:
             dropped.append(f"{row['url']}: near another report (cosine {near:.2f})")
             continue
         out.append({"article_id": "ul_" + hashlib.sha1(row["url"].encode()).hexdigest()[:8],
                     **{k: row[k] for k in FIELDS}})
+        against = vstack([against, mine])
     print("\n".join(dropped))
     print(f"{len(out)} kept, {len(dropped)} dropped, {len({r['outlet'] for r in out})} outlets")
     return out

@@ -262,12 +262,12 @@ def base_problems(cfg: ClassifierConfig) -> list[str]:
                 if not registered(name) for p in base_problems(member)]
     problems = []
     if cfg.family == "minilm":
-        from accord.classify.distill import teacher_path
+        from accord.classify.distill import teacher_files, teacher_path
 
-        for key in ("teacher", "teacher_unlabelled"):
-            for name in filter(None, (n.strip() for n in getattr(cfg.minilm, key).split(","))):
-                if not teacher_path(name).is_file():
-                    problems.append(f"minilm.{key}: no such file {teacher_path(name)}")
+        files = {"teacher": [teacher_path(cfg.minilm.teacher)] if cfg.minilm.teacher else [],
+                 "teacher_unlabelled": teacher_files(cfg.minilm.teacher_unlabelled)}
+        problems += [f"minilm.{key}: no such file {path}" for key, found in files.items() for path in found
+                     if not path.is_file()]
     for section in ("minilm", "setfit"):
         base = getattr(cfg, section).base_model
         if section != cfg.family or not base or base in ALIASES or (Path(base).expanduser() / "config.json").is_file():

@@ -23,6 +23,11 @@ def teacher_path(name: str) -> Path:
     return given if given.is_file() or given.is_absolute() else paths.ROOT / name
 
 
+def teacher_files(value: str) -> list[Path]:
+    """The files a ``minilm.teacher`` / ``minilm.teacher_unlabelled`` setting names (comma-separated)."""
+    return [teacher_path(name) for name in (n.strip() for n in value.split(",")) if name]
+
+
 def read_teacher(path: Path) -> dict[str, np.ndarray]:
     """Sentence text -> the teacher's probabilities in :data:`LABELS` order; a bad row is an InputError (FILE:LINE)."""
     errors: list[InputError] = []

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from accord.classify.config import registered
 from accord.classify.model import SentenceClassifier
 
 
@@ -54,7 +55,7 @@ def member_folders(path: Path) -> list[Path]:
 def member_names(members: list[str]) -> list[str]:
     """Names that tell members apart in metrics and history (``member1-gemma``): two MiniLM members, or a MiniLM
     beside a Gemma (both of the minilm family), would otherwise log their epochs under the same keys."""
-    return [f"member{k}-{Path(name).stem if not name.startswith('models:/') else 'v' + Path(name).name}"
+    return [f"member{k}-{'v' + Path(name).name if registered(name) else Path(name).stem}"
             for k, name in enumerate(members)]
 
 

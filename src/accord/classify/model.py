@@ -195,20 +195,25 @@ class TransformerClassifier(SentenceClassifier):
     def _targets(self, texts: list[str], y: np.ndarray, val_texts: list[str]) -> tuple[list[str], np.ndarray]:
         """The gold, mixed with ``minilm.teacher``'s probabilities where it scored the (prepared) sentence, and
         ``minilm.teacher_unlabelled``'s sentences with the teacher's probabilities as their targets."""
-        from accord.classify.distill import mixed_targets, read_teacher, teacher_path, unlabelled_examples
+        from accord.classify.distill import (
+            mixed_targets,
+            read_teacher,
+            teacher_files,
+            teacher_path,
+            unlabelled_examples,
+        )
 
-        c = self.config.minilm
-        if c.teacher:
-            raw = read_teacher(teacher_path(c.teacher))
-            teacher = dict(zip(self.prepare(list(raw)), raw.values(), strict=True))
-            y, self.distill_notes["teacher_coverage"] = mixed_targets(texts, y, teacher, c.teacher_weight)
-        for name in filter(None, (n.strip() for n in c.teacher_unlabelled.split(","))):
-            path = teacher_path(name)
+        def prepared(path: Path) -> dict[str, np.ndarray]:  # keyed as the texts are: spellings unified when set
             raw = read_teacher(path)
-            extra, targets = unlabelled_examples(path, dict(zip(self.prepare(list(raw)), raw.values(), strict=True)),
-                                                 set(texts), set(val_texts))
+            return dict(zip(self.prepare(list(raw)), raw.values(), strict=True))
+
+        c, notes = self.config.minilm, self.distill_notes
+        if c.teacher:
+            teacher = prepared(teacher_path(c.teacher))
+            y, notes["teacher_coverage"] = mixed_targets(texts, y, teacher, c.teacher_weight)
+        for path in teacher_files(c.teacher_unlabelled):
+            extra, targets = unlabelled_examples(path, prepared(path), set(texts), set(val_texts))
             texts, y = [*texts, *extra], np.vstack([np.asarray(y, dtype=float), targets])
-            notes = self.distill_notes
             notes["unlabelled_sentences"] = notes.get("unlabelled_sentences", 0.0) + len(extra)
         return texts, y
 

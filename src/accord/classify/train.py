@@ -16,6 +16,7 @@ import json
 import statistics
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -223,13 +224,19 @@ def regate(version: str, uri: str | None = None, data: DataConfig | None = None)
 PYFUNC_FOLDER = ("artifacts", "classifier")  # where a registered classifier's own folder sits in its MLflow model
 
 
+def registered_folder(uri: str) -> Path:
+    """The saved classifier folder of ``models:/NAME/VERSION`` in the current store (a ``ModelNotFound`` if absent):
+    what :func:`~accord.classify.families.load_classifier` reads."""
+    return tracking.registered_version(uri).folder.joinpath(*PYFUNC_FOLDER)
+
+
 def resolve_registered(cfg: ClassifierConfig) -> ClassifierConfig:
     """Find each registered ensemble member of ``cfg`` in the current store, for the model code to load; a version
     the store lacks is a :class:`ConfigError` naming it."""
     for name in cfg.ensemble.member_list() if cfg.family == "ensemble" else []:
         if registered(name):
             try:
-                use_registered(name, tracking.registered_version(name).folder.joinpath(*PYFUNC_FOLDER))
+                use_registered(name, registered_folder(name))
             except tracking.ModelNotFound as exc:
                 raise ConfigError(f"ensemble member {exc}") from None
     return cfg
