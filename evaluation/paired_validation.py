@@ -19,6 +19,7 @@ from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired
 from accord.classify.train import registered_folder
 from accord.config import load_config
 from accord.data.datasets import GATE_SPLIT, DataConfig, classification_datasets, split_arrays
+from accord.io import InputError
 
 
 def main() -> None:
@@ -40,4 +41,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (tracking.ModelNotFound, InputError) as exc:  # a version not in the store, a bad corpus line: one line
+        raise SystemExit(f"error: {exc}") from None

@@ -25,7 +25,7 @@ from accord.classify.families import load_classifier
 from accord.classify.train import dataset_digest, registered_folder
 from accord.config import load_config
 from accord.data.datasets import DataConfig, classification_datasets
-from accord.io import iter_jsonl, write_jsonl_atomic, write_text_atomic
+from accord.io import InputError, iter_jsonl, write_jsonl_atomic, write_text_atomic
 from accord.labels import LABELS
 from accord.text import split_article
 
@@ -68,4 +68,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (tracking.ModelNotFound, InputError) as exc:  # a version not in the store, a bad corpus line: one line
+        raise SystemExit(f"error: {exc}") from None
