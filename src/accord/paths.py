@@ -29,6 +29,14 @@ HELDOUT_FILE = ROOT.parent / "shared" / "data" / "heldout-urls.txt"  # published
 CONFIGS_DIR = TRAINING_DIR / "configs"
 DATA_CONFIG_FILE = CONFIGS_DIR / "data.yaml"
 REPORTS_DIR = EVALUATION_DIR / "reports"
+# an accord model folder inside a logged pyfunc model sits at <model>/artifacts/<name> (accord.pyfunc logs it so)
+CLASSIFIER_ARTIFACT = "classifier"
+SUMMARISER_ARTIFACT = "summariser"
+
+
+def pyfunc_artifact(model_dir: Path, name: str) -> Path:
+    """Where ``accord.pyfunc`` keeps artifact ``name`` inside the logged pyfunc model at ``model_dir``."""
+    return Path(model_dir) / "artifacts" / name
 
 
 def minilm_path() -> str:

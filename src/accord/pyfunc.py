@@ -20,6 +20,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from accord import paths
 from accord.labels import SCORE_COLUMNS, from_multi_hot
 
 BASE_REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "joblib", "pysbd", "pyyaml")
@@ -83,7 +84,7 @@ class ClassifierModel(QuietPythonModel):
     def load_context(self, context: Any) -> None:
         from accord.classify.families import load_classifier
 
-        self.classifier = load_classifier(context.artifacts["classifier"])
+        self.classifier = load_classifier(context.artifacts[paths.CLASSIFIER_ARTIFACT])
 
     def predict(self, context, model_input, params=None):  # untyped: MLflow reads type hints as a schema
         texts = as_sentences(model_input)
@@ -119,7 +120,7 @@ def log_classifier(classifier: Any, registered_model_name: str | None, example: 
         return mlflow.pyfunc.log_model(
             name=f"accord-classifier-{classifier.family}",
             python_model=ClassifierModel(),
-            artifacts={"classifier": str(saved)},
+            artifacts={paths.CLASSIFIER_ARTIFACT: str(saved)},
             code_paths=[str(Path(accord.__file__).parent)],
             signature=classifier_signature(),
             input_example=pd.DataFrame({"text": example}),
@@ -142,7 +143,7 @@ class SummariserModel(QuietPythonModel):
         if "summariser" in context.artifacts:
             from accord.summarise.model import load_summariser
 
-            self.summariser = load_summariser(context.artifacts["summariser"])
+            self.summariser = load_summariser(context.artifacts[paths.SUMMARISER_ARTIFACT])
 
     def predict(self, context, model_input, params=None):  # untyped: MLflow reads type hints as a schema
         from accord.summarise.guard import soundness_problems
@@ -180,7 +181,7 @@ def log_summariser(summariser: Any, registered_model_name: str | None, example: 
     return mlflow.pyfunc.log_model(
         name=f"accord-summariser-{family}",
         python_model=SummariserModel(None if neural else summariser),
-        artifacts={"summariser": str(saved_dir)} if neural else None,
+        artifacts={paths.SUMMARISER_ARTIFACT: str(saved_dir)} if neural else None,
         code_paths=[str(Path(accord.__file__).parent)],
         signature=summariser_signature(),
         input_example=pd.DataFrame({"text": example}),

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from accord import tracking
+from accord import paths, tracking
 from accord.batch.cache import entry, resolve
 from accord.batch.progress import Phases
 from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, Predictor, serving_runtime
@@ -51,8 +51,8 @@ def _pyfunc(folder: Path) -> Any:
 
 
 def _artifact(folder: Path, name: str, meta: str) -> Path | None:
-    """The accord model folder saved as pyfunc artifact ``name`` (None where the model is not one)."""
-    saved = folder / "model" / "artifacts" / name
+    """The accord model folder saved as pyfunc artifact ``name`` of the entry (None where the model is not one)."""
+    saved = paths.pyfunc_artifact(folder / "model", name)
     return saved if (saved / meta).is_file() else None
 
 
@@ -127,7 +127,9 @@ def _cached_load(uri: str, tracking_uri: str | None, phases: Phases, what: str, 
 def _classifier_from(folder: Path, runtime: str, precision: str) -> Predictor:
     """The entry's classifier: from the ONNX serving spec (no torch) where there is one, else loaded and, for a
     MiniLM on ONNX Runtime, exported once, the spec written and the torch model dropped."""
-    saved = _artifact(folder, "classifier", "accord_classifier.json")
+    from accord.classify.config import META_FILE
+
+    saved = _artifact(folder, paths.CLASSIFIER_ARTIFACT, META_FILE)
     tokenizer_dir = saved / "hf" if saved is not None else folder
     fast = _onnx_from_spec(folder, precision, tokenizer_dir) if runtime == "onnx" else None
     if fast is not None:
@@ -221,7 +223,9 @@ def _summariser_from(folder: Path) -> Any:
     """The entry's summariser, loaded once per process and entry: an accord one from its folder, else the pyfunc."""
     key = str(folder)
     if key not in _SUMMARISERS:
-        saved = _artifact(folder, "summariser", "accord_summariser.json")
+        from accord.summarise.config import META_FILE
+
+        saved = _artifact(folder, paths.SUMMARISER_ARTIFACT, META_FILE)
         if saved is None:
             _SUMMARISERS[key] = _pyfunc(folder)
         else:

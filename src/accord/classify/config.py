@@ -21,7 +21,8 @@ FAMILIES = ("tfidf", "minilm", "setfit", "ensemble")  # built and loaded by acco
 MEMBER_FAMILIES = ("tfidf", "minilm", "setfit")  # what an ensemble member may be, besides a file or a version
 META_FILE = "accord_classifier.json"  # beside a saved classifier's weights: family, labels, thresholds, config
 REGISTERED_VERSION = re.compile(r"models:/([^/@\s]+)/(\d+)")  # a member taken from the registry, by version
-_REGISTERED: dict[str, Path] = {}  # registered member URI -> its saved folder, as resolved by the training module
+# registered member URI -> its saved folder and trained config, as the training module resolved them
+_REGISTERED: dict[str, tuple[Path, ClassifierConfig]] = {}
 CONFIG_SUFFIXES = (".yaml", ".yml")
 
 
@@ -206,26 +207,27 @@ def registered(name: str) -> bool:
 
 
 def use_registered(uri: str, folder: Path) -> None:
-    """Where registered member ``uri`` is saved on this machine. Model code does not read the MLflow store (the
-    layering rule), so :func:`accord.classify.train.resolve_registered` finds the folder and records it here."""
-    _REGISTERED[uri] = folder
-
-
-def registered_member(uri: str) -> tuple[Path, ClassifierConfig]:
-    """A registered classifier version's own folder and the config it was trained with; one not resolved from the
-    store, a model that is not an accord classifier, or an ensemble is a :class:`~accord.config.ConfigError`."""
+    """Record where registered member ``uri`` is saved on this machine and read the config it was trained with, once
+    per process. Model code does not read the MLflow store (the layering rule), so
+    :func:`accord.classify.train.resolve_registered` finds the folder and records it here. A folder that holds no
+    accord classifier, or holds an ensemble, is a :class:`~accord.config.ConfigError` naming the member."""
     import json
 
-    if uri not in _REGISTERED:
-        raise ConfigError(f"ensemble member {uri}: not read from the store (accord train classifier reads it)")
-    folder = _REGISTERED[uri]
     try:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"ensemble member {uri}: not an accord classifier ({type(exc).__name__})") from None
     if meta.get("family") == "ensemble":
         raise ConfigError(f"ensemble member {uri}: an ensemble member is one classifier, not another ensemble")
-    return folder, config_from_meta(meta["config"])
+    _REGISTERED[uri] = (folder, config_from_meta(meta["config"]))
+
+
+def registered_member(uri: str) -> tuple[Path, ClassifierConfig]:
+    """A registered classifier version's own folder and the config it was trained with, as
+    :func:`use_registered` recorded them; one not resolved from the store is a :class:`~accord.config.ConfigError`."""
+    if uri not in _REGISTERED:
+        raise ConfigError(f"ensemble member {uri}: not read from the store (accord train classifier reads it)")
+    return _REGISTERED[uri]
 
 
 def member_configs(cfg: ClassifierConfig) -> list[ClassifierConfig]:

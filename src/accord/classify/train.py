@@ -23,7 +23,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from accord import tracking
+from accord import paths, tracking
 from accord.classify.config import ClassifierConfig, registered, registered_member, use_registered
 from accord.classify.evaluate import log_split_evaluation
 from accord.classify.families import build_classifier
@@ -221,13 +221,10 @@ def regate(version: str, uri: str | None = None, data: DataConfig | None = None)
     return decision
 
 
-PYFUNC_FOLDER = ("artifacts", "classifier")  # where a registered classifier's own folder sits in its MLflow model
-
-
 def registered_folder(uri: str) -> Path:
     """The saved classifier folder of ``models:/NAME/VERSION`` in the current store (a ``ModelNotFound`` if absent):
     what :func:`~accord.classify.families.load_classifier` reads."""
-    return tracking.registered_version(uri).folder.joinpath(*PYFUNC_FOLDER)
+    return paths.pyfunc_artifact(tracking.registered_version(uri).folder, paths.CLASSIFIER_ARTIFACT)
 
 
 def resolve_registered(cfg: ClassifierConfig) -> ClassifierConfig:

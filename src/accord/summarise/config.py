@@ -17,6 +17,7 @@ from accord.data.config import DataConfig
 from accord.summarise.rerank import SELECTIONS
 
 FAMILIES = ("causal", "seq2seq")
+META_FILE = "accord_summariser.json"  # beside a saved summariser's weights: its config and training facts
 
 
 @dataclass

@@ -22,10 +22,9 @@ from typing import Any
 from accord.bases import resolve_base
 from accord.config import to_dict
 from accord.summarise.bases import base_for, weights_digest
-from accord.summarise.config import MINILM_WARMSTART, SummariserConfig, config_from_meta
+from accord.summarise.config import META_FILE, MINILM_WARMSTART, SummariserConfig, config_from_meta
 from accord.summarise.inference import Inference, left_padded, sliced_decoding
 
-META_FILE = "accord_summariser.json"
 FAST_LOAD_ENV = "ACCORD_FAST_LOAD"  # "0": load every summariser through transformers/peft (benchmarks, debugging)
 FAST_LOAD = os.environ.get(FAST_LOAD_ENV, "1") != "0"  # Gemma 3 for inference without transformers/peft
 REUSE_PROMPTS_ENV = "ACCORD_REUSE_PROMPTS"  # "0": briefs' agreement draws run their own prompt pass (benchmarks)
