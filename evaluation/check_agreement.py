@@ -6,6 +6,8 @@ readers' serious errors?
     python evaluation/check_agreement.py draw validation --model-uri models:/accord-summariser/3 \
         --out draws_validation_v3.json                     # another version's draws, in their own file
     python evaluation/check_agreement.py report            # -> reports/agreement/check_agreement.md
+    python evaluation/check_agreement.py report --use-draws 2   # the first 2 stored draws: what 2 draws give
+                                                           # (a draw is seeded by its document and number alone)
     python evaluation/check_agreement.py sheet champion-full-v3 --model-uri models:/accord-summariser/3
                                                            # another version's test sheet, drawn now
     python evaluation/check_agreement.py sheet test-2      # the second real test set's sheet
@@ -37,7 +39,7 @@ OUT = paths.REPORTS_DIR / "agreement"
 SHEETS = {"validation": ("validation", "validation-2", "validation-3"), "test": ("champion-rebuilt-v1",)}
 TEST_RUN = "d3ba9dd7a8194cdc83e0609e85a34b8c"  # the champion's logged real-test evaluation run (samples.json)
 DRAWS = GenerationArguments().agreement_draws  # as briefs draw
-GRID = [round(0.30 + 0.02 * k, 2) for k in range(12)]  # thresholds shown for validation
+GRID = [round(0.30 + 0.02 * k, 2) for k in range(16)]  # thresholds shown for validation (0.30-0.60)
 
 
 def draw(split: str, model_uri: str = tracking.SUMMARISER_URI, name: str = "") -> None:
@@ -56,16 +58,17 @@ def draw(split: str, model_uri: str = tracking.SUMMARISER_URI, name: str = "") -
     write_text_atomic(OUT / (name or f"draws_{split}.json"), json.dumps(found, indent=1, ensure_ascii=False) + "\n")
 
 
-def read_sheets(sheets: tuple[str, ...], documents: dict[str, str], draws: dict, system: str = "champion"
-                ) -> list[tuple[bool, bool, bool, float]]:
+def read_sheets(sheets: tuple[str, ...], documents: dict[str, str], draws: dict, system: str = "champion",
+                used: int = DRAWS) -> list[tuple[bool, bool, bool, float]]:
     """Per summary of ``system`` on the sheets: (reader: serious error, reader: no error, checks flag it, agreement
-    with its draws)."""
+    with its first ``used`` draws)."""
     rows = []
     for name in sheets:
         for label, summary in system_labels(AUDIT_DIR / name, system):
             source = documents[label["id"]]
             rows.append((any(label[e] for e in SERIOUS), not any(v is True for v in label.values()),
-                         bool(soundness_problems(summary, source)), agreement(summary, draws[label["id"]]["draws"])))
+                         bool(soundness_problems(summary, source)),
+                         agreement(summary, draws[label["id"]]["draws"][:used])))
     return rows
 
 
@@ -101,11 +104,19 @@ def sheet_lines(rows: list[tuple[bool, bool, bool, float]], threshold: float, ti
 
 
 def test_lines(rows: list[tuple[bool, bool, bool, float]], threshold: float, documents: dict[str, str],
-               draws: dict) -> list[str]:
+               draws: dict, used: int = DRAWS) -> list[str]:
     lines = sheet_lines(rows, threshold, "Test, the champion's sheet")
-    preds = logged_predictions(TEST_RUN)
+    sheet_fallback = sum(1 for r in rows if r[2] or r[3] < threshold)
+    lines.append(f"| brief fallback on the sheet's {len(rows)} summaries | {sum(1 for r in rows if r[2])} | "
+                 f"{sheet_fallback} |")
+    try:
+        preds = logged_predictions(TEST_RUN)
+    except Exception as exc:  # a store without that run (a fresh checkout): say so, keep the rest of the report
+        return [*lines, f"| brief fallback, logged real-test predictions | run {TEST_RUN} is not in this store "
+                        f"({type(exc).__name__}) | |"]
     flagged = {i for i, p in preds.items() if soundness_problems(p, documents[i])}
-    unstable = {i for i, p in preds.items() if i not in flagged and agreement(p, draws[i]["draws"]) < threshold}
+    unstable = {i for i, p in preds.items()
+                if i not in flagged and agreement(p, draws[i]["draws"][:used]) < threshold}
     n = len(preds)
     both = flagged | unstable
     return [*lines, f"| brief fallback, {n} logged real-test predictions | {len(flagged)} "
@@ -143,20 +154,21 @@ def pair(name: str, draws: dict[str, str], threshold: float) -> str:
     return "\n".join(out)
 
 
-def report(threshold: float) -> str:
+def report(threshold: float, used: int = DRAWS) -> str:
     data = real_summary_datasets(DataConfig())
     out = ["# The agreement check against blind readers", "",
-           f"Mean ROUGE-L F1 between each champion summary and {DRAWS} seeded draws "
-           "(`python evaluation/check_agreement.py`).", ""]
+           f"Mean ROUGE-L F1 between each champion summary and {used} seeded draws "
+           f"(`python evaluation/check_agreement.py report --use-draws {used}`; the first {used} of the stored "
+           f"draws).", ""]
     for split in ("validation", "test"):
         documents = {r["id"]: r["document"] for r in data[split].to_list()}
         path = OUT / f"draws_{split}.json"
         if not path.is_file():
             raise SystemExit(f"error: {path}: no draws (run: python evaluation/check_agreement.py draw {split})")
         draws = json.loads(path.read_text(encoding="utf-8"))
-        rows = read_sheets(SHEETS[split], documents, draws)
+        rows = read_sheets(SHEETS[split], documents, draws, used=used)
         out += [*(validation_lines(rows) if split == "validation" else
-                  test_lines(rows, threshold, documents, draws)), ""]
+                  test_lines(rows, threshold, documents, draws, used)), ""]
     return "\n".join(out)
 
 
@@ -171,7 +183,11 @@ if __name__ == "__main__":
     parser.add_argument("--out", default="", help="draw: file name under reports/agreement/ (default draws_SPLIT.json)")
     parser.add_argument("--threshold", type=float, default=GenerationArguments().agreement_min,
                         help="generation.agreement_min")
+    parser.add_argument("--use-draws", type=int, default=DRAWS, metavar="N",
+                        help="report: score with the first N stored draws (at least 1)")
     args = parser.parse_args()
+    if args.use_draws < 1:
+        raise SystemExit(f"error: --use-draws {args.use_draws}: at least 1")
     if args.step == "draw":
         if args.split not in SHEETS:
             raise SystemExit(f"error: draw: split {args.split!r}: validation or test")
@@ -189,6 +205,7 @@ if __name__ == "__main__":
         write_text_atomic(OUT / f"sheet_{args.split}.md", text + "\n")
         print(text)
     else:
-        text = report(args.threshold)
-        write_text_atomic(OUT / "check_agreement.md", text + "\n")
+        text = report(args.threshold, args.use_draws)
+        name = "check_agreement.md" if args.use_draws == DRAWS else f"check_agreement_{args.use_draws}_draws.md"
+        write_text_atomic(OUT / name, text + "\n")
         print(text)
