@@ -109,6 +109,31 @@ def test_read_sheets_takes_one_systems_summaries(sheet: Path, monkeypatch: pytes
     assert all(r[3] == 1.0 for r in lead) and all(r[3] < 1.0 for r in champion)  # agreement with the draws
 
 
+def test_read_sheets_scores_with_the_first_draws_only(sheet: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--use-draws N`` reads what N draws give: a draw is seeded by its document and number, so the first N of
+    the stored ones."""
+    monkeypatch.setattr(check_agreement, "AUDIT_DIR", sheet.parent)
+    documents = {r["id"]: r["document"] for r in ITEMS}
+    draws = {r["id"]: {"draws": [f"Summary S{k}.", "Something else entirely here.", "Unrelated words only."]}
+             for k, r in enumerate(ITEMS)}
+    first = check_agreement.read_sheets((sheet.name,), documents, draws, used=1)
+    every = check_agreement.read_sheets((sheet.name,), documents, draws, used=3)
+    assert all(r[3] == 1.0 for r in first)  # the first draw is the summary itself
+    assert all(r[3] < 0.5 for r in every)  # the other two do not agree with it
+
+
+def test_test_lines_say_when_the_logged_run_is_not_in_the_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(run_id: str) -> dict[str, str]:
+        raise OSError(f"no run {run_id}")
+
+    monkeypatch.setattr(check_agreement, "logged_predictions", missing)
+    rows = [(True, False, False, 0.9), (False, True, True, 0.9), (False, True, False, 0.2)]
+    lines = check_agreement.test_lines(rows, 0.46, {}, {})
+    assert "| brief fallback on the sheet's 3 summaries | 1 | 2 |" in lines
+    assert lines[-1].startswith("| brief fallback, logged real-test predictions | run ")
+    assert "not in this store" in lines[-1]
+
+
 def test_recall_counts_every_system_a_sheet_compares(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(audit_summaries, "AUDIT_DIR", tmp_path)
     pair = {"v1": SUMMARIES["champion"], "v3": SUMMARIES["lead1"]}
