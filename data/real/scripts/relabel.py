@@ -32,8 +32,8 @@ def read(path: Path) -> list[dict]:
     return rows
 
 
-def select(work: Path, selected: Callable[[str], bool]) -> None:
-    rows = read(SENTENCES)
+def select(work: Path, selected: Callable[[str], bool], sentences: Path = SENTENCES) -> None:
+    rows = read(sentences)
     by_id = {r["id"]: r for r in rows}
     sheet = [{"id": r["id"], "previous_sentence": by_id.get(f"{r['article_id']}-{r['sentence_index'] - 1:02d}",
                                                             {}).get("text", ""), "text": r["text"]}
@@ -43,7 +43,11 @@ def select(work: Path, selected: Callable[[str], bool]) -> None:
     print(f"{len(sheet)} sentences selected")
 
 
-def apply(work: Path, procedure: str) -> None:
+def relabel_rows(rows: list[dict], work: Path, procedure: str) -> dict[str, bool]:
+    """Replace, in place, the gold of every sentence of ``work``'s sheet by its two passes (or their adjudication),
+    keeping the gold before the first relabelling, the gold replaced and both passes in a ``relabel`` record;
+    returns each relabelled id and whether its label set changed. A sheet sentence without both passes, or a
+    disagreement without adjudication, stops with the ids."""
     a = {r["id"]: sorted(r["labels"]) for r in read(work / "pass_A.jsonl")}
     b = {r["id"]: sorted(r["labels"]) for r in read(work / "pass_B.jsonl")}
     adjudicated = {r["id"]: sorted(r["labels"]) for r in read(work / "adjudication.jsonl")}
@@ -52,9 +56,7 @@ def apply(work: Path, procedure: str) -> None:
     undecided = [i for i in sheet_ids if i in a and i in b and a[i] != b[i] and i not in adjudicated]
     if missing or undecided:
         sys.exit(f"not labelled by both passes: {missing}; disagreements without adjudication: {undecided}")
-    splits = json.loads((REAL / "splits.json").read_text(encoding="utf-8"))
-    split_of = {aid: name for name in ("real_validation", "real_test") for aid in splits[name]}
-    rows, changed, chosen = read(SENTENCES), Counter(), set(sheet_ids)
+    chosen, changed = set(sheet_ids), {}
     for row in rows:
         if row["id"] not in chosen:
             continue
@@ -65,12 +67,23 @@ def apply(work: Path, procedure: str) -> None:
                           "adjudicated": row["id"] in adjudicated, "procedure": procedure,
                           **({"earlier": row["relabel"]} if "relabel" in row else {})}
         row["labels"] = new
-        split = split_of.get(row["article_id"], "real_train")
-        changed[split, "selected"] += 1
-        changed[split, "changed"] += before != new
+        changed[row["id"]] = before != new
+    return changed
+
+
+def apply(work: Path, procedure: str) -> None:
+    splits = json.loads((REAL / "splits.json").read_text(encoding="utf-8"))
+    split_of = {aid: name for name in ("real_validation", "real_test") for aid in splits[name]}
+    rows = read(SENTENCES)
+    changed, counts = relabel_rows(rows, work, procedure), Counter()
+    for row in rows:
+        if row["id"] in changed:
+            split = split_of.get(row["article_id"], "real_train")
+            counts[split, "selected"] += 1
+            counts[split, "changed"] += changed[row["id"]]
     write_jsonl_atomic(SENTENCES, rows)
     for split in ("real_train", "real_validation", "real_test"):
-        print(f"{split}: {changed[split, 'selected']} relabelled, {changed[split, 'changed']} changed")
+        print(f"{split}: {counts[split, 'selected']} relabelled, {counts[split, 'changed']} changed")
 
 
 def main(work: Path, procedure: str, selected: Callable[[str], bool]) -> None:
