@@ -21,7 +21,7 @@ from typing import Any
 
 from audit_summaries import AUDIT_DIR, SERIOUS
 
-from accord import paths
+from accord import paths, storage
 from accord.data.datasets import DataConfig, real_summary_datasets, second_real_test
 from accord.io import write_text_atomic
 from accord.summarise.evaluate import fallback_rate
@@ -63,9 +63,7 @@ def logged_predictions(run_id: str) -> dict[str, str]:
     """``id -> prediction`` of a logged evaluation run's samples table."""
     import mlflow
 
-    from accord import tracking
-
-    mlflow.set_tracking_uri(tracking.tracking_uri())
+    mlflow.set_tracking_uri(storage.tracking_uri())
     table = json.loads(Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="samples.json"))
                        .read_text(encoding="utf-8"))
     at, of = table["columns"].index("id"), table["columns"].index("prediction")

@@ -13,7 +13,7 @@ import argparse
 
 import mlflow
 
-from accord import paths, tracking
+from accord import paths, storage, tracking
 from accord.classify.families import load_classifier
 from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_wins
 from accord.classify.train import registered_folder
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("old", help="models:/NAME/VERSION it is compared with")
     parser.add_argument("--tracking-uri", default=None)
     args = parser.parse_args()
-    mlflow.set_tracking_uri(tracking.tracking_uri(args.tracking_uri))
+    mlflow.set_tracking_uri(storage.tracking_uri(args.tracking_uri))
     split = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))[GATE_SPLIT]
     _, texts, y = split_arrays(split)
     preds = []

@@ -1,6 +1,6 @@
 """The package's shape: the import rule between its rooms, no cycles, short functions, no copied blocks.
 
-Layers, lowest first: base (text, labels, io, paths, config, system, bases) -> data -> classify | summarise
+Layers, lowest first: base (text, labels, io, paths, config, system, bases, storage) -> data -> classify | summarise
 (siblings that never import each other) -> batch -> cli. ``tracking`` and ``pyfunc`` (MLflow) are used only by training,
 evaluation, benchmarks, batch and the CLI. Every ``accord`` import counts, lazy ones inside functions included.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-BASE = {"text", "labels", "io", "paths", "config", "system", "bases"}
+BASE = {"text", "labels", "io", "paths", "config", "system", "bases", "storage"}
 RANK = {"base": 0, "data": 1, "classify": 2, "summarise": 2, "tracking": 2, "pyfunc": 3, "batch": 4, "ui": 4, "top": 5}
 MLFLOW_USERS = re.compile(r"^accord\.((classify|summarise)\.(train|evaluate|benchmark)|batch\..*|cli(\..*)?"
                           r"|pyfunc|ui)$")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import mlflow
 
-from accord import paths, tracking
+from accord import paths, storage, tracking
 from accord.classify.families import load_classifier
 from accord.classify.train import dataset_digest, registered_folder
 from accord.config import load_config
@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--unlabelled", type=Path, default=None, help="a JSONL of reports {article_id, text}")
     parser.add_argument("--tracking-uri", default=None)
     args = parser.parse_args()
-    mlflow.set_tracking_uri(tracking.tracking_uri(args.tracking_uri))
+    mlflow.set_tracking_uri(storage.tracking_uri(args.tracking_uri))
     version = tracking.registered_version(args.model)
     teacher = load_classifier(registered_folder(args.model))
     dd = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner, Result
 
-from accord import paths, tracking
+from accord import paths, storage, tracking
 from accord.batch import spark as batch_spark
 from accord.batch import writers
 from accord.io import OUTPUT_MARKER, OutputError, errors_path
@@ -318,8 +318,8 @@ def test_disk_full_is_one_line_and_the_old_output_stays(store: str, tmp_path: Pa
 def test_a_locked_store_is_retried_then_named(store: str, tmp_path: Path, article: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     db = Path(store.removeprefix("sqlite:///"))
-    monkeypatch.setattr(tracking, "STORE_BUSY_WAIT_S", 0.2)
-    monkeypatch.setattr(tracking, "STORE_BUSY_TRIES", 2)
+    monkeypatch.setattr(storage, "STORE_BUSY_WAIT_S", 0.2)
+    monkeypatch.setattr(storage, "STORE_BUSY_TRIES", 2)
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another process in the middle of a write
     try:
@@ -483,7 +483,7 @@ def test_a_model_outside_the_store_needs_trust_model(store: str, tmp_path: Path,
     one_error(result, f"--model {folder} is outside the project's MLflow store", "pass --trust-model")
     result = classify(store, str(article), "--model", str(folder), "--trust-model")
     assert result.exit_code == 0, result.stderr
-    inside = tracking.model_uri_problem(str(Path(store.removeprefix("sqlite:///")).parent / "mlartifacts" / "x"),
+    inside = storage.model_uri_problem(str(Path(store.removeprefix("sqlite:///")).parent / "mlartifacts" / "x"),
                                         store)
     assert inside is None  # a folder of the store's own artifacts is the store's
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from accord import paths, tracking
+from accord import paths, storage, tracking
 from accord.batch.classify import classify
 from accord.classify.onnx import CACHE_ENV, PRECISIONS, encoder_type
 from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, RUNTIMES, TORCH_PRECISIONS, Predictor
@@ -135,7 +135,7 @@ def whole_process(model_uri: str, tracking_uri: str | None, n: int, work: Path, 
     model caches), then timed."""
     src, out = write_sentences(work / f"whole-{n}.jsonl", n), work / "whole-out.jsonl"
     env = {**os.environ, CACHE_ENV: str(work / "onnx-cache"),
-           "MLFLOW_TRACKING_URI": tracking.tracking_uri(tracking_uri)}
+           "MLFLOW_TRACKING_URI": storage.tracking_uri(tracking_uri)}
     accord_cmd = [sys.executable, "-m", "accord.cli", "classify", str(src), "--unit", "sentence", "--model",
                   model_uri, "--out", str(out), "--quiet"]
     commands = {"accord": accord_cmd, "naive": [sys.executable, "-c", _NAIVE_PROCESS, model_uri, str(src), str(out)]}

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
-from accord import paths, tracking
+from accord import paths, storage, tracking
 from accord.batch.progress import Phases
 from accord.io import STALE_TEMP_S  # an interrupted download's age too
 
@@ -62,7 +62,7 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelRef | None:
     m = REGISTRY_URI.fullmatch(uri)
     if not m:
         return None
-    store = tracking.tracking_uri(tracking_uri)
+    store = storage.tracking_uri(tracking_uri)
     name, alias, number = m.groups()
     row = _sqlite_version(store, uri, name, alias, number) if store.startswith("sqlite:///") else None
     if row is None:
@@ -74,7 +74,7 @@ def resolve(uri: str, tracking_uri: str | None = None) -> ModelRef | None:
 def _store_key(store: str) -> str:
     """The store as the cache keys it: a sqlite file by its absolute path, so ``sqlite:///mlflow.db`` and the same
     file spelt absolutely share one entry."""
-    db = tracking.sqlite_file(store)
+    db = storage.sqlite_file(store)
     return f"sqlite:///{db.resolve()}" if db else store
 
 
@@ -144,7 +144,7 @@ def _build(ref: ModelRef, folder: Path, tracking_uri: str | None) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
-        mlflow.set_tracking_uri(tracking.tracking_uri(tracking_uri))
+        mlflow.set_tracking_uri(storage.tracking_uri(tracking_uri))
         with mock.patch.dict(os.environ, {PROGRESS_ENV: "false"}):  # no progress bar per file on stderr
             local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{ref.name}/{ref.version}",
                                                              dst_path=str(tmp / "download")))
@@ -162,7 +162,7 @@ def _build(ref: ModelRef, folder: Path, tracking_uri: str | None) -> None:
             shutil.rmtree(aside, ignore_errors=True)
         os.replace(tmp, folder)
     except (MlflowException, OSError) as exc:
-        raise tracking.ModelNotFound(tracking.explain_load_error(ref.uri, exc)) from None
+        raise tracking.ModelNotFound(storage.explain_load_error(ref.uri, exc)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _prune(folder)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from accord import tracking
+from accord import storage, tracking
 from accord.io import OutputError, check_outputs, write_failure
 
 Stop = tuple[int, str]  # (exit code, message: one "error: ..." line per line)
@@ -24,13 +24,13 @@ USAGE, FAILED = 2, 1  # exit codes: a command-line mistake; anything else that s
 
 def model_problem(uri: str, tracking_uri: str | None, trusted: bool, kind: str, hint: str) -> Stop | None:
     """Why the ``kind`` model (classifier, summariser) at ``uri`` cannot be used, found without loading it."""
-    problem = tracking.model_uri_problem(uri, tracking_uri, trusted)
+    problem = storage.model_uri_problem(uri, tracking_uri, trusted)
     if problem:
         return USAGE, problem
     found = tracking.model_kind(uri)
     if found is not None and found != kind:
         return USAGE, f"--model {uri} is a {found}, not a {kind}; pass a {kind}'s URI"
-    store = tracking.store_problem(tracking_uri) if uri.startswith(tracking.STORE_SCHEMES) else None
+    store = storage.store_problem(tracking_uri) if uri.startswith(storage.STORE_SCHEMES) else None
     return (FAILED, f"{store}\nno {kind} to run; {hint}") if store else None
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from accord import tracking
+from accord import storage, tracking
 from accord.batch.cache import PROGRESS_ENV
 from accord.batch.classify import NO_MODEL_HINT, NO_SUMMARISER_HINT, ClassifyOptions
 from accord.batch.inputs import (
@@ -297,17 +297,17 @@ def _write(spark: Any, rows: Any, out: Path, fmt: str, keep_old_if_empty: bool =
 def _model_problem(model_uri: str, tracking_uri: str | None) -> str | None:
     import mlflow
 
-    mlflow.set_tracking_uri(tracking.tracking_uri(tracking_uri))
+    mlflow.set_tracking_uri(storage.tracking_uri(tracking_uri))
     try:
         mlflow.models.get_model_info(model_uri)
     except Exception as exc:  # MLflow, the store (SQLAlchemy) and the disk raise their own types
-        return tracking.explain_load_error(model_uri, exc)
+        return storage.explain_load_error(model_uri, exc)
     return None
 
 
 def _preflight(opts: ClassifyOptions, fmt: str) -> tuple[int, str] | None:
     """``(exit code, message)`` for what stops the run before Spark starts (usage 2, else 1), or None."""
-    problem = _usage_problem(opts, fmt) or tracking.model_uri_problem(opts.model_uri, opts.tracking_uri,
+    problem = _usage_problem(opts, fmt) or storage.model_uri_problem(opts.model_uri, opts.tracking_uri,
                                                                        opts.trust_model)
     if problem or opts.out is None:
         return 2, f"error: {problem}"
@@ -321,7 +321,7 @@ def _preflight(opts: ClassifyOptions, fmt: str) -> tuple[int, str] | None:
         import pyspark  # noqa: F401
     except ImportError:
         return 2, 'error: --engine spark needs pyspark: pip install -e ".[spark]"'
-    missing = tracking.store_problem(opts.tracking_uri) or _model_problem(opts.model_uri, opts.tracking_uri)
+    missing = storage.store_problem(opts.tracking_uri) or _model_problem(opts.model_uri, opts.tracking_uri)
     return (1, f"error: {missing}\nerror: no classifier to run; {NO_MODEL_HINT}") if missing else None
 
 
@@ -335,7 +335,7 @@ def _summarise_settings(opts: ClassifyOptions, err: Callable[[str], None]) -> di
         err(f"warning: {missing}")
         err(f"warning: briefs are written without summaries; {NO_SUMMARISER_HINT}")
         return None
-    return {"uri": opts.summariser_uri, "tracking_uri": tracking.tracking_uri(opts.tracking_uri),
+    return {"uri": opts.summariser_uri, "tracking_uri": storage.tracking_uri(opts.tracking_uri),
             "mode": opts.summaries, "draws": opts.agreement_draws}
 
 

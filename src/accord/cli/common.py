@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from accord import paths
+from accord import paths, storage
 
 app = typer.Typer(help="Accord: diplomatic news to labelled sentences, briefs and tracked models.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -55,16 +55,14 @@ def err(message: str) -> None:
 def read_store(tracking_uri: str | None, model_uri: str | None = None, trust: bool = False) -> None:
     """Before a command that reads the store: a refused ``--model`` exits 2; a missing, locked or damaged store
     exits 1 (a mistyped ``--tracking-uri`` would otherwise create an empty store)."""
-    from accord import tracking
-
-    problem = tracking.model_uri_problem(model_uri, tracking_uri, trust) if model_uri else None
+    problem = storage.model_uri_problem(model_uri, tracking_uri, trust) if model_uri else None
     if problem:
         err(f"error: {problem}")
         raise typer.Exit(2)
-    problem = tracking.store_problem(tracking_uri)
+    problem = storage.store_problem(tracking_uri)
     if problem:
         err(f"error: {problem}")
-        if problem.startswith(tracking.NO_STORE):
+        if problem.startswith(storage.NO_STORE):
             err("error: Run `make run` or the training script first to make a store, or fix the path")
         raise typer.Exit(1)
 
@@ -73,16 +71,14 @@ def read_store(tracking_uri: str | None, model_uri: str | None = None, trust: bo
 def store_failures(tracking_uri: str | None) -> Iterator[None]:
     """A failure of the tracking store (locked by another process, damaged) as one ``error:`` line, exit 1; a store
     that will be written is checked first (it may be new)."""
-    from accord import tracking
-
-    problem = tracking.store_problem(tracking_uri, must_exist=False)
+    problem = storage.store_problem(tracking_uri, must_exist=False)
     if problem:
         err(f"error: {problem}")
         raise typer.Exit(1)
     try:
         yield
     except Exception as exc:  # SQLAlchemy, sqlite3 and MLflow raise their own types; only store failures are caught
-        message = tracking.store_error_message(exc, tracking_uri)
+        message = storage.store_error_message(exc, tracking_uri)
         if message is None:
             raise
         err(f"error: {message}")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from accord import paths
+from accord import paths, storage
 from accord.cli.common import (
     ConfigOpt,
     DataConfigOpt,
@@ -69,10 +69,9 @@ def _in_store(cfg: Any, tracking_uri: str | None) -> Any:
     if cfg.family == "ensemble" and any(map(registered, cfg.ensemble.member_list())):
         import mlflow
 
-        from accord import tracking
         from accord.classify.train import resolve_registered
 
-        mlflow.set_tracking_uri(tracking.tracking_uri(tracking_uri))
+        mlflow.set_tracking_uri(storage.tracking_uri(tracking_uri))
         resolve_registered(cfg)
     return cfg
 

@@ -34,7 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from accord import paths, tracking
+from accord import paths, storage, tracking
 from accord.config import load_config
 from accord.data.datasets import DataConfig, load_real_corpus, real_summary_datasets, report_datasets
 from accord.io import write_text_atomic
@@ -151,7 +151,7 @@ def _env(work: Path, tracking_uri: str | None) -> dict[str, str]:
     offline."""
     return {**os.environ, "ACCORD_MODEL_CACHE": str(work / "model-cache"), "ACCORD_ONNX_CACHE": str(work / "onnx"),
             TOKENIZER_CACHE_ENV: str(work / "tokenizer-cache"),
-            "MLFLOW_TRACKING_URI": tracking.tracking_uri(tracking_uri), "HF_HUB_OFFLINE": "1"}
+            "MLFLOW_TRACKING_URI": storage.tracking_uri(tracking_uri), "HF_HUB_OFFLINE": "1"}
 
 
 def decoder_rows(model: str, tracking_uri: str | None, articles: list[dict[str, str]], work: Path
