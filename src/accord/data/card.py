@@ -13,6 +13,7 @@ from accord.data.datasets import (
     DataConfig,
     classification_datasets,
     load_real_corpus,
+    UNUSED,
     real_assignment,
     report_datasets,
     xsum_datasets,
@@ -134,7 +135,9 @@ def _real_section(cfg: DataConfig, real: RealCorpus) -> list[str]:
         + ".",
         f"- Split by outlet (articles sharing an outlet or a writing agency stay together; seed {cfg.seed}): "
         + ", ".join(f"{name} {sum(1 for v in split.values() if v == name)} articles"
-                    for name in ("real_train", "real_validation", "real_test")) + "."
+                    for name in ("real_train", "real_validation", "real_test"))
+        + (f", {sum(1 for v in split.values() if v == UNUSED)} real_train articles left unused "
+           f"(`data.real_train_fraction` {cfg.real_train_fraction})" if cfg.real_train_fraction < 1 else "") + "."
         + (f" Validation and test are frozen in `{Path(cfg.real_splits_path).name}` (made with these settings): "
            "articles added later train, and one from a validation or test outlet is refused."
            if read_frozen(cfg.real_splits_path, real_split_settings(cfg)) else ""),

@@ -29,6 +29,8 @@ class DataConfig:
     real_validation_fraction: float = arg(0.15, "share of real articles in real_validation (whole outlets)",
                                           low=0.05, high=0.4)
     real_test_fraction: float = arg(0.2, "share of real articles in real_test (whole outlets)", low=0.05, high=0.4)
+    real_train_fraction: float = arg(1.0, "share of real_train articles trained on, drawn by article with `seed` "
+                                     "(the rest are left unused): learning curves", low=0.05, high=1.0)
     real_splits_path: str = arg(str(paths.REAL_SPLITS_FILE), "frozen real_validation/real_test articles (JSON); "
                                 "used when made with this seed and these fractions; empty: split afresh")
     second_test_dir: str = arg(str(paths.REAL_SECOND_TEST_DIR), "a later collection round kept out of the corpus "

@@ -33,6 +33,7 @@ from accord.text import article_sentences, is_furniture
 
 XSUM_TRAIN_ROWS = 800  # rows 1-800: train + validation; rows 801-1000: test, never trained or tuned on
 CLASSIFICATION_SPLITS = ("train", "real_validation", "real_test", "curated_validation", "curated_test", "seed")
+UNUSED = "unused"  # real_train articles left out by data.real_train_fraction
 GATE_SPLIT = "real_validation"  # thresholds, early stopping and the promotion gate: real news from unseen outlets
 
 SENTENCE_FEATURES = Features(
@@ -104,11 +105,24 @@ def real_assignment(cfg: DataConfig, real: RealCorpus) -> dict[str, str]:
     this config (articles added since then train), else a fresh seeded split by outlet."""
     frozen = read_frozen(cfg.real_splits_path, real_split_settings(cfg))
     if frozen is None:
-        return split_by_outlet(real, cfg.real_validation_fraction, cfg.real_test_fraction, cfg.seed)
-    assignment, errors = apply_frozen(real, frozen, cfg.real_articles_path)
-    if errors:
-        raise errors[0]
-    return assignment
+        assignment = split_by_outlet(real, cfg.real_validation_fraction, cfg.real_test_fraction, cfg.seed)
+    else:
+        assignment, errors = apply_frozen(real, frozen, cfg.real_articles_path)
+        if errors:
+            raise errors[0]
+    return thin_real_train(assignment, cfg.real_train_fraction, cfg.seed)
+
+
+def thin_real_train(assignment: dict[str, str], fraction: float, seed: int) -> dict[str, str]:
+    """Keep ``fraction`` of the real_train articles (a seeded draw by article) and mark the rest ``unused``, so a
+    learning curve trains on less real news while validation and test stay exactly as they are."""
+    train = sorted(aid for aid, name in assignment.items() if name == "real_train")
+    if fraction >= 1.0 or not train:
+        return assignment
+    keep = round(len(train) * fraction)
+    order = np.random.default_rng(seed).permutation(len(train))
+    dropped = {train[i] for i in order[keep:]}
+    return {aid: UNUSED if aid in dropped else name for aid, name in assignment.items()}
 
 
 def classification_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None,
@@ -126,6 +140,8 @@ def classification_datasets(cfg: DataConfig | None = None, corpus: Corpus | None
     real_split = real_assignment(cfg, real)
     for s in real.sentences:
         name = real_split.get(s["article_id"], "real_train") if s["source"] == "real" else "real_train"
+        if name == UNUSED:
+            continue
         parts["train" if name == "real_train" else name].append(s)
     parts["seed"] = corpus.by_source("seed")
     return DatasetDict({name: _sentence_dataset(rows) for name, rows in parts.items()})
@@ -165,7 +181,7 @@ def real_summary_datasets(cfg: DataConfig | None = None, real: RealCorpus | None
             sentences[s["article_id"]].append(s)
     parts: dict[str, list[dict[str, str]]] = {"train": [], "validation": [], "test": []}
     for aid in sorted(real.articles):
-        if not sentences[aid]:
+        if not sentences[aid] or split[aid] == UNUSED:
             continue
         art, part = real.articles[aid], split[aid].removeprefix("real_")
         document = news_document(sentences[aid], keep_furniture=part == "train")
