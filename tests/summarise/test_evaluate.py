@@ -89,3 +89,19 @@ def test_brief_fallback_is_decided_as_briefs_decide() -> None:
     with pytest.raises(ValueError, match="agreement_on"):
         EvalConfig(agreement_on="real-test,nope").validate()
     EvalConfig(agreement_on="").validate()  # empty: the checks alone everywhere
+
+
+def test_the_default_is_compared_with_each_baseline_article_by_article() -> None:
+    from accord.summarise.evaluate import paired_rows
+
+    items = [{"id": str(k), "document": "", "summary": f"the ministers met in city {k} to discuss trade"}
+             for k in range(6)]
+    preds = {("default", "real-test"): [r["summary"] for r in items],  # a perfect summariser
+             ("lead1", "real-test"): [f"the ministers met in city {k}" for k in range(6)],
+             ("lead1", "xsum-test"): ["x"]}  # no default on this dataset: no comparison
+    (row,) = paired_rows({"real-test": items, "xsum-test": items[:1]}, preds)
+    assert (row["dataset"], row["baseline"]) == ("real-test", "lead1")
+    assert row["diff"] > 0 and row["low"] > 0 and row["wins"] == 1.0
+    lines = "\n".join(render_markdown({"rows": [], "paired": [row], "samples": [], "model_uri": "m",
+                                        "xsum_limit": 0}).splitlines())
+    assert "| real-test | lead1 | +" in lines and "| 100.0% |" in lines

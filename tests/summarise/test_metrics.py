@@ -13,6 +13,7 @@ from accord.summarise.metrics import (
     loop_problems,
     name_pair_faithfulness,
     novel_ngram_ratio,
+    paired_difference,
     paired_wins,
     repeated_trigram_rate,
     rouge,
@@ -46,6 +47,17 @@ def test_paired_wins_by_hand() -> None:
     # differences +1 and -1: a resample's mean is above 0 only when both draws are the first (1 in 4)
     assert paired_wins(np.array([2.0, 0.0]), np.array([1.0, 1.0]), n=20000) == pytest.approx(0.25, abs=0.02)
     assert paired_wins(np.array([]), np.array([])) == 0.0
+
+
+def test_paired_difference_by_hand() -> None:
+    # every article 1 point better: the difference is 1 in every resample, whatever the articles' spread
+    ours, theirs = np.array([10.0, 50.0, 90.0]), np.array([9.0, 49.0, 89.0])
+    assert paired_difference(ours, theirs) == {"diff": 1.0, "low": 1.0, "high": 1.0, "wins": 1.0}
+    # half the articles +2, half -2: the mean difference is 0 and the interval straddles it
+    d = paired_difference(np.array([2.0, 0.0] * 20), np.array([0.0, 2.0] * 20))
+    assert d["diff"] == 0.0 and d["low"] < 0 < d["high"] and 0.3 < d["wins"] < 0.7
+    assert paired_wins(ours, theirs, seed=3) == paired_difference(ours, theirs, seed=3)["wins"]  # the same draws
+    assert np.isnan(paired_difference(np.array([]), np.array([]))["diff"])
 
 
 def test_entities_and_faithfulness_by_hand() -> None:

@@ -32,7 +32,7 @@ from accord.data.datasets import (
 )
 from accord.summarise.baselines import Lead1Summariser, TextRankSummariser
 from accord.summarise.guard import soundness_problems
-from accord.summarise.metrics import summary_report
+from accord.summarise.metrics import paired_difference, rouge, summary_report
 
 DATASETS = ("real-test", "reports-test", "xsum-test", "seed-ledes")  # real-test: outlets never trained on
 SECOND_TEST = "real-test-2"  # the second real test set (data.second_test_dir): read once per champion, on request
@@ -167,6 +167,23 @@ def _samples(data: dict[str, list[dict[str, str]]], predictions: dict[tuple[str,
             for k, item in enumerate(data["real-test"][:n])]
 
 
+def paired_rows(data: dict[str, list[dict[str, str]]], predictions: dict[tuple[str, str], list[str]]
+                ) -> list[dict[str, Any]]:
+    """The fine-tuned default against each other system on each dataset, paired by article: ROUGE-L difference with
+    its 95% bootstrap interval and the share of resamples the default wins."""
+    out = []
+    for dataset, items in data.items():
+        if ("default", dataset) not in predictions:
+            continue
+        refs = [r["summary"] for r in items]
+        ours = rouge(predictions[("default", dataset)], refs)["rougeL"]
+        for system in SYSTEMS[1:]:
+            if (system, dataset) in predictions:
+                theirs = rouge(predictions[(system, dataset)], refs)["rougeL"]
+                out.append({"dataset": dataset, "baseline": system} | paired_difference(ours, theirs))
+    return out
+
+
 def _calibration(data: dict[str, list[dict[str, str]]]) -> dict[str, dict[str, float]]:
     """The references themselves, scored like a system: what "faithful" reaches on each dataset."""
     out = {}
@@ -193,10 +210,13 @@ def evaluate(cfg: EvalConfig, uri: str | None = None) -> tuple[dict[str, float],
             row, predictions[(system, dataset)] = _score(system, summariser, tags, dataset, items,
                                                          dataset in cfg.agreement_on.split(","))
             rows.append(row)
-    result = {"rows": rows, "samples": _samples(data, predictions, systems, cfg.samples),
+    result = {"rows": rows, "paired": paired_rows(data, predictions),
+              "samples": _samples(data, predictions, systems, cfg.samples),
               "xsum_limit": cfg.xsum_limit, "model_uri": cfg.model_uri, "references": _calibration(data)}
     metrics = {f"{r['system']}/{r['dataset']}/{k}": v for r in rows for k, v in r.items()
                if isinstance(v, float)}
+    metrics |= {f"default_vs_{p['baseline']}/{p['dataset']}/rougeL_{k}": p[k] for p in result["paired"]
+                for k in ("diff", "low", "high", "wins")}
     return metrics, result
 
 
@@ -240,6 +260,7 @@ def render_markdown(result: dict[str, Any]) -> str:
                      f"{_pct(row, 'garbled_rate')} | {_pct(row, 'invented_topic_rate')} | "
                      f"{_fallback(row)} | "
                      f"{row['faithfulness']:.2f} | {row['articles_per_s']:.2f} |")
+    lines += _paired_lines(result.get("paired", []))
     if result.get("references"):
         lines += ["", "The reference summaries themselves score: " + "; ".join(
             f"{d} faithfulness {v['faithfulness']:.2f}, clean {100 * v['clean_rate']:.0f}%"
@@ -251,6 +272,16 @@ def render_markdown(result: dict[str, Any]) -> str:
                       f"- reference: {s['reference']}",
                       *(f"- {k}: {v}" for k, v in s.items() if k in SYSTEMS), ""]
     return "\n".join(lines) + "\n"
+
+
+def _paired_lines(paired: list[dict[str, Any]]) -> list[str]:
+    if not paired:
+        return []
+    lines = ["", "The default against each baseline on the same articles (paired bootstrap by article, 1,000 "
+             "resamples): ROUGE-L difference [95% CI] and the share of resamples the default wins.", "",
+             "| dataset | baseline | ROUGE-L difference | default wins |", "|---|---|---|---|"]
+    return lines + [f"| {p['dataset']} | {p['baseline']} | {p['diff']:+.1f} [{p['low']:+.1f}, {p['high']:+.1f}] | "
+                    f"{100 * p['wins']:.1f}% |" for p in paired]
 
 
 def write_reports(result: dict[str, Any], out_dir: Path = paths.REPORTS_DIR, name: str = "summariser_eval") -> Path:
