@@ -6,6 +6,8 @@ import itertools
 import json
 from dataclasses import replace
 
+import pytest
+
 from accord import paths
 from accord.data.corpus import load_corpus
 from accord.data.datasets import (
@@ -49,7 +51,8 @@ def test_real_test_outlets_are_never_trained_on() -> None:
     cfg = DataConfig()
     real = load_real_corpus(cfg)
     split = real_assignment(cfg, real)
-    outlets = {name: {real.articles[a]["outlet"] for a, s in split.items() if s == name} for name in set(split.values())}
+    outlets = {name: {real.articles[a]["outlet"] for a, s in split.items() if s == name}
+               for name in set(split.values())}
     groups = {name: {real.articles[a]["source_group"] for a, s in split.items() if s == name} for name in outlets}
     assert not outlets["real_test"] & outlets["real_train"] and not groups["real_test"] & groups["real_train"]
     assert not outlets["real_validation"] & (outlets["real_train"] | outlets["real_test"])
@@ -142,7 +145,8 @@ def test_the_second_real_test_set_shares_nothing_with_the_corpus(tmp_path) -> No
     cfg = DataConfig()
     pairs = second_real_test(cfg)
     real = load_real_corpus(cfg)
-    rows = [json.loads(line) for line in (paths.REAL_SECOND_TEST_DIR / "articles.jsonl").read_text("utf-8").splitlines()]
+    lines = (paths.REAL_SECOND_TEST_DIR / "articles.jsonl").read_text("utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
     assert pairs and {p["id"] for p in pairs} == {r["article_id"] for r in rows if not r["outlet_in_corpus"]}
     corpus_urls = {a["url"] for a in real.articles.values()}
     held_out = set((paths.ROOT.parent / "shared" / "data" / "heldout-urls.txt").read_text("utf-8").split()) \
@@ -199,3 +203,62 @@ def test_summary_documents_leave_page_furniture_out() -> None:
             kept = [r["text"] for r in rows if name == "train" or not is_furniture(r["text"])]
             assert docs[aid] == " ".join(kept)
     assert news_document([{"text": "Photo : YONHAP News", "sentence_index": 0}]) == "Photo : YONHAP News"
+
+
+def test_real_train_fraction_thins_real_train_only_by_article() -> None:
+    from accord.data.datasets import UNUSED
+
+    full, half = DataConfig(), DataConfig(real_train_fraction=0.5)
+    real = load_real_corpus(full)
+    a, b = real_assignment(full, real), real_assignment(half, real)
+    train = [x for x, s in a.items() if s == "real_train"]
+    assert sum(s == UNUSED for s in b.values()) == len(train) - round(len(train) * 0.5)
+    assert {x: s for x, s in a.items() if s != "real_train"} == {x: s for x, s in b.items()
+                                                                  if s not in ("real_train", UNUSED)}
+    assert real_assignment(half, real) == b  # seeded: the same draw every time
+    ds = classification_datasets(half, real=real)
+    assert not _articles(ds["train"]) & {x for x, s in b.items() if s == UNUSED}
+    assert len(ds["real_validation"]) == len(classification_datasets(full, real=real)["real_validation"])
+    assert len(real_summary_datasets(half, real)["train"]) < len(real_summary_datasets(full, real)["train"])
+
+
+def _round(folder, articles: list[dict], sentences: list[dict]):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("articles", articles), ("sentences", sentences)):
+        (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+def test_a_training_round_joins_real_train_and_is_refused_where_it_would_leak(tmp_path) -> None:
+    from accord.data.real import round_errors
+    from accord.io import InputError
+
+    cfg = DataConfig()
+    real = load_real_corpus(cfg)
+    split = real_assignment(cfg, real)
+    donor = next(a for a, s in split.items() if s == "real_train")
+    rows = [s for s in real.sentences if s["article_id"] == donor]
+    art = real.articles[donor] | {"article_id": "r6_new", "url": "https://round.example/new",
+                                  "outlet": "Round Gazette", "source_group": "Round Gazette"}
+    sents = [s | {"id": f"r6_new-{k:02d}", "article_id": "r6_new"} for k, s in enumerate(rows)]
+    ok = _round(tmp_path / "ok", [art], sents)
+    grown = replace(cfg, train_rounds=str(ok))
+    before, after = classification_datasets(cfg), classification_datasets(grown)
+    assert len(after["train"]) == len(before["train"]) + len(rows) and "r6_new" in _articles(after["train"])
+    assert len(after["real_test"]) == len(before["real_test"])
+    assert round_errors(cfg.real_articles_path, cfg.real_sentences_path, [ok], set(), None, (set(), set())) == []
+    tested = real.articles[next(a for a, s in split.items() if s == "real_test")]
+    leak = _round(tmp_path / "leak", [art | {"outlet": tested["outlet"], "source_group": tested["source_group"]}],
+                  sents)  # a report from a test outlet
+    twice = _round(tmp_path / "twice", [real.articles[donor]], [])  # a report already in the corpus
+    for folder, message in ((leak, "real_test split"), (twice, "already in the corpus")):
+        with_round = replace(cfg, train_rounds=str(folder))
+        with pytest.raises(InputError, match=message) as caught:
+            real_assignment(with_round, load_real_corpus(with_round))
+        assert (caught.value.path, caught.value.line) == (str(folder / "articles.jsonl"), 1)
+    from accord.data.config import real_split_settings
+    from accord.data.real import read_frozen
+
+    frozen = read_frozen(cfg.real_splits_path, real_split_settings(cfg))
+    found = round_errors(cfg.real_articles_path, cfg.real_sentences_path, [leak], set(), frozen, (set(), set()))
+    assert [(e.path, e.line) for e in found] == [(str(leak / "articles.jsonl"), 1)]  # `accord data validate` too

@@ -78,7 +78,8 @@ def test_export_label_import_retrain(loop: dict) -> None:
 
 def test_export_never_wipes_a_labelled_sheet_or_writes_an_empty_one(loop: dict) -> None:
     sheet = loop["tmp"] / "sheet.csv"
-    export = ["review", "export", str(loop["classified"]), "--out", str(sheet), "--n", "3", "--tracking-uri", loop["uri"]]
+    export = ["review", "export", str(loop["classified"]), "--out", str(sheet), "--n", "3",
+              "--tracking-uri", loop["uri"]]
     assert runner.invoke(app, export).exit_code == 0
     filled = _fill(sheet, {}, sheet).read_bytes()  # labelled in place: someone's work
     result = runner.invoke(app, export)

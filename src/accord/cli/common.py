@@ -134,9 +134,9 @@ def train_or_exit(train: Any, cfg: Any, tracking_uri: str | None, register: bool
 
 def validate_or_exit(cfg: Any, what: str) -> None:
     """Print every corpus problem (file:line) and exit 1 if there are any."""
-    from accord.data.config import real_split_settings
+    from accord.data.config import real_split_settings, train_round_dirs
     from accord.data.corpus import validate
-    from accord.data.real import read_frozen, read_heldout, read_kept_apart, validate_real
+    from accord.data.real import read_frozen, read_heldout, read_kept_apart, round_errors, validate_real
     from accord.io import InputError
 
     errors = validate(Path(cfg.sentences_path), Path(cfg.reports_path), Path(cfg.seeds_dir))
@@ -145,8 +145,10 @@ def validate_or_exit(cfg: Any, what: str) -> None:
     except InputError as exc:  # an unreadable splits file is one more problem to name, not a traceback
         errors.append(exc)
         frozen = None
-    errors += validate_real(cfg.real_articles_path, cfg.real_sentences_path, read_heldout(paths.HELDOUT_FILE), frozen,
-                            read_kept_apart(cfg.second_test_dir, errors))
+    heldout, kept_apart = read_heldout(paths.HELDOUT_FILE), read_kept_apart(cfg.second_test_dir, errors)
+    errors += validate_real(cfg.real_articles_path, cfg.real_sentences_path, heldout, frozen, kept_apart)
+    errors += round_errors(cfg.real_articles_path, cfg.real_sentences_path, train_round_dirs(cfg), heldout, frozen,
+                           kept_apart)
     for e in errors:
         err(str(e))
     if errors:

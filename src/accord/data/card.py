@@ -8,17 +8,17 @@ from pathlib import Path
 
 from datasets import DatasetDict
 
+from accord.data.config import real_split_settings
 from accord.data.corpus import Corpus, label_counts, load_corpus
 from accord.data.datasets import (
+    UNUSED,
     DataConfig,
     classification_datasets,
     load_real_corpus,
-    UNUSED,
     real_assignment,
     report_datasets,
     xsum_datasets,
 )
-from accord.data.config import real_split_settings
 from accord.data.real import RELABELLINGS, RealCorpus, agreement, read_frozen, relabelled
 from accord.labels import LABELS, OTHER
 

@@ -7,6 +7,7 @@ that only needs a saved model's config (``accord summarise``, ``accord classify`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from accord import paths
 from accord.config import arg
@@ -29,12 +30,25 @@ class DataConfig:
     real_validation_fraction: float = arg(0.15, "share of real articles in real_validation (whole outlets)",
                                           low=0.05, high=0.4)
     real_test_fraction: float = arg(0.2, "share of real articles in real_test (whole outlets)", low=0.05, high=0.4)
+    train_rounds: str = arg("", "labelled collection rounds kept apart from data/real/ (comma-separated folders, "
+                            "each with articles.jsonl and sentences.jsonl) whose reports join real_train; checked as "
+                            "corpus reports are, and one from a validation or test outlet is refused")
     real_train_fraction: float = arg(1.0, "share of real_train articles trained on, drawn by article with `seed` "
                                      "(the rest are left unused): learning curves", low=0.05, high=1.0)
     real_splits_path: str = arg(str(paths.REAL_SPLITS_FILE), "frozen real_validation/real_test articles (JSON); "
                                 "used when made with this seed and these fractions; empty: split afresh")
     second_test_dir: str = arg(str(paths.REAL_SECOND_TEST_DIR), "a later collection round kept out of the corpus "
                                "(articles.jsonl, sentences.jsonl): the second real test set, never trained or tuned on")
+
+
+def train_round_dirs(cfg: DataConfig) -> list[Path]:
+    """The folders ``train_rounds`` names, as given (from the working directory), else under the project root."""
+    out = []
+    for name in (n.strip() for n in cfg.train_rounds.split(",")):
+        if name:
+            given = Path(name).expanduser()
+            out.append(given if given.is_dir() or given.is_absolute() else paths.ROOT / name)
+    return out
 
 
 def real_split_settings(cfg: DataConfig) -> dict[str, float]:

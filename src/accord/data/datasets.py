@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,9 @@ import numpy as np
 from datasets import Dataset, DatasetDict, Features, Sequence, Value
 from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 
-from accord import paths
-from accord.data.config import DataConfig, real_split_settings
+from accord.data.config import DataConfig, real_split_settings, train_round_dirs
 from accord.data.corpus import Corpus, load_corpus
-from accord.data.real import RealCorpus, apply_frozen, load_real, read_frozen, split_by_outlet
+from accord.data.real import RealCorpus, add_round, apply_frozen, load_real, read_frozen, split_by_outlet
 from accord.io import InputError, iter_jsonl
 from accord.labels import LABELS, to_multi_hot
 from accord.text import article_sentences, is_furniture
@@ -95,6 +93,8 @@ def _sentence_dataset(rows: list[dict[str, Any]]) -> Dataset:
 def load_real_corpus(cfg: DataConfig) -> RealCorpus:
     """The real corpus strictly: the first schema error raises."""
     real, errors = load_real(cfg.real_articles_path, cfg.real_sentences_path)
+    for folder in train_round_dirs(cfg):
+        errors += add_round(real, folder)
     if errors:
         raise errors[0]
     return real

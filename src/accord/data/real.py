@@ -28,7 +28,7 @@ import numpy as np
 
 from accord.data.corpus import check_keys, sentence_row_errors
 from accord.io import InputError, iter_jsonl
-from accord.labels import LABELS, LabelError, check_labels
+from accord.labels import LABELS
 from accord.text import split_sentences
 
 REAL_SOURCES = ("real", "review")  # published reports labelled in two passes; sentences users labelled
@@ -46,6 +46,7 @@ class RealCorpus:
     sentences: list[dict[str, Any]] = field(default_factory=list)
     article_lines: dict[str, int] = field(default_factory=dict)
     sentence_lines: list[int] = field(default_factory=list)
+    article_files: dict[str, Path] = field(default_factory=dict)  # where an article was read, if not the corpus file
 
     def groups(self) -> dict[str, str]:
         """Article id -> the unit of the outlet split: articles that share an outlet or a source group are joined
@@ -119,6 +120,40 @@ def validate_real(articles_path: str | Path, sentences_path: str | Path, heldout
     return errors
 
 
+def add_round(corpus: RealCorpus, folder: str | Path) -> list[InputError]:
+    """Add a labelled round kept apart from the corpus (``data.train_rounds``) to ``corpus``: its reports train. A
+    report already in the corpus is refused (FILE:LINE); the split then refuses one from a validation or test
+    outlet, as it does a new corpus report."""
+    ap, sp = Path(folder) / "articles.jsonl", Path(folder) / "sentences.jsonl"
+    part, errors = load_real(ap, sp)
+    for aid in part.articles:
+        if aid in corpus.articles:
+            errors.append(InputError(ap, f"article {aid} is already in the corpus", part.article_lines[aid]))
+            continue
+        corpus.articles[aid], corpus.article_lines[aid], corpus.article_files[aid] = \
+            part.articles[aid], part.article_lines[aid], ap
+    for row, line in zip(part.sentences, part.sentence_lines, strict=True):
+        if row["article_id"] in corpus.article_files:  # its article was added, not refused
+            corpus.sentences.append(row)
+            corpus.sentence_lines.append(line)
+    return errors
+
+
+def round_errors(articles_path: str | Path, sentences_path: str | Path, folders: list[Path], heldout: set[str],
+                 frozen: dict[str, Any] | None, kept_apart: tuple[set[str], set[str]]) -> list[InputError]:
+    """Every problem of the labelled rounds ``folders`` (``data.train_rounds``): each checked as the corpus is
+    (:func:`validate_real`), then against the corpus: a report already in it, or from an outlet or agency of the
+    frozen validation/test splits."""
+    corpus, _ = load_real(articles_path, sentences_path)  # the corpus's own problems are validate_real's
+    errors = []
+    for folder in folders:
+        errors += validate_real(folder / "articles.jsonl", folder / "sentences.jsonl", heldout, None, kept_apart)
+        errors += add_round(corpus, folder)
+    if frozen is not None:
+        errors += [e for e in apply_frozen(corpus, frozen, articles_path)[1] if e.path != str(articles_path)]
+    return errors
+
+
 def read_heldout(path: str | Path) -> set[str]:
     """Addresses listed in a held-out file (one per line, ``#`` comments); empty when the file is absent."""
     p = Path(path)
@@ -186,7 +221,8 @@ def split_by_outlet(corpus: RealCorpus, validation_fraction: float, test_fractio
 def freeze(assignment: dict[str, str], settings: dict[str, float]) -> dict[str, Any]:
     """The JSON that pins a split: its validation and test article ids and the settings it was made with."""
     return {"made_with": settings,
-            **{name: sorted(a for a, s in assignment.items() if s == name) for name in ("real_validation", "real_test")}}
+            **{name: sorted(a for a, s in assignment.items() if s == name)
+               for name in ("real_validation", "real_test")}}
 
 
 def read_frozen(path: str | Path, settings: dict[str, float]) -> dict[str, Any] | None:
@@ -212,7 +248,8 @@ def apply_frozen(corpus: RealCorpus, frozen: dict[str, Any], articles_path: str 
     for aid, group in groups.items():
         assignment[aid] = pinned.get(aid, "real_train")
         if aid not in pinned and group in held_groups:
-            errors.append(InputError(articles_path, f"article {aid} ({corpus.articles[aid]['outlet']}) "
+            errors.append(InputError(corpus.article_files.get(aid, articles_path),
+                                     f"article {aid} ({corpus.articles[aid]['outlet']}) "
                                      f"shares its outlet or agency with the frozen {held_groups[group]} split: "
                                      "leave it out or make a new split", corpus.article_lines.get(aid)))
     return assignment, errors
