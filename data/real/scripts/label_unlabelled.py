@@ -4,12 +4,15 @@
 
     .venv/bin/python data/real/scripts/label_unlabelled.py sheet          # _label/sheet.jsonl (the project's splitter)
     .venv/bin/python data/real/scripts/label_unlabelled.py disagreements  # _label/adjudication_sheet.jsonl (blind)
+    # (a part is adjudicated as soon as both its passes exist; its sheet lines never change after)
     .venv/bin/python data/real/scripts/label_unlabelled.py build          # articles.jsonl, sentences.jsonl + agreement
 
 Each pass's annotators labelled parts of the sheet (_label/pass_A_part*.jsonl, pass_B_part*.jsonl) working in a folder
 holding only LABELS.md and their part; pass A also wrote the reference summaries (_label/summaries_part*.jsonl). The
 adjudicator saw each disagreement's two label sets as X and Y, the order drawn per sentence (seeded), never which
-pass gave which, and wrote _label/adjudication.jsonl.
+pass gave which, and wrote _label/adjudication_part*.jsonl. The summaries asked for were 25-45 words, the corpus's
+rule is 15-40: the 102 longer ones were rewritten to 20-38 words by two more editors from the article alone
+(_label/summaries_shortened*.jsonl; the first versions stay in summaries_part*.jsonl).
 """
 
 from __future__ import annotations
@@ -53,17 +56,18 @@ def sheet() -> list[dict]:
 
 
 def disagreements() -> list[dict]:
-    """The sentences the passes label differently, with their article's other sentences for context; the two label
-    sets as X and Y in a seeded random order."""
-    rows, rng = sheet(), random.Random(SEED)
+    """The sentences both passes have labelled, differently, with their article's sentences for context; the two
+    label sets as X and Y in an order drawn per sentence (seeded by its id, so a part adjudicated early keeps it)."""
+    rows = sheet()
     a, b = ({r["id"]: r["labels"] for r in _parts(f"pass_{p}_part*.jsonl")} for p in "AB")
     by_article: dict[str, list[str]] = {}
     for r in rows:
         by_article.setdefault(r["article_id"], []).append(r["text"])
     out = []
     for r in rows:
-        if sorted(a[r["id"]]) != sorted(b[r["id"]]):
-            x, y = (a[r["id"]], b[r["id"]]) if rng.random() < 0.5 else (b[r["id"]], a[r["id"]])
+        if r["id"] in a and r["id"] in b and sorted(a[r["id"]]) != sorted(b[r["id"]]):
+            flip = random.Random(f"{SEED}:{r['id']}").random() < 0.5
+            x, y = (b[r["id"]], a[r["id"]]) if flip else (a[r["id"]], b[r["id"]])
             out.append({"id": r["id"], "text": r["text"], "article": by_article[r["article_id"]], "X": x, "Y": y})
     return out
 
@@ -72,6 +76,7 @@ def build() -> None:
     """articles.jsonl (assembled as the corpus's reports are, with their summaries) and sentences.jsonl (gold and
     both passes), then the agreement of the two passes."""
     summaries = {r["article_id"]: r["summary"] for r in _parts("summaries_part*.jsonl")}
+    summaries |= {r["article_id"]: r["summary"] for r in _parts("summaries_shortened*.jsonl")}  # the 41-45-word ones
     arts = [{"article_id": r["article_id"], "url": r["url"], "outlet": r["outlet"],
              "outlet_country": r["outlet_country"], "source_group": source_group(r["outlet"], r["outlet_country"],
                                                                                  r["text"]),
@@ -80,7 +85,7 @@ def build() -> None:
              "provenance": "search tool, pages corpus; collected for distillation (data/unlabelled/), labelled in "
                            "round 6"} for r in reports()]
     a, b = ({r["id"]: r["labels"] for r in _parts(f"pass_{p}_part*.jsonl")} for p in "AB")
-    adjudicated = {r["id"]: r["labels"] for r in _read(LABEL / "adjudication.jsonl")}
+    adjudicated = {r["id"]: r["labels"] for r in _parts("adjudication_part*.jsonl")}
     rows = [row | gold_fields(row["id"], a, b, adjudicated) for row in sheet()]
     write_jsonl_atomic(ROUND / "articles.jsonl", arts)
     write_jsonl_atomic(ROUND / "sentences.jsonl", rows)
