@@ -25,6 +25,7 @@ from pathlib import Path
 from accord import paths
 from accord.data.real import agreement
 from accord.io import write_jsonl_atomic
+from accord.text import split_sentences
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from assemble_collected import source_group  # noqa: E402
@@ -72,6 +73,13 @@ def disagreements() -> list[dict]:
     return out
 
 
+def one_sentence(text: str) -> str:
+    """The text as the splitter gives it when it splits the sentence alone, as the corpus's rows are checked (one
+    sheet sentence ends in a closing single quote that the article's split keeps and the sentence's drops)."""
+    alone = split_sentences(text)
+    return alone[0] if len(alone) == 1 else text
+
+
 def build() -> None:
     """articles.jsonl (assembled as the corpus's reports are, with their summaries) and sentences.jsonl (gold and
     both passes), then the agreement of the two passes."""
@@ -86,7 +94,7 @@ def build() -> None:
                            "round 6"} for r in reports()]
     a, b = ({r["id"]: r["labels"] for r in _parts(f"pass_{p}_part*.jsonl")} for p in "AB")
     adjudicated = {r["id"]: r["labels"] for r in _parts("adjudication_part*.jsonl")}
-    rows = [row | gold_fields(row["id"], a, b, adjudicated) for row in sheet()]
+    rows = [row | {"text": one_sentence(row["text"])} | gold_fields(row["id"], a, b, adjudicated) for row in sheet()]
     write_jsonl_atomic(ROUND / "articles.jsonl", arts)
     write_jsonl_atomic(ROUND / "sentences.jsonl", rows)
     agree = agreement(rows)
