@@ -49,19 +49,22 @@ def test_a_bad_teacher_row_is_named_by_file_and_line(tmp_path: Path, row: dict, 
 
 def test_a_minilm_trains_on_a_teacher_and_logs_its_coverage(mlflow_uri: str, tiny_encoder: Path,
                                                            tmp_path: Path) -> None:
-    """Half the training sentences scored: the run trains on the mixed targets and logs coverage 0.5."""
+    """Half the training sentences scored, in two files: the run trains on the mixed targets and logs coverage
+    0.5 (a sentence in either file counts)."""
     cfg = make_config(ClassifierConfig, family="minilm", limit_train=40,
                       **{"minilm.base_model": str(tiny_encoder), "minilm.max_steps": 2, "minilm.max_length": 32})
     texts = classification_datasets(cfg.data)["train"]["text"][:20]
-    teacher = tmp_path / "teacher.jsonl"
-    teacher.write_text("".join(json.dumps({"text": t, "probs": _probs(visas=1.0)}) + "\n" for t in texts),
-                       encoding="utf-8")
+    files = [tmp_path / "teacher.jsonl", tmp_path / "teacher_more.jsonl"]
+    for path, part in zip(files, (texts[:12], texts[12:]), strict=True):
+        path.write_text("".join(json.dumps({"text": t, "probs": _probs(visas=1.0)}) + "\n" for t in part),
+                        encoding="utf-8")
+    teacher = ",".join(map(str, files))
     cfg = make_config(ClassifierConfig, family="minilm", limit_train=40,
                       **{"minilm.base_model": str(tiny_encoder), "minilm.max_steps": 2, "minilm.max_length": 32,
-                         "minilm.teacher": str(teacher), "minilm.teacher_weight": 1.0})
+                         "minilm.teacher": teacher, "minilm.teacher_weight": 1.0})
     result = train_classifier(cfg, uri=mlflow_uri, register=False)
     assert result.metrics["train/teacher_coverage"] == 0.5 and "train/unlabelled_sentences" not in result.metrics
-    assert MlflowClient(mlflow_uri).get_run(result.run_id).data.params["minilm.teacher"] == str(teacher)
+    assert MlflowClient(mlflow_uri).get_run(result.run_id).data.params["minilm.teacher"] == teacher
 
 
 def test_unlabelled_sentences_join_training_with_the_teachers_targets_and_validation_ones_are_refused(

@@ -98,3 +98,30 @@ def test_the_second_real_test_set_is_what_its_records_say(tmp_path: Path) -> Non
     for name in ("articles", "sentences", "test_new_outlets", "test_seen_outlets"):
         assert (copy / f"{name}.jsonl").read_bytes() == (round5 / f"{name}.jsonl").read_bytes(), name
 
+
+
+def test_the_sixth_round_is_what_its_records_say(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """round6/: its sheet is the project's splitter over the distillation reports, every disagreement of the two
+    passes is adjudicated, and rebuilding it from the label files gives the committed files byte for byte."""
+    script = _script("label_unlabelled")
+    round6 = REAL / "round6"
+    rows = [json.loads(line) for line in (round6 / "_label" / "sheet.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows == script.sheet()
+    adjudicated = {r["id"] for r in script._parts("adjudication_part*.jsonl")}
+    assert {r["id"] for r in script.disagreements()} == adjudicated and len(adjudicated) == 41
+    monkeypatch.setattr(script, "ROUND", tmp_path)
+    script.build()
+    for name in ("articles", "sentences"):
+        assert (tmp_path / f"{name}.jsonl").read_bytes() == (round6 / f"{name}.jsonl").read_bytes(), name
+
+
+def test_the_sixth_round_is_a_valid_training_round() -> None:
+    """No held-out report, nothing of the second real test set, no validation or test outlet, no report twice."""
+    from accord.data.config import DataConfig, real_split_settings
+    from accord.data.real import read_frozen, read_heldout, read_kept_apart, round_errors
+
+    cfg = DataConfig()
+    frozen = read_frozen(cfg.real_splits_path, real_split_settings(cfg))
+    assert frozen is not None
+    assert round_errors(cfg.real_articles_path, cfg.real_sentences_path, [REAL / "round6"],
+                        read_heldout(paths.HELDOUT_FILE), frozen, read_kept_apart(cfg.second_test_dir)) == []

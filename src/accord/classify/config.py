@@ -65,9 +65,10 @@ class MiniLMArguments:
                                "last real token (what a causal decoder such as Gemma has read the whole sentence "
                                "at); cls: the [CLS] pooler of AutoModelForSequenceClassification",
                        choices=("mean", "last", "cls"))
-    teacher: str = arg("", "distillation: a teacher's probabilities on the training sentences (a JSONL of "
-                           "training/teacher_scores.py; as given, else under the project root); targets become "
-                           "(1 - teacher_weight)·gold + teacher_weight·teacher where a sentence is in it")
+    teacher: str = arg("", "distillation: a teacher's probabilities on the training sentences (comma-separated "
+                           "JSONL files of training/teacher_scores.py; as given, else under the project root); "
+                           "targets become (1 - teacher_weight)·gold + teacher_weight·teacher where a sentence "
+                           "with gold is in one")
     teacher_weight: float = arg(0.5, "the teacher's share of the targets", low=0.0, high=1.0)
     teacher_unlabelled: str = arg("", "distillation on unlabelled text: comma-separated files of a teacher's "
                                       "probabilities on sentences with no gold (training/teacher_scores.py "
@@ -264,10 +265,9 @@ def base_problems(cfg: ClassifierConfig) -> list[str]:
                 if not registered(name) for p in base_problems(member)]
     problems = []
     if cfg.family == "minilm":
-        from accord.classify.distill import teacher_files, teacher_path
+        from accord.classify.distill import teacher_files
 
-        files = {"teacher": [teacher_path(cfg.minilm.teacher)] if cfg.minilm.teacher else [],
-                 "teacher_unlabelled": teacher_files(cfg.minilm.teacher_unlabelled)}
+        files = {key: teacher_files(getattr(cfg.minilm, key)) for key in ("teacher", "teacher_unlabelled")}
         problems += [f"minilm.{key}: no such file {path}" for key, found in files.items() for path in found
                      if not path.is_file()]
     for section in ("minilm", "setfit"):

@@ -199,7 +199,6 @@ class TransformerClassifier(SentenceClassifier):
             mixed_targets,
             read_teacher,
             teacher_files,
-            teacher_path,
             unlabelled_examples,
         )
 
@@ -209,7 +208,7 @@ class TransformerClassifier(SentenceClassifier):
 
         c, notes = self.config.minilm, self.distill_notes
         if c.teacher:
-            teacher = prepared(teacher_path(c.teacher))
+            teacher = {k: v for path in teacher_files(c.teacher) for k, v in prepared(path).items()}
             y, notes["teacher_coverage"] = mixed_targets(texts, y, teacher, c.teacher_weight)
         for path in teacher_files(c.teacher_unlabelled):
             extra, targets = unlabelled_examples(path, prepared(path), set(texts), set(val_texts))
