@@ -8,7 +8,7 @@ from pathlib import Path
 
 from datasets import DatasetDict
 
-from accord.data.config import real_split_settings
+from accord.data.config import real_split_settings, train_round_dirs
 from accord.data.corpus import Corpus, label_counts, load_corpus
 from accord.data.datasets import (
     UNUSED,
@@ -19,7 +19,7 @@ from accord.data.datasets import (
     report_datasets,
     xsum_datasets,
 )
-from accord.data.real import RELABELLINGS, RealCorpus, agreement, read_frozen, relabelled
+from accord.data.real import RELABELLINGS, RealCorpus, agreement, load_real, read_frozen, relabelled
 from accord.labels import LABELS, OTHER
 
 COLUMNS = ("sentences", "reports", *LABELS, OTHER, "multi_label")
@@ -159,6 +159,29 @@ def _real_section(cfg: DataConfig, real: RealCorpus) -> list[str]:
     return lines
 
 
+def _rounds_section(cfg: DataConfig) -> list[str]:
+    """Labelled rounds kept apart from the corpus (``data/real/round*/``): what each is for and its two-pass
+    agreement, so every labelled real sentence in the repository has its agreement in the card."""
+    named = {Path(d).resolve() for d in train_round_dirs(cfg)}
+    lines = ["## Labelled rounds kept apart (`data/real/round*/`)",
+             "Collected and labelled like the corpus (two blind passes, adjudicated) but not in its splits.", ""]
+    for folder in sorted(Path(cfg.real_articles_path).parent.glob("round*/")):
+        part, errors = load_real(folder / "articles.jsonl", folder / "sentences.jsonl")
+        if errors or not part.sentences:
+            continue
+        agree = agreement(part.sentences)
+        use = ("the second real test set (`data.second_test_dir`): never trained or tuned on"
+               if folder.resolve() == Path(cfg.second_test_dir).resolve() else
+               "joins real_train in this config (`data.train_rounds`)" if folder.resolve() in named else
+               "trains only where a config names it in `data.train_rounds`")
+        lines.append(f"- `{folder.name}/`: {len(part.articles)} reports from "
+                     f"{len({a['outlet'] for a in part.articles.values()})} outlets, {len(part.sentences)} "
+                     f"sentences; {use}. Cohen's kappa " + ", ".join(f"{k} {v:.3f}" for k, v in agree["kappa"].items())
+                     + f"; pass B against pass A macro-F1 {agree['macro_f1_b_vs_a']:.3f}; {agree['disagreements']} "
+                     f"disagreed, {agree['adjudicated']} adjudicated.")
+    return lines if len(lines) > 3 else []
+
+
 def render_card(cfg: DataConfig | None = None, corpus: Corpus | None = None) -> str:
     """The whole dataset card as Markdown."""
     cfg = cfg or DataConfig()
@@ -175,6 +198,6 @@ def render_card(cfg: DataConfig | None = None, corpus: Corpus | None = None) -> 
               "outlets that are not in train. Curated reports are split by report, multi-label stratified: "
               "`curated_validation` and `curated_test` give development numbers on our own text.", "",
               split_table(classification_datasets(cfg, corpus, real))]
-    sections = [INTRO, _real_section(cfg, real), splits, _combinations(corpus.by_source("curated")),
-                _reports_section(cfg, corpus), FILES]
+    sections = [INTRO, _real_section(cfg, real), _rounds_section(cfg), splits,
+                _combinations(corpus.by_source("curated")), _reports_section(cfg, corpus), FILES]
     return "\n".join(head + [line for section in sections for line in [*section, ""]])
