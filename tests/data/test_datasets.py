@@ -262,3 +262,6 @@ def test_a_training_round_joins_real_train_and_is_refused_where_it_would_leak(tm
     frozen = read_frozen(cfg.real_splits_path, real_split_settings(cfg))
     found = round_errors(cfg.real_articles_path, cfg.real_sentences_path, [leak], set(), frozen, (set(), set()))
     assert [(e.path, e.line) for e in found] == [(str(leak / "articles.jsonl"), 1)]  # `accord data validate` too
+    missing = round_errors(cfg.real_articles_path, cfg.real_sentences_path, [tmp_path / "none"], set(), None,
+                           (set(), set()))
+    assert [e.path.rsplit("/", 1)[-1] for e in missing] == ["articles.jsonl", "sentences.jsonl"]  # each named once

@@ -148,7 +148,8 @@ def round_errors(articles_path: str | Path, sentences_path: str | Path, folders:
     errors = []
     for folder in folders:
         errors += validate_real(folder / "articles.jsonl", folder / "sentences.jsonl", heldout, None, kept_apart)
-        errors += add_round(corpus, folder)
+        named = {str(e) for e in errors}  # validate_real has named the round's own schema problems already
+        errors += [e for e in add_round(corpus, folder) if str(e) not in named]
     if frozen is not None:
         errors += [e for e in apply_frozen(corpus, frozen, articles_path)[1] if e.path != str(articles_path)]
     return errors
