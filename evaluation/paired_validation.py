@@ -2,9 +2,10 @@
 
     python evaluation/paired_validation.py models:/accord-classifier/9 models:/accord-classifier/8
 
-Prints each version's real-validation macro-F1 (its own thresholds) and the share of 1,000 paired resamples of whole
-articles in which the first is better: the statistic of the promotion gate, for two versions neither of which need
-be the champion (a recipe against another trained on the same data). Validation only; nothing is written.
+Prints each version's real-validation macro-F1 (its own thresholds), their difference with its 95% interval over
+1,000 paired resamples of whole articles, and the share of those resamples in which the first is better: the
+statistic of the promotion gate, for two versions neither of which need be the champion (a recipe against another
+trained on the same data). Validation only; nothing is written.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import mlflow
 
 from accord import paths, storage, tracking
 from accord.classify.families import load_classifier
-from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_wins
+from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_difference
 from accord.classify.train import registered_folder
 from accord.config import load_config
 from accord.data.datasets import GATE_SPLIT, DataConfig, classification_datasets, split_arrays
@@ -36,8 +37,9 @@ def main() -> None:
         clf = load_classifier(registered_folder(uri))
         preds.append(apply_thresholds(clf.predict_proba(texts), clf.thresholds))
         print(f"{uri}: real validation macro-F1 {multilabel_metrics(y, preds[-1])['macro_f1']:.4f}")
-    wins = paired_bootstrap_wins(y, preds[0], preds[1], list(split["article_id"]))
-    print(f"{args.new} better in {wins:.1%} of paired article resamples (the gate asks 90%)")
+    d = paired_bootstrap_difference(y, preds[0], preds[1], list(split["article_id"]))
+    print(f"{args.new} minus {args.old}: {d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] (95%, paired article "
+          f"resamples); better in {d['wins']:.1%} of them (the gate asks 90%)")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from accord.classify.metrics import (
     apply_thresholds,
     misclassified,
     multilabel_metrics,
+    paired_bootstrap_difference,
     paired_bootstrap_wins,
     report,
     tune_thresholds,
@@ -67,3 +68,9 @@ def test_paired_bootstrap_resamples_whole_articles() -> None:
     # perfect against old: wins unless only the second article is drawn (both perfect there): about three quarters
     assert paired_bootstrap_wins(y, y, old, groups, n=4000) == pytest.approx(0.75, abs=0.03)
     assert paired_bootstrap_wins(y, y, y, groups) == 0.0  # a tie is never a win
+    d = paired_bootstrap_difference(y, y, old, groups, n=4000)  # same draws as the wins above
+    assert d["wins"] == paired_bootstrap_wins(y, y, old, groups, n=4000)
+    # macro-F1 over the five labels: perfect 0.4 (two labels with support), old 0.2; a resample of the second
+    # article alone ties (0.2 each), any other gains 0.2
+    assert d["diff"] == pytest.approx(0.2) and d["low"] == 0.0 and d["high"] == pytest.approx(0.2)
+    assert paired_bootstrap_difference(y, y, y, groups) == {"diff": 0.0, "low": 0.0, "high": 0.0, "wins": 0.0}

@@ -26,6 +26,14 @@ def paired_bootstrap_wins(y_true: np.ndarray, pred_new: np.ndarray, pred_old: np
                           n: int = 1000, seed: int = 0) -> float:
     """Share of ``n`` resamples of whole articles (sentences of one report are not independent) in which
     ``pred_new`` has the higher macro-F1: how sure a gain on a small validation set is."""
+    return paired_bootstrap_difference(y_true, pred_new, pred_old, groups, n, seed)["wins"]
+
+
+def paired_bootstrap_difference(y_true: np.ndarray, pred_new: np.ndarray, pred_old: np.ndarray, groups: list[str],
+                                n: int = 1000, seed: int = 0, alpha: float = 0.05) -> dict[str, float]:
+    """Macro-F1 of ``pred_new`` minus ``pred_old`` with its (1 - alpha) percentile interval over ``n`` resamples of
+    whole articles, and the share of resamples ``pred_new`` wins (the gate's statistic): how large a gain the
+    validation set can tell from noise, not only whether it is a gain."""
     y_true, pred_new, pred_old = (np.asarray(a, dtype=int) for a in (y_true, pred_new, pred_old))
     names, index = np.unique(np.asarray(groups), return_inverse=True)
 
@@ -36,14 +44,18 @@ def paired_bootstrap_wins(y_true: np.ndarray, pred_new: np.ndarray, pred_old: np
             np.add.at(out[:, :, k], index, part)
         return out
 
-    def macro(c: np.ndarray) -> np.ndarray:  # c: (resamples, labels, 3) -> macro-F1 per resample
+    def macro(c: np.ndarray) -> np.ndarray:  # c: (..., labels, 3) -> macro-F1
         denom = 2 * c[..., 0] + c[..., 1] + c[..., 2]
         return np.where(denom > 0, 2 * c[..., 0] / np.maximum(denom, 1), 0.0).mean(axis=-1)
 
     draws = np.random.default_rng(seed).integers(0, len(names), size=(n, len(names)))
     weights = np.stack([np.bincount(d, minlength=len(names)) for d in draws])
-    new, old = (np.einsum("ra,alk->rlk", weights, counts(p)) for p in (pred_new, pred_old))
-    return float((macro(new) > macro(old)).mean())
+    full = {k: counts(p) for k, p in (("new", pred_new), ("old", pred_old))}
+    new, old = (np.einsum("ra,alk->rlk", weights, full[k]) for k in ("new", "old"))
+    diffs = macro(new) - macro(old)
+    return {"diff": float(macro(full["new"].sum(axis=0)) - macro(full["old"].sum(axis=0))),
+            "low": float(np.quantile(diffs, alpha / 2)), "high": float(np.quantile(diffs, 1 - alpha / 2)),
+            "wins": float((diffs > 0).mean())}
 
 
 def tune_thresholds(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray = THRESHOLD_GRID) -> np.ndarray:
