@@ -47,6 +47,10 @@ def test_gate_needs_a_sure_gain_where_it_can_pair_the_models(mlflow_uri: str, tm
     assert not unsure.promoted and "60% of article resamples" in unsure.reason and "needs 90%" in unsure.reason
     sure = tracking.promote_if_better(name, versions[2], 0.83, metric="gate/score", rescore=lambda uri: (0.80, 0.95))
     assert sure.promoted and client.get_model_version_by_alias(name, tracking.CHAMPION).version == versions[2]
+    later = client.create_model_version(name, source=str(tmp_path)).version  # with the difference's interval
+    wide = tracking.promote_if_better(name, later, 0.84, metric="gate/score",
+                                      rescore=lambda uri: (0.83, 0.7, (-0.012, 0.031)))
+    assert not wide.promoted and "70% of article resamples" in wide.reason and "[-0.0120, +0.0310]" in wide.reason
 
 
 def test_quiet_libraries_stops_weight_loading_bars_whatever_was_imported_first() -> None:

@@ -379,25 +379,28 @@ def gate_lock(uri: str | None = None) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-Rescore = Callable[[str], "float | tuple[float, float]"]
+# a champion's score, or (score, share of paired resamples the new version wins[, 95% interval of new - champion])
+Rescore = Callable[[str], "float | tuple[float, float] | tuple[float, float, tuple[float, float]]"]
 
 
-def _champion_score(current: Any, metric: str, rescore: Rescore | None) -> tuple[float | None, float | None]:
-    """``(score, wins)``: the champion's score on the gate metric, measured again by ``rescore`` on today's data
-    where given (so a champion chosen on another split or older data is compared fairly), else read from its tags or
-    run; ``wins``: the share of paired resamples the new version wins, where ``rescore`` can pair them."""
+def _champion_score(current: Any, metric: str, rescore: Rescore | None) -> tuple[float | None, float | None, Any]:
+    """``(score, wins, interval)``: the champion's score on the gate metric, measured again by ``rescore`` on
+    today's data where given (so a champion chosen on another split or older data is compared fairly), else read
+    from its tags or run; ``wins`` and ``interval`` (of the new version's score minus the champion's): from the
+    paired resamples, where ``rescore`` can pair them."""
     import mlflow
 
     if rescore is not None:
         out = rescore(f"models:/{current.name}/{current.version}")
-        return out if isinstance(out, tuple) else (out, None)
+        return (*out, None)[:3] if isinstance(out, tuple) else (out, None, None)
     raw = current.tags.get("gate.new_score")
     if raw and current.tags.get("gate.metric", metric) == metric:
-        return float(raw), None
-    return (mlflow.get_run(current.run_id).data.metrics.get(metric) if current.run_id else None), None
+        return float(raw), None, None
+    return (mlflow.get_run(current.run_id).data.metrics.get(metric) if current.run_id else None), None, None
 
 
-def _gate_reason(metric: str, score: float, current: Any, champion: float | None, wins: float | None) -> str:
+def _gate_reason(metric: str, score: float, current: Any, champion: float | None, wins: float | None,
+                 interval: tuple[float, float] | None = None) -> str:
     if current is None:
         return "first version of this model"
     if champion is None:
@@ -406,6 +409,8 @@ def _gate_reason(metric: str, score: float, current: Any, champion: float | None
     if wins is not None:
         text += (f"; better in {wins:.0%} of article resamples of the gate split (promotion needs "
                  f"{GATE_CONFIDENCE:.0%})")
+    if interval is not None:
+        text += f"; the difference's 95% interval over them [{interval[0]:+.4f}, {interval[1]:+.4f}]"
     return text
 
 
@@ -428,11 +433,12 @@ def promote_if_better(model_name: str, version: str, score: float, run_id: str |
         except MlflowException:
             current = None
         same = current is not None and str(current.version) == str(version)
-        champion_score, wins = (None, None) if current is None or same else _champion_score(current, metric, rescore)
+        champion_score, wins, interval = (None, None, None) if current is None or same else \
+            _champion_score(current, metric, rescore)
         promoted = current is None or champion_score is None or (
             score > champion_score and (wins is None or wins >= GATE_CONFIDENCE))
         reason = (f"version {version} is already the {CHAMPION}" if same
-                  else _gate_reason(metric, score, current, champion_score, wins))
+                  else _gate_reason(metric, score, current, champion_score, wins, interval))
         decision = GateDecision(promoted, score, champion_score, str(current.version) if current else None, metric,
                                 reason)
         for key, value in decision.tags().items():

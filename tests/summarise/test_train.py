@@ -84,9 +84,9 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
     with monkeypatch.context() as m:
         m.setattr(tracking, "load_model", lambda *a, **k: pytest.fail("decoded again"))
         paired = champion_rescorer(docs, refs, new_rows=np.array([20.0]))
-        assert paired(f"models:/{tracking.SUMMARISER}/1") == (10.0, 1.0)
+        assert paired(f"models:/{tracking.SUMMARISER}/1") == (10.0, 1.0, (10.0, 10.0))  # +10 on the one article
         assert champion_rescorer(docs, refs, new_rows=np.array([5.0]))(f"models:/{tracking.SUMMARISER}/1") == (
-            10.0, 0.0)
+            10.0, 0.0, (-5.0, -5.0))
 
 
 @pytest.mark.usefixtures("xsum_file")  # XSum rows are in the data these build

@@ -27,7 +27,12 @@ from accord import paths, tracking
 from accord.classify.config import ClassifierConfig, registered, registered_member, use_registered
 from accord.classify.evaluate import log_split_evaluation
 from accord.classify.families import build_classifier
-from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_wins, tune_thresholds
+from accord.classify.metrics import (
+    apply_thresholds,
+    multilabel_metrics,
+    paired_bootstrap_difference,
+    tune_thresholds,
+)
 from accord.classify.model import SentenceClassifier
 from accord.config import ConfigError
 from accord.data.datasets import GATE_SPLIT, DataConfig, article_targets, classification_datasets, split_arrays
@@ -176,15 +181,17 @@ def predicted_matrix(model: Any, texts: list[str]) -> np.ndarray:
 
 def gate_scorer(split: Any, new_pred: np.ndarray | None = None) -> Any:
     """``score(model_uri)``: a registered classifier's macro-F1 on the gate split, with its own thresholds; given
-    the new model's predictions on that split, also the share of article resamples in which the new model wins."""
+    the new model's predictions on that split, also the share of article resamples in which the new model wins and
+    the 95% interval of its macro-F1 minus the registered one's over them."""
     _, texts, y = split_arrays(split)
 
-    def score(model_uri: str) -> float | tuple[float, float]:
+    def score(model_uri: str) -> float | tuple[float, float, tuple[float, float]]:
         pred = predicted_matrix(mlflow.pyfunc.load_model(model_uri), texts)
         macro = multilabel_metrics(y, pred)["macro_f1"]  # the same measure as GATE_KEY
         if new_pred is None:
             return macro
-        return macro, paired_bootstrap_wins(y, new_pred, pred, list(split["article_id"]))
+        d = paired_bootstrap_difference(y, new_pred, pred, list(split["article_id"]))
+        return macro, d["wins"], (d["low"], d["high"])
 
     return score
 

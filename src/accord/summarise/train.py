@@ -32,7 +32,7 @@ from accord.data.datasets import real_summary_datasets, report_datasets, xsum_da
 from accord.summarise.config import SummariserConfig
 from accord.summarise.decoding import common_vocabulary
 from accord.summarise.evaluate import samples_table
-from accord.summarise.metrics import faithfulness, paired_wins, rouge, summary_report
+from accord.summarise.metrics import faithfulness, paired_difference, rouge, summary_report
 from accord.summarise.model import NeuralSummariser
 
 log = logging.getLogger("accord.summarise.train")
@@ -250,7 +250,7 @@ def champion_rescorer(docs: list[str], refs: list[str], new_rows: Any = None) ->
     champion's own per-article scores are read from its run where recorded on the same rows, else measured."""
     digest = gate_data_digest(docs, refs)
 
-    def rescore(uri: str) -> float | tuple[float, float] | None:
+    def rescore(uri: str) -> float | tuple[float, float, tuple[float, float]] | None:
         from mlflow import MlflowClient
 
         name, number = uri.removeprefix("models:/").split("/")
@@ -265,7 +265,10 @@ def champion_rescorer(docs: list[str], refs: list[str], new_rows: Any = None) ->
                 return None
             rows = rouge(summariser.summarise(docs), refs)["rougeL"]
         score = float(np.mean(rows)) if len(rows) else 0.0
-        return score if new_rows is None else (score, paired_wins(new_rows, rows))
+        if new_rows is None:
+            return score
+        paired = paired_difference(new_rows, rows)
+        return score, paired["wins"], (paired["low"], paired["high"])
     return rescore
 
 
