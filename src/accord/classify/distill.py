@@ -17,15 +17,9 @@ from accord.io import InputError, iter_jsonl
 from accord.labels import LABELS
 
 
-def teacher_path(name: str) -> Path:
-    """A teacher file as given (from the working directory), else under the project root."""
-    given = Path(name).expanduser()
-    return given if given.is_file() or given.is_absolute() else paths.ROOT / name
-
-
 def teacher_files(value: str) -> list[Path]:
     """The files a ``minilm.teacher`` / ``minilm.teacher_unlabelled`` setting names (comma-separated)."""
-    return [teacher_path(name) for name in (n.strip() for n in value.split(",")) if name]
+    return paths.project_paths(value)
 
 
 def read_teacher(path: Path) -> dict[str, np.ndarray]:

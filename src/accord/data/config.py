@@ -43,12 +43,7 @@ class DataConfig:
 
 def train_round_dirs(cfg: DataConfig) -> list[Path]:
     """The folders ``train_rounds`` names, as given (from the working directory), else under the project root."""
-    out = []
-    for name in (n.strip() for n in cfg.train_rounds.split(",")):
-        if name:
-            given = Path(name).expanduser()
-            out.append(given if given.is_dir() or given.is_absolute() else paths.ROOT / name)
-    return out
+    return paths.project_paths(cfg.train_rounds, Path.is_dir)
 
 
 def real_split_settings(cfg: DataConfig) -> dict[str, float]:

@@ -126,12 +126,18 @@ def add_round(corpus: RealCorpus, folder: str | Path) -> list[InputError]:
     outlet, as it does a new corpus report."""
     ap, sp = Path(folder) / "articles.jsonl", Path(folder) / "sentences.jsonl"
     part, errors = load_real(ap, sp)
+    return errors + _merge_round(corpus, part, ap)
+
+
+def _merge_round(corpus: RealCorpus, part: RealCorpus, articles_path: Path) -> list[InputError]:
+    """Move ``part``'s reports and their sentences into ``corpus``; one already there is refused (FILE:LINE)."""
+    errors = []
     for aid in part.articles:
         if aid in corpus.articles:
-            errors.append(InputError(ap, f"article {aid} is already in the corpus", part.article_lines[aid]))
+            errors.append(InputError(articles_path, f"article {aid} is already in the corpus", part.article_lines[aid]))
             continue
         corpus.articles[aid], corpus.article_lines[aid], corpus.article_files[aid] = \
-            part.articles[aid], part.article_lines[aid], ap
+            part.articles[aid], part.article_lines[aid], articles_path
     for row, line in zip(part.sentences, part.sentence_lines, strict=True):
         if row["article_id"] in corpus.article_files:  # its article was added, not refused
             corpus.sentences.append(row)
@@ -147,9 +153,9 @@ def round_errors(articles_path: str | Path, sentences_path: str | Path, folders:
     corpus, _ = load_real(articles_path, sentences_path)  # the corpus's own problems are validate_real's
     errors = []
     for folder in folders:
-        errors += validate_real(folder / "articles.jsonl", folder / "sentences.jsonl", heldout, None, kept_apart)
-        named = {str(e) for e in errors}  # validate_real has named the round's own schema problems already
-        errors += [e for e in add_round(corpus, folder) if str(e) not in named]
+        ap, sp = folder / "articles.jsonl", folder / "sentences.jsonl"
+        errors += validate_real(ap, sp, heldout, None, kept_apart)  # the round's own problems, schema included
+        errors += _merge_round(corpus, load_real(ap, sp)[0], ap)
     if frozen is not None:
         errors += [e for e in apply_frozen(corpus, frozen, articles_path)[1] if e.path != str(articles_path)]
     return errors

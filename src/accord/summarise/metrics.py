@@ -71,7 +71,7 @@ def bootstrap_ci(values: np.ndarray, n: int = 1000, seed: int = 0, alpha: float 
 def paired_wins(new: np.ndarray, old: np.ndarray, n: int = 1000, seed: int = 0) -> float:
     """Share of ``n`` bootstrap resamples of the rows (one per article, the same rows for both) in which ``new``'s
     mean beats ``old``'s: how sure a gain is, where two means alone cannot tell a gain from noise."""
-    means = _paired_means(new, old, n, seed)
+    means = _paired_means(np.asarray(new, dtype=float) - np.asarray(old, dtype=float), n, seed)
     return float((means > 0).mean()) if means.size else 0.0
 
 
@@ -82,16 +82,16 @@ def paired_difference(new: np.ndarray, old: np.ndarray, n: int = 1000, seed: int
     articles share each article's difficulty, so this interval is the one that says whether one beats the other;
     their two separate intervals can overlap while the paired one excludes 0."""
     diff = np.asarray(new, dtype=float) - np.asarray(old, dtype=float)
-    means = _paired_means(new, old, n, seed)
+    means = _paired_means(diff, n, seed)
     if not means.size:
         return {"diff": float("nan"), "low": float("nan"), "high": float("nan"), "wins": 0.0}
     return {"diff": float(diff.mean()), "low": float(np.quantile(means, alpha / 2)),
             "high": float(np.quantile(means, 1 - alpha / 2)), "wins": float((means > 0).mean())}
 
 
-def _paired_means(new: np.ndarray, old: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Means of ``new - old`` over ``n`` resamples of the rows (the same draws for every caller with ``seed``)."""
-    diff = np.asarray(new, dtype=float) - np.asarray(old, dtype=float)
+def _paired_means(diff: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Means of the per-row differences ``diff`` over ``n`` resamples of the rows (the same draws for every caller
+    with ``seed``)."""
     if diff.size == 0:
         return diff
     rng = np.random.default_rng(seed)
