@@ -20,6 +20,7 @@ from accord.batch import models
 from accord.batch.progress import Phases
 from accord.classify import onnx as onnx_classifier
 from accord.classify.predictor import Predictor
+from accord.config import ConfigError
 from accord.labels import LABELS
 from tests.conftest import register, run_fresh_python
 
@@ -79,6 +80,20 @@ def test_a_damaged_entry_is_ignored_and_rebuilt(tiny_store: str, cache: Path) ->
         assert any("downloaded" in note for note in phases.notes), phases.notes
         assert model_cache.intact(folder) and weights.stat().st_size == size
     assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []  # no temp folders left
+
+
+def test_a_refused_setting_is_named_and_the_entry_kept(tiny_store: str, cache: Path) -> None:
+    models.load_summariser(tracking.SUMMARISER_URI, tiny_store)  # the entry is cached
+    (folder,) = (cache / tracking.SUMMARISER).iterdir()
+
+    def refuse(_: Path | None) -> None:
+        raise ConfigError("$ACCORD_DECODER is not JSON")
+
+    phases = Phases()
+    with pytest.raises(tracking.ModelNotFound, match=r"cannot load \S+: \$ACCORD_DECODER is not JSON"):
+        models._cached_load(tracking.SUMMARISER_URI, tiny_store, phases, "summariser", refuse)
+    assert model_cache.intact(folder)  # not taken for a damaged entry, deleted and downloaded again
+    assert not any("downloaded" in note for note in phases.notes), phases.notes
 
 
 def test_bad_uris_are_one_line_errors(tiny_store: str, tmp_path: Path) -> None:

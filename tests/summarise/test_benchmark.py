@@ -67,11 +67,25 @@ def test_the_report_has_every_section() -> None:
               "cold_start": {"accord classify one.txt": {"first_run_s": 9.0, "first_run_rss_mib": 900.0,
                                                          "warm_s": 0.9, "warm_rss_mib": 200.0, "runs": 3}},
               "briefs": [{"summaries": "article", "articles": 1000, "summaries_written": 1000, "wall_s": 500.0,
-                          "articles_per_s": 2.0, "peak_rss_mib": 1800.0}]}
+                          "articles_per_s": 2.0, "peak_rss_mib": 1800.0},
+                         {"summaries": "before", "articles": 1000, "summaries_written": 2600, "wall_s": 4000.0,
+                          "articles_per_s": 0.25, "peak_rss_mib": 2500.0}]}
     text = benchmark.render_markdown(result)
     assert "| sliced (default) | 0.50 | 2.00 | 2.00 | 10.0 | 1500 | 4/4 |" in text
     assert "| `accord classify one.txt` | 9.00 | 900 | 0.90 (of 3) | 200 |" in text
-    assert "| article | 1,000 | 1,000 | 500.0 | 2.00 | 1800 |" in text
+    assert "| article | 1,000 | 1,000 | 500.0 | 2.00 | 8.0 | 1800 |" in text  # 8x the command as #13 found it
+    assert "| before | 1,000 | 2,600 | 4000.0 | 0.25 | 1.0 | 2500 |" in text
+
+
+def test_briefs_rows_run_the_modes_and_the_command_before() -> None:
+    assert benchmark._briefs_runs("none") == [("none", ("--summaries", "none"), {})]
+    article = benchmark._briefs_runs("article")
+    assert [label for label, _, _ in article] == ["article", "article" + benchmark.OWN_PASS]
+    [(label, options, env)] = benchmark._briefs_runs("before")
+    assert label == "before"
+    assert options == ("--summaries", "all", "--agreement-draws", "0")
+    assert json.loads(env["ACCORD_DECODER"]) == {"sliced_head": False} and env["ACCORD_FAST_LOAD"] == "0"
+    assert benchmark._briefs_runs("all-no-draws")[0][2] == {}
 
 
 def test_cli_refuses_an_unknown_summaries_mode() -> None:

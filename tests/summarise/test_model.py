@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from accord.config import ConfigError
-from accord.summarise.model import NeuralSummariser, load_summariser
+from accord.summarise.model import DECODER_ENV, NeuralSummariser, load_summariser
 from accord.system import bf16_native
 from tests.summarise.test_train import _tiny
 
@@ -31,6 +31,17 @@ def test_models_saved_before_a_constraint_keep_their_decoding(tiny_causal_lm: Pa
     assert getattr(load_summariser(saved).config.generation, field) is False
 
 
+def test_a_benchmark_can_load_a_model_with_another_decoder(tiny_causal_lm: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = NeuralSummariser(_tiny(tiny_causal_lm, "causal", tmp_path)).build().save(tmp_path / "saved")
+    monkeypatch.setenv(DECODER_ENV, '{"sliced_head": false, "max_new_tokens": 7}')
+    g = load_summariser(saved).config.generation
+    assert (g.sliced_head, g.max_new_tokens, g.copy_words) == (False, 7, True)  # the rest as saved
+    for bad, message in (("{sliced", "not JSON"), ("[1]", "JSON object"), ('{"lr": 1}', "lr"),
+                         ('{"max_new_tokens": 1}', "at least 4")):
+        monkeypatch.setenv(DECODER_ENV, bad)
+        with pytest.raises(ConfigError, match=message):
+            load_summariser(saved)
 
 
 def _losses(base: Path, tmp_path: Path) -> tuple[Any, Any, NeuralSummariser]:

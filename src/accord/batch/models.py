@@ -27,6 +27,7 @@ from accord import paths, tracking
 from accord.batch.cache import entry, resolve
 from accord.batch.progress import Phases
 from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, Predictor, serving_runtime
+from accord.config import ConfigError
 from accord.io import write_text_atomic
 
 # Documents the batch commands' summariser decodes together (at least): on 114 real validation articles 16 gave the
@@ -114,6 +115,8 @@ def _cached_load(uri: str, tracking_uri: str | None, phases: Phases, what: str, 
             return load(folder)
         except tracking.ModelNotFound:
             raise
+        except ConfigError as exc:  # a setting refused (``$ACCORD_DECODER``): the files are whole, so they stay
+            raise tracking.ModelNotFound(f"cannot load {uri}: {exc}") from None
         except Exception:  # any failure of an entry whose files look whole: it is damaged, rebuilt below
             shutil.rmtree(folder, ignore_errors=True)
         try:

@@ -69,8 +69,10 @@ def benchmark_summariser_cmd(
                                                "real ones.", min=2)] = 50,
     briefs_articles: Annotated[int, typer.Option(help="Articles for `accord classify --briefs` end to end (0: "
                                                       "skip).", min=0)] = 1000,
-    briefs_modes: Annotated[str | None, typer.Option(help="Comma-separated --summaries modes to run it with "
-                                                          "(default: every mode).")] = None,
+    briefs_modes: Annotated[str | None, typer.Option(help="Comma-separated briefs rows: --summaries modes (none, "
+                                                          "article, all), all-no-draws, before (the decoder and "
+                                                          "summaries before issue 13; default: the three modes).")
+                            ] = None,
     cold_runs: Annotated[int, typer.Option(help="Warm runs per command after the first (cold) one.", min=1)] = 3,
     training: Annotated[bool, typer.Option(help="Also measure training seconds per step of each family.")] = False,
     report_dir: Annotated[Path, typer.Option(help="Where the report goes.")] = paths.REPORTS_DIR,
@@ -80,11 +82,11 @@ def benchmark_summariser_cmd(
     `accord classify --briefs` end to end."""
     from accord import tracking
     from accord.batch.briefs import SUMMARY_MODES
-    from accord.summarise.benchmark import render_markdown, run_benchmark, write_reports
+    from accord.summarise.benchmark import BRIEFS_ROWS, render_markdown, run_benchmark, write_reports
 
     modes = tuple(m.strip() for m in briefs_modes.split(",")) if briefs_modes else SUMMARY_MODES
-    if not set(modes) <= set(SUMMARY_MODES):
-        err(f"error: --briefs-modes must be a comma-separated choice of {SUMMARY_MODES}, got {briefs_modes!r}")
+    if not set(modes) <= set(BRIEFS_ROWS):
+        err(f"error: --briefs-modes must be a comma-separated choice of {BRIEFS_ROWS}, got {briefs_modes!r}")
         raise typer.Exit(2)
     read_store(tracking_uri, model, trust_model)
     try:

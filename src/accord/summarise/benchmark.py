@@ -14,7 +14,8 @@
   full-head decoder's. One warm-up article first (tables, allocator), not counted.
 - **Cold start** of ``accord classify`` (one sentence) and ``accord summarise`` (one two-sentence document): the first
   run into empty model and ONNX caches, then the median of warm runs; wall time and peak RSS of each process.
-- **``accord classify --briefs``** on N articles resampled from the real corpus, once per ``--summaries`` mode.
+- **``accord classify --briefs``** on N articles resampled from the real corpus, once per ``--summaries`` mode, and
+  as #13 found it (``before``: every category summarised by the full-head decoder, no agreement draws).
 - ``--training``: the older rows, training seconds per step of each family.
 
 Not a test: numbers depend on the machine and its load (the load average is recorded at the start and the end).
@@ -39,7 +40,13 @@ from accord.config import load_config
 from accord.data.datasets import DataConfig, load_real_corpus, real_summary_datasets, report_datasets
 from accord.io import write_text_atomic
 from accord.summarise.config import MINILM_WARMSTART, SummariserConfig
-from accord.summarise.model import FAST_LOAD_ENV, REUSE_PROMPTS_ENV, NeuralSummariser, load_summariser
+from accord.summarise.model import (
+    DECODER_ENV,
+    FAST_LOAD_ENV,
+    REUSE_PROMPTS_ENV,
+    NeuralSummariser,
+    load_summariser,
+)
 from accord.summarise.tokenizer import CACHE_ENV as TOKENIZER_CACHE_ENV
 from accord.summarise.tokenizer import PYTHON_BPE_ENV
 from accord.system import machine_info
@@ -214,21 +221,38 @@ def resampled_articles(n: int, path: Path, seed: int = 13) -> Path:
 
 
 OWN_PASS = " (draws run their own prompt pass)"  # the briefs row with REUSE_PROMPTS_ENV off, beside each mode
+# Briefs rows besides the --summaries modes: (--summaries, more options, environment). "before" is the command as
+# #13 found it: every category summarised (there was no --summaries), the constrained decoder on the full head loaded
+# through transformers + PEFT, no agreement draws (they came later); "all-no-draws" is the same work today.
+BRIEFS_VARIANTS = {
+    "all-no-draws": ("all", ("--agreement-draws", "0"), {}),
+    "before": ("all", ("--agreement-draws", "0"),
+               {DECODER_ENV: json.dumps(DECODERS[REFERENCE_DECODER]), FAST_LOAD_ENV: "0"}),
+}
+BRIEFS_ROWS = ("none", "article", "all", *BRIEFS_VARIANTS)  # what --briefs-modes may name
+
+
+def _briefs_runs(mode: str) -> list[tuple[str, tuple[str, ...], dict[str, str]]]:
+    """(label, command options, environment) of each run a briefs row asks for."""
+    if mode in BRIEFS_VARIANTS:
+        summaries, options, env = BRIEFS_VARIANTS[mode]
+        return [(mode, ("--summaries", summaries, *options), env)]
+    runs = [(mode, ("--summaries", mode), {})]
+    return runs if mode == "none" else [*runs, (mode + OWN_PASS, ("--summaries", mode), {REUSE_PROMPTS_ENV: "0"})]
 
 
 def briefs_rows(tracking_uri: str | None, work: Path, n: int, modes: tuple[str, ...]) -> list[dict[str, Any]]:
-    """``accord classify --briefs`` end to end on ``n`` resampled real articles, once per ``--summaries`` mode; a
-    mode that summarises runs again with the agreement draws' prompt passes not reused, for the side-by-side."""
+    """``accord classify --briefs`` end to end on ``n`` resampled real articles, once per row of ``modes`` (see
+    ``BRIEFS_ROWS``); a ``--summaries`` mode that summarises runs again with the agreement draws' prompt passes not
+    reused, for the side-by-side."""
     src = resampled_articles(n, work / "briefs-in.jsonl")
     rows = []
     for mode in modes:
-        for label, extra in ((mode, {}), (mode + OWN_PASS, {REUSE_PROMPTS_ENV: "0"})):
-            if extra and mode == "none":
-                continue
-            briefs = work / f"briefs-{mode}{'-own-pass' if extra else ''}.jsonl"
+        for k, (label, options, extra) in enumerate(_briefs_runs(mode)):
+            briefs = work / f"briefs-{mode}-{k}.jsonl"
             run = child(_command("classify", str(src), "--out", str(work / "rows.jsonl"), "--briefs", str(briefs),
-                                 "--summaries", mode, "--quiet"), _env(work, tracking_uri) | extra,
-                        work / "briefs.log", f"accord classify --briefs --summaries {label}")
+                                 *options, "--quiet"), _env(work, tracking_uri) | extra,
+                        work / "briefs.log", f"accord classify --briefs {' '.join(options)} ({label})")
             got = [json.loads(line) for line in briefs.read_text(encoding="utf-8").splitlines()]
             summaries = sum(bool(b["summary"]) + len(b["category_summaries"]) for b in got)
             rows.append({"summaries": label, "articles": len(got), "summaries_written": summaries,
@@ -302,6 +326,19 @@ def _decoder_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _briefs_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The briefs rows, each also as a multiple of the ``before`` row's articles/s where that row was run."""
+    before = next((r["articles_per_s"] for r in rows if r["summaries"] == "before"), None)
+    lines = ["`accord classify --briefs` end to end on articles resampled from the real corpus (warm caches):", "",
+             "| --summaries | articles | summaries written | wall (s) | articles/s | x before | peak RSS (MiB) |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        times = f"{r['articles_per_s'] / before:.1f}" if before else "-"
+        lines.append(f"| {r['summaries']} | {r['articles']:,} | {r['summaries_written']:,} | {r['wall_s']:.1f} | "
+                     f"{r['articles_per_s']:.2f} | {times} | {r['peak_rss_mib']:.0f} |")
+    return lines
+
+
 def render_markdown(result: dict[str, Any]) -> str:
     """The report: decoders, cold starts, briefs end to end (and training rows)."""
     m = result["machine"]
@@ -315,11 +352,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines.append(f"| `{name}` | {r['first_run_s']:.2f} | {r['first_run_rss_mib']:.0f} | {r['warm_s']:.2f} "
                      f"(of {r['runs']}) | {r['warm_rss_mib']:.0f} |")
     if result["briefs"]:
-        lines += ["", "`accord classify --briefs` end to end on articles resampled from the real corpus (warm caches):",
-                  "", "| --summaries | articles | summaries written | wall (s) | articles/s | peak RSS (MiB) |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {r['summaries']} | {r['articles']:,} | {r['summaries_written']:,} | {r['wall_s']:.1f} | "
-                  f"{r['articles_per_s']:.2f} | {r['peak_rss_mib']:.0f} |" for r in result["briefs"]]
+        lines += ["", *_briefs_table(result["briefs"])]
     if result.get("families"):
         lines += ["", "| family | base | batch | source tokens | training s/step |", "|---|---|---|---|---|"]
         lines += [f"| {f} | {r['base_model']} | {r['batch_size']} | {r['max_source_tokens']} | {r['s_per_step']:.1f} |"

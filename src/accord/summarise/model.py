@@ -28,6 +28,7 @@ from accord.summarise.inference import Inference, left_padded, sliced_decoding
 FAST_LOAD_ENV = "ACCORD_FAST_LOAD"  # "0": load every summariser through transformers/peft (benchmarks, debugging)
 FAST_LOAD = os.environ.get(FAST_LOAD_ENV, "1") != "0"  # Gemma 3 for inference without transformers/peft
 REUSE_PROMPTS_ENV = "ACCORD_REUSE_PROMPTS"  # "0": briefs' agreement draws run their own prompt pass (benchmarks)
+DECODER_ENV = "ACCORD_DECODER"  # JSON of decoding settings over a loaded model's saved ones (benchmarks)
 
 
 class NeuralSummariser(Inference):
@@ -209,7 +210,7 @@ def load_summariser(path: str | os.PathLike[str], fast: bool = FAST_LOAD) -> Neu
     ``fast``, a causal model that decodes on the sliced path loads without transformers where it can."""
     p = Path(path)
     meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
-    config = config_from_meta(meta["config"])
+    config = decoder_overrides(config_from_meta(meta["config"]))
     common_ids = list(meta.get("common_ids", []))
     loaded = None
     if meta["family"] == "causal" and fast and sliced_decoding(config.generation, common_ids):
@@ -223,6 +224,30 @@ def load_summariser(path: str | os.PathLike[str], fast: bool = FAST_LOAD) -> Neu
     summariser = NeuralSummariser(config, model.eval(), tokenizer)
     summariser.common_ids, summariser.origin = common_ids, p
     return summariser
+
+
+def decoder_overrides(config: SummariserConfig) -> SummariserConfig:
+    """``config`` with the decoding settings of ``$ACCORD_DECODER`` (a JSON object, e.g. ``{"sliced_head": false}``)
+    in place of the saved ones, so a benchmark can run a whole command with another decoder; a key that is not a
+    decoding setting, or a value of the wrong type, is refused."""
+    from dataclasses import replace
+
+    from accord.config import ConfigError, check, from_dict
+    from accord.summarise.config import GenerationArguments
+
+    raw = os.environ.get(DECODER_ENV, "").strip()
+    if not raw:
+        return config
+    try:
+        values = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"${DECODER_ENV} is not JSON: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"${DECODER_ENV} must be a JSON object of decoding settings, got {raw!r}")
+    given = from_dict(GenerationArguments, values, f"${DECODER_ENV}")  # keys and types checked
+    generation = replace(config.generation, **{key: getattr(given, key) for key in values})
+    check(generation)
+    return replace(config, generation=generation)
 
 
 def _load_transformers(meta: dict[str, Any], config: SummariserConfig, weights: Path) -> Any:
