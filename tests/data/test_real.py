@@ -54,7 +54,10 @@ def test_each_relabelling_is_what_its_records_say(procedure: str) -> None:
     adjudicated label set (a later relabelling keeps the earlier record), so each change can be audited and redone."""
     script = _script(RELABELLINGS[procedure][1].removesuffix(".py"))
     rows = [json.loads(line) for line in (REAL / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
-    picked = [r["id"] for r in rows if r.get("source") == "real" and script.selected(r["text"])]
+    later = {json.loads(line)["article_id"] for line in  # round 7: labelled after, by the guideline with the rules
+             (REAL / "round7" / "assembled.jsonl").read_text(encoding="utf-8").splitlines()}
+    picked = [r["id"] for r in rows if r.get("source") == "real" and script.selected(r["text"])
+              and r["article_id"] not in later]
     work = script.WORK
     sheet = [json.loads(line)["id"] for line in (work / "sheet.jsonl").read_text(encoding="utf-8").splitlines()]
     assert picked == sheet
@@ -125,3 +128,26 @@ def test_the_sixth_round_is_a_valid_training_round() -> None:
     assert frozen is not None
     assert round_errors(cfg.real_articles_path, cfg.real_sentences_path, [REAL / "round6"],
                         read_heldout(paths.HELDOUT_FILE), frozen, read_kept_apart(cfg.second_test_dir)) == []
+
+
+def test_the_seventh_round_is_in_validation_as_its_records_say() -> None:
+    """round7/: every disagreement of the two passes adjudicated; the corpus holds its articles and sentences as the
+    label files give them; they are all pinned to real validation, and no outlet or agency of theirs trains or
+    tests."""
+    from accord.data.config import DataConfig
+    from accord.data.datasets import load_real_corpus, real_assignment
+
+    script = _script("validation_round")
+    adjudicated = {r["id"] for r in script._parts("adjudication_part*.jsonl")}
+    assert {r["id"] for r in script.disagreements()} == adjudicated and len(adjudicated) == 27
+    arts, rows = script.labelled()
+    assert len(arts) == 149 and len(rows) == 1504
+    corpus = {r["article_id"]: r for r in map(json.loads, (REAL / "articles.jsonl").read_text().splitlines())}
+    sentences = {r["id"]: r for r in map(json.loads, (REAL / "sentences.jsonl").read_text().splitlines())}
+    assert all(corpus[a["article_id"]] == a for a in arts) and all(sentences[r["id"]] == r for r in rows)
+    cfg = DataConfig()
+    real = load_real_corpus(cfg)
+    split, groups = real_assignment(cfg, real), real.groups()
+    mine = {a["article_id"] for a in arts}
+    assert {split[aid] for aid in mine} == {"real_validation"}
+    assert not {groups[aid] for aid in mine} & {groups[aid] for aid in real.articles if split[aid] != "real_validation"}
