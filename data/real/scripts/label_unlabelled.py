@@ -59,15 +59,20 @@ def sheet() -> list[dict]:
 def disagreements() -> list[dict]:
     """The sentences both passes have labelled, differently, with their article's sentences for context; the two
     label sets as X and Y in an order drawn per sentence (seeded by its id, so a part adjudicated early keeps it)."""
-    rows = sheet()
     a, b = ({r["id"]: r["labels"] for r in _parts(f"pass_{p}_part*.jsonl")} for p in "AB")
+    return blind_pairs(sheet(), a, b, SEED)
+
+
+def blind_pairs(rows: list[dict], a: dict[str, list[str]], b: dict[str, list[str]], seed: int) -> list[dict]:
+    """The adjudication sheet of ``rows`` (sheet lines) labelled by passes ``a`` and ``b``: each sentence both
+    labelled differently, with its article's sentences, the two label sets as X and Y in a seeded order."""
     by_article: dict[str, list[str]] = {}
     for r in rows:
         by_article.setdefault(r["article_id"], []).append(r["text"])
     out = []
     for r in rows:
         if r["id"] in a and r["id"] in b and sorted(a[r["id"]]) != sorted(b[r["id"]]):
-            flip = random.Random(f"{SEED}:{r['id']}").random() < 0.5
+            flip = random.Random(f"{seed}:{r['id']}").random() < 0.5
             x, y = (b[r["id"]], a[r["id"]]) if flip else (a[r["id"]], b[r["id"]])
             out.append({"id": r["id"], "text": r["text"], "article": by_article[r["article_id"]], "X": x, "Y": y})
     return out

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import sys
 from pathlib import Path
 
@@ -35,8 +34,9 @@ from accord.io import iter_jsonl, write_jsonl_atomic, write_text_atomic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from assemble_collected import EXCERPT_CAP, source_group
-from assemble_unlabelled import FIELDS, NEAR, UNIDENTIFIED_HELDOUT_AGENCIES
-from label_unlabelled import one_sentence
+from assemble_unlabelled import NEAR
+from assemble_unlabelled import problem as unlabelled_problem
+from label_unlabelled import blind_pairs, one_sentence
 from make_sheet import sheet_rows
 from merge_labels import gold_fields
 
@@ -56,30 +56,21 @@ def _read(path: Path) -> list[dict]:
 
 
 def known_reports() -> tuple[list[dict], set[str]]:
-    """Every report of the project's data, and every outlet and agency name it uses (case-folded)."""
-    reports = [r for name in MEASURED for r in _read(REAL / name)]
+    """Every report of the project's data but this round's own, and every outlet and agency name it uses
+    (case-folded)."""
+    reports = [r for name in MEASURED for r in _read(REAL / name) if r.get("provenance") != PROVENANCE]
     reports += [r for name in UNLABELLED for r in _read(paths.DATA_DIR / "unlabelled" / name)]
     outlets = {o.casefold() for r in reports for o in (r["outlet"], r.get("source_group") or r["outlet"])}
     return reports, outlets
 
 
 def problem(row: dict, known_urls: set[str], heldout: set[str], outlets: set[str]) -> str | None:
-    """Why a collected report cannot join validation (None: it can)."""
-    if any(k not in row for k in FIELDS) or not isinstance(row["text"], str) or len(row["text"]) < 200:
-        return "missing fields or a text under 200 characters"
-    url = row["url"].rstrip("/")
-    if url in heldout:
-        return "a held-out report"
-    if url in known_urls:
-        return "a page already in the project's data or collected"
-    head = (row["outlet"] + " " + row["text"][:300]).casefold()
-    if any(a in head for a in UNIDENTIFIED_HELDOUT_AGENCIES):
-        return "carried from an agency whose held-out report cannot be told apart by its address"
-    credited = sorted(o for o in outlets if len(o) > 3 and f"({o})" in head)
-    group = source_group(row["outlet"], row["outlet_country"], row["text"]).casefold()
-    if row["outlet"].casefold() in outlets or group in outlets or credited:
-        return f"outlet {row['outlet']} {credited or ''} is already in the project's data"
-    return None
+    """Why a collected report cannot join validation (None: it can): the distillation rounds' checks, against every
+    outlet the project's data uses, and the writing agency the corpus would group it under."""
+    why = unlabelled_problem(row, known_urls, heldout, outlets)
+    if why is None and source_group(row["outlet"], row["outlet_country"], row["text"]).casefold() in outlets:
+        return f"outlet {row['outlet']} carries an agency already in the project's data"
+    return why
 
 
 def assemble() -> list[dict]:
@@ -128,18 +119,8 @@ def sheets() -> list[list[dict]]:
 
 def disagreements() -> list[dict]:
     """Sentences both passes labelled differently, with their article's sentences; X and Y drawn per sentence."""
-    rows = _parts("sheet_part*.jsonl")
     a, b = ({r["id"]: r["labels"] for r in _parts(f"pass_{p}_part*.jsonl")} for p in "AB")
-    by_article: dict[str, list[str]] = {}
-    for r in rows:
-        by_article.setdefault(r["article_id"], []).append(r["text"])
-    out = []
-    for r in rows:
-        if r["id"] in a and r["id"] in b and sorted(a[r["id"]]) != sorted(b[r["id"]]):
-            flip = random.Random(f"{SEED}:{r['id']}").random() < 0.5
-            x, y = (b[r["id"]], a[r["id"]]) if flip else (a[r["id"]], b[r["id"]])
-            out.append({"id": r["id"], "text": r["text"], "article": by_article[r["article_id"]], "X": x, "Y": y})
-    return out
+    return blind_pairs(_parts("sheet_part*.jsonl"), a, b, SEED)
 
 
 def labelled() -> tuple[list[dict], list[dict]]:
