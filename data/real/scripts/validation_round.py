@@ -151,21 +151,26 @@ def build() -> None:
                       "real_validation": len(splits["real_validation"])} | agreement(rows), indent=1))
 
 
+def write_sheets() -> None:
+    for k, part in enumerate(sheets(), start=1):
+        write_jsonl_atomic(LABEL / f"sheet_part{k}.jsonl", part)
+        print(f"part {k}: {len({r['article_id'] for r in part})} articles, {len(part)} sentences")
+
+
+def write_disagreements() -> None:
+    rows = disagreements()
+    write_jsonl_atomic(LABEL / "adjudication_sheet.jsonl", rows)
+    print(f"{len(rows)} disagreements")
+
+
+STEPS = {"assemble": lambda: write_jsonl_atomic(ROUND / "assembled.jsonl", assemble()), "sheet": write_sheets,
+         "disagreements": write_disagreements, "build": build}
+
+
 def main(step: str) -> None:
-    if step == "assemble":
-        write_jsonl_atomic(ROUND / "assembled.jsonl", assemble())
-    elif step == "sheet":
-        for k, part in enumerate(sheets(), start=1):
-            write_jsonl_atomic(LABEL / f"sheet_part{k}.jsonl", part)
-            print(f"part {k}: {len({r['article_id'] for r in part})} articles, {len(part)} sentences")
-    elif step == "disagreements":
-        rows = disagreements()
-        write_jsonl_atomic(LABEL / "adjudication_sheet.jsonl", rows)
-        print(f"{len(rows)} disagreements")
-    elif step == "build":
-        build()
-    else:
-        raise SystemExit("step must be assemble, sheet, disagreements or build")
+    if step not in STEPS:
+        raise SystemExit(f"step must be one of {', '.join(STEPS)}")
+    STEPS[step]()
 
 
 if __name__ == "__main__":
