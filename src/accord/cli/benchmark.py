@@ -70,8 +70,9 @@ def benchmark_summariser_cmd(
     briefs_articles: Annotated[int, typer.Option(help="Articles for `accord classify --briefs` end to end (0: "
                                                       "skip).", min=0)] = 1000,
     briefs_modes: Annotated[str | None, typer.Option(help="Comma-separated briefs rows: --summaries modes (none, "
-                                                          "article, all), all-no-draws, before (the decoder and "
-                                                          "summaries before issue 13; default: the three modes).")
+                                                          "article, all), all-no-draws, article-no-draws, before "
+                                                          "(the decoder and summaries before issue 13; default: "
+                                                          "the three modes).")
                             ] = None,
     cold_runs: Annotated[int, typer.Option(help="Warm runs per command after the first (cold) one.", min=1)] = 3,
     training: Annotated[bool, typer.Option(help="Also measure training seconds per step of each family.")] = False,

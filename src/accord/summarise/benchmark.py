@@ -226,6 +226,7 @@ OWN_PASS = " (draws run their own prompt pass)"  # the briefs row with REUSE_PRO
 # through transformers + PEFT, no agreement draws (they came later); "all-no-draws" is the same work today.
 BRIEFS_VARIANTS = {
     "all-no-draws": ("all", ("--agreement-draws", "0"), {}),
+    "article-no-draws": ("article", ("--agreement-draws", "0"), {}),  # the fastest briefs that still summarise
     "before": ("all", ("--agreement-draws", "0"),
                {DECODER_ENV: json.dumps(DECODERS[REFERENCE_DECODER]), FAST_LOAD_ENV: "0"}),
 }
