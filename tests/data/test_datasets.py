@@ -137,7 +137,7 @@ def test_the_shipped_frozen_split_is_the_seeded_split_it_froze() -> None:
     old = {aid: real.articles[aid] for aid in frozen["real_validation"] + frozen["real_test"]}
     # 54 validation + 75 test articles frozen 2026-12-01 after the test split was read, then the 60 validation
     # reports of the third collection round (data/real/scripts/grow_validation.py) and the 149 of the seventh
-    # (data/real/scripts/validation_round.py); test never changes
+    # (data/real/scripts/news_round.py); test never changes
     assert len(old) == 338 and len(frozen["real_test"]) == 75
     split = real_assignment(cfg, real)
     assert sorted(a for a, s in split.items() if s == "real_test") == frozen["real_test"]

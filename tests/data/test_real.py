@@ -42,6 +42,7 @@ def _script(name: str):
     try:
         spec = importlib.util.spec_from_file_location(name, REAL / "scripts" / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # a dataclass looks its module up there
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(REAL / "scripts"))
@@ -137,10 +138,11 @@ def test_the_seventh_round_is_in_validation_as_its_records_say() -> None:
     from accord.data.config import DataConfig
     from accord.data.datasets import load_real_corpus, real_assignment
 
-    script = _script("validation_round")
-    adjudicated = {r["id"] for r in script._parts("adjudication_part*.jsonl")}
-    assert {r["id"] for r in script.disagreements()} == adjudicated and len(adjudicated) == 27
-    arts, rows = script.labelled()
+    script = _script("news_round")
+    rnd = script.ROUNDS["round7"]
+    adjudicated = {r["id"] for r in script._parts(rnd, "adjudication_part*.jsonl")}
+    assert {r["id"] for r in script.disagreements(rnd)} == adjudicated and len(adjudicated) == 27
+    arts, rows = script.labelled(rnd)
     assert len(arts) == 149 and len(rows) == 1504
     corpus = {r["article_id"]: r for r in map(json.loads, (REAL / "articles.jsonl").read_text().splitlines())}
     sentences = {r["id"]: r for r in map(json.loads, (REAL / "sentences.jsonl").read_text().splitlines())}
