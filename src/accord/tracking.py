@@ -92,6 +92,11 @@ class ModelNotFound(Exception):
     """A model URI that cannot be loaded (usually: nothing registered yet)."""
 
 
+class ModelBroken(ModelNotFound):
+    """A model that is there but cannot load (damaged files, a refused setting): unlike nothing registered, never a
+    reason to go on without it."""
+
+
 def quiet_libraries() -> None:
     """No library chatter on a batch command's stderr (weight-loading bars, deprecation notices of transformers and
     peft): stderr is for the command's own progress, warnings and errors."""

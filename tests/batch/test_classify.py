@@ -253,6 +253,24 @@ def test_briefs_without_a_summariser_warn_and_exit_0(store: str, tmp_path: Path)
     assert brief["summary"] is None and brief["category_summaries"] == {} and brief["n_sentences"] == 17
 
 
+def test_a_registered_summariser_that_cannot_load_stops_the_run(store: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Briefs were asked with summaries and a summariser is registered: a broken one is an error, not a warning, and
+    nothing is written (no brief quietly without its summary)."""
+    def broken(*_: object, **__: object) -> None:
+        raise tracking.ModelBroken("cannot load models:/accord-summariser@champion: $ACCORD_DECODER is not JSON")
+
+    monkeypatch.setattr(batch_classify, "load_summariser", broken)
+    messages: list[str] = []
+    out, briefs = tmp_path / "out.jsonl", tmp_path / "briefs.jsonl"
+    opts = batch_classify.ClassifyOptions([str(SEEDS[0])], out, briefs=briefs, quiet=True, tracking_uri=store)
+    assert batch_classify.run(opts, err=messages.append) == 1
+    assert any("ACCORD_DECODER" in m for m in messages) and any("--summaries none" in m for m in messages)
+    assert not out.exists() and not briefs.exists()
+    opts.summaries = "none"  # the way out it names
+    assert batch_classify.run(opts, err=messages.append) == 0 and briefs.exists()
+
+
 def test_html_report_is_self_contained_and_escaped(store: str, tmp_path: Path) -> None:
     hostile = tmp_path / "hostile.jsonl"
     hostile.write_text(json.dumps({"id": "<b>x</b>", "title": "A & B <script>alert(1)</script>",

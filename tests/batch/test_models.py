@@ -90,7 +90,7 @@ def test_a_refused_setting_is_named_and_the_entry_kept(tiny_store: str, cache: P
         raise ConfigError("$ACCORD_DECODER is not JSON")
 
     phases = Phases()
-    with pytest.raises(tracking.ModelNotFound, match=r"cannot load \S+: \$ACCORD_DECODER is not JSON"):
+    with pytest.raises(tracking.ModelBroken, match=r"cannot load \S+: \$ACCORD_DECODER is not JSON"):
         models._cached_load(tracking.SUMMARISER_URI, tiny_store, phases, "summariser", refuse)
     assert model_cache.intact(folder)  # not taken for a damaged entry, deleted and downloaded again
     assert not any("downloaded" in note for note in phases.notes), phases.notes

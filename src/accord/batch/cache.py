@@ -161,8 +161,8 @@ def _build(ref: ModelRef, folder: Path, tracking_uri: str | None) -> None:
             os.replace(folder, aside)
             shutil.rmtree(aside, ignore_errors=True)
         os.replace(tmp, folder)
-    except (MlflowException, OSError) as exc:
-        raise tracking.ModelNotFound(storage.explain_load_error(ref.uri, exc)) from None
+    except (MlflowException, OSError) as exc:  # registered, but its files cannot be had
+        raise tracking.ModelBroken(storage.explain_load_error(ref.uri, exc)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _prune(folder)

@@ -51,6 +51,7 @@ ENGINES = ("local", "spark")
 CHUNK = 2048  # sentences classified per call: enough to batch by length (2% padding), few enough for flat memory
 NO_MODEL_HINT = "run `make run` or the training script (training/train_classifier.py) first"
 NO_SUMMARISER_HINT = "register one with `make run` or the summariser training script under training/"
+BROKEN_SUMMARISER_HINT = "nothing was written; fix or re-register it, or leave summaries out (--summaries none)"
 
 Scorer = Callable[[list[str]], tuple[np.ndarray, list[list[str]]]]
 
@@ -237,8 +238,9 @@ def progress_enabled(quiet: bool) -> bool:
 
 
 def _load_models(opts: ClassifyOptions, err: Callable[[str], None], phases: Phases) -> tuple[Predictor | None, Any]:
-    """The predictor (None: cannot run) and the summariser (None: briefs without summaries, with a warning, or
-    ``--summaries none``), both through the local model cache."""
+    """The predictor (None: cannot run) and the summariser (None: briefs without summaries, with a warning, where
+    none is registered, or ``--summaries none``), both through the local model cache. A registered summariser that
+    cannot load stops the run (None, None): briefs were asked with summaries."""
     try:
         predictor = load_predictor(opts.model_uri, opts.tracking_uri, opts.runtime, opts.precision, phases)
     except tracking.ModelNotFound as exc:
@@ -251,6 +253,10 @@ def _load_models(opts: ClassifyOptions, err: Callable[[str], None], phases: Phas
             loaded = with_agreement_draws(load_summariser(opts.summariser_uri, opts.tracking_uri, phases),
                                           opts.agreement_draws)
             summariser = TimedModel(loaded, phases, "summaries")
+        except tracking.ModelBroken as exc:
+            err(f"error: {exc}")
+            err(f"error: the summariser cannot load; {BROKEN_SUMMARISER_HINT}")
+            return None, None
         except tracking.ModelNotFound as exc:
             err(f"warning: {exc}")
             err(f"warning: briefs are written without summaries; {NO_SUMMARISER_HINT}")

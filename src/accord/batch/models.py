@@ -48,7 +48,7 @@ def _pyfunc(folder: Path) -> Any:
     try:
         return mlflow.pyfunc.load_model(str(folder / "model"))
     except Exception as exc:  # a model that cannot load is reported, never a traceback
-        raise tracking.ModelNotFound(f"cannot load the cached model in {folder}: {exc}") from None
+        raise tracking.ModelBroken(f"cannot load the cached model in {folder}: {exc}") from None
 
 
 def _artifact(folder: Path, name: str, meta: str) -> Path | None:
@@ -116,7 +116,7 @@ def _cached_load(uri: str, tracking_uri: str | None, phases: Phases, what: str, 
         except tracking.ModelNotFound:
             raise
         except ConfigError as exc:  # a setting refused (``$ACCORD_DECODER``): the files are whole, so they stay
-            raise tracking.ModelNotFound(f"cannot load {uri}: {exc}") from None
+            raise tracking.ModelBroken(f"cannot load {uri}: {exc}") from None
         except Exception:  # any failure of an entry whose files look whole: it is damaged, rebuilt below
             shutil.rmtree(folder, ignore_errors=True)
         try:
@@ -124,7 +124,7 @@ def _cached_load(uri: str, tracking_uri: str | None, phases: Phases, what: str, 
         except tracking.ModelNotFound:
             raise
         except Exception as exc:  # a model that cannot load is reported in one line, never as a traceback
-            raise tracking.ModelNotFound(f"cannot load {uri}: {type(exc).__name__}: {exc}") from None
+            raise tracking.ModelBroken(f"cannot load {uri}: {type(exc).__name__}: {exc}") from None
 
 
 def _classifier_from(folder: Path, runtime: str, precision: str) -> Predictor:
