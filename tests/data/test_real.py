@@ -119,7 +119,8 @@ def test_the_sixth_round_is_what_its_records_say(tmp_path: Path, monkeypatch: py
         assert (tmp_path / f"{name}.jsonl").read_bytes() == (round6 / f"{name}.jsonl").read_bytes(), name
 
 
-def test_the_sixth_round_is_a_valid_training_round() -> None:
+@pytest.mark.parametrize("folder", ["round6", "round8"])
+def test_the_training_rounds_are_valid(folder: str) -> None:
     """No held-out report, nothing of the second real test set, no validation or test outlet, no report twice."""
     from accord.data.config import DataConfig, real_split_settings
     from accord.data.real import read_frozen, read_heldout, read_kept_apart, round_errors
@@ -127,7 +128,7 @@ def test_the_sixth_round_is_a_valid_training_round() -> None:
     cfg = DataConfig()
     frozen = read_frozen(cfg.real_splits_path, real_split_settings(cfg))
     assert frozen is not None
-    assert round_errors(cfg.real_articles_path, cfg.real_sentences_path, [REAL / "round6"],
+    assert round_errors(cfg.real_articles_path, cfg.real_sentences_path, [REAL / folder],
                         read_heldout(paths.HELDOUT_FILE), frozen, read_kept_apart(cfg.second_test_dir)) == []
 
 
@@ -153,3 +154,18 @@ def test_the_seventh_round_is_in_validation_as_its_records_say() -> None:
     mine = {a["article_id"] for a in arts}
     assert {split[aid] for aid in mine} == {"real_validation"}
     assert not {groups[aid] for aid in mine} & {groups[aid] for aid in real.articles if split[aid] != "real_validation"}
+
+
+def test_the_eighth_round_is_what_its_records_say() -> None:
+    """round8/: every disagreement of the two passes adjudicated, and its articles and sentences are what the label
+    files give; it trains only where a config names it (``data.train_rounds``), so the splits do not hold it."""
+    script = _script("news_round")
+    rnd = script.ROUNDS["round8"]
+    adjudicated = {r["id"] for r in script._parts(rnd, "adjudication_part*.jsonl")}
+    assert {r["id"] for r in script.disagreements(rnd)} == adjudicated and adjudicated
+    arts, rows = script.labelled(rnd)
+    assert arts == [json.loads(line) for line in (REAL / "round8" / "articles.jsonl").read_text().splitlines()]
+    assert rows == [json.loads(line) for line in (REAL / "round8" / "sentences.jsonl").read_text().splitlines()]
+    splits = json.loads((REAL / "splits.json").read_text(encoding="utf-8"))
+    assert not {a["article_id"] for a in arts} & {aid for name in ("real_validation", "real_test")
+                                                  for aid in splits[name]}
