@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from scipy.sparse import vstack
@@ -43,6 +44,9 @@ def measured() -> tuple[list[dict], set[str]]:
     return corpus + round5, {o.casefold() for o in outlets}
 
 
+Check = Callable[[dict, set[str], set[str], set[str]], "str | None"]  # (row, known urls, held out, outlets) -> why
+
+
 def problem(row: dict, known_urls: set[str], heldout: set[str], outlets: set[str]) -> str | None:
     if any(k not in row for k in FIELDS) or not isinstance(row["text"], str) or len(row["text"]) < 200:
         return "missing fields or a text under 200 characters"
@@ -66,14 +70,22 @@ ROUNDS = {  # output file -> the collectors' files of that round, in the order t
 }
 
 
-def assemble(names: tuple[str, ...], reports: list[dict], outlets: set[str], known: set[str]) -> list[dict]:
-    """One round's reports that pass the checks against ``reports`` (the measured ones and earlier rounds)."""
+def screen(files: Iterable[Path], known: set[str], outlets: set[str], check: Check = problem
+           ) -> tuple[list[dict], list[str]]:
+    """The collected rows of ``files`` that ``check`` passes, and why each other one was dropped (FILE:LINE).
+    ``known`` gains every address read, so a page collected twice is dropped the second time."""
     heldout, kept, dropped = read_heldout(paths.HELDOUT_FILE), [], []
-    for path in (OUT / "_collect" / f"{name}.jsonl" for name in names):
+    for path in files:
         for line, row in iter_jsonl(path, []):
-            why = problem(row, known, heldout, outlets)
+            why = check(row, known, heldout, outlets)
             (dropped.append(f"{path.name}:{line}: {why}") if why else kept.append(row))
             known.add(str(row.get("url", "")).rstrip("/"))
+    return kept, dropped
+
+
+def assemble(names: tuple[str, ...], reports: list[dict], outlets: set[str], known: set[str]) -> list[dict]:
+    """One round's reports that pass the checks against ``reports`` (the measured ones and earlier rounds)."""
+    kept, dropped = screen((OUT / "_collect" / f"{name}.jsonl" for name in names), known, outlets)
     vectors = TfidfVectorizer(sublinear_tf=True).fit([r["text"] for r in reports + kept])
     against, out = vectors.transform([r["text"] for r in reports]), []
     for row in kept:  # against the measured reports, earlier rounds and this round's reports kept so far

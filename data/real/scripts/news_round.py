@@ -33,12 +33,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from accord import paths
-from accord.data.real import agreement, read_heldout
+from accord.data.real import agreement
 from accord.io import iter_jsonl, write_jsonl_atomic, write_text_atomic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from assemble_collected import EXCERPT_CAP, source_group
-from assemble_unlabelled import NEAR, measured
+from assemble_unlabelled import NEAR, measured, screen
 from assemble_unlabelled import problem as unlabelled_problem
 from label_unlabelled import blind_pairs, one_sentence
 from make_sheet import sheet_rows
@@ -97,12 +97,7 @@ def assemble(rnd: Round) -> list[dict]:
     """The round's reports that pass the checks, as the corpus keeps them (ids from the address)."""
     reports, outlets = known_reports(rnd)
     known = {r["url"].rstrip("/") for r in reports}
-    heldout, kept, dropped = read_heldout(paths.HELDOUT_FILE), [], []
-    for path in sorted((rnd.folder / "_collect").glob("*.jsonl")):
-        for line, row in iter_jsonl(path, []):
-            why = problem(row, known, heldout, outlets)
-            (dropped.append(f"{path.name}:{line}: {why}") if why else kept.append(row))
-            known.add(str(row.get("url", "")).rstrip("/"))
+    kept, dropped = screen(sorted((rnd.folder / "_collect").glob("*.jsonl")), known, outlets, problem)
     vectors = TfidfVectorizer(sublinear_tf=True).fit([r["text"] for r in reports + kept])
     against, out = vectors.transform([r["text"] for r in reports]), []
     for row in kept:
@@ -193,13 +188,11 @@ STEPS = {"assemble": lambda rnd: write_jsonl_atomic(rnd.folder / "assembled.json
          "sheet": write_sheets, "disagreements": write_disagreements, "build": build}
 
 
-def main(name: str, step: str) -> None:
-    if name not in ROUNDS or step not in STEPS:
+def main(args: list[str]) -> None:
+    if len(args) != 2 or args[0] not in ROUNDS or args[1] not in STEPS:
         raise SystemExit(f"usage: news_round.py {'|'.join(ROUNDS)} {'|'.join(STEPS)}")
-    STEPS[step](ROUNDS[name])
+    STEPS[args[1]](ROUNDS[args[0]])
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        raise SystemExit(f"usage: news_round.py {'|'.join(ROUNDS)} {'|'.join(STEPS)}")
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1:])
