@@ -19,7 +19,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/accord data build -c training/configs/data.yaml
 	$(VENV)/bin/accord train classifier -c training/configs/classifier/tfidf.yaml
-	$(VENV)/bin/accord train classifier -c training/configs/classifier/minilm_distilled.yaml
+	$(VENV)/bin/accord train classifier -c training/configs/classifier/minilm_news.yaml
 	$(VENV)/bin/accord train summariser -c training/configs/summariser/quick.yaml
 	$(VENV)/bin/accord classify seeds/*.txt --out models/seeds.classified.jsonl --briefs models/seeds.briefs.jsonl \
 		--report models/seeds.report.html --print-briefs --quiet
