@@ -1,23 +1,24 @@
 """Rounds of published news labelled by the corpus's procedure, from the collectors' files to the project's data:
 round 7, pinned to real validation so the promotion gate rests on more articles (docs/decisions.md, "A seventh
-round, all to validation", 2026-12-03), and round 8, kept apart as data/real/round8/ for training through
-`data.train_rounds` ("An eighth round, for training", 2026-12-04). The test split never changes.
+round, all to validation", 2026-12-03), and rounds 8 and 9, kept apart as data/real/round8/ and round9/ for training
+through `data.train_rounds` ("An eighth round, for training", "A ninth round, for training", 2026-12-04). The test
+split never changes.
 
     .venv/bin/python data/real/scripts/news_round.py ROUND assemble       # ROUND/_collect/*.jsonl -> assembled.jsonl
     .venv/bin/python data/real/scripts/news_round.py ROUND sheet          # _label/sheet_part*.jsonl (the splitter)
     .venv/bin/python data/real/scripts/news_round.py ROUND disagreements  # _label/adjudication_sheet.jsonl (blind)
     .venv/bin/python data/real/scripts/news_round.py ROUND build          # into the project's data
-    # ROUND: round7 or round8
+    # ROUND: round7, round8 or round9
 
 The collectors' files (found with the `pages` corpus of the project's search tool, texts as published) are checked
 again by code: a held-out address, a page already anywhere in the project's data, an outlet the round may not use,
 or a text near any report of the project or an earlier one of the round (TF-IDF cosine >= 0.5) is dropped and
 named. Round 7 takes no outlet or agency of the project's data (a validation outlet must be new to every model
-compared on it), round 8 none that measures (validation, test, the second real test set). Two passes label the
+compared on it), rounds 8 and 9 none that measures (validation, test, the second real test set). Two passes label the
 sheet parts blind (each annotator in a folder holding only LABELS.md and its part); pass A also writes the
 summaries; the adjudicator sees each disagreement's label sets as X and Y, in an order drawn per sentence. Round
 7's ``build`` appends its reports to data/real/ and pins them to ``real_validation`` in splits.json (a second build
-refuses); round 8's writes round8/articles.jsonl and sentences.jsonl.
+refuses); a training round's writes its own articles.jsonl and sentences.jsonl.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ from merge_labels import gold_fields
 
 REAL = paths.DATA_DIR / "real"
 PARTS = 4  # sheet parts, whole articles each, for the annotators
-MEASURED = ("articles.jsonl", "round5/articles.jsonl", "round6/articles.jsonl")  # every labelled report, under REAL
+# every labelled report, under REAL (a round's own reports are told apart by their provenance)
+MEASURED = ("articles.jsonl", "round5/articles.jsonl", "round6/articles.jsonl", "round8/articles.jsonl",
+            "round9/articles.jsonl")
 UNLABELLED = ("articles.jsonl", "articles_r2.jsonl")  # data/unlabelled/: texts a distilled model trained on
 
 
@@ -66,6 +69,8 @@ ROUNDS = {
     "round7": Round(REAL / "round7", "rw_", 2, 7, "search tool, pages corpus; collected for real validation in round 7",
                     True),
     "round8": Round(REAL / "round8", "r8_", 3, 8, "search tool, pages corpus; collected for training in round 8",
+                    False),
+    "round9": Round(REAL / "round9", "r9_", 3, 9, "search tool, pages corpus; collected for training in round 9",
                     False),
 }
 
@@ -151,8 +156,8 @@ def labelled(rnd: Round) -> tuple[list[dict], list[dict]]:
 
 
 def build(rnd: Round) -> None:
-    """Round 7: append to data/real/ and pin to real validation (refuses a report already there). Round 8: its own
-    articles.jsonl and sentences.jsonl, which train where a config names the folder."""
+    """Round 7: append to data/real/ and pin to real validation (refuses a report already there). Rounds 8 and 9:
+    their own articles.jsonl and sentences.jsonl, which train where a config names the folder."""
     arts, rows = labelled(rnd)
     if not rnd.to_validation:
         write_jsonl_atomic(rnd.folder / "articles.jsonl", arts)
