@@ -119,7 +119,7 @@ def test_the_sixth_round_is_what_its_records_say(tmp_path: Path, monkeypatch: py
         assert (tmp_path / f"{name}.jsonl").read_bytes() == (round6 / f"{name}.jsonl").read_bytes(), name
 
 
-@pytest.mark.parametrize("folder", ["round6", "round8"])
+@pytest.mark.parametrize("folder", ["round6", "round8", "round9"])
 def test_the_training_rounds_are_valid(folder: str) -> None:
     """No held-out report, nothing of the second real test set, no validation or test outlet, no report twice."""
     from accord.data.config import DataConfig, real_split_settings
@@ -156,16 +156,18 @@ def test_the_seventh_round_is_in_validation_as_its_records_say() -> None:
     assert not {groups[aid] for aid in mine} & {groups[aid] for aid in real.articles if split[aid] != "real_validation"}
 
 
-def test_the_eighth_round_is_what_its_records_say() -> None:
-    """round8/: every disagreement of the two passes adjudicated, and its articles and sentences are what the label
-    files give; it trains only where a config names it (``data.train_rounds``), so the splits do not hold it."""
+@pytest.mark.parametrize("folder", ["round8", "round9"])
+def test_the_training_rounds_are_what_their_records_say(folder: str) -> None:
+    """round8/, round9/: every disagreement of the two passes adjudicated, and the articles and sentences are what
+    the label files give; a round trains only where a config names it (``data.train_rounds``), so the splits do not
+    hold it."""
     script = _script("news_round")
-    rnd = script.ROUNDS["round8"]
+    rnd = script.ROUNDS[folder]
     adjudicated = {r["id"] for r in script._parts(rnd, "adjudication_part*.jsonl")}
     assert {r["id"] for r in script.disagreements(rnd)} == adjudicated and adjudicated
     arts, rows = script.labelled(rnd)
-    assert arts == [json.loads(line) for line in (REAL / "round8" / "articles.jsonl").read_text().splitlines()]
-    assert rows == [json.loads(line) for line in (REAL / "round8" / "sentences.jsonl").read_text().splitlines()]
+    assert arts == [json.loads(line) for line in (REAL / folder / "articles.jsonl").read_text().splitlines()]
+    assert rows == [json.loads(line) for line in (REAL / folder / "sentences.jsonl").read_text().splitlines()]
     splits = json.loads((REAL / "splits.json").read_text(encoding="utf-8"))
     assert not {a["article_id"] for a in arts} & {aid for name in ("real_validation", "real_test")
                                                   for aid in splits[name]}
