@@ -5,7 +5,10 @@
 Prints each version's real-validation macro-F1 (its own thresholds), their difference with its 95% interval over
 1,000 paired resamples of whole articles, and the share of those resamples in which the first is better: the
 statistic of the promotion gate, for two versions neither of which need be the champion (a recipe against another
-trained on the same data). Validation only; nothing is written.
+trained on the same data). ``--split real_test`` gives the same statistic on real test, only to report a decision
+already made on validation (each model's test is read once); nothing is written.
+
+    python evaluation/paired_validation.py models:/accord-classifier/3 models:/accord-classifier/2 --split real_test
 """
 
 from __future__ import annotations
@@ -28,15 +31,18 @@ def main() -> None:
     parser.add_argument("new", help="models:/NAME/VERSION counted as the candidate")
     parser.add_argument("old", help="models:/NAME/VERSION it is compared with")
     parser.add_argument("--tracking-uri", default=None)
+    parser.add_argument("--split", default=GATE_SPLIT, choices=[GATE_SPLIT, "real_test"],
+                        help="the gate's split (default), or real test to report a decision already made")
     args = parser.parse_args()
     mlflow.set_tracking_uri(storage.tracking_uri(args.tracking_uri))
-    split = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))[GATE_SPLIT]
+    split = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))[args.split]
+    name = args.split.replace("_", " ")
     _, texts, y = split_arrays(split)
     preds = []
     for uri in (args.new, args.old):
         clf = load_classifier(registered_folder(uri))
         preds.append(apply_thresholds(clf.predict_proba(texts), clf.thresholds))
-        print(f"{uri}: real validation macro-F1 {multilabel_metrics(y, preds[-1])['macro_f1']:.4f}")
+        print(f"{uri}: {name} macro-F1 {multilabel_metrics(y, preds[-1])['macro_f1']:.4f}")
     d = paired_bootstrap_difference(y, preds[0], preds[1], list(split["article_id"]))
     print(f"{args.new} minus {args.old}: {d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] (95%, paired article "
           f"resamples); better in {d['wins']:.1%} of them (the gate asks 90%)")

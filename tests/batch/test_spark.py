@@ -88,3 +88,22 @@ def test_spark_briefs_match_the_local_engine(tiny_store: str, tmp_path: Path) ->
     usage = runner.invoke(app, ["classify", *inputs, "--out", str(tmp_path / "o"), "--briefs", str(tmp_path / "o"),
                                 "--engine", "spark", "--tracking-uri", tiny_store])
     assert usage.exit_code == 2 and "--briefs and --out are the same folder" in usage.stderr
+
+
+def test_spark_stops_on_a_registered_summariser_that_cannot_load(tiny_store: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on the local engine: briefs asked with summaries and a registered summariser that cannot load is an error
+    on the driver, before Spark starts; nothing is written (no brief quietly without its summary)."""
+    from accord import tracking
+    from accord.batch import models
+
+    def broken(*_: object, **__: object) -> None:
+        raise tracking.ModelBroken("cannot load models:/accord-summariser@champion: $ACCORD_DECODER is not JSON")
+
+    monkeypatch.setattr(models, "load_summariser", broken)
+    out, briefs = tmp_path / "rows-spark", tmp_path / "briefs-spark"
+    result = runner.invoke(app, ["classify", str(paths.SEEDS_DIR), "--out", str(out), "--briefs", str(briefs),
+                                 "--engine", "spark", "--tracking-uri", tiny_store, "--quiet"])
+    assert result.exit_code == 1, result.stderr
+    assert "ACCORD_DECODER" in result.stderr and "--summaries none" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists() and not briefs.exists()

@@ -27,7 +27,7 @@ from typing import Any
 
 from accord import storage, tracking
 from accord.batch.cache import PROGRESS_ENV
-from accord.batch.classify import NO_MODEL_HINT, NO_SUMMARISER_HINT, ClassifyOptions
+from accord.batch.classify import BROKEN_SUMMARISER_HINT, NO_MODEL_HINT, NO_SUMMARISER_HINT, ClassifyOptions
 from accord.batch.inputs import (
     CSV_SUFFIXES,
     JSONL_SUFFIXES,
@@ -327,7 +327,11 @@ def _preflight(opts: ClassifyOptions, fmt: str) -> tuple[int, str] | None:
 
 def _summarise_settings(opts: ClassifyOptions, err: Callable[[str], None]) -> dict[str, Any] | None:
     """What the executors need to summarise briefs, or None (``--summaries none``, or no summariser: a warning,
-    and briefs without summaries, as on the local engine)."""
+    and briefs without summaries, as on the local engine). A registered summariser that cannot load raises
+    ``tracking.ModelBroken`` here, on the driver, before any executor starts (loading it also fills the local model
+    cache the executors then read)."""
+    from accord.batch.models import load_summariser
+
     if not opts.briefs or opts.summaries == "none":
         return None
     missing = _model_problem(opts.summariser_uri, opts.tracking_uri)
@@ -335,6 +339,7 @@ def _summarise_settings(opts: ClassifyOptions, err: Callable[[str], None]) -> di
         err(f"warning: {missing}")
         err(f"warning: briefs are written without summaries; {NO_SUMMARISER_HINT}")
         return None
+    load_summariser(opts.summariser_uri, opts.tracking_uri)  # dropped at once: the executors load their own
     return {"uri": opts.summariser_uri, "tracking_uri": storage.tracking_uri(opts.tracking_uri),
             "mode": opts.summaries, "draws": opts.agreement_draws}
 
@@ -362,7 +367,12 @@ def run_spark(opts: ClassifyOptions, master: str = "local[*]", err: Callable[[st
         for line in message.splitlines():
             err(line)
         return code
-    summarise = _summarise_settings(opts, err)
+    try:
+        summarise = _summarise_settings(opts, err)
+    except tracking.ModelBroken as exc:  # briefs were asked with summaries: as on the local engine, nothing runs
+        err(f"error: {exc}")
+        err(f"error: the summariser cannot load; {BROKEN_SUMMARISER_HINT}")
+        return 1
     log = ErrorLog(lambda e: err(f"error: {e}"), lambda w: err(f"warning: {w}"))
     tracking.quiet_libraries()  # before the session: its Python workers inherit the switches through the environment
     os.environ.setdefault(PROGRESS_ENV, "false")  # spark_udf's model download: no progress bar per file
