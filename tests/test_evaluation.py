@@ -15,6 +15,7 @@ sys.path.insert(0, str(EVALUATION))  # the scripts import each other as top-leve
 import audit_summaries  # noqa: E402
 import check_agreement  # noqa: E402
 import check_recall  # noqa: E402
+import gpu_check  # noqa: E402
 import rescore_relabelled  # noqa: E402
 
 ITEMS = [{"id": f"a{k}", "document": f"Article {k}. The ministers met."} for k in range(6)]
@@ -158,4 +159,18 @@ def test_a_runs_predictions_are_rebuilt_from_its_recorded_errors(tmp_path: Path)
     then = {"s1": ["trade"], "s2": [], "s3": ["technology"]}
     rows = rescore_relabelled.predictions(tmp_path, "real_test", then, ["s1", "s2", "s3"]).tolist()
     assert rows == [[0, 0, 0, 0, 0], [0, 1, 0, 0, 1], [0, 0, 1, 0, 0]]
+
+
+def test_the_gpu_check_runs_its_checks_on_the_cpu(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GPU check's own logic, on the CPU (CI has no GPU): both checks pass and say what they ran; asked for CUDA
+    where there is none, it says so and exits 2."""
+    monkeypatch.setattr(sys, "argv", ["gpu_check.py", "--device", "cpu"])
+    assert gpu_check.main() == 0
+    out = capsys.readouterr().out
+    assert "same summaries as on the CPU: True" in out and "LoRA gradients" in out and "minilm trained" in out
+    assert "FAILED" not in out
+    monkeypatch.setattr(sys, "argv", ["gpu_check.py"])
+    monkeypatch.setattr(gpu_check.torch.cuda, "is_available", lambda: False)
+    assert gpu_check.main() == 2
 

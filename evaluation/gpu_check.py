@@ -1,0 +1,131 @@
+"""GPU check: the code paths that move to CUDA when a machine has one, run there with tiny random models (no
+download, no MLflow, no project data). `accord train summariser` puts the model on CUDA and decodes its validation
+passes there; the MiniLM trainer (HF Trainer) trains on it. Not part of the suite: CI has no GPU.
+
+    python evaluation/gpu_check.py            # on a CUDA machine; exit 0 when every check passed
+    python evaluation/gpu_check.py --device cpu   # the same checks on the CPU (to check the script itself)
+
+Needs torch, transformers, peft, scikit-learn, pysbd and `src/` on the path (PYTHONPATH=src).
+"""
+
+from __future__ import annotations
+
+import argparse
+import string
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+DOCS = ["The Hanoi trade talks ended with a new target.", "Seoul and Hanoi agreed on trade and the 2030 target."]
+REFS = ["the trade talks ended", "they agreed on trade"]
+WORDS = ["the", "trade", "talks", "ended", "with", "a", "new", "target", "seoul", "and", "hanoi", "agreed", "on",
+         "defence", "visas", "students", "chips"]
+
+
+def tiny_gemma(out: Path) -> Path:
+    """A tiny random Gemma 3 with a Gemma-style BPE tokenizer, as the test suite builds it."""
+    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig, GemmaTokenizer
+
+    vocab = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"])}
+    for b in range(256):
+        vocab[f"<0x{b:02X}>"] = len(vocab)
+    for ch in "▁" + string.ascii_letters + string.digits + ".,:-'()\n":
+        vocab.setdefault(ch, len(vocab))
+    GemmaTokenizer(vocab=vocab, merges=[]).save_pretrained(out)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    config = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=48, num_hidden_layers=3,
+                              num_attention_heads=4, num_key_value_heads=2, head_dim=8, query_pre_attn_scalar=8,
+                              sliding_window=4, layer_types=["sliding_attention", "full_attention",
+                                                             "sliding_attention"], pad_token_id=0)
+    torch.manual_seed(0)
+    model = Gemma3ForCausalLM(config)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    model.save_pretrained(out)
+    return out
+
+
+def tiny_bert(out: Path) -> Path:
+    """A tiny random BERT encoder with a WordPiece vocabulary of the check's words."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    (out / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
+    BertTokenizerFast(vocab_file=str(out / "vocab.txt")).save_pretrained(out)
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=5 + len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=128)).save_pretrained(out)
+    return out
+
+
+def check_summariser(base: Path, device: str) -> list[str]:
+    """Greedy constrained decoding on ``device`` (as training's validation passes run) against the CPU, and one
+    bf16-autocast training loss with its backward pass."""
+    from accord.config import from_dict
+    from accord.summarise.config import SummariserConfig
+    from accord.summarise.decoding import common_vocabulary
+    from accord.summarise.model import NeuralSummariser
+
+    cfg = from_dict(SummariserConfig, {"family": "causal", "base_model": str(base), "max_source_tokens": 48,
+                                       "max_target_tokens": 16, "max_new_tokens": 12}, "gpu check")
+    summ = NeuralSummariser(cfg).build()
+    summ.common_ids = common_vocabulary(summ.tokenizer, REFS)
+    on_cpu = summ.summarise(DOCS)
+    summ.model.to(device)
+    started = time.perf_counter()
+    on_device = summ.summarise(DOCS)
+    lines = [f"summarise on {device}: {time.perf_counter() - started:.2f} s, {on_device}",
+             f"same summaries as on the CPU: {on_device == on_cpu}"]
+    loss = summ.loss(DOCS, REFS)
+    loss.backward()
+    grads = [p.grad for p in summ.model.parameters() if p.requires_grad and p.grad is not None]
+    assert grads and all(g.device.type == device for g in grads) and torch.isfinite(loss), "no finite loss on device"
+    return [*lines, f"training loss on {device}: {loss.item():.4f} ({len(grads)} LoRA gradients there)"]
+
+
+def check_classifier(encoder: Path, device: str) -> list[str]:
+    """One epoch of the MiniLM family's trainer (it picks CUDA where there is one) and its probabilities."""
+    from accord.classify.config import ClassifierConfig
+    from accord.classify.families import build_classifier
+    from accord.config import from_dict
+
+    cfg = from_dict(ClassifierConfig, {"family": "minilm", "base_model": str(encoder), "epochs": 1,
+                                       "batch_size": 4, "bf16": True}, "gpu check")
+    texts = [" ".join(WORDS[i:i + 5]) for i in range(12)]
+    y = np.array([[i % 2, (i // 2) % 2, 0, 1 - i % 2, 0] for i in range(12)])
+    before = torch.cuda.max_memory_allocated() if device == "cuda" else 0
+    clf = build_classifier(cfg).fit(texts, y, texts, y)
+    proba = clf.predict_proba(texts)
+    assert proba.shape == (12, 5) and np.isfinite(proba).all(), "bad probabilities"
+    used = (torch.cuda.max_memory_allocated() - before) / 2**20 if device == "cuda" else 0.0
+    return [f"minilm trained and predicted ({proba.shape}); CUDA memory used by it: {used:.1f} MiB"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    device = parser.parse_args().device
+    if device == "cuda" and not torch.cuda.is_available():
+        print("error: no CUDA device here (use --device cpu to check the script)", file=sys.stderr)
+        return 2
+    print(f"torch {torch.__version__}, device {torch.cuda.get_device_name() if device == 'cuda' else 'cpu'}")
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, check, model in (("summariser", check_summariser, tiny_gemma),
+                                   ("classifier", check_classifier, tiny_bert)):
+            folder = Path(tmp) / name
+            folder.mkdir()
+            try:
+                print("\n".join(f"{name}: {line}" for line in check(model(folder), device)))
+            except Exception as exc:  # a check that fails is reported and the next one still runs
+                failed += 1
+                print(f"{name}: FAILED {type(exc).__name__}: {exc}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
