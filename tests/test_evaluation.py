@@ -173,4 +173,3 @@ def test_the_gpu_check_runs_its_checks_on_the_cpu(capsys: pytest.CaptureFixture[
     monkeypatch.setattr(sys, "argv", ["gpu_check.py"])
     monkeypatch.setattr(gpu_check.torch.cuda, "is_available", lambda: False)
     assert gpu_check.main() == 2
-
