@@ -1,20 +1,21 @@
 """Rounds of published news labelled by the corpus's procedure, from the collectors' files to the project's data:
 round 7, pinned to real validation so the promotion gate rests on more articles (docs/decisions.md, "A seventh
-round, all to validation", 2026-12-03), and rounds 8 and 9, kept apart as data/real/round8/ and round9/ for training
-through `data.train_rounds` ("An eighth round, for training", "A ninth round, for training", 2026-12-04). The test
-split never changes.
+round, all to validation", 2026-12-03); rounds 8 and 9, kept apart as data/real/round8/ and round9/ for training
+through `data.train_rounds` ("An eighth round, for training", "A ninth round, for training", 2026-12-04); round 10,
+kept apart as data/real/round10/ to measure only ("A tenth round, as a third real test set"). The test split never
+changes.
 
     .venv/bin/python data/real/scripts/news_round.py ROUND assemble       # ROUND/_collect/*.jsonl -> assembled.jsonl
     .venv/bin/python data/real/scripts/news_round.py ROUND sheet          # _label/sheet_part*.jsonl (the splitter)
     .venv/bin/python data/real/scripts/news_round.py ROUND disagreements  # _label/adjudication_sheet.jsonl (blind)
     .venv/bin/python data/real/scripts/news_round.py ROUND build          # into the project's data
-    # ROUND: round7, round8 or round9
+    # ROUND: round7, round8, round9 or round10
 
 The collectors' files (found with the `pages` corpus of the project's search tool, texts as published) are checked
 again by code: a held-out address, a page already anywhere in the project's data, an outlet the round may not use,
 or a text near any report of the project or an earlier one of the round (TF-IDF cosine >= 0.5) is dropped and
-named. Round 7 takes no outlet or agency of the project's data (a validation outlet must be new to every model
-compared on it), rounds 8 and 9 none that measures (validation, test, the second real test set). Two passes label the
+named. Rounds 7 and 10 take no outlet or agency of the project's data (an outlet that measures must be new to every
+model compared on it), rounds 8 and 9 none that measures (validation, test, the second real test set). Two passes label the
 sheet parts blind (each annotator in a folder holding only LABELS.md and its part); pass A also writes the
 summaries; the adjudicator sees each disagreement's label sets as X and Y, in an order drawn per sentence. Round
 7's ``build`` appends its reports to data/real/ and pins them to ``real_validation`` in splits.json (a second build
@@ -49,7 +50,7 @@ REAL = paths.DATA_DIR / "real"
 PARTS = 4  # sheet parts, whole articles each, for the annotators
 # every labelled report, under REAL (a round's own reports are told apart by their provenance)
 MEASURED = ("articles.jsonl", "round5/articles.jsonl", "round6/articles.jsonl", "round8/articles.jsonl",
-            "round9/articles.jsonl")
+            "round9/articles.jsonl", "round10/articles.jsonl")
 UNLABELLED = ("articles.jsonl", "articles_r2.jsonl")  # data/unlabelled/: texts a distilled model trained on
 
 
@@ -62,16 +63,20 @@ class Round:
     per_outlet: int  # reports per outlet or agency at most, so a few outlets do not make up the round
     seed: int  # the X/Y order of each disagreement on the adjudication sheet
     provenance: str  # kept with each report
-    to_validation: bool  # pinned to real validation (round 7), else kept apart for training (round 8)
+    to_validation: bool  # pinned to real validation (round 7), else kept apart in its folder
+    new_outlets: bool  # no outlet or agency of any of the project's data (rounds 7, 10), else none that measures
 
 
 ROUNDS = {
     "round7": Round(REAL / "round7", "rw_", 2, 7, "search tool, pages corpus; collected for real validation in round 7",
-                    True),
+                    True, True),
     "round8": Round(REAL / "round8", "r8_", 3, 8, "search tool, pages corpus; collected for training in round 8",
-                    False),
+                    False, False),
     "round9": Round(REAL / "round9", "r9_", 3, 9, "search tool, pages corpus; collected for training in round 9",
-                    False),
+                    False, False),
+    "round10": Round(REAL / "round10", "r10_", 3, 10,
+                     "search tool, pages corpus; collected in round 10 to measure only (a third real test set)",
+                     False, True),
 }
 
 
@@ -81,10 +86,10 @@ def _read(path: Path) -> list[dict]:
 
 def known_reports(rnd: Round) -> tuple[list[dict], set[str]]:
     """Every report of the project's data but the round's own, and the outlet and agency names (case-folded) the
-    round may not use: every one for a validation round, those that measure for a training round."""
+    round may not use: every one for a round that measures, those that measure for a training round."""
     reports = [r for name in MEASURED for r in _read(REAL / name) if r.get("provenance") != rnd.provenance]
     reports += [r for name in UNLABELLED for r in _read(paths.DATA_DIR / "unlabelled" / name)]
-    if not rnd.to_validation:
+    if not rnd.new_outlets:
         return reports, measured()[1]
     return reports, {o.casefold() for r in reports for o in (r["outlet"], r.get("source_group") or r["outlet"])}
 
@@ -156,8 +161,8 @@ def labelled(rnd: Round) -> tuple[list[dict], list[dict]]:
 
 
 def build(rnd: Round) -> None:
-    """Round 7: append to data/real/ and pin to real validation (refuses a report already there). Rounds 8 and 9:
-    their own articles.jsonl and sentences.jsonl, which train where a config names the folder."""
+    """Round 7: append to data/real/ and pin to real validation (refuses a report already there). Rounds 8, 9, 10:
+    their own articles.jsonl and sentences.jsonl (8 and 9 train where a config names the folder; 10 only measures)."""
     arts, rows = labelled(rnd)
     if not rnd.to_validation:
         write_jsonl_atomic(rnd.folder / "articles.jsonl", arts)
