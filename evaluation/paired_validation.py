@@ -5,8 +5,9 @@
 Prints each version's real-validation macro-F1 (its own thresholds), their difference with its 95% interval over
 1,000 paired resamples of whole articles, and the share of those resamples in which the first is better: the
 statistic of the promotion gate, for two versions neither of which need be the champion (a recipe against another
-trained on the same data). ``--split real_test`` gives the same statistic on real test, only to report a decision
-already made on validation (each model's test is read once); nothing is written.
+trained on the same data). ``--split real_test`` gives the same statistic on real test, and ``--data FILE`` on a
+labelled JSONL kept apart (a sentence's article is its id before the last "-"), only to report a decision already
+made on validation (each model's test is read once); nothing is written.
 
     python evaluation/paired_validation.py models:/accord-classifier/3 models:/accord-classifier/2 --split real_test
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 
 import mlflow
+import numpy as np
 
 from accord import paths, storage, tracking
 from accord.classify.families import load_classifier
@@ -24,6 +26,24 @@ from accord.classify.train import registered_folder
 from accord.config import load_config
 from accord.data.datasets import GATE_SPLIT, DataConfig, classification_datasets, split_arrays
 from accord.io import InputError
+from accord.labels import to_multi_hot
+
+
+def _rows(args: argparse.Namespace) -> tuple[str, list[str], np.ndarray, list[str]]:
+    """(name, texts, gold, article of each sentence) of the split or the file the comparison is on."""
+    if args.data:
+        from accord.classify.evaluate import read_labelled
+
+        rows, errors = read_labelled(args.data)
+        if errors:
+            raise errors[0]
+        if not rows:
+            raise InputError(args.data, "no labelled sentences")
+        y = np.array([to_multi_hot(r["labels"]) for r in rows])
+        return args.data, [r["text"] for r in rows], y, [r["id"].rsplit("-", 1)[0] for r in rows]
+    split = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))[args.split]
+    _, texts, y = split_arrays(split)
+    return args.split.replace("_", " "), texts, y, list(split["article_id"])
 
 
 def main() -> None:
@@ -33,18 +53,17 @@ def main() -> None:
     parser.add_argument("--tracking-uri", default=None)
     parser.add_argument("--split", default=GATE_SPLIT, choices=[GATE_SPLIT, "real_test"],
                         help="the gate's split (default), or real test to report a decision already made")
+    parser.add_argument("--data", default=None, help="a labelled JSONL kept apart instead of a split")
     args = parser.parse_args()
     mlflow.set_tracking_uri(storage.tracking_uri(args.tracking_uri))
-    split = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))[args.split]
-    name = args.split.replace("_", " ")
-    _, texts, y = split_arrays(split)
+    name, texts, y, articles = _rows(args)
     preds = []
     for uri in (args.new, args.old):
         clf = load_classifier(registered_folder(uri))
         preds.append(apply_thresholds(clf.predict_proba(texts), clf.thresholds))
         print(f"{uri}: {name} macro-F1 {multilabel_metrics(y, preds[-1])['macro_f1']:.4f}")
-    d = paired_bootstrap_difference(y, preds[0], preds[1], list(split["article_id"]))
-    bar = " (the gate asks 90%)" if args.split == GATE_SPLIT else ""
+    d = paired_bootstrap_difference(y, preds[0], preds[1], articles)
+    bar = " (the gate asks 90%)" if args.split == GATE_SPLIT and not args.data else ""
     print(f"{args.new} minus {args.old}: {d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] (95%, paired article "
           f"resamples); better in {d['wins']:.1%} of them{bar}")
 
