@@ -35,7 +35,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from accord import paths
-from accord.data.real import agreement
+from accord.data.real import MEASURE_ONLY, agreement
 from accord.io import iter_jsonl, write_jsonl_atomic, write_text_atomic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,7 +75,7 @@ ROUNDS = {
     "round9": Round(REAL / "round9", "r9_", 3, 9, "search tool, pages corpus; collected for training in round 9",
                     False, False),
     "round10": Round(REAL / "round10", "r10_", 3, 10,
-                     "search tool, pages corpus; collected in round 10 to measure only (a third real test set)",
+                     f"search tool, pages corpus; collected in round 10 {MEASURE_ONLY} (a third real test set)",
                      False, True),
 }
 

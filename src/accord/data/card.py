@@ -19,7 +19,16 @@ from accord.data.datasets import (
     report_datasets,
     xsum_datasets,
 )
-from accord.data.real import RELABELLINGS, RealCorpus, agreement, load_real, read_frozen, relabelled
+from accord.data.real import (
+    MEASURE_ONLY,
+    RELABELLINGS,
+    RealCorpus,
+    agreement,
+    load_real,
+    measures_only,
+    read_frozen,
+    relabelled,
+)
 from accord.labels import LABELS, OTHER
 
 COLUMNS = ("sentences", "reports", *LABELS, OTHER, "multi_label")
@@ -173,6 +182,8 @@ def _rounds_section(cfg: DataConfig) -> list[str]:
         agree = agreement(part.sentences)
         use = ("the second real test set (`data.second_test_dir`): never trained or tuned on"
                if folder.resolve() == Path(cfg.second_test_dir).resolve() else
+               f"collected {MEASURE_ONLY}, from outlets in no other data: never trained or tuned on"
+               if measures_only(part.articles) else
                "joins real_train in this config (`data.train_rounds`)" if folder.resolve() in named else
                "trains only where a config names it in `data.train_rounds`")
         lines.append(f"- `{folder.name}/`: {len(part.articles)} reports from "

@@ -120,13 +120,30 @@ def validate_real(articles_path: str | Path, sentences_path: str | Path, heldout
     return errors
 
 
+MEASURE_ONLY = "to measure only"  # in a round's provenance: a test set kept apart, never trained or tuned on
+
+
+def measures_only(articles: dict[str, dict[str, Any]]) -> bool:
+    """Whether a labelled round was collected to measure only (its reports' provenance says so)."""
+    return bool(articles) and all(MEASURE_ONLY in str(a.get("provenance", "")) for a in articles.values())
+
+
 def add_round(corpus: RealCorpus, folder: str | Path) -> list[InputError]:
     """Add a labelled round kept apart from the corpus (``data.train_rounds``) to ``corpus``: its reports train. A
     report already in the corpus is refused (FILE:LINE); the split then refuses one from a validation or test
     outlet, as it does a new corpus report."""
     ap, sp = Path(folder) / "articles.jsonl", Path(folder) / "sentences.jsonl"
     part, errors = load_real(ap, sp)
-    return errors + _merge_round(corpus, part, ap)
+    refused = _measure_only_error(part, ap)
+    return errors + ([refused] if refused else _merge_round(corpus, part, ap))
+
+
+def _measure_only_error(part: RealCorpus, articles_path: Path) -> InputError | None:
+    """A round collected to measure only (a test set) named to train: refused, naming its folder."""
+    if not measures_only(part.articles):
+        return None
+    return InputError(articles_path, f"{articles_path.parent.name} was collected {MEASURE_ONLY} (a test set): "
+                                     "it never trains")
 
 
 def _merge_round(corpus: RealCorpus, part: RealCorpus, articles_path: Path) -> list[InputError]:
@@ -149,13 +166,15 @@ def round_errors(articles_path: str | Path, sentences_path: str | Path, folders:
                  frozen: dict[str, Any] | None, kept_apart: tuple[set[str], set[str]]) -> list[InputError]:
     """Every problem of the labelled rounds ``folders`` (``data.train_rounds``): each checked as the corpus is
     (:func:`validate_real`), then against the corpus: a report already in it, or from an outlet or agency of the
-    frozen validation/test splits."""
+    frozen validation/test splits; a round collected to measure only never trains."""
     corpus, _ = load_real(articles_path, sentences_path)  # the corpus's own problems are validate_real's
     errors = []
     for folder in folders:
         ap, sp = folder / "articles.jsonl", folder / "sentences.jsonl"
         errors += validate_real(ap, sp, heldout, None, kept_apart)  # the round's own problems, schema included
-        errors += _merge_round(corpus, load_real(ap, sp)[0], ap)
+        part = load_real(ap, sp)[0]
+        refused = _measure_only_error(part, ap)
+        errors += [refused] if refused else _merge_round(corpus, part, ap)
     if frozen is not None:
         errors += [e for e in apply_frozen(corpus, frozen, articles_path)[1] if e.path != str(articles_path)]
     return errors
