@@ -176,18 +176,17 @@ def test_the_kept_apart_rounds_are_what_their_records_say(folder: str) -> None:
 def test_the_tenth_round_measures_only_on_new_outlets() -> None:
     """round10/ (a third real test set): no outlet or agency of any other data of the project, no page of it, and no
     shipped config trains on it."""
+    from accord.data.config import DataConfig, real_split_settings
+    from accord.data.real import read_frozen, read_heldout, read_kept_apart, round_errors
+
     script = _script("news_round")
     reports, outlets = script.known_reports(script.ROUNDS["round10"])
     arts = [json.loads(line) for line in (REAL / "round10" / "articles.jsonl").read_text().splitlines()]
     assert arts and not {o.casefold() for a in arts for o in (a["outlet"], a["source_group"])} & outlets
     assert not {a["url"].rstrip("/") for a in arts} & {r["url"].rstrip("/") for r in reports}
     assert not [p for p in paths.CONFIGS_DIR.rglob("*.yaml") if "round10" in p.read_text(encoding="utf-8")]
-    from accord.data.config import DataConfig, real_split_settings
-    from accord.data.real import read_frozen, read_heldout, read_kept_apart, round_errors
-
     cfg = DataConfig()  # named in data.train_rounds, it is refused
     errors = round_errors(cfg.real_articles_path, cfg.real_sentences_path, [REAL / "round10"],
                           read_heldout(paths.HELDOUT_FILE), read_frozen(cfg.real_splits_path, real_split_settings(cfg)),
                           read_kept_apart(cfg.second_test_dir))
     assert len(errors) == 1 and "never trains" in str(errors[0]) and "round10" in str(errors[0])
-

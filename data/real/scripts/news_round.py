@@ -15,8 +15,8 @@ The collectors' files (found with the `pages` corpus of the project's search too
 again by code: a held-out address, a page already anywhere in the project's data, an outlet the round may not use,
 or a text near any report of the project or an earlier one of the round (TF-IDF cosine >= 0.5) is dropped and
 named. Rounds 7 and 10 take no outlet or agency of the project's data (an outlet that measures must be new to every
-model compared on it), rounds 8 and 9 none that measures (validation, test, the second real test set). Two passes label the
-sheet parts blind (each annotator in a folder holding only LABELS.md and its part); pass A also writes the
+model compared on it), rounds 8 and 9 none that measures (validation, test, the second real test set). Two passes
+label the sheet parts blind (each annotator in a folder holding only LABELS.md and its part); pass A also writes the
 summaries; the adjudicator sees each disagreement's label sets as X and Y, in an order drawn per sentence. Round
 7's ``build`` appends its reports to data/real/ and pins them to ``real_validation`` in splits.json (a second build
 refuses); a training round's writes its own articles.jsonl and sentences.jsonl.

@@ -134,20 +134,15 @@ def add_round(corpus: RealCorpus, folder: str | Path) -> list[InputError]:
     outlet, as it does a new corpus report."""
     ap, sp = Path(folder) / "articles.jsonl", Path(folder) / "sentences.jsonl"
     part, errors = load_real(ap, sp)
-    refused = _measure_only_error(part, ap)
-    return errors + ([refused] if refused else _merge_round(corpus, part, ap))
-
-
-def _measure_only_error(part: RealCorpus, articles_path: Path) -> InputError | None:
-    """A round collected to measure only (a test set) named to train: refused, naming its folder."""
-    if not measures_only(part.articles):
-        return None
-    return InputError(articles_path, f"{articles_path.parent.name} was collected {MEASURE_ONLY} (a test set): "
-                                     "it never trains")
+    return errors + _merge_round(corpus, part, ap)
 
 
 def _merge_round(corpus: RealCorpus, part: RealCorpus, articles_path: Path) -> list[InputError]:
-    """Move ``part``'s reports and their sentences into ``corpus``; one already there is refused (FILE:LINE)."""
+    """Move ``part``'s reports and their sentences into ``corpus``; one already there is refused (FILE:LINE), and a
+    round collected to measure only (a test set) is refused whole, naming its folder."""
+    if measures_only(part.articles):
+        return [InputError(articles_path, f"{articles_path.parent.name} was collected {MEASURE_ONLY} (a test set): "
+                                          "it never trains")]
     errors = []
     for aid in part.articles:
         if aid in corpus.articles:
@@ -172,9 +167,7 @@ def round_errors(articles_path: str | Path, sentences_path: str | Path, folders:
     for folder in folders:
         ap, sp = folder / "articles.jsonl", folder / "sentences.jsonl"
         errors += validate_real(ap, sp, heldout, None, kept_apart)  # the round's own problems, schema included
-        part = load_real(ap, sp)[0]
-        refused = _measure_only_error(part, ap)
-        errors += [refused] if refused else _merge_round(corpus, part, ap)
+        errors += _merge_round(corpus, load_real(ap, sp)[0], ap)
     if frozen is not None:
         errors += [e for e in apply_frozen(corpus, frozen, articles_path)[1] if e.path != str(articles_path)]
     return errors
