@@ -31,7 +31,7 @@ GATE_METRIC = {CLASSIFIER: "gate/real_validation_macro_f1", SUMMARISER: "gate/re
 # Where the gate can pair the two models' predictions (the classifier), a new version must also beat the champion in
 # this share of article-bootstrap resamples of the gate split: a gain within the noise of a small split is not
 # promoted.
-GATE_CONFIDENCE = 0.90
+GATE_CONFIDENCE = 0.975  # a 95% paired interval that excludes zero (docs/decisions.md, stop 41)
 DATASET_DIGEST_TAG = "accord.dataset_digest"
 GATE_DATA_TAG = "accord.gate_data"  # on a version: the digest of the rows its gate score was measured on
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
@@ -413,7 +413,7 @@ def _gate_reason(metric: str, score: float, current: Any, champion: float | None
     text = f"{metric} {score:.4f} {'>' if score > champion else '<='} champion v{current.version}'s {champion:.4f}"
     if wins is not None:
         text += (f"; better in {wins:.0%} of article resamples of the gate split (promotion needs "
-                 f"{GATE_CONFIDENCE:.0%})")
+                 f"{GATE_CONFIDENCE:.1%})")
     if interval is not None:
         text += f"; the difference's 95% interval over them [{interval[0]:+.4f}, {interval[1]:+.4f}]"
     return text

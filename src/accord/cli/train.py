@@ -83,7 +83,8 @@ def train_gate_cmd(
     tracking_uri: TrackingOpt = None,
 ) -> None:
     """Gate a registered classifier again against today's champion on today's validation labels (the training rule:
-    a higher score, won in 90% of paired article resamples); for a champion or labels that changed since."""
+    a higher score whose 95% interval over paired article resamples excludes zero); for a champion or labels that
+    changed since."""
     from accord import tracking
     from accord.classify.train import regate
 
