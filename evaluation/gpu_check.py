@@ -11,7 +11,6 @@ Needs torch, transformers, peft, scikit-learn, pysbd and `src/` on the path (PYT
 from __future__ import annotations
 
 import argparse
-import string
 import sys
 import tempfile
 import time
@@ -27,39 +26,22 @@ WORDS = ["the", "trade", "talks", "ended", "with", "a", "new", "target", "seoul"
 
 
 def tiny_gemma(out: Path) -> Path:
-    """A tiny random Gemma 3 with a Gemma-style BPE tokenizer, as the test suite builds it."""
-    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig, GemmaTokenizer
+    """The suite's tiny random Gemma 3 and its Gemma-style BPE tokenizer (``accord.testing``)."""
+    from accord import testing
 
-    vocab = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"])}
-    for b in range(256):
-        vocab[f"<0x{b:02X}>"] = len(vocab)
-    for ch in "▁" + string.ascii_letters + string.digits + ".,:-'()\n":
-        vocab.setdefault(ch, len(vocab))
-    GemmaTokenizer(vocab=vocab, merges=[]).save_pretrained(out)
-    tokenizer = AutoTokenizer.from_pretrained(out)
-    config = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=48, num_hidden_layers=3,
-                              num_attention_heads=4, num_key_value_heads=2, head_dim=8, query_pre_attn_scalar=8,
-                              sliding_window=4, layer_types=["sliding_attention", "full_attention",
-                                                             "sliding_attention"], pad_token_id=0)
-    torch.manual_seed(0)
-    model = Gemma3ForCausalLM(config)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    model.save_pretrained(out)
-    return out
+    testing.tiny_gemma(out / "base", testing.tiny_gemma_tokenizer(out / "tokenizer"))
+    return out / "base"
 
 
 def tiny_bert(out: Path) -> Path:
-    """A tiny random BERT encoder with a WordPiece vocabulary of the check's words."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    """The suite's tiny random BERT encoder, with a WordPiece vocabulary of the check's words (the embedded MiniLM
+    tokenizer need not be installed on a device machine)."""
+    from transformers import BertTokenizerFast
+
+    from accord.testing import tiny_bert as build
 
     (out / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
-    BertTokenizerFast(vocab_file=str(out / "vocab.txt")).save_pretrained(out)
-    torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=5 + len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=128)).save_pretrained(out)
-    return out
+    return build(out, BertTokenizerFast(vocab_file=str(out / "vocab.txt")))
 
 
 def check_summariser(base: Path, device: str) -> list[str]:

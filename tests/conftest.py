@@ -153,17 +153,9 @@ def xsum_file() -> Path:
 def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny randomly initialised BERT encoder with the embedded MiniLM tokenizer (no downloads); seeded, so every
     session tests the same weights (unseeded, they followed whatever ran before)."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from accord.testing import tiny_bert
 
-    out = tmp_path_factory.mktemp("tiny-bert")
-    tok = AutoTokenizer.from_pretrained(paths.minilm_path())
-    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
+    return tiny_bert(tmp_path_factory.mktemp("tiny-bert"), _minilm_tokenizer())
 
 
 @pytest.fixture
