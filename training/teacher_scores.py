@@ -3,6 +3,7 @@
     python training/teacher_scores.py --model models:/accord-classifier/7 --out data/teacher/accord-classifier-v7.jsonl
     python training/teacher_scores.py --model models:/accord-classifier/7 --unlabelled data/unlabelled/articles.jsonl \
         --out data/teacher/accord-classifier-v7-unlabelled.jsonl
+    python training/teacher_scores.py --model models:/accord-classifier/4 --out … train_rounds=data/real/round6,…
 
 Scores the **train split only** (curated train + real train; never validation, test or the seeds), or with
 ``--unlabelled`` the sentences (the project's splitter) of unlabelled reports, leaving out any sentence whose text is
@@ -49,11 +50,13 @@ def main() -> None:
     parser.add_argument("--out", required=True, type=Path, help="the JSONL to write (and <out>.meta.json)")
     parser.add_argument("--unlabelled", type=Path, default=None, help="a JSONL of reports {article_id, text}")
     parser.add_argument("--tracking-uri", default=None)
+    parser.add_argument("overrides", nargs="*", help="data settings over training/configs/data.yaml, key=value "
+                        "(train_rounds=data/real/round6,data/real/round8: the teacher's own training data)")
     args = parser.parse_args()
     mlflow.set_tracking_uri(storage.tracking_uri(args.tracking_uri))
     version = tracking.registered_version(args.model)
     teacher = load_classifier(registered_folder(args.model))
-    dd = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, []))
+    dd = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, args.overrides))
     ids, texts = unlabelled(args.unlabelled, dd) if args.unlabelled else (dd["train"]["id"], dd["train"]["text"])
     started = time.perf_counter()
     probs = teacher.predict_proba(list(texts))
