@@ -24,7 +24,7 @@ import mlflow
 from accord import paths, storage, tracking
 from accord.classify.families import load_classifier
 from accord.classify.train import dataset_digest, registered_folder
-from accord.config import load_config
+from accord.config import ConfigError, load_config
 from accord.data.datasets import DataConfig, classification_datasets
 from accord.io import InputError, iter_jsonl, write_jsonl_atomic, write_text_atomic
 from accord.labels import LABELS
@@ -73,5 +73,5 @@ def main() -> None:
 if __name__ == "__main__":
     try:
         main()
-    except (tracking.ModelNotFound, InputError) as exc:  # a version not in the store, a bad corpus line: one line
+    except (tracking.ModelNotFound, InputError, ConfigError) as exc:  # no such version, a bad line or setting
         raise SystemExit(f"error: {exc}") from None
