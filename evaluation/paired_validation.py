@@ -63,7 +63,7 @@ def main() -> None:
         preds.append(apply_thresholds(clf.predict_proba(texts), clf.thresholds))
         print(f"{uri}: {name} macro-F1 {multilabel_metrics(y, preds[-1])['macro_f1']:.4f}")
     d = paired_bootstrap_difference(y, preds[0], preds[1], articles)
-    bar = " (the gate asks 90%)" if args.split == GATE_SPLIT and not args.data else ""
+    bar = f" (the gate asks {tracking.GATE_CONFIDENCE:.1%})" if args.split == GATE_SPLIT and not args.data else ""
     print(f"{args.new} minus {args.old}: {d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] (95%, paired article "
           f"resamples); better in {d['wins']:.1%} of them{bar}")
 

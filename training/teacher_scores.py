@@ -53,10 +53,11 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="data settings over training/configs/data.yaml, key=value "
                         "(train_rounds=data/real/round6,data/real/round8: the teacher's own training data)")
     args = parser.parse_args()
+    data = load_config(DataConfig, paths.DATA_CONFIG_FILE, args.overrides)  # a bad setting stops before any load
     mlflow.set_tracking_uri(storage.tracking_uri(args.tracking_uri))
     version = tracking.registered_version(args.model)
     teacher = load_classifier(registered_folder(args.model))
-    dd = classification_datasets(load_config(DataConfig, paths.DATA_CONFIG_FILE, args.overrides))
+    dd = classification_datasets(data)
     ids, texts = unlabelled(args.unlabelled, dd) if args.unlabelled else (dd["train"]["id"], dd["train"]["text"])
     started = time.perf_counter()
     probs = teacher.predict_proba(list(texts))
