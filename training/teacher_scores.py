@@ -7,9 +7,10 @@
 
 Scores the **train split only** (curated train + real train; never validation, test or the seeds), or with
 ``--unlabelled`` the sentences (the project's splitter) of unlabelled reports, leaving out any sentence whose text is
-in the labelled corpus or the second real test set. One row per sentence ``{"id", "text", "probs": {label: p}}``,
-and beside it ``<out>.meta.json`` (the model, the dataset digest, the labels). ``minilm.teacher`` and
-``minilm.teacher_unlabelled`` name such files (docs/classifier.md, distillation).
+in the labelled corpus or a real test set kept apart (the second, and every round collected to measure only). One
+row per sentence ``{"id", "text", "probs": {label: p}}``, and beside it ``<out>.meta.json`` (the model, the dataset
+digest, the labels). ``minilm.teacher`` and ``minilm.teacher_unlabelled`` name such files (docs/classifier.md,
+distillation).
 """
 
 from __future__ import annotations
@@ -26,15 +27,25 @@ from accord.classify.families import load_classifier
 from accord.classify.train import dataset_digest, registered_folder
 from accord.config import ConfigError, load_config
 from accord.data.datasets import DataConfig, classification_datasets
+from accord.data.real import load_real, measures_only
 from accord.io import InputError, iter_jsonl, write_jsonl_atomic, write_text_atomic
 from accord.labels import LABELS
 from accord.text import split_article
 
 
-def unlabelled(path: Path, dd: dict) -> tuple[list[str], list[str]]:
-    """Ids and texts of the sentences of unlabelled reports that no labelled split or the second real test set holds."""
+def kept_apart_test_sets(data: DataConfig) -> list[Path]:
+    """The real test sets outside the corpus: the second (``data.second_test_dir``) and every round collected to
+    measure only (the third): a teacher's targets must never carry their text into training."""
+    rounds = sorted(Path(data.real_articles_path).parent.glob("round*/articles.jsonl"))
+    measured = [a.parent for a in rounds if measures_only(load_real(a, a.with_name("sentences.jsonl"))[0].articles)]
+    return [Path(data.second_test_dir), *measured]
+
+
+def unlabelled(path: Path, dd: dict, data: DataConfig) -> tuple[list[str], list[str]]:
+    """Ids and texts of the sentences of unlabelled reports that no labelled split or real test set kept apart holds."""
     known = {t for split in dd.values() for t in split["text"]}
-    known |= {r["text"] for _, r in iter_jsonl(paths.DATA_DIR / "real" / "round5" / "sentences.jsonl", [])}
+    for folder in kept_apart_test_sets(data):
+        known |= {r["text"] for _, r in iter_jsonl(folder / "sentences.jsonl", [])}
     ids, texts = [], []
     for _, report in iter_jsonl(path, []):
         for k, sentence in enumerate(split_article(report["text"])):
@@ -58,7 +69,7 @@ def main() -> None:
     version = tracking.registered_version(args.model)
     teacher = load_classifier(registered_folder(args.model))
     dd = classification_datasets(data)
-    ids, texts = unlabelled(args.unlabelled, dd) if args.unlabelled else (dd["train"]["id"], dd["train"]["text"])
+    ids, texts = unlabelled(args.unlabelled, dd, data) if args.unlabelled else (dd["train"]["id"], dd["train"]["text"])
     started = time.perf_counter()
     probs = teacher.predict_proba(list(texts))
     rows = [{"id": i, "text": t, "probs": {lab: round(float(p), 5) for lab, p in zip(LABELS, row, strict=True)}}
