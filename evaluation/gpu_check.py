@@ -66,7 +66,24 @@ def check_summariser(base: Path, device: str) -> list[str]:
     loss.backward()
     grads = [p.grad for p in summ.model.parameters() if p.requires_grad and p.grad is not None]
     assert grads and all(g.device.type == device for g in grads) and torch.isfinite(loss), "no finite loss on device"
-    return [*lines, f"training loss on {device}: {loss.item():.4f} ({len(grads)} LoRA gradients there)"]
+    return [*lines, f"training loss on {device}: {loss.item():.4f} ({len(grads)} LoRA gradients there)",
+            *check_accord_body(summ, base, device)]
+
+
+def check_accord_body(summ: object, base: Path, device: str) -> list[str]:
+    """accord's own Gemma 3 body (what serving loads) decoding on ``device``: greedy against the CPU, and with
+    prompt-lookup drafts (rejected draft columns masked in the device's cache) against greedy."""
+    from accord.summarise import gemma3
+
+    summ.model = gemma3.load(base)
+    on_cpu = summ.summarise(DOCS)
+    summ.model.to(device)
+    on_device = summ.summarise(DOCS)
+    summ.g.draft_tokens = 3
+    drafted = summ.summarise(DOCS)
+    summ.g.draft_tokens = 0
+    return [f"accord body on {device}: {on_device}; same as on the CPU: {on_device == on_cpu}; "
+            f"with drafts of 3, the same: {drafted == on_device}"]
 
 
 def check_classifier(encoder: Path, device: str) -> list[str]:
@@ -79,11 +96,13 @@ def check_classifier(encoder: Path, device: str) -> list[str]:
                                        "batch_size": 4, "bf16": True}, "gpu check")
     texts = [" ".join(WORDS[i:i + 5]) for i in range(12)]
     y = np.array([[i % 2, (i // 2) % 2, 0, 1 - i % 2, 0] for i in range(12)])
-    before = torch.cuda.max_memory_allocated() if device == "cuda" else 0
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()  # the summariser's check ran first: its peak is not the trainer's
     clf = build_classifier(cfg).fit(texts, y, texts, y)
     proba = clf.predict_proba(texts)
     assert proba.shape == (12, 5) and np.isfinite(proba).all(), "bad probabilities"
-    used = (torch.cuda.max_memory_allocated() - before) / 2**20 if device == "cuda" else 0.0
+    used = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else 0.0
+    assert device == "cpu" or used > 0, "the trainer left the GPU unused"
     return [f"minilm trained and predicted ({proba.shape}); CUDA memory used by it: {used:.1f} MiB"]
 
 

@@ -234,7 +234,7 @@ class Cache:
         start, t = self.length, k.shape[2]
         if not self.layers[i]:
             shape = (k.shape[0], k.shape[1], t + CACHE_SPARE, k.shape[3])
-            self.layers[i] = [torch.empty(shape, dtype=torch.float32), torch.empty(shape, dtype=torch.float32)]
+            self.layers[i] = [torch.empty(shape, dtype=torch.float32, device=k.device) for _ in (0, 1)]
         elif self.layers[i][0].shape[2] < start + t:
             self.layers[i] = [torch.cat([buf, buf.new_empty((*buf.shape[:2], t + CACHE_SPARE, buf.shape[3]))], dim=2)
                               for buf in self.layers[i]]
@@ -249,12 +249,13 @@ class Cache:
         """The caches of consecutive row chunks of one batch as one cache of ``width`` columns: a chunk passed
         without the padding columns all its rows share is right-aligned, its missing columns zero (masked out),
         its slots shifted as a pass over the whole width would number them; spare columns follow."""
-        out = Cache(0, torch.cat([torch.cat([torch.arange(width - c.length).expand(c.slots.shape[0], -1),
+        dev = caches[0].slots.device
+        out = Cache(0, torch.cat([torch.cat([torch.arange(width - c.length, device=dev).expand(c.slots.shape[0], -1),
                                              c.slots + (width - c.length)], dim=1) for c in caches]))
         out.length, rows = width, sum(c.slots.shape[0] for c in caches)
         for i in range(len(caches[0].layers)):
             kv, dim = caches[0].layers[i][0].shape[1], caches[0].layers[i][0].shape[3]
-            bufs = [torch.zeros((rows, kv, width + CACHE_SPARE, dim)) for _ in (0, 1)]
+            bufs = [torch.zeros((rows, kv, width + CACHE_SPARE, dim), device=dev) for _ in (0, 1)]
             at = 0
             for c in caches:
                 n = c.slots.shape[0]
@@ -269,10 +270,11 @@ class Cache:
         """A filled cache of ``width`` columns from each row's keys and values per layer (heads x columns x dim, the
         row's real columns only), right-aligned as a pass over the left-padded batch leaves them; the pad columns
         are zero (the attention mask hides them) and the buffers fp32, as :meth:`write` makes them."""
-        out = cls(len(rows[0]), torch.arange(width).expand(len(rows), width))
+        dev = rows[0][0][0].device
+        out = cls(len(rows[0]), torch.arange(width, device=dev).expand(len(rows), width))
         for i in range(len(out.layers)):
             kv, dim = rows[0][i][0].shape[0], rows[0][i][0].shape[2]
-            out.layers[i] = [torch.zeros((len(rows), kv, width + CACHE_SPARE, dim)) for _ in range(2)]
+            out.layers[i] = [torch.zeros((len(rows), kv, width + CACHE_SPARE, dim), device=dev) for _ in range(2)]
             for r, layers in enumerate(rows):
                 n = layers[i][0].shape[1]
                 for buf, part in zip(out.layers[i], layers[i], strict=True):
@@ -313,19 +315,19 @@ class Body(nn.Module):
         :class:`~accord.summarise.generate.SlicedGreedy`) passes slots that skip them, so windows stay as without.
         ``last_only``: the hidden state of the last input only (a prompt pass; the cache is filled all the same).
         """
-        t, total = input_ids.shape[1], attention_mask.shape[1]
+        t, total, dev = input_ids.shape[1], attention_mask.shape[1], input_ids.device
         x = self.embed_tokens(input_ids) * torch.tensor(self.c.hidden_size ** 0.5, dtype=self.embed_tokens.weight.dtype)
         if slots is None:
-            slots = torch.arange(total - t, total).expand(input_ids.shape[0], t)
+            slots = torch.arange(total - t, total, device=dev).expand(input_ids.shape[0], t)
         key_slots = slots if cache is None else torch.cat([cache.slots, slots], dim=1)
-        causal = torch.arange(total)[None, :] <= torch.arange(total - t, total)[:, None]
+        causal = torch.arange(total, device=dev)[None, :] <= torch.arange(total - t, total, device=dev)[:, None]
         keep = causal[None] & attention_mask.bool()[:, None, :]
-        keep = keep | torch.eye(total, dtype=torch.bool)[total - t:][None]  # a pad query sees itself: no NaN rows
+        keep = keep | torch.eye(total, dtype=torch.bool, device=dev)[total - t:][None]  # a pad query sees itself
         near = slots[:, :, None] - key_slots[:, None, :] < self.c.sliding_window
         masks = {False: keep[:, None], True: (keep & near)[:, None]}
         ropes = {}
         for kind, inv in self.inv_freq.items():
-            angles = position_ids.float()[:, :, None] * inv[None, None, :]
+            angles = position_ids.float()[:, :, None] * inv.to(dev)[None, None, :]
             emb = torch.cat([angles, angles], dim=-1)
             ropes[kind] = (emb.cos()[:, None].to(x.dtype), emb.sin()[:, None].to(x.dtype))
         if cache is None:

@@ -94,8 +94,9 @@ class SlicedGreedy:
         self.cache_kw = "cache" if "cache" in inspect.signature(self.body.forward).parameters else "past_key_values"
         self.tok, self.words, self.stops = tokenizer, words, set(stops)
         self.allowed = sorted(set().union(*row_ids) | extra | self.stops)
-        self.index = torch.tensor(self.allowed, dtype=torch.long)
-        self.weight = head.weight.detach()[self.index]  # |allowed| x hidden: the sliced head
+        self.device = head.weight.device  # the steps run there; the checks read each step's scores on the CPU
+        self.index = torch.tensor(self.allowed, dtype=torch.long)  # CPU: it also picks a draw's noise
+        self.weight = head.weight.detach()[self.index.to(self.device)]  # |allowed| x hidden: the sliced head
         self.row_mask = torch.zeros((len(row_ids), len(self.allowed)), dtype=torch.bool)
         position = {t: k for k, t in enumerate(self.allowed)}
         for r, ids in enumerate(row_ids):
@@ -120,6 +121,7 @@ class SlicedGreedy:
         import torch
 
         rows = [_Row() for _ in range(input_ids.shape[0])]
+        input_ids, attention, dev = input_ids.to(self.device), attention.to(self.device), self.device
         self.prompts = [[int(t) for t, m in zip(ids, mask, strict=True) if m] for ids, mask in
                         zip(input_ids.tolist(), attention.tolist(), strict=True)]
         lookup = [_continuations(p) for p in self.prompts] if self.draft else []
@@ -130,7 +132,7 @@ class SlicedGreedy:
         # last_pos: the position of each row's last input kept; the prompt's last token counts as a block of one
         last_pos, self.passes, drafts = positions[:, -1] - 1, 1, [[] for _ in rows]
         while True:
-            logits = hidden.float() @ self.weight.float().T
+            logits = (hidden.float() @ self.weight.float().T).cpu()  # one copy per step where it runs on a GPU
             steps = [self._verify(r, row, logits[r], drafts[r], max_new_tokens) for r, row in enumerate(rows)]
             if all(row.done for row in rows):
                 break
@@ -138,13 +140,13 @@ class SlicedGreedy:
             if width > 1:  # rejected draft tokens stay in the cache, masked out
                 for r, (_, kept) in enumerate(steps):
                     attention[r, attention.shape[1] - width + kept:] = 0
-            last_pos = last_pos + torch.tensor([kept for _, kept in steps])
+            last_pos = last_pos + torch.tensor([kept for _, kept in steps], device=dev)
             drafts = [lookup[r](row.ids, self.draft) if lookup and not row.done else [] for r, row in enumerate(rows)]
             n = 1 + max(map(len, drafts))
             block = torch.tensor([[t, *d, *[self.tok.pad_token_id] * (n - 1 - len(d))]
-                                  for (t, _), d in zip(steps, drafts, strict=True)], dtype=torch.long)
-            attention = torch.cat([attention, torch.ones((len(rows), n), dtype=attention.dtype)], dim=1)
-            at = last_pos[:, None] + 1 + torch.arange(n)[None, :]
+                                  for (t, _), d in zip(steps, drafts, strict=True)], dtype=torch.long, device=dev)
+            attention = torch.cat([attention, torch.ones((len(rows), n), dtype=attention.dtype, device=dev)], dim=1)
+            at = last_pos[:, None] + 1 + torch.arange(n, device=dev)[None, :]
             extra = {"slots": at + pads} if self.draft else {}
             out = self.body(input_ids=block, attention_mask=attention, position_ids=at, use_cache=True,
                             **{self.cache_kw: past}, **extra)
