@@ -10,18 +10,29 @@ labelled JSONL kept apart (a sentence's article is its id before the last "-"), 
 made on validation (each model's test is read once); nothing is written.
 
     python evaluation/paired_validation.py models:/accord-classifier/3 models:/accord-classifier/2 --split real_test
+
+``--cross-fit`` adds the same statistic with thresholds tuned on the other half of the articles, averaged over 20
+seeded halvings (each model's own thresholds were tuned on validation itself, docs/decisions.md, stop 42);
+``--cache FOLDER`` keeps each model's probabilities there (keyed by model and texts), for a rerun on new gold.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+from pathlib import Path
 
 import mlflow
 import numpy as np
 
 from accord import paths, storage, tracking
 from accord.classify.families import load_classifier
-from accord.classify.metrics import apply_thresholds, multilabel_metrics, paired_bootstrap_difference
+from accord.classify.metrics import (
+    apply_thresholds,
+    cross_fitted_difference,
+    multilabel_metrics,
+    paired_bootstrap_difference,
+)
 from accord.classify.train import registered_folder
 from accord.config import load_config
 from accord.data.datasets import GATE_SPLIT, DataConfig, classification_datasets, split_arrays
@@ -46,6 +57,21 @@ def _rows(args: argparse.Namespace) -> tuple[str, list[str], np.ndarray, list[st
     return args.split.replace("_", " "), texts, y, list(split["article_id"])
 
 
+def _probs(uri: str, texts: list[str], cache: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """A registered classifier's probabilities for ``texts`` and its thresholds, read from ``cache`` when there."""
+    key = hashlib.sha256("\n".join([uri, *texts]).encode("utf-8")).hexdigest()[:16]
+    path = Path(cache) / f"{key}.npz" if cache else None
+    if path is not None and path.exists():
+        saved = np.load(path)
+        return saved["probs"], saved["thresholds"]
+    clf = load_classifier(registered_folder(uri))
+    probs, thresholds = clf.predict_proba(texts), np.asarray(clf.thresholds)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, probs=probs, thresholds=thresholds)
+    return probs, thresholds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("new", help="models:/NAME/VERSION counted as the candidate")
@@ -54,18 +80,25 @@ def main() -> None:
     parser.add_argument("--split", default=GATE_SPLIT, choices=[GATE_SPLIT, "real_test"],
                         help="the gate's split (default), or real test to report a decision already made")
     parser.add_argument("--data", default=None, help="a labelled JSONL kept apart instead of a split")
+    parser.add_argument("--cross-fit", action="store_true", help="also with thresholds tuned on the other half")
+    parser.add_argument("--cache", default=None, help="a folder keeping each model's probabilities")
     args = parser.parse_args()
     mlflow.set_tracking_uri(storage.tracking_uri(args.tracking_uri))
     name, texts, y, articles = _rows(args)
-    preds = []
+    probs, preds = [], []
     for uri in (args.new, args.old):
-        clf = load_classifier(registered_folder(uri))
-        preds.append(apply_thresholds(clf.predict_proba(texts), clf.thresholds))
+        p, thresholds = _probs(uri, texts, args.cache)
+        probs.append(p)
+        preds.append(apply_thresholds(p, thresholds))
         print(f"{uri}: {name} macro-F1 {multilabel_metrics(y, preds[-1])['macro_f1']:.4f}")
     d = paired_bootstrap_difference(y, preds[0], preds[1], articles)
     bar = f" (the gate asks {tracking.GATE_CONFIDENCE:.1%})" if args.split == GATE_SPLIT and not args.data else ""
     print(f"{args.new} minus {args.old}: {d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] (95%, paired article "
           f"resamples); better in {d['wins']:.1%} of them{bar}")
+    if args.cross_fit:
+        c = cross_fitted_difference(y, probs[0], probs[1], articles)
+        print(f"cross-fitted thresholds (mean of 20 halvings): {c['new']:.4f} against {c['old']:.4f}, "
+              f"{c['diff']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}]; better in {c['wins']:.1%} of resamples")
 
 
 if __name__ == "__main__":

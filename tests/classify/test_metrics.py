@@ -7,6 +7,8 @@ import pytest
 
 from accord.classify.metrics import (
     apply_thresholds,
+    cross_fitted,
+    cross_fitted_difference,
     misclassified,
     multilabel_metrics,
     paired_bootstrap_difference,
@@ -14,6 +16,7 @@ from accord.classify.metrics import (
     report,
     tune_thresholds,
 )
+from accord.labels import LABELS
 
 Y = np.array([[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 0]])
 P = np.array([[1, 0, 0, 0, 0], [1, 0, 0, 0, 0], [0, 0, 1, 0, 1], [0, 0, 0, 0, 0]])
@@ -74,3 +77,30 @@ def test_paired_bootstrap_resamples_whole_articles() -> None:
     # article alone ties (0.2 each), any other gains 0.2
     assert d["diff"] == pytest.approx(0.2) and d["low"] == 0.0 and d["high"] == pytest.approx(0.2)
     assert paired_bootstrap_difference(y, y, y, groups) == {"diff": 0.0, "low": 0.0, "high": 0.0, "wins": 0.0}
+
+
+def test_cross_fitted_thresholds_never_see_the_sentences_they_score() -> None:
+    """An article's predictions come from thresholds tuned on the other half: flipping its gold leaves them as they
+    were (in-sample tuning would move them), and a cleanly separable score gives the gold back."""
+    rng = np.random.default_rng(3)
+    groups = [f"a{i // 5}" for i in range(200)]
+    y = rng.integers(0, 2, size=(200, len(LABELS)))
+    probs = np.clip(y * 0.5 + rng.normal(0.25, 0.2, size=y.shape), 0, 1)
+    before = cross_fitted(y, probs, groups, seed=0)
+    flipped = y.copy()
+    flipped[:5] = 1 - flipped[:5]  # article a0's gold
+    assert (cross_fitted(flipped, probs, groups, seed=0)[:5] == before[:5]).all()
+    assert not (apply_thresholds(probs, tune_thresholds(flipped, probs)) == before).all()
+    separable = y * 0.6 + 0.2
+    assert (cross_fitted(y, separable, groups, seed=1) == y).all()
+
+
+def test_cross_fitted_difference_of_a_model_with_itself_is_zero() -> None:
+    rng = np.random.default_rng(4)
+    groups = [f"a{i // 4}" for i in range(80)]
+    y = rng.integers(0, 2, size=(80, len(LABELS)))
+    probs = rng.random(y.shape)
+    d = cross_fitted_difference(y, probs, probs, groups, halvings=3)
+    assert d["diff"] == 0.0 and d["wins"] == 0.0 and d["new"] == d["old"]
+    better = cross_fitted_difference(y, y * 0.8 + 0.1, probs, groups, halvings=3)
+    assert better["new"] == 1.0 and better["diff"] > 0.3 and better["wins"] == 1.0

@@ -51,17 +51,21 @@ def _script(name: str):
 
 @pytest.mark.parametrize("procedure", sorted(RELABELLINGS))
 def test_each_relabelling_is_what_its_records_say(procedure: str) -> None:
-    """The sheet is what the text-only regex picks, and every gold a relabelling gave is its passes' agreed or
-    adjudicated label set (a later relabelling keeps the earlier record), so each change can be audited and redone."""
-    script = _script(RELABELLINGS[procedure][1].removesuffix(".py"))
+    """The sheet is what the text-only regex picks (or, picked by predictions, validation sentences only), and every
+    gold a relabelling gave is its passes' agreed or adjudicated label set (a later relabelling keeps the earlier
+    record), so each change can be audited and redone."""
+    script = _script(RELABELLINGS[procedure][2].removesuffix(".py"))
     rows = [json.loads(line) for line in (REAL / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
     later = {json.loads(line)["article_id"] for line in  # round 7: labelled after, by the guideline with the rules
              (REAL / "round7" / "assembled.jsonl").read_text(encoding="utf-8").splitlines()}
-    picked = [r["id"] for r in rows if r.get("source") == "real" and script.selected(r["text"])
-              and r["article_id"] not in later]
     work = script.WORK
     sheet = [json.loads(line)["id"] for line in (work / "sheet.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert picked == sheet
+    if hasattr(script, "selected"):
+        assert sheet == [r["id"] for r in rows if r.get("source") == "real" and script.selected(r["text"])
+                         and r["article_id"] not in later]
+    else:
+        validation = set(json.loads((REAL / "splits.json").read_text(encoding="utf-8"))["real_validation"])
+        assert sheet and {r["article_id"] for r in rows if r["id"] in set(sheet)} <= validation
     adjudicated = {json.loads(line)["id"]: sorted(json.loads(line)["labels"])
                    for line in (work / "adjudication.jsonl").read_text(encoding="utf-8").splitlines()}
     steps = {r["id"]: (record, after) for r in rows for record, _, after in relabel_chain(r)
@@ -132,6 +136,13 @@ def test_the_training_rounds_are_valid(folder: str) -> None:
                         read_heldout(paths.HELDOUT_FILE), frozen, read_kept_apart(cfg.second_test_dir)) == []
 
 
+def _as_labelled(row: dict) -> dict:
+    """A corpus sentence as its round labelled it: a later blind relabelling's record and gold taken off."""
+    if "relabel" not in row:
+        return row
+    return {**{k: v for k, v in row.items() if k != "relabel"}, "labels": row["relabel"]["labels_before"]}
+
+
 def test_the_seventh_round_is_in_validation_as_its_records_say() -> None:
     """round7/: every disagreement of the two passes adjudicated; the corpus holds its articles and sentences as the
     label files give them; they are all pinned to real validation, and no outlet or agency of theirs trains or
@@ -147,7 +158,7 @@ def test_the_seventh_round_is_in_validation_as_its_records_say() -> None:
     assert len(arts) == 149 and len(rows) == 1504
     corpus = {r["article_id"]: r for r in map(json.loads, (REAL / "articles.jsonl").read_text().splitlines())}
     sentences = {r["id"]: r for r in map(json.loads, (REAL / "sentences.jsonl").read_text().splitlines())}
-    assert all(corpus[a["article_id"]] == a for a in arts) and all(sentences[r["id"]] == r for r in rows)
+    assert all(corpus[a["article_id"]] == a for a in arts) and all(_as_labelled(sentences[r["id"]]) == r for r in rows)
     cfg = DataConfig()
     real = load_real_corpus(cfg)
     split, groups = real_assignment(cfg, real), real.groups()
@@ -190,3 +201,16 @@ def test_the_tenth_round_measures_only_on_new_outlets() -> None:
                           read_heldout(paths.HELDOUT_FILE), read_frozen(cfg.real_splits_path, real_split_settings(cfg)),
                           read_kept_apart(cfg.second_test_dir))
     assert len(errors) == 1 and "never trains" in str(errors[0]) and "round10" in str(errors[0])
+
+
+def test_a_sheet_picked_by_ids_holds_those_sentences_with_the_one_before(tmp_path: Path) -> None:
+    """relabel.select with ``ids`` (a relabelling picked by predictions): those real sentences, in corpus order,
+    each with the sentence before it and no gold."""
+    relabel = _script("relabel")
+    rows = [{"id": f"a-{i:02d}", "article_id": "a", "sentence_index": i, "text": f"Sentence {i}.", "labels": [],
+             "source": "real"} for i in range(3)]
+    (tmp_path / "s.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    relabel.select(tmp_path / "work", lambda text: False, tmp_path / "s.jsonl", ids={"a-02", "a-00"})
+    sheet = [json.loads(line) for line in (tmp_path / "work" / "sheet.jsonl").read_text().splitlines()]
+    assert sheet == [{"id": "a-00", "previous_sentence": "", "text": "Sentence 0."},
+                     {"id": "a-02", "previous_sentence": "Sentence 1.", "text": "Sentence 2."}]

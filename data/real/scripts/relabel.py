@@ -32,12 +32,14 @@ def read(path: Path) -> list[dict]:
     return rows
 
 
-def select(work: Path, selected: Callable[[str], bool], sentences: Path = SENTENCES) -> None:
+def select(work: Path, selected: Callable[[str], bool], sentences: Path = SENTENCES,
+           ids: set[str] | None = None) -> None:
+    """Write the blind sheet of the sentences whose text ``selected`` accepts, or whose id is in ``ids``."""
     rows = read(sentences)
     by_id = {r["id"]: r for r in rows}
     sheet = [{"id": r["id"], "previous_sentence": by_id.get(f"{r['article_id']}-{r['sentence_index'] - 1:02d}",
                                                             {}).get("text", ""), "text": r["text"]}
-             for r in rows if r.get("source") == "real" and selected(r["text"])]
+             for r in rows if r.get("source") == "real" and (selected(r["text"]) or r["id"] in (ids or ()))]
     work.mkdir(parents=True, exist_ok=True)
     write_jsonl_atomic(work / "sheet.jsonl", sheet)
     print(f"{len(sheet)} sentences selected")

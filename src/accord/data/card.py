@@ -116,13 +116,13 @@ REAL_TERMS = [
 def _relabel_lines(rows: list[dict]) -> list[str]:
     """Each blind relabelling the corpus has had (docs/decisions.md), one paragraph each."""
     lines = []
-    for procedure, (what, script) in RELABELLINGS.items():
+    for procedure, (what, picked, script) in RELABELLINGS.items():
         relabel = relabelled(rows, procedure)
         if relabel is None:
             continue
         kappa = ", ".join(f"{name} {value:.3f}" for name, value in relabel["kappa"].items())
-        lines += ["", f"Relabelled blind ({what}, picked by a regex over the texts in every split; "
-                  f"`data/real/scripts/{script}`): {relabel['sentences']} sentences in two new passes, Cohen's kappa "
+        lines += ["", f"Relabelled blind ({what}, {picked}; `data/real/scripts/{script}`): "
+                  f"{relabel['sentences']} sentences in two new passes, Cohen's kappa "
                   f"{kappa}; macro-F1 {relabel['macro_f1_b_vs_a']:.3f}; {relabel['disagreements']} disagreements "
                   f"adjudicated; the gold label set changed on {relabel['changed']}."]
     return lines

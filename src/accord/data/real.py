@@ -327,10 +327,14 @@ def agreement(sentences: list[dict[str, Any]]) -> dict[str, Any]:
             "adjudicated": sum(bool(s.get("adjudicated")) for s in both)}
 
 
-RELABELLINGS = {  # procedure -> what it relabelled and the script that did it (docs/decisions.md)
-    "field_ministers_2026-12-02": ("the field-ministers sentences", "relabel_field_ministers.py"),
+TEXT_PICKED = "picked by a regex over the texts in every split"
+RELABELLINGS = {  # procedure -> what it relabelled, how it was picked, the script that did it (docs/decisions.md)
+    "field_ministers_2026-12-02": ("the field-ministers sentences", TEXT_PICKED, "relabel_field_ministers.py"),
     "security_2026-12-03": ("regional security, nuclear power, conflicts, North Korea and irregular migration "
-                            "sentences", "relabel_security.py"),
+                            "sentences", TEXT_PICKED, "relabel_security.py"),
+    "disagreements_2026-12-04": ("the real-validation sentences on which classifiers v2, v4 and v5 of stop 41 "
+                                 "differ", "picked by those models' predictions, validation only",
+                                 "relabel_disagreements.py"),
 }
 
 
