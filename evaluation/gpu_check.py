@@ -86,14 +86,14 @@ def check_accord_body(summ: object, base: Path, device: str) -> list[str]:
             f"with drafts of 3, the same: {drafted == on_device}"]
 
 
-def check_classifier(encoder: Path, device: str) -> list[str]:
+def check_classifier(encoder: Path, device: str, **settings: object) -> list[str]:
     """One epoch of the MiniLM family's trainer (it picks CUDA where there is one) and its probabilities."""
     from accord.classify.config import ClassifierConfig
     from accord.classify.families import build_classifier
     from accord.config import from_dict
 
     cfg = from_dict(ClassifierConfig, {"family": "minilm", "base_model": str(encoder), "epochs": 1,
-                                       "batch_size": 4, "bf16": True}, "gpu check")
+                                       "batch_size": 4, "bf16": True, **settings}, "gpu check")
     texts = [" ".join(WORDS[i:i + 5]) for i in range(12)]
     y = np.array([[i % 2, (i // 2) % 2, 0, 1 - i % 2, 0] for i in range(12)])
     if device == "cuda":
@@ -103,7 +103,12 @@ def check_classifier(encoder: Path, device: str) -> list[str]:
     assert proba.shape == (12, 5) and np.isfinite(proba).all(), "bad probabilities"
     used = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else 0.0
     assert device == "cpu" or used > 0, "the trainer left the GPU unused"
-    return [f"minilm trained and predicted ({proba.shape}); CUDA memory used by it: {used:.1f} MiB"]
+    return [f"trained and predicted ({proba.shape}); CUDA memory used by it: {used:.1f} MiB"]
+
+
+def check_gemma_classifier(base: Path, device: str) -> list[str]:
+    """The same trainer on a causal base as `gemma.yaml` sets it (embeddings frozen), read at the last token."""
+    return check_classifier(base, device, freeze_embeddings=True, pooling="last")
 
 
 def main() -> int:
@@ -117,7 +122,8 @@ def main() -> int:
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for name, check, model in (("summariser", check_summariser, tiny_gemma),
-                                   ("classifier", check_classifier, tiny_bert)):
+                                   ("classifier", check_classifier, tiny_bert),
+                                   ("gemma classifier", check_gemma_classifier, tiny_gemma)):
             folder = Path(tmp) / name
             folder.mkdir()
             try:
