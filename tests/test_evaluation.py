@@ -163,12 +163,14 @@ def test_a_runs_predictions_are_rebuilt_from_its_recorded_errors(tmp_path: Path)
 
 def test_the_gpu_check_runs_its_checks_on_the_cpu(capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """The GPU check's own logic, on the CPU (CI has no GPU): both checks pass and say what they ran; asked for CUDA
+    """The GPU check's own logic, on the CPU (CI has no GPU): every check passes and says what it ran; asked for CUDA
     where there is none, it says so and exits 2."""
     monkeypatch.setattr(sys, "argv", ["gpu_check.py", "--device", "cpu"])
     assert gpu_check.main() == 0
     out = capsys.readouterr().out
-    assert "same summaries as on the CPU: True" in out and "LoRA gradients" in out and "minilm trained" in out
+    assert "same summaries as on the CPU: True" in out and "LoRA gradients" in out
+    assert "accord body on cpu" in out and "with drafts of 3, the same: True" in out
+    assert "\nclassifier: trained and predicted" in out and "\ngemma classifier: trained and predicted" in out
     assert "FAILED" not in out
     monkeypatch.setattr(sys, "argv", ["gpu_check.py"])
     monkeypatch.setattr(gpu_check.torch.cuda, "is_available", lambda: False)

@@ -85,4 +85,5 @@ def test_a_run_records_the_arithmetic_its_bf16_switch_got(mlflow_uri: str, monke
     assert tags == {(True, True): "bf16", (False, True): "fp32", (True, False): "fp32"}
     with mlflow.start_run() as run:
         tracking.log_run_preamble("evaluation", "minilm", {"minilm": {"bf16": True}})
-    assert tracking.PRECISION_TAG not in MlflowClient(mlflow_uri).get_run(run.info.run_id).data.tags
+    logged = MlflowClient(mlflow_uri).get_run(run.info.run_id).data.tags
+    assert tracking.PRECISION_TAG not in logged and logged[tracking.CPU_TAG].endswith(" threads")

@@ -30,9 +30,23 @@ def process_age() -> float:
         return time.monotonic() - _IMPORTED
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor's model name and its bf16 instructions: timings of one recipe differ by up to 2x between the
+    hosts a 2-core VM lands on, and a run that names its host lets them be compared (docs/decisions.md, stop 42)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or platform.machine()
+    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    bf16 = [name for name in ("amx_bf16", "avx512_bf16") if name in flags]
+    return f"{fields.get('model name', platform.machine())} ({', '.join(bf16) or 'no native bf16'})"
+
+
 def machine_info() -> dict[str, Any]:
     """CPU count, usable threads, processor, Python and (if installed) torch version, for benchmark reports."""
-    info: dict[str, Any] = {"cpus": os.cpu_count(), "threads": machine_threads(),
+    info: dict[str, Any] = {"cpus": os.cpu_count(), "threads": machine_threads(), "cpu_model": cpu_model(),
                             "processor": platform.processor() or platform.machine(),
                             "python": platform.python_version()}
     try:

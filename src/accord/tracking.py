@@ -37,6 +37,7 @@ GATE_DATA_TAG = "accord.gate_data"  # on a version: the digest of the rows its g
 GIT_COMMIT_TAG = "mlflow.source.git.commit"
 RUN_TYPE_TAG = "accord.run_type"  # training | cv_fold | evaluation
 PRECISION_TAG = "accord.training_precision"  # bf16 where a bf16 switch is on and the machine computes it natively
+CPU_TAG = "accord.cpu"  # the processor a run ran on (model name, bf16 instructions): timings compare within one
 NOTE_TAG = "mlflow.note.content"  # the description the MLflow UI shows on experiments and runs
 EXPERIMENT_NOTES = {
     CLASSIFIER: "Sentence classifiers: which cooperation categories (trade, defence, technology, people_to_people, "
@@ -310,14 +311,15 @@ def model_links(model_uri: str) -> dict[str, str]:
 
 def log_run_preamble(run_type: str, family: str, config: dict[str, Any], extra_tags: dict[str, str] | None = None
                      ) -> None:
-    """What every run logs first: run type, family, git commit, for a training run the arithmetic its ``bf16`` switch
-    got on this machine, and extra tags; the config as params and YAML."""
+    """What every run logs first: run type, family, git commit, the processor, for a training run the arithmetic its
+    ``bf16`` switch got on this machine, and extra tags; the config as params and YAML."""
     import mlflow
     import yaml
 
-    from accord.system import bf16_native
+    from accord.system import bf16_native, cpu_model, machine_threads
 
-    tags = {RUN_TYPE_TAG: run_type, "accord.family": family, GIT_COMMIT_TAG: git_commit() or "unknown"}
+    tags = {RUN_TYPE_TAG: run_type, "accord.family": family, GIT_COMMIT_TAG: git_commit() or "unknown",
+            CPU_TAG: f"{cpu_model()}, {machine_threads()} threads"}
     if run_type != "evaluation":
         wants_bf16 = any(key.endswith(".bf16") and value is True for key, value in flatten(config).items())
         tags[PRECISION_TAG] = "bf16" if wants_bf16 and bf16_native() else "fp32"
