@@ -28,6 +28,7 @@ import numpy as np
 from accord import paths, storage, tracking
 from accord.classify.families import load_classifier
 from accord.classify.metrics import (
+    CROSS_FIT_HALVINGS,
     apply_thresholds,
     cross_fitted_difference,
     multilabel_metrics,
@@ -58,17 +59,21 @@ def _rows(args: argparse.Namespace) -> tuple[str, list[str], np.ndarray, list[st
 
 
 def _probs(uri: str, texts: list[str], cache: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """A registered classifier's probabilities for ``texts`` and its thresholds, read from ``cache`` when there."""
-    key = hashlib.sha256("\n".join([uri, *texts]).encode("utf-8")).hexdigest()[:16]
+    """A registered classifier's probabilities for ``texts`` and its thresholds, read from ``cache`` when there
+    (keyed by the version's folder in its store, not its name: another store's v4 is another model)."""
+    folder = registered_folder(uri)
+    key = hashlib.sha256("\n".join([str(folder), *texts]).encode("utf-8")).hexdigest()[:16]
     path = Path(cache) / f"{key}.npz" if cache else None
     if path is not None and path.exists():
         saved = np.load(path)
         return saved["probs"], saved["thresholds"]
-    clf = load_classifier(registered_folder(uri))
+    clf = load_classifier(folder)
     probs, thresholds = clf.predict_proba(texts), np.asarray(clf.thresholds)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, probs=probs, thresholds=thresholds)
+        partial = path.with_suffix(".partial.npz")
+        np.savez(partial, probs=probs, thresholds=thresholds)
+        partial.replace(path)  # whole or absent: an interrupted run leaves no half-written cache
     return probs, thresholds
 
 
@@ -97,8 +102,9 @@ def main() -> None:
           f"resamples); better in {d['wins']:.1%} of them{bar}")
     if args.cross_fit:
         c = cross_fitted_difference(y, probs[0], probs[1], articles)
-        print(f"cross-fitted thresholds (mean of 20 halvings): {c['new']:.4f} against {c['old']:.4f}, "
-              f"{c['diff']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}]; better in {c['wins']:.1%} of resamples")
+        print(f"cross-fitted thresholds (mean of {CROSS_FIT_HALVINGS} halvings): {c['new']:.4f} against "
+              f"{c['old']:.4f}, {c['diff']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}]; better in {c['wins']:.1%} "
+              "of resamples")
 
 
 if __name__ == "__main__":

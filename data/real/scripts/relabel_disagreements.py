@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import sys
 from itertools import combinations
-from pathlib import Path
 
 from relabel import REAL, SENTENCES, apply, read, select
 
@@ -58,5 +57,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).parent))
     main()
