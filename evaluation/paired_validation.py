@@ -13,7 +13,8 @@ made on validation (each model's test is read once); nothing is written.
 
 ``--cross-fit`` adds the same statistic with thresholds tuned on the other half of the articles, averaged over 20
 seeded halvings (each model's own thresholds were tuned on validation itself, docs/decisions.md, stop 42);
-``--cache FOLDER`` keeps each model's probabilities there (keyed by model and texts), for a rerun on new gold.
+``--cache FOLDER`` keeps each model's probabilities there (keyed by model and texts), for a rerun on new gold;
+``--log`` records the comparison as an evaluation run of the classifier experiment (its numbers as metrics).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def _probs(uri: str, texts: list[str], cache: str | None) -> tuple[np.ndarray, n
     return probs, thresholds
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("new", help="models:/NAME/VERSION counted as the candidate")
     parser.add_argument("old", help="models:/NAME/VERSION it is compared with")
@@ -87,24 +88,43 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="a labelled JSONL kept apart instead of a split")
     parser.add_argument("--cross-fit", action="store_true", help="also with thresholds tuned on the other half")
     parser.add_argument("--cache", default=None, help="a folder keeping each model's probabilities")
-    args = parser.parse_args()
+    parser.add_argument("--log", action="store_true", help="also log the comparison as an MLflow evaluation run")
+    return parser.parse_args()
+
+
+def _log(args: argparse.Namespace, name: str, scores: list[float], d: dict, c: dict | None) -> None:
+    """The comparison as an evaluation run of the classifier experiment, reviewable beside the training runs."""
+    tracking.setup(tracking.CLASSIFIER, args.tracking_uri)
+    with mlflow.start_run(run_name=f"compare {args.new.rsplit('/', 1)[-1]} vs {args.old.rsplit('/', 1)[-1]} "
+                                  f"on {name}"):
+        tracking.log_run_preamble("evaluation", "comparison", {"new": args.new, "old": args.old, "data": name,
+                                                                "cross_fit": bool(c)})
+        metrics = {"new_macro_f1": scores[0], "old_macro_f1": scores[1]} | {f"paired/{k}": v for k, v in d.items()}
+        mlflow.log_metrics(metrics | {f"cross_fitted/{k}": v for k, v in (c or {}).items()})
+
+
+def main() -> None:
+    args = _arguments()
     mlflow.set_tracking_uri(storage.tracking_uri(args.tracking_uri))
     name, texts, y, articles = _rows(args)
-    probs, preds = [], []
+    probs, preds, scores = [], [], []
     for uri in (args.new, args.old):
         p, thresholds = _probs(uri, texts, args.cache)
         probs.append(p)
         preds.append(apply_thresholds(p, thresholds))
-        print(f"{uri}: {name} macro-F1 {multilabel_metrics(y, preds[-1])['macro_f1']:.4f}")
+        scores.append(multilabel_metrics(y, preds[-1])["macro_f1"])
+        print(f"{uri}: {name} macro-F1 {scores[-1]:.4f}")
     d = paired_bootstrap_difference(y, preds[0], preds[1], articles)
     bar = f" (the gate asks {tracking.GATE_CONFIDENCE:.1%})" if args.split == GATE_SPLIT and not args.data else ""
     print(f"{args.new} minus {args.old}: {d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] (95%, paired article "
           f"resamples); better in {d['wins']:.1%} of them{bar}")
-    if args.cross_fit:
-        c = cross_fitted_difference(y, probs[0], probs[1], articles)
+    c = cross_fitted_difference(y, probs[0], probs[1], articles) if args.cross_fit else None
+    if c is not None:
         print(f"cross-fitted thresholds (mean of {CROSS_FIT_HALVINGS} halvings): {c['new']:.4f} against "
               f"{c['old']:.4f}, {c['diff']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}]; better in {c['wins']:.1%} "
               "of resamples")
+    if args.log:
+        _log(args, name, scores, d, c)
 
 
 if __name__ == "__main__":

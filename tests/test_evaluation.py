@@ -175,3 +175,32 @@ def test_the_gpu_check_runs_its_checks_on_the_cpu(capsys: pytest.CaptureFixture[
     monkeypatch.setattr(sys, "argv", ["gpu_check.py"])
     monkeypatch.setattr(gpu_check.torch.cuda, "is_available", lambda: False)
     assert gpu_check.main() == 2
+
+
+def test_paired_validation_compares_cross_fits_caches_and_logs(tiny_store: str, tmp_path: Path) -> None:
+    """v1 (tuned thresholds) against v2 (every threshold 0) of the tiny store on a labelled file: both statistics
+    printed, the probabilities cached whole (a second run reads them and prints the same), the comparison logged as
+    an evaluation run."""
+    import subprocess
+
+    from mlflow import MlflowClient
+
+    from tests.conftest import TINY_LABELS, TINY_REPORTS
+
+    data = tmp_path / "labelled.jsonl"
+    data.write_text("".join(json.dumps({"id": f"{aid}-{i:02d}", "text": text, "labels": TINY_LABELS[aid][i]}) + "\n"
+                            for aid in TINY_REPORTS for i, text in enumerate(TINY_REPORTS[aid])), encoding="utf-8")
+    cmd = [sys.executable, str(EVALUATION / "paired_validation.py"), "models:/accord-classifier/1",
+           "models:/accord-classifier/2", "--data", str(data), "--cross-fit", "--cache", str(tmp_path / "cache"),
+           "--tracking-uri", tiny_store]
+    first = subprocess.run([*cmd, "--log"], capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert "cross-fitted thresholds (mean of 20 halvings)" in first.stdout and "better in" in first.stdout
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2 and not list((tmp_path / "cache").glob("*.partial*"))
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert again.stdout == first.stdout
+    client = MlflowClient(tiny_store)
+    runs = client.search_runs([client.get_experiment_by_name("accord-classifier").experiment_id],
+                              "tags.`accord.family` = 'comparison'")
+    assert len(runs) == 1 and runs[0].data.metrics["new_macro_f1"] > runs[0].data.metrics["old_macro_f1"]
+    assert {"paired/wins", "cross_fitted/wins"} <= set(runs[0].data.metrics)
