@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from accord import paths
+from accord.classify.evaluate import recorded_predictions
 from accord.classify.metrics import multilabel_metrics
 from accord.io import iter_jsonl, write_text_atomic
 from accord.labels import LABELS, to_multi_hot
@@ -40,10 +41,8 @@ def gold_then_and_now(procedure: str) -> tuple[dict[str, list[str]], dict[str, l
 
 def predictions(run_dir: Path, name: str, then: dict[str, list[str]], ids: list[str]) -> np.ndarray:
     """The run's labels for ``ids``: its recorded prediction where it erred, else the gold it was scored on."""
-    table = json.loads((run_dir / "artifacts" / "eval" / name / "misclassified.json").read_text(encoding="utf-8"))
-    column = table["columns"].index("predicted")
-    wrong = {r[0]: [x for x in r[column].split("+") if x and x != "other"] for r in table["data"]}
-    return np.array([to_multi_hot(wrong.get(i, then[i])) for i in ids])
+    recorded = recorded_predictions(run_dir, name, {i: then[i] for i in ids})
+    return np.array([to_multi_hot(recorded[i]) for i in ids])
 
 
 def rows_for(label: str, run_dir: Path, procedure: str) -> list[str]:

@@ -21,6 +21,7 @@ from itertools import combinations
 
 from relabel import REAL, SENTENCES, apply, read, select
 
+from accord.classify.evaluate import recorded_predictions
 from accord.paths import ROOT
 
 PROCEDURE = "disagreements_2026-12-04"
@@ -30,11 +31,8 @@ ARTIFACTS = ROOT / "mlartifacts" / "accord-classifier"
 
 def predicted(run_id: str, gold: dict[str, list[str]]) -> dict[str, frozenset[str]]:
     """A run's label set per real-validation sentence: its recorded prediction where it erred, else the gold."""
-    path = ARTIFACTS / run_id / "artifacts" / "eval" / "real_validation" / "misclassified.json"
-    table = json.loads(path.read_text(encoding="utf-8"))
-    column = table["columns"].index("predicted")
-    wrong = {r[0]: frozenset(x for x in r[column].split("+") if x and x != "other") for r in table["data"]}
-    return {i: wrong.get(i, frozenset(labels)) for i, labels in gold.items()}
+    recorded = recorded_predictions(ARTIFACTS / run_id, "real_validation", gold)
+    return {i: frozenset(labels) for i, labels in recorded.items()}
 
 
 def disagreement_ids(run_ids: list[str]) -> set[str]:

@@ -73,6 +73,20 @@ def read_labelled(path: str | Path) -> tuple[list[dict[str, Any]], list[InputErr
     return rows, errors
 
 
+MISCLASSIFIED = "eval/{split}/misclassified.json"  # a run's artifact: the sentences of a split it labelled wrong
+
+
+def recorded_predictions(run_dir: Path, split: str, gold: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A logged run's label set for each sentence of ``gold`` in ``split``, rebuilt without its model: the recorded
+    prediction where it erred (the :data:`MISCLASSIFIED` table), else the gold it was scored against."""
+    import json
+
+    table = json.loads((run_dir / "artifacts" / MISCLASSIFIED.format(split=split)).read_text(encoding="utf-8"))
+    column = table["columns"].index("predicted")
+    wrong = {r[0]: [x for x in r[column].split("+") if x and x != "other"] for r in table["data"]}
+    return {i: wrong.get(i, labels) for i, labels in gold.items()}
+
+
 def log_split_evaluation(name: str, ids: list[str], texts: list[str], y: np.ndarray, probs: np.ndarray,
                          thresholds: np.ndarray, dataset: Any = None) -> dict[str, float]:
     """Log metrics (``{name}/...``, per label ``{name}_labels/...``; linked to ``dataset`` when given), artifacts
@@ -94,7 +108,7 @@ def log_split_evaluation(name: str, ids: list[str], texts: list[str], y: np.ndar
         plt.close(fig)
     table = misclassified(ids, texts, y, pred, probs)
     if len(table):
-        mlflow.log_table(table, f"eval/{name}/misclassified.json")
+        mlflow.log_table(table, MISCLASSIFIED.format(split=name))
     return metrics
 
 
