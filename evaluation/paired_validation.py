@@ -132,3 +132,5 @@ if __name__ == "__main__":
         main()
     except (tracking.ModelNotFound, InputError) as exc:  # a version not in the store, a bad corpus line: one line
         raise SystemExit(f"error: {exc}") from None
+    except (OSError, ValueError) as exc:  # an unusable --cache folder or a damaged cached file: one line, named
+        raise SystemExit(f"error: the probability cache: {exc}") from None

@@ -46,7 +46,10 @@ def disagreement_ids(run_ids: list[str]) -> set[str]:
 def main() -> None:
     step = sys.argv[1] if len(sys.argv) > 1 else ""
     if step == "select" and len(sys.argv) > 3:
-        chosen = disagreement_ids(sys.argv[2:])
+        try:
+            chosen = disagreement_ids(sys.argv[2:])
+        except FileNotFoundError as exc:  # a run id with no recorded errors in this store: one line naming the file
+            sys.exit(f"error: no recorded predictions: {exc.filename}")
         select(WORK, lambda text: False, SENTENCES, ids=chosen)
     elif step == "apply":
         apply(WORK, PROCEDURE)
