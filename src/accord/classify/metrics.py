@@ -73,10 +73,19 @@ def cross_fitted(y_true: np.ndarray, probs: np.ndarray, groups: list[str], seed:
     return out
 
 
+def cross_fitted_score(y_true: np.ndarray, probs: np.ndarray, groups: list[str],
+                       halvings: int = CROSS_FIT_HALVINGS) -> float:
+    """One model's macro-F1 on cross-fitted predictions, averaged over ``halvings`` seeded halvings: what the gate
+    compares (the same halvings for every model, so two models' scores pair)."""
+    return float(np.mean([multilabel_metrics(y_true, cross_fitted(y_true, probs, groups, seed))["macro_f1"]
+                          for seed in range(halvings)]))
+
+
 def cross_fitted_difference(y_true: np.ndarray, probs_new: np.ndarray, probs_old: np.ndarray, groups: list[str],
                             halvings: int = CROSS_FIT_HALVINGS) -> dict[str, float]:
     """The gate's paired statistic on cross-fitted predictions, averaged over ``halvings`` seeded halvings: each
-    model's macro-F1, the difference, its interval's bounds and the share of article resamples the new one wins."""
+    model's macro-F1 (:func:`cross_fitted_score`), the difference, its interval's bounds and the share of article
+    resamples the new one wins."""
     rows = []
     for seed in range(halvings):
         new, old = (cross_fitted(y_true, p, groups, seed) for p in (probs_new, probs_old))
@@ -88,14 +97,21 @@ def cross_fitted_difference(y_true: np.ndarray, probs_new: np.ndarray, probs_old
 
 
 def tune_thresholds(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray = THRESHOLD_GRID) -> np.ndarray:
-    """Per-label threshold maximising that label's F1; ties go to the threshold closest to 0.5."""
+    """Per-label threshold maximising that label's F1; ties go to the threshold closest to 0.5.
+
+    Every cut of the grid is counted at once (the gate tunes 80 times per comparison): F1 = 2·tp / (2·tp + fp + fn),
+    0 where nothing is predicted or true, as scikit-learn's ``f1_score(zero_division=0)``.
+    """
+    y_true, probs = np.asarray(y_true, dtype=bool), np.asarray(probs)
     best = np.full(y_true.shape[1], 0.5)
     for j in range(y_true.shape[1]):
-        if y_true[:, j].sum() == 0:
+        if not y_true[:, j].any():
             continue  # nothing to tune on: keep 0.5
-        scores = [f1_score(y_true[:, j], probs[:, j] >= t, zero_division=0) for t in grid]
-        top = max(scores)
-        candidates = [t for t, s in zip(grid, scores, strict=True) if np.isclose(s, top)]
+        on = probs[:, j, None] >= grid[None, :]  # (sentences, cuts)
+        tp = (on & y_true[:, j, None]).sum(axis=0)
+        wrong = on.sum(axis=0) - tp + (y_true[:, j].sum() - tp)  # fp + fn
+        scores = 2 * tp / np.maximum(2 * tp + wrong, 1)
+        candidates = grid[np.isclose(scores, scores.max())]
         best[j] = min(candidates, key=lambda t: (abs(t - 0.5), t))
     return best
 

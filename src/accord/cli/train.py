@@ -82,9 +82,9 @@ def train_gate_cmd(
     data_config: DataConfigOpt = paths.DATA_CONFIG_FILE,
     tracking_uri: TrackingOpt = None,
 ) -> None:
-    """Gate a registered classifier again against today's champion on today's validation labels (the training rule:
-    a higher score whose 95% interval over paired article resamples excludes zero); for a champion or labels that
-    changed since."""
+    """Gate a registered classifier again against today's champion on today's validation labels by today's rule (a
+    higher cross-fitted score whose 95% interval over paired article resamples excludes zero); for a champion, labels
+    or a rule that changed since."""
     from accord import tracking
     from accord.classify.train import regate
 
