@@ -186,14 +186,17 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(monkeypatch, capsys) ->
 
 def test_train_prints_test_scores_unless_asked_not_to(tmp_path: Path) -> None:
     """The end line gives validation always; test scores only without --no-print-test (a rule that decides on
-    validation can keep test unseen until after), and they are logged either way."""
+    validation can keep test unseen until after), and they are logged either way; the gate says why it decided."""
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    shown = runner.invoke(app, ["train", "classifier", "family=tfidf", "limit_train=120", "--no-register",
-                                "--tracking-uri", uri])
-    hidden = runner.invoke(app, ["train", "classifier", "family=tfidf", "limit_train=120", "--no-register",
-                                 "--no-print-test", "--tracking-uri", uri])
+    shown = runner.invoke(app, ["train", "classifier", "family=tfidf", "limit_train=120", "--tracking-uri", uri])
+    hidden = runner.invoke(app, ["train", "classifier", "family=tfidf", "limit_train=120", "--no-print-test",
+                                 "--tracking-uri", uri])
     assert shown.exit_code == hidden.exit_code == 0, shown.output + hidden.output
     assert "real validation" in hidden.output and "real test" not in hidden.output
+    # the gate's own score on the end line; its reason where it compared with a champion (the same model: a tie)
+    assert "(cross-fitted 0." in shown.output and "gate:" not in shown.output  # the first version: nothing to beat
+    assert "version 2: champion stays v1\n  gate: gate/real_validation_macro_f1_cross_fitted" in hidden.output
+    assert "<= champion v1's" in hidden.output and "better in 0% of article resamples" in hidden.output
     assert "(test scores logged, not printed)" in hidden.output and "real test" in shown.output
     from mlflow import MlflowClient
 

@@ -111,8 +111,12 @@ def gate_verdict(decision: Any) -> str:
 
 
 def echo_gate(model_name: str, version: str | None, decision: Any) -> None:
+    """The gate's verdict, and its reason where it compared the new version with a champion (both scores, the share
+    of paired resamples won, the interval): what an engineer reads before opening the MLflow UI."""
     if version:
         typer.echo(f"registered {model_name} version {version}: {gate_verdict(decision)}")
+        if decision is not None and decision.champion_score is not None:
+            typer.echo(f"  gate: {decision.reason}")
 
 
 def train_or_exit(train: Any, cfg: Any, tracking_uri: str | None, register: bool) -> tuple[Any, Any]:

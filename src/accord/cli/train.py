@@ -56,9 +56,10 @@ def train_classifier_cmd(
     m, objects = train_or_exit(train, cfg, tracking_uri, register)
     tests = (f", real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}"
              if print_test else " (test scores logged, not printed)")
-    typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 real validation {m['real_validation/macro_f1']:.3f}"
-               f"{tests}; seed wrong {int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; "
-               f"train {m['time/train_s']:.1f}s")
+    gate = m[tracking.GATE_METRIC[tracking.CLASSIFIER]]
+    typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 real validation {m['real_validation/macro_f1']:.3f} "
+               f"(cross-fitted {gate:.3f}){tests}; seed wrong {int(m['seed/wrong_sentences'])}/"
+               f"{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
     echo_gate(tracking.CLASSIFIER, objects.version, objects.decision)
 
 
