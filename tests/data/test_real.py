@@ -56,8 +56,8 @@ def test_each_relabelling_is_what_its_records_say(procedure: str) -> None:
     record), so each change can be audited and redone."""
     script = _script(RELABELLINGS[procedure][2].removesuffix(".py"))
     rows = [json.loads(line) for line in (REAL / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
-    later = {json.loads(line)["article_id"] for line in  # round 7: labelled after, by the guideline with the rules
-             (REAL / "round7" / "assembled.jsonl").read_text(encoding="utf-8").splitlines()}
+    later = {json.loads(line)["article_id"] for folder in ("round7", "round11") for line in  # labelled after, by the
+             (REAL / folder / "assembled.jsonl").read_text(encoding="utf-8").splitlines()}  # guideline with the rules
     work = script.WORK
     sheet = [json.loads(line)["id"] for line in (work / "sheet.jsonl").read_text(encoding="utf-8").splitlines()]
     if hasattr(script, "selected"):
@@ -143,19 +143,22 @@ def _as_labelled(row: dict) -> dict:
     return {**{k: v for k, v in row.items() if k != "relabel"}, "labels": row["relabel"]["labels_before"]}
 
 
-def test_the_seventh_round_is_in_validation_as_its_records_say() -> None:
-    """round7/: every disagreement of the two passes adjudicated; the corpus holds its articles and sentences as the
-    label files give them; they are all pinned to real validation, and no outlet or agency of theirs trains or
-    tests."""
+@pytest.mark.parametrize(("folder", "disagreed", "n_articles", "n_sentences"),
+                         [("round7", 27, 149, 1504), ("round11", 18, 150, 1250)])
+def test_the_validation_rounds_are_in_validation_as_their_records_say(folder: str, disagreed: int, n_articles: int,
+                                                                       n_sentences: int) -> None:
+    """round7/ and round11/: every disagreement of the two passes adjudicated; the corpus holds their articles and
+    sentences as the label files give them; they are all pinned to real validation, and no outlet or agency of theirs
+    trains or tests."""
     from accord.data.config import DataConfig
     from accord.data.datasets import load_real_corpus, real_assignment
 
     script = _script("news_round")
-    rnd = script.ROUNDS["round7"]
+    rnd = script.ROUNDS[folder]
     adjudicated = {r["id"] for r in script._parts(rnd, "adjudication_part*.jsonl")}
-    assert {r["id"] for r in script.disagreements(rnd)} == adjudicated and len(adjudicated) == 27
+    assert {r["id"] for r in script.disagreements(rnd)} == adjudicated and len(adjudicated) == disagreed
     arts, rows = script.labelled(rnd)
-    assert len(arts) == 149 and len(rows) == 1504
+    assert len(arts) == n_articles and len(rows) == n_sentences
     corpus = {r["article_id"]: r for r in map(json.loads, (REAL / "articles.jsonl").read_text().splitlines())}
     sentences = {r["id"]: r for r in map(json.loads, (REAL / "sentences.jsonl").read_text().splitlines())}
     assert all(corpus[a["article_id"]] == a for a in arts) and all(_as_labelled(sentences[r["id"]]) == r for r in rows)

@@ -77,7 +77,7 @@ ROUNDS = {
     "round10": Round(REAL / "round10", "r10_", 3, 10,
                      f"search tool, pages corpus; collected in round 10 {MEASURE_ONLY} (a third real test set)",
                      False, True),
-    "round11": Round(REAL / "round11", "r11_", 2, 11,
+    "round11": Round(REAL / "round11", "rw_", 2, 11,
                      "search tool, pages corpus; collected for real validation in round 11", True, True),
 }
 
