@@ -21,6 +21,7 @@ from accord.data.datasets import (
     real_summary_datasets,
     report_datasets,
     second_real_test,
+    thinned_other,
     xsum_datasets,
 )
 from accord.text import is_furniture
@@ -269,3 +270,21 @@ def test_a_training_round_joins_real_train_and_is_refused_where_it_would_leak(tm
     missing = round_errors(cfg.real_articles_path, cfg.real_sentences_path, [tmp_path / "none"], set(), None,
                            (set(), set()))
     assert [e.path.rsplit("/", 1)[-1] for e in missing] == ["articles.jsonl", "sentences.jsonl"]  # each named once
+
+
+def test_thinning_other_keeps_every_labelled_sentence_and_a_seeded_share_of_the_rest() -> None:
+    """``train_other_share``: the label-less training sentences thinned by a draw per sentence id (the same id keeps
+    its fate whatever else is there), labelled ones all kept, the evaluation splits untouched."""
+    rows = [{"id": f"s{i}", "labels": ["trade"] if i % 3 == 0 else []} for i in range(3000)]
+    half = thinned_other(rows, 0.5, seed=42)
+    assert [r for r in half if r["labels"]] == [r for r in rows if r["labels"]]
+    kept = sum(1 for r in half if not r["labels"]) / 2000
+    assert 0.45 < kept < 0.55 and half == [r for r in rows if r in half]  # order kept
+    assert thinned_other(rows[::-1], 0.5, seed=42) == half[::-1]  # a sentence's fate is its own
+    assert thinned_other(rows, 0.5, seed=7) != half and thinned_other(rows, 1.0, seed=42) == rows
+    full = classification_datasets(DataConfig())
+    thin = classification_datasets(replace(DataConfig(), train_other_share=0.5))
+    assert set(thin["train"]["id"]) < set(full["train"]["id"])
+    assert sum(map(bool, thin["train"]["labels"])) == sum(map(bool, full["train"]["labels"]))
+    for name in set(full) - {"train"}:
+        assert thin[name]["id"] == full[name]["id"], name

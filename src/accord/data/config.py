@@ -35,6 +35,10 @@ class DataConfig:
                             "corpus reports are, and one from a validation or test outlet is refused")
     real_train_fraction: float = arg(1.0, "share of real_train articles trained on, drawn by article with `seed` "
                                      "(the rest are left unused): learning curves", low=0.05, high=1.0)
+    train_other_share: float = arg(1.0, "share of the label-less (other) training sentences kept, drawn by sentence "
+                                   "with `seed`; labelled ones are all kept, and no evaluation split changes: fewer "
+                                   "steps for the same labels (docs/decisions.md: `make run` time)", low=0.05,
+                                   high=1.0)
     real_splits_path: str = arg(str(paths.REAL_SPLITS_FILE), "frozen real_validation/real_test articles (JSON); "
                                 "used when made with this seed and these fractions; empty: split afresh")
     second_test_dir: str = arg(str(paths.REAL_SECOND_TEST_DIR), "a later collection round kept out of the corpus "

@@ -13,6 +13,7 @@ Run ``accord data build`` to validate, build, save under ``data/processed/`` and
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -144,7 +145,21 @@ def classification_datasets(cfg: DataConfig | None = None, corpus: Corpus | None
             continue
         parts["train" if name == "real_train" else name].append(s)
     parts["seed"] = corpus.by_source("seed")
+    parts["train"] = thinned_other(parts["train"], cfg.train_other_share, cfg.seed)
     return DatasetDict({name: _sentence_dataset(rows) for name, rows in parts.items()})
+
+
+def thinned_other(rows: list[dict[str, Any]], share: float, seed: int) -> list[dict[str, Any]]:
+    """``rows`` with each label-less sentence kept with probability ``share`` (a seeded draw per sentence id, so a
+    sentence's fate does not depend on which others are there), every labelled one kept, order unchanged."""
+    if share >= 1.0:
+        return rows
+    return [r for r in rows if r["labels"] or _unit_draw(f"{seed}:{r['id']}") < share]
+
+
+def _unit_draw(key: str) -> float:
+    """A number in [0, 1) fixed by ``key``: the first 8 bytes of its SHA-256."""
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") / 2**64
 
 
 def report_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None) -> DatasetDict:
