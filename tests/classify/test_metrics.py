@@ -126,6 +126,7 @@ def test_cross_fitted_difference_of_a_model_with_itself_is_zero() -> None:
     assert d["diff"] == 0.0 and d["wins"] == 0.0 and d["new"] == d["old"]
     better = cross_fitted_difference(y, y * 0.8 + 0.1, probs, groups, halvings=3)
     assert better["new"] == 1.0 and better["diff"] > 0.3 and better["wins"] == 1.0
-    # each model's own cross-fitted score is the one the difference pairs (the gate scores the two apart)
-    assert cross_fitted_score(y, probs, groups, halvings=3) == pytest.approx(better["old"])
+    # each model's own cross-fitted score is exactly the one the difference pairs (the gate scores the two apart,
+    # and a model gated against itself must tie, not win by a rounding)
+    assert cross_fitted_score(y, probs, groups, halvings=3) == better["old"] == d["new"]
     assert cross_fitted_score(y, y * 0.8 + 0.1, groups, halvings=3) == 1.0

@@ -93,7 +93,8 @@ def cross_fitted_difference(y_true: np.ndarray, probs_new: np.ndarray, probs_old
         rows.append([multilabel_metrics(y_true, new)["macro_f1"], multilabel_metrics(y_true, old)["macro_f1"],
                      d["diff"], d["low"], d["high"], d["wins"]])
     keys = ("new", "old", "diff", "low", "high", "wins")
-    return dict(zip(keys, map(float, np.mean(rows, axis=0)), strict=True))
+    # each column averaged as cross_fitted_score averages it, so the same model scores exactly the same either way
+    return {key: float(np.mean([row[k] for row in rows])) for k, key in enumerate(keys)}
 
 
 def tune_thresholds(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray = THRESHOLD_GRID) -> np.ndarray:
