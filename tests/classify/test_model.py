@@ -99,6 +99,19 @@ def test_bf16_training_changes_the_arithmetic_not_the_weights(splits: dict, tiny
     assert losses[True] != losses[False] and abs(losses[True] - losses[False]) < 0.05 * losses[False]
 
 
+def test_after_bf16_training_the_model_predicts_in_float32_as_it_will_be_served(
+        splits: dict, tiny_encoder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under bf16 the trainer wraps the model's forward in autocast; what the run predicts afterwards (thresholds,
+    logged metrics, the gate) must be the float32 probabilities of the saved model, not bfloat16 ones."""
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
+    monkeypatch.setattr("accord.classify.model.bf16_native", lambda device=None: True)  # autocast runs on any CPU
+    _, val_texts, _ = splits["real_validation"]
+    clf, _ = _first_epoch(splits, tiny_encoder, 24, 16, batch_size=8, bf16=True)
+    assert "_original_forward" not in vars(clf.model) and not hasattr(clf.model.forward, "__wrapped__")
+    served = load_classifier(clf.save(tmp_path / "saved"))
+    np.testing.assert_array_equal(clf.predict_proba(val_texts[:16]), served.predict_proba(val_texts[:16]))
+
+
 def test_bf16_training_falls_back_to_float32_without_native_support(splits: dict, tiny_encoder: Path,
                                                                    tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:

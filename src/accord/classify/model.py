@@ -190,7 +190,9 @@ class TransformerClassifier(SentenceClassifier):
             trainer.train()
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        self.model = trainer.model.to("cpu").eval()
+        # with bf16 on, accelerate wraps the model's forward in autocast; unwrapped, predictions here (thresholds,
+        # the logged metrics, the gate) are the float32 ones the saved model serves
+        self.model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).to("cpu").eval()
 
     def _targets(self, texts: list[str], y: np.ndarray, val_texts: list[str]) -> tuple[list[str], np.ndarray]:
         """The gold, mixed with ``minilm.teacher``'s probabilities where it scored the (prepared) sentence, and
