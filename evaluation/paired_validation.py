@@ -3,16 +3,16 @@
     python evaluation/paired_validation.py models:/accord-classifier/9 models:/accord-classifier/8
 
 Prints each version's real-validation macro-F1 (its own thresholds), their difference with its 95% interval over
-1,000 paired resamples of whole articles, and the share of those resamples in which the first is better: the
-statistic of the promotion gate, for two versions neither of which need be the champion (a recipe against another
-trained on the same data). ``--split real_test`` gives the same statistic on real test, and ``--data FILE`` on a
-labelled JSONL kept apart (a sentence's article is its id before the last "-"), only to report a decision already
-made on validation (each model's test is read once); nothing is written.
+1,000 paired resamples of whole articles, and the share of those resamples in which the first is better (with
+``--cross-fit``, the promotion gate's statistic since stop 43), for two versions neither of which need be the
+champion (a recipe against another trained on the same data). ``--split real_test`` gives the same statistic on real
+test, and ``--data FILE`` on a labelled JSONL kept apart (a sentence's article is its id before the last "-"),
+only to report a decision already made on validation (each model's test is read once); nothing is written.
 
     python evaluation/paired_validation.py models:/accord-classifier/3 models:/accord-classifier/2 --split real_test
 
 ``--cross-fit`` adds the same statistic with thresholds tuned on the other half of the articles, averaged over 20
-seeded halvings (each model's own thresholds were tuned on validation itself, docs/decisions.md, stop 42);
+seeded halvings, as the gate computes it (each model's own thresholds were tuned on validation itself);
 ``--cache FOLDER`` keeps each model's probabilities there (keyed by model and texts), for a rerun on new gold;
 ``--log`` records the comparison as an evaluation run of the classifier experiment (its numbers as metrics).
 """
