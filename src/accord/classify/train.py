@@ -202,11 +202,10 @@ def gate_score(split: Any, probs: np.ndarray) -> float:
     return cross_fitted_score(y, probs, list(split["article_id"]))
 
 
-def gate(split: Any, probs: np.ndarray, version: str, run_id: str | None) -> tracking.GateDecision:
-    """Promote ``version`` (``probs``: its probabilities on the gate split) if its cross-fitted score beats the
-    champion's, paired article by article."""
-    return tracking.promote_if_better(tracking.CLASSIFIER, version, gate_score(split, probs), run_id,
-                                      rescore=gate_scorer(split, probs))
+def gate(split: Any, probs: np.ndarray, score: float, version: str, run_id: str | None) -> tracking.GateDecision:
+    """Promote ``version`` (``probs``: its probabilities on the gate split, ``score``: their :func:`gate_score`) if
+    its cross-fitted score beats the champion's, paired article by article."""
+    return tracking.promote_if_better(tracking.CLASSIFIER, version, score, run_id, rescore=gate_scorer(split, probs))
 
 
 def regate(version: str, uri: str | None = None, data: DataConfig | None = None) -> tracking.GateDecision:
@@ -223,7 +222,8 @@ def regate(version: str, uri: str | None = None, data: DataConfig | None = None)
     except MlflowException:
         raise tracking.ModelNotFound(f"no version {version!r} of {tracking.CLASSIFIER} in the store") from None
     model = tracking.load_model(f"models:/{tracking.CLASSIFIER}/{version}", uri)
-    decision = gate(split, registered_probabilities(model, split_arrays(split)[1]), version, earlier.run_id)
+    probs = registered_probabilities(model, split_arrays(split)[1])
+    decision = gate(split, probs, gate_score(split, probs), version, earlier.run_id)
     if earlier.tags.get("gate.reason"):
         MlflowClient().set_model_version_tag(tracking.CLASSIFIER, version, "gate.previous_reason",
                                              earlier.tags["gate.reason"])
@@ -296,7 +296,8 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
 
         info = log_classifier(clf, tracking.CLASSIFIER if register else None, list(train_split["text"][:2]))
         version = str(info.registered_model_version) if register and info.registered_model_version else None
-        decision = gate(dd[GATE_SPLIT], probabilities[GATE_SPLIT], version, run.info.run_id) if version else None
+        decision = (gate(dd[GATE_SPLIT], probabilities[GATE_SPLIT], metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]],
+                         version, run.info.run_id) if version else None)  # the score computed once, above
         headline = describe(cfg, metrics, len(train_split))
         mlflow.set_tag(tracking.NOTE_TAG, headline)
         if version:
