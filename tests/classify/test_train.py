@@ -45,6 +45,13 @@ def test_tfidf_run_is_fully_tracked_and_registered(mlflow_uri: str) -> None:
     gate = run.data.metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]]
     assert gate == pytest.approx(gate_score(split, probs), abs=1e-9)
     assert gate < run.data.metrics["real_validation/macro_f1"]
+    # the split metrics reuse the probabilities the thresholds were tuned on: the served model's, to the bit
+    from accord.classify.metrics import apply_thresholds, multilabel_metrics
+    from accord.labels import LABELS
+
+    thresholds = mlflow.artifacts.load_dict(f"runs:/{result.run_id}/thresholds.json")
+    served = multilabel_metrics(split_arrays(split)[2], apply_thresholds(probs, [thresholds[k] for k in LABELS]))
+    assert run.data.metrics["real_validation/macro_f1"] == pytest.approx(served["macro_f1"], abs=1e-9)
     assert {"time/train_s", "time/inference_sentences_per_s"} <= set(run.data.metrics)
     assert {i.dataset.name for i in run.inputs.dataset_inputs} == {
         f"accord-sentences-{s}" for s in ("train", *EVAL_SPLITS)}

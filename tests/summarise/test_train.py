@@ -45,9 +45,13 @@ def test_tiny_causal_trains_registers_resumes_and_loads_fresh(mlflow_uri: str, t
     assert first.steps == 2 and first.version == "1" and first.decision and first.decision.promoted
     client = MlflowClient(mlflow_uri)
     assert [m.step for m in client.get_metric_history(first.run_id, "step/real_validation_rougeL")] == [1, 2]
-    resumed = train_summariser(_tiny(tiny_causal_lm, "causal", tmp_path, max_steps=4, resume=True), uri=mlflow_uri)
+    assert [m.step for m in client.get_metric_history(first.run_id, "step/real_validation_loss")] == [1, 2]
+    resumed = train_summariser(_tiny(tiny_causal_lm, "causal", tmp_path, max_steps=4, resume=True,
+                                     validation_loss=False), uri=mlflow_uri)
     assert resumed.steps == 4
     assert [m.step for m in client.get_metric_history(resumed.run_id, "step/train_loss")] == [3, 4]
+    assert [m.step for m in client.get_metric_history(resumed.run_id, "step/real_validation_rougeL")] == [3, 4]
+    assert client.get_metric_history(resumed.run_id, "step/real_validation_loss") == []  # the loss pass skipped
     assert client.get_run(resumed.run_id).data.tags["accord.resumed_from_step"] == "2"
     artifacts = {a.path for a in client.list_artifacts(first.run_id)}
     assert {"config.yaml", "generation.json", "samples", "gate"} <= artifacts

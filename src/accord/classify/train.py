@@ -109,8 +109,10 @@ def _log_inputs(dd: Any, source: str) -> dict[str, Any]:
     return out
 
 
-def fit(cfg: ClassifierConfig, train: Any, val: Any, log_epochs: bool) -> tuple[SentenceClassifier, float]:
-    """A classifier fitted on ``train`` with thresholds tuned on ``val``, and the seconds fitting took."""
+def fit(cfg: ClassifierConfig, train: Any, val: Any, log_epochs: bool
+        ) -> tuple[SentenceClassifier, float, np.ndarray]:
+    """A classifier fitted on ``train`` with thresholds tuned on ``val``, the seconds fitting took, and the ``val``
+    probabilities the thresholds were tuned on (the evaluation reuses them rather than predicting again)."""
     _, texts, y = split_arrays(train)
     _, val_texts, val_y = split_arrays(val)
     clf = build_classifier(cfg)
@@ -123,8 +125,9 @@ def fit(cfg: ClassifierConfig, train: Any, val: Any, log_epochs: bool) -> tuple[
     start = time.perf_counter()
     clf.fit(texts, y, val_texts, val_y, on_epoch=on_epoch)
     elapsed = time.perf_counter() - start
-    clf.thresholds = tune_thresholds(val_y, clf.predict_proba(val_texts))
-    return clf, elapsed
+    val_probs = clf.predict_proba(val_texts)
+    clf.thresholds = tune_thresholds(val_y, val_probs)
+    return clf, elapsed, val_probs
 
 
 def cross_validate(cfg: ClassifierConfig, train: Any, val: Any, k: int) -> dict[str, float]:
@@ -143,7 +146,7 @@ def cross_validate(cfg: ClassifierConfig, train: Any, val: Any, k: int) -> dict[
         fold_test = train.select([i for i, a in enumerate(article_of) if a not in keep])
         with mlflow.start_run(run_name=f"{run_name(cfg)}-fold{fold}", nested=True):
             tracking.log_run_preamble("cv_fold", cfg.family, cfg.family_settings(), {"accord.fold": str(fold)})
-            clf, _ = fit(cfg, fold_train, val, log_epochs=True)
+            clf, _, _ = fit(cfg, fold_train, val, log_epochs=True)
             _, texts, y = split_arrays(fold_test)
             m = multilabel_metrics(y, apply_thresholds(clf.predict_proba(texts), clf.thresholds))
             mlflow.log_metrics({f"fold/{key}": m[key] for key in scores})
@@ -157,21 +160,25 @@ def cross_validate(cfg: ClassifierConfig, train: Any, val: Any, k: int) -> dict[
     return out
 
 
-def evaluate_splits(clf: SentenceClassifier, dd: Any, datasets: dict[str, Any] | None = None
-                    ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Metrics and artifacts of every evaluation split and the inference throughput over all of them; and each
-    split's probabilities (the gate pairs the gate split's with the champion's)."""
+def evaluate_splits(clf: SentenceClassifier, dd: Any, datasets: dict[str, Any] | None = None,
+                    known: dict[str, np.ndarray] | None = None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Metrics and artifacts of every evaluation split and the inference throughput over the splits predicted here;
+    and each split's probabilities (the gate pairs the gate split's with the champion's). ``known``: probabilities
+    already computed with this model (the gate split's, from :func:`fit`), used as they are."""
     metrics: dict[str, float] = {}
-    probabilities: dict[str, np.ndarray] = {}
+    probabilities: dict[str, np.ndarray] = dict(known or {})
     n_predicted, predict_time = 0, 0.0
     for name in EVAL_SPLITS:
         ids, texts, y = split_arrays(dd[name])
-        start = time.perf_counter()
-        probs = probabilities[name] = clf.predict_proba(texts)  # timed once: throughput and gate reuse them
-        predict_time += time.perf_counter() - start
-        n_predicted += len(texts)
-        metrics |= log_split_evaluation(name, ids, texts, y, probs, clf.thresholds, (datasets or {}).get(name))
-    metrics["time/inference_sentences_per_s"] = n_predicted / predict_time
+        if name not in probabilities:
+            start = time.perf_counter()
+            probabilities[name] = clf.predict_proba(texts)  # timed once: throughput and gate reuse them
+            predict_time += time.perf_counter() - start
+            n_predicted += len(texts)
+        metrics |= log_split_evaluation(name, ids, texts, y, probabilities[name], clf.thresholds,
+                                        (datasets or {}).get(name))
+    if predict_time:
+        metrics["time/inference_sentences_per_s"] = n_predicted / predict_time
     return metrics, probabilities
 
 
@@ -284,11 +291,11 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
                                   {tracking.DATASET_DIGEST_TAG: dataset_digest(dd)})
         datasets = _log_inputs(dd, cfg.data.sentences_path)
         metrics: dict[str, float] = cross_validate(cfg, train_split, dd[GATE_SPLIT], cfg.cv) if cfg.cv > 1 else {}
-        clf, metrics["time/train_s"] = fit(cfg, train_split, dd[GATE_SPLIT], log_epochs=True)
+        clf, metrics["time/train_s"], gate_probs = fit(cfg, train_split, dd[GATE_SPLIT], log_epochs=True)
         metrics |= best_epochs(clf.history)
         metrics |= {f"train/{k}": v for k, v in getattr(clf, "distill_notes", {}).items()}  # distillation
         mlflow.log_dict(dict(zip(LABELS, map(float, clf.thresholds), strict=True)), "thresholds.json")
-        split_metrics, probabilities = evaluate_splits(clf, dd, datasets)
+        split_metrics, probabilities = evaluate_splits(clf, dd, datasets, {GATE_SPLIT: gate_probs})
         metrics |= split_metrics
         metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]] = gate_score(dd[GATE_SPLIT], probabilities[GATE_SPLIT])
         mlflow.log_metrics({k: v for k, v in metrics.items() if k.startswith(("time/", "epoch/", "gate/", "train/"))})

@@ -122,11 +122,14 @@ def _load_trainable_state(s: NeuralSummariser, state: dict[str, Any]) -> None:
 
 
 def validate(s: NeuralSummariser, docs: list[str], refs: list[str]) -> tuple[dict[str, float], list[str]]:
-    """Summaries of the validation documents, their report (ROUGE, faithfulness, ...) and the mean loss."""
+    """Summaries of the validation documents, their report (ROUGE, faithfulness, ...) and, where the config asks
+    for it, the mean loss."""
     import torch
 
     preds = s.summarise(docs)
     report = summary_report(preds, refs, docs)
+    if not s.config.training.validation_loss:
+        return report, preds
     s.model.eval()
     size = s.config.training.batch_size
     with torch.inference_mode():
@@ -219,13 +222,14 @@ def _run_steps(loop: _Loop, val_docs: list[str], val_refs: list[str]) -> int:
         if (step + 1) % t.eval_every and step + 1 != t.max_steps:
             continue
         report, preds = validate(loop.summ, val_docs, val_refs)
-        mlflow.log_metrics({"step/train_loss_mean": running / count, "step/real_validation_loss": report["loss"],
-                            **{f"step/real_validation_{k}": report[k] for k in ("rougeL", "rouge1", "rouge2",
-                                                                                "clean_rate")},
+        mlflow.log_metrics({"step/train_loss_mean": running / count,
+                            **{f"step/real_validation_{k}": report[k] for k in ("loss", "rougeL", "rouge1", "rouge2",
+                                                                                "clean_rate") if k in report},
                             "step/elapsed_s": time.perf_counter() - started}, step=step + 1)
         running, count = 0.0, 0
-        log.info("step %d real validation: ROUGE-L %.1f, clean %.0f%%, loss %.3f", step + 1, report["rougeL"],
-                 100 * report["clean_rate"], report["loss"])
+        loss = f", loss {report['loss']:.3f}" if "loss" in report else ""
+        log.info("step %d real validation: ROUGE-L %.1f, clean %.0f%%%s", step + 1, report["rougeL"],
+                 100 * report["clean_rate"], loss)
         if loop.checkpoint(step, report, preds):
             break
     return done
