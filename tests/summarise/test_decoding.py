@@ -266,3 +266,29 @@ def test_word_constraint_claims_only_where_the_source_makes_them(cased_tokenizer
     assert not claims.valid(0, "They discussed Kuwait'", "\n")  # nor left dangling at the end
     assert WordConstraint(cased_tokenizer, [source], prompt_width=0).valid(0, "They discussed Kuwait'", "ties")
     assert WordConstraint(cased_tokenizer, [source], prompt_width=0).valid(0, "They struck a deal", " on")
+
+
+def test_word_constraint_scans_only_the_tail(cased_tokenizer: object) -> None:
+    """``valid`` scans the context once per step and then only the runs a piece touches: the same verdicts as
+    scanning the whole text for every candidate, over every cut of real-looking outputs and many pieces."""
+    from accord.summarise.decoding import WordConstraint, _Tail
+
+    source = SOURCE + " Tokyo's co-operation with the Naruhito-era palace."
+    wc = WordConstraint(cased_tokenizer, [source], prompt_width=0, names=True, topics=True, claims=True,
+                        lexicon=sorted({"met", "in", "on", "the", "with", "palace"}))
+    whole = _Tail(0, 0, None, False, -2, False)  # a tail that starts at the text's start: the full scan
+    outputs = ["Emperor Naruhito met President Steinmeier in Tokyo's palace on 12 May.",
+               "Naruhito-era co-operation with Tokyo's Emperor, the palace", "the 12 May visas of Steinmetel"]
+    pieces = ["hito", " met", "'s", "-era", " Steinmeier", " 12", "13", " May", ", the", "\n", " Tokyo", "s",
+              "-operation", " trade", "x", " "]
+    verdicts = []
+    for text in outputs:
+        for cut in range(len(text) + 1):
+            context = text[:cut]
+            for piece in pieces:
+                fast = wc.valid(0, context, piece, start=True)
+                wc._last_tail = (context, whole._replace(inside=wc.in_checked_word(context)))
+                assert wc.valid(0, context, piece, start=True) is fast, (context, piece)
+                wc._last_tail = None
+                verdicts.append(fast)
+    assert any(verdicts) and not all(verdicts)

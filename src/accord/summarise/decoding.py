@@ -14,7 +14,7 @@ import bisect
 import math
 import re
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 from accord.summarise.metrics import invents_topic, unsupported_claim, unsupported_topics
 from accord.text import NAME_JOINERS, split_sentences
@@ -121,6 +121,20 @@ _RUN = re.compile(r"\w+")
 _ATTACH = "'’-"
 
 
+class _Tail(NamedTuple):
+    """A context's word runs as :meth:`WordConstraint.valid` needs them: where the runs a new piece can touch begin
+    (``pos``: the start of a last run the piece may extend, else the context's end), how many runs come before
+    that, the last of those (``previous``, whether it is ``checked``, where it ``end``s), and whether the context
+    ends inside a checked word (``inside``)."""
+
+    pos: int
+    runs: int
+    previous: re.Match[str] | None
+    checked: bool
+    end: int
+    inside: bool
+
+
 def _only_continues(piece: str) -> bool:
     """Whether a token's text is nothing but more letters or digits of the current word."""
     return _RUN.fullmatch(piece) is not None
@@ -187,6 +201,7 @@ class WordConstraint:
         self._anchor, self._anchor_text = anchor, tokenizer.decode(anchor)
         self._enders = {i for i in (tokenizer.eos_token_id, tokenizer.pad_token_id) if i is not None}
         self._enders.update(tokenizer.all_special_ids)
+        self._last_tail: tuple[str, _Tail] | None = None
 
     def piece(self, token_id: int) -> str:
         """The text a token adds after a word character (special tokens end the text: a newline)."""
@@ -199,20 +214,34 @@ class WordConstraint:
         return self.pieces[token_id]
 
     @staticmethod
-    def _runs(text: str) -> Any:
-        """``(match, checked)`` for each word run of ``text``."""
-        checked_prev, prev_end = False, -2
-        for m in _RUN.finditer(text):
+    def _runs(text: str, pos: int = 0, checked_prev: bool = False, prev_end: int = -2) -> Any:
+        """``(match, checked)`` for each word run of ``text`` from ``pos`` (a run boundary; ``checked_prev`` and
+        ``prev_end`` describe the run before it)."""
+        for m in _RUN.finditer(text, pos):
             w = m.group()
             attached = m.start() == prev_end + 1 and text[m.start() - 1] in _ATTACH
             checked = w[0].isupper() or w[0].isdigit() or (attached and checked_prev)
             yield m, checked
             checked_prev, prev_end = checked, m.end()
 
+    def _tail(self, context: str) -> _Tail:
+        """Where the runs that a piece appended to ``context`` can touch begin, and the run before them. Every
+        candidate of a step shares its context, so this is scanned once a step, not once a candidate (the scan of
+        the whole context per candidate was most of the decoder's Python time)."""
+        if self._last_tail is not None and self._last_tail[0] == context:
+            return self._last_tail[1]
+        runs = list(self._runs(context))
+        cut = len(runs) - 1 if runs and runs[-1][0].end() == len(context) else len(runs)
+        before = runs[cut - 1] if cut else None
+        tail = _Tail(runs[cut][0].start() if cut < len(runs) else len(context), cut,
+                     before[0] if before else None, bool(before and before[1]), before[0].end() if before else -2,
+                     bool(runs) and runs[-1][1] and runs[-1][0].end() == len(context))
+        self._last_tail = (context, tail)
+        return tail
+
     def in_checked_word(self, context: str) -> bool:
         """Whether ``context`` ends inside a checked word (one the next token may continue)."""
-        runs = list(self._runs(context))
-        return bool(runs) and runs[-1][1] and runs[-1][0].end() == len(context)
+        return self._tail(context).inside
 
     def valid(self, row: int, context: str, piece: str, start: bool = False) -> bool:
         """Whether ``context + piece`` keeps every checked word a source word (or a prefix of one, at the end);
@@ -220,10 +249,11 @@ class WordConstraint:
         text = context + piece
         if self.sources is not None and piece[:1] == "\n" and context.endswith(("'", "’")):
             return False  # copy_claims: never end on a bare apostrophe ("discussing Kuwait'")
-        prev = None
-        for k, (m, checked) in enumerate(self._runs(text)):
+        tail = self._tail(context)  # only words touching the new piece are checked
+        prev = tail.previous
+        for k, (m, checked) in enumerate(self._runs(text, tail.pos, tail.checked, tail.end), start=tail.runs):
             previous, prev = prev, m
-            if m.end() < len(context):  # only words touching the new piece
+            if m.end() < len(context):
                 continue
             if self.sources is not None and not self._claim_ok(row, text, previous, m):
                 return False
