@@ -9,7 +9,7 @@ changes.
     .venv/bin/python data/real/scripts/news_round.py ROUND sheet          # _label/sheet_part*.jsonl (the splitter)
     .venv/bin/python data/real/scripts/news_round.py ROUND disagreements  # _label/adjudication_sheet.jsonl (blind)
     .venv/bin/python data/real/scripts/news_round.py ROUND build          # into the project's data
-    # ROUND: round7, round8, round9 or round10
+    # ROUND: round7 … round12
 
 The collectors' files (found with the `pages` corpus of the project's search tool, texts as published) are checked
 again by code: a held-out address, a page already anywhere in the project's data, an outlet the round may not use,
@@ -79,6 +79,8 @@ ROUNDS = {
                      False, True),
     "round11": Round(REAL / "round11", "rw_", 2, 11,
                      "search tool, pages corpus; collected for real validation in round 11", True, True),
+    "round12": Round(REAL / "round12", "rw_", 2, 12,
+                     "search tool, pages corpus; collected for real validation in round 12", True, True),
 }
 
 
