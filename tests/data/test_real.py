@@ -56,8 +56,8 @@ def test_each_relabelling_is_what_its_records_say(procedure: str) -> None:
     record), so each change can be audited and redone."""
     script = _script(RELABELLINGS[procedure][2].removesuffix(".py"))
     rows = [json.loads(line) for line in (REAL / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
-    later = {json.loads(line)["article_id"] for folder in ("round7", "round11") for line in  # labelled after, by the
-             (REAL / folder / "assembled.jsonl").read_text(encoding="utf-8").splitlines()}  # guideline with the rules
+    later = {json.loads(line)["article_id"] for folder in ("round7", "round11", "round12")  # labelled after, by
+             for line in (REAL / folder / "assembled.jsonl").read_text(encoding="utf-8").splitlines()}  # the rules
     work = script.WORK
     sheet = [json.loads(line)["id"] for line in (work / "sheet.jsonl").read_text(encoding="utf-8").splitlines()]
     if hasattr(script, "selected"):
@@ -144,12 +144,13 @@ def _as_labelled(row: dict) -> dict:
 
 
 @pytest.mark.parametrize(("folder", "disagreed", "n_articles", "n_sentences"),
-                         [("round7", 27, 149, 1504), ("round11", 18, 150, 1250)])
+                         [("round7", 27, 149, 1504), ("round11", 18, 150, 1250),
+                          ("round12", 23, 156, 1363)])
 def test_the_validation_rounds_are_in_validation_as_their_records_say(folder: str, disagreed: int, n_articles: int,
                                                                        n_sentences: int) -> None:
-    """round7/ and round11/: every disagreement of the two passes adjudicated; the corpus holds their articles and
-    sentences as the label files give them; they are all pinned to real validation, and no outlet or agency of theirs
-    trains or tests."""
+    """round7/, round11/ and round12/: every disagreement of the two passes adjudicated; the corpus holds their
+    articles and sentences as the label files give them; they are all pinned to real validation, and no outlet or
+    agency of theirs trains or tests."""
     from accord.data.config import DataConfig
     from accord.data.datasets import load_real_corpus, real_assignment
 

@@ -148,7 +148,7 @@ def _real_section(cfg: DataConfig, real: RealCorpus) -> list[str]:
         + (f", {sum(1 for v in split.values() if v == UNUSED)} real_train articles left unused "
            f"(`data.real_train_fraction` {cfg.real_train_fraction})" if cfg.real_train_fraction < 1 else "") + "."
         + (f" Validation and test are frozen in `{Path(cfg.real_splits_path).name}` (made with these settings): "
-           "articles added later train unless a round is pinned to validation (rounds 7 and 11, from outlets in no "
+           "articles added later train unless a round is pinned to validation (rounds 7, 11 and 12, from outlets in no "
            "split), and one from a validation or test outlet is refused."
            if read_frozen(cfg.real_splits_path, real_split_settings(cfg)) else ""),
         "- Labels: two independent passes by the guideline, disagreements adjudicated by the guideline (rules that "
