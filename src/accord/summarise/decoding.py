@@ -226,8 +226,7 @@ class WordConstraint:
 
     def _tail(self, context: str) -> _Tail:
         """Where the runs that a piece appended to ``context`` can touch begin, and the run before them. Every
-        candidate of a step shares its context, so this is scanned once a step, not once a candidate (the scan of
-        the whole context per candidate was most of the decoder's Python time)."""
+        candidate of a step shares its context, so the context is scanned once a step, not once a candidate."""
         if self._last_tail is not None and self._last_tail[0] == context:
             return self._last_tail[1]
         runs = list(self._runs(context))
@@ -253,7 +252,7 @@ class WordConstraint:
         prev = tail.previous
         for k, (m, checked) in enumerate(self._runs(text, tail.pos, tail.checked, tail.end), start=tail.runs):
             previous, prev = prev, m
-            if m.end() < len(context):
+            if m.end() < len(context):  # a run the piece does not touch (only from a tail at the text's start)
                 continue
             if self.sources is not None and not self._claim_ok(row, text, previous, m):
                 return False
