@@ -160,31 +160,6 @@ def test_length_grouped_batches_change_the_order_not_the_data(splits: dict, tiny
     assert losses["random"] != losses["group_by_length"]
 
 
-def test_each_epochs_validation_runs_in_token_length_order_with_the_same_scores(
-        splits: dict, tiny_encoder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Trainer evaluates the validation sentences sorted by token count (each batch padded only to its own
-    longest): the epoch's validation loss and F1 are those of evaluating them in input order."""
-    from accord.classify.model import TransformerClassifier
-
-    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
-    _, val_texts, val_y = splits["real_validation"]
-    encode, rows, fitted = TransformerClassifier._encode, {}, {}
-    for ordered in (True, False):
-        monkeypatch.setattr(TransformerClassifier, "_encode",
-                            lambda self, t, y, by_length=False, o=ordered: encode(self, t, y, by_length and o))
-        seen: list[dict] = []
-        _, texts, y = splits["train"]
-        cfg = make_config(ClassifierConfig, family="minilm", base_model=str(tiny_encoder), epochs=1, max_length=32,
-                          batch_size=8, predict_batch_size=8, bf16=False)
-        fitted[ordered] = build_classifier(cfg).fit(texts[:24], y[:24], val_texts[:40], val_y[:40],
-                                                    on_epoch=seen.append)
-        rows[ordered] = seen[0]
-    lengths = [len(ids) for ids in encode(fitted[True], val_texts[:40], val_y[:40], by_length=True)["input_ids"]]
-    assert lengths == sorted(lengths) and len(set(lengths)) > 5
-    assert rows[True]["val_loss"] == pytest.approx(rows[False]["val_loss"], rel=1e-5)
-    assert rows[True]["val_macro_f1"] == rows[False]["val_macro_f1"]
-
-
 def test_a_decoder_base_trains_with_its_embeddings_frozen(splits: dict, tiny_causal_lm: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Any HF checkpoint is a base, a causal LM too (how gemma.yaml fine-tunes Gemma): with ``freeze_embeddings``
