@@ -160,6 +160,24 @@ def test_length_grouped_batches_change_the_order_not_the_data(splits: dict, tiny
     assert losses["random"] != losses["group_by_length"]
 
 
+def test_each_epoch_is_scored_on_a_seeded_sample_of_validation_when_asked(
+        splits: dict, tiny_encoder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``minilm.eval_sentences`` scores each epoch on a seeded sample of validation (in order); 0 scores all."""
+    from accord.classify.model import TransformerClassifier, _epoch_sample
+
+    texts, y = [f"s{i}" for i in range(10)], np.arange(10)
+    assert _epoch_sample(texts, y, 0, 1) == (texts, y) and _epoch_sample(texts, y, 10, 1)[0] == texts
+    sample, sy = _epoch_sample(texts, y, 4, 1)
+    assert len(sample) == 4 and sample == [texts[i] for i in sy] and list(sy) == sorted(sy)
+    assert _epoch_sample(texts, y, 4, 1)[0] == sample and _epoch_sample(texts, y, 4, 2)[0] != sample
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
+    encode, sizes = TransformerClassifier._encode, []
+    monkeypatch.setattr(TransformerClassifier, "_encode",
+                        lambda self, t, labels: sizes.append(len(t)) or encode(self, t, labels))
+    _first_epoch(splits, tiny_encoder, 24, 16, batch_size=8, eval_sentences=6)
+    assert sizes == [24, 6]
+
+
 def test_a_decoder_base_trains_with_its_embeddings_frozen(splits: dict, tiny_causal_lm: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Any HF checkpoint is a base, a causal LM too (how gemma.yaml fine-tunes Gemma): with ``freeze_embeddings``

@@ -73,6 +73,9 @@ class MiniLMArguments:
     teacher_unlabelled: str = arg("", "distillation on unlabelled text: comma-separated files of a teacher's "
                                       "probabilities on sentences with no gold (training/teacher_scores.py "
                                       "--unlabelled), added to training with those probabilities as targets")
+    eval_sentences: int = arg(0, "per-epoch validation (best epoch, early stopping) on a seeded sample of this many "
+                                 "validation sentences; 0 = all. Thresholds, logged scores and the gate always use "
+                                 "all of validation", low=0)
     freeze_embeddings: bool = arg(False, "keep the token embeddings fixed: with a large vocabulary (Gemma's 262,144 "
                                          "words, 63% of its weights) their gradients and AdamW state cost most of "
                                          "a step, for words a sentence classifier mostly never sees")

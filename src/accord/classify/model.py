@@ -175,6 +175,7 @@ class TransformerClassifier(SentenceClassifier):
         c = self.config.minilm
         set_seed(self.config.seed)
         texts, y = self._targets(texts, y, val_texts)
+        val_texts, val_y = _epoch_sample(val_texts, val_y, c.eval_sentences, self.config.seed)
         self._init_model(y)
         work = Path(os.environ.get("ACCORD_CHECKPOINTS", paths.MODELS_DIR / "checkpoints"))
         work = work / f"{Path(c.base_model or 'minilm').name}-{os.getpid()}"
@@ -274,6 +275,15 @@ class TransformerClassifier(SentenceClassifier):
         else:
             model = AutoModelForSequenceClassification.from_pretrained(path / "hf").eval()
         return cls(config, model, encoder.load_tokenizer(path / "hf"))
+
+
+def _epoch_sample(texts: list[str], y: np.ndarray, n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """The validation sentences each epoch is scored on: all, or a seeded sample of ``n`` in their order, so that
+    the per-epoch pass does not grow with the validation split (it only picks the epoch kept)."""
+    if not n or n >= len(texts):
+        return texts, y
+    keep = np.sort(np.random.default_rng(seed).choice(len(texts), size=n, replace=False))
+    return [texts[i] for i in keep], np.asarray(y)[keep]
 
 
 def _epoch_metrics(pred: Any) -> dict[str, float]:
