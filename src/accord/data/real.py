@@ -335,6 +335,9 @@ RELABELLINGS = {  # procedure -> what it relabelled, how it was picked, the scri
     "disagreements_2026-12-04": ("the real-validation sentences on which classifiers v2, v4 and v5 of stop 41 "
                                  "differ", "picked by those models' predictions, validation only",
                                  "relabel_disagreements.py"),
+    "open_cases_2026-12-05": ("the cases rounds 11 and 12 left open (one field office, returns and readmission, "
+                              "citizenship, recognition of qualifications, the community, kin minorities, "
+                              "localities, aid, strikes)", TEXT_PICKED, "relabel_open_cases.py"),
 }
 
 
