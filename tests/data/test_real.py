@@ -99,10 +99,12 @@ def test_the_second_real_test_set_is_what_its_records_say(tmp_path: Path) -> Non
     script = _script("relabel_round")
     round5 = REAL / "round5"
     rows = [json.loads(line) for line in (round5 / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
-    work = round5 / "_label" / script.PROCEDURE
-    sheet = [json.loads(line)["id"] for line in (work / "sheet.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [r["id"] for r in rows if script.selected(r["text"])] == sheet
-    assert {r["id"] for r in rows if r.get("relabel", {}).get("procedure") == script.PROCEDURE} == set(sheet)
+    for procedure, selected in script.SELECTORS.items():
+        work = round5 / "_label" / procedure
+        sheet = [json.loads(line)["id"] for line in (work / "sheet.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert [r["id"] for r in rows if selected(r["text"])] == sheet
+        assert {r["id"] for r in rows for record, _, _ in relabel_chain(r) if record["procedure"] == procedure} == set(
+            sheet)
     copy = tmp_path / "round5"
     shutil.copytree(round5, copy)
     _script("build_round").main(copy)

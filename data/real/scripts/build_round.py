@@ -20,8 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from assemble_collected import assemble  # noqa: E402
 from make_sheet import sheet_rows  # noqa: E402
 from merge_labels import gold_fields  # noqa: E402
-from relabel import relabel_rows  # noqa: E402
-from relabel_round import PROCEDURE  # noqa: E402
+from relabel import relabel_round_rows  # noqa: E402
 
 
 def _read(path: Path) -> list[dict]:
@@ -47,10 +46,7 @@ def sentences(folder: Path, arts: list[dict]) -> list[dict]:
     rows = [row for art in arts for row in sheet_rows(art)]
     assert [r["id"] for r in rows] == [r["id"] for r in _read(label / "sheet.jsonl")], "sheet out of date"
     rows = [row | gold_fields(row["id"], a, b, adjudicated) for row in rows]
-    work = label / PROCEDURE  # a later blind relabelling of the round (relabel_round.py), once both passes exist
-    if (work / "pass_B.jsonl").is_file():
-        changed = relabel_rows(rows, work, PROCEDURE)
-        print(f"{len(changed)} sentences relabelled ({PROCEDURE}), {sum(changed.values())} label sets changed")
+    relabel_round_rows(rows, label)  # the round's later blind relabellings (relabel_round.py)
     return rows
 
 

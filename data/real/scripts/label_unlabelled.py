@@ -29,6 +29,7 @@ from accord.text import split_sentences
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from assemble_collected import source_group  # noqa: E402
+from relabel import relabel_round_rows  # noqa: E402
 from make_sheet import sheet_rows  # noqa: E402
 from merge_labels import gold_fields  # noqa: E402
 
@@ -100,6 +101,7 @@ def build() -> None:
     a, b = ({r["id"]: r["labels"] for r in _parts(f"pass_{p}_part*.jsonl")} for p in "AB")
     adjudicated = {r["id"]: r["labels"] for r in _parts("adjudication_part*.jsonl")}
     rows = [row | {"text": one_sentence(row["text"])} | gold_fields(row["id"], a, b, adjudicated) for row in sheet()]
+    relabel_round_rows(rows, LABEL)  # the round's later blind relabellings (relabel_round.py)
     write_jsonl_atomic(ROUND / "articles.jsonl", arts)
     write_jsonl_atomic(ROUND / "sentences.jsonl", rows)
     agree = agreement(rows)

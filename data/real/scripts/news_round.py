@@ -45,6 +45,7 @@ from assemble_unlabelled import problem as unlabelled_problem
 from label_unlabelled import blind_pairs, one_sentence
 from make_sheet import sheet_rows
 from merge_labels import gold_fields
+from relabel import relabel_round_rows
 
 REAL = paths.DATA_DIR / "real"
 PARTS = 4  # sheet parts, whole articles each, for the annotators
@@ -161,7 +162,10 @@ def labelled(rnd: Round) -> tuple[list[dict], list[dict]]:
     adjudicated = {r["id"]: r["labels"] for r in _parts(rnd, "adjudication_part*.jsonl")}
     rows = [row | {"text": one_sentence(row["text"])} | gold_fields(row["id"], a, b, adjudicated) | {"source": "real"}
             for row in _parts(rnd, "sheet_part*.jsonl")]
-    return arts, sorted(rows, key=lambda r: (r["article_id"], r["sentence_index"]))
+    rows = sorted(rows, key=lambda r: (r["article_id"], r["sentence_index"]))
+    if not rnd.to_validation:  # a validation round's sentences are relabelled in the corpus, with the corpus's
+        relabel_round_rows(rows, rnd.folder / "_label")
+    return arts, rows
 
 
 def build(rnd: Round) -> None:

@@ -73,6 +73,20 @@ def relabel_rows(rows: list[dict], work: Path, procedure: str) -> dict[str, bool
     return changed
 
 
+ROUND_PROCEDURES = ("round_2026-12-03", "open_cases_2026-12-05")  # a kept-apart round's blind relabellings, in order
+
+
+def relabel_round_rows(rows: list[dict], label_dir: Path) -> None:
+    """Apply to a round's freshly built ``rows``, in order, each blind relabelling it has under ``label_dir``
+    (``<procedure>/``, once both passes exist), so that rebuilding the round keeps them."""
+    for procedure in ROUND_PROCEDURES:
+        work = label_dir / procedure
+        if (work / "pass_B.jsonl").is_file():
+            changed = relabel_rows(rows, work, procedure)
+            print(f"{len(changed)} sentences relabelled ({procedure}), {sum(changed.values())} label sets changed",
+                  file=sys.stderr)
+
+
 def apply(work: Path, procedure: str) -> None:
     splits = json.loads((REAL / "splits.json").read_text(encoding="utf-8"))
     split_of = {aid: name for name in ("real_validation", "real_test") for aid in splits[name]}
