@@ -27,6 +27,7 @@ from accord.data.real import (
     load_real,
     measures_only,
     read_frozen,
+    relabel_chain,
     relabelled,
 )
 from accord.labels import LABELS, OTHER
@@ -128,6 +129,14 @@ def _relabel_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+def _round_relabellings(rows: list[dict]) -> str:
+    """The blind relabellings a kept-apart round has had since its passes (``relabel_round.py``), one clause each."""
+    procedures = sorted({record["procedure"] for r in rows for record, _, _ in relabel_chain(r)})
+    parts = [f"`{p}` {stats['sentences']} sentences (macro-F1 {stats['macro_f1_b_vs_a']:.3f}, "
+             f"{stats['changed']} label sets changed)" for p in procedures for stats in [relabelled(rows, p)]]
+    return f" Relabelled blind since: {'; '.join(parts)}." if parts else ""
+
+
 def _real_section(cfg: DataConfig, real: RealCorpus) -> list[str]:
     arts = list(real.articles.values())
     rows = [s for s in real.sentences if s["source"] == "real"]
@@ -190,7 +199,7 @@ def _rounds_section(cfg: DataConfig) -> list[str]:
                      f"{len({a['outlet'] for a in part.articles.values()})} outlets, {len(part.sentences)} "
                      f"sentences; {use}. Cohen's kappa " + ", ".join(f"{k} {v:.3f}" for k, v in agree["kappa"].items())
                      + f"; pass B against pass A macro-F1 {agree['macro_f1_b_vs_a']:.3f}; {agree['disagreements']} "
-                     f"disagreed, {agree['adjudicated']} adjudicated.")
+                     f"disagreed, {agree['adjudicated']} adjudicated." + _round_relabellings(part.sentences))
     return lines if len(lines) > 3 else []
 
 
