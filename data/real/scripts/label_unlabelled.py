@@ -29,9 +29,9 @@ from accord.text import split_sentences
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from assemble_collected import source_group  # noqa: E402
-from relabel import relabel_round_rows  # noqa: E402
 from make_sheet import sheet_rows  # noqa: E402
 from merge_labels import gold_fields  # noqa: E402
+from relabel import relabel_round_rows  # noqa: E402
 
 ROUND = paths.DATA_DIR / "real" / "round6"
 LABEL = ROUND / "_label"

@@ -4,7 +4,7 @@ The points were settled in data/LABELS.md first (*Rules settled for the blind re
 any gold of the sentences they touch was read. The regexes below read the **texts only** (no gold, no predictions)
 and pick every real sentence of the corpus (train, validation, test) that could fall under one of them; two new
 independent passes label them blind, and `apply` replaces their gold (steps in relabel.py). The rounds kept apart
-(round5, round6, round8–round10) are not relabelled by this script.
+(round5, round6, round8–round10) take the same selector through relabel_round.py.
 
     .venv/bin/python data/real/scripts/relabel_open_cases.py select|apply
 """
