@@ -131,9 +131,11 @@ def _relabel_lines(rows: list[dict]) -> list[str]:
 
 def _round_relabellings(rows: list[dict]) -> str:
     """The blind relabellings a kept-apart round has had since its passes (``relabel_round.py``), one clause each."""
-    procedures = sorted({record["procedure"] for r in rows for record, _, _ in relabel_chain(r)})
-    parts = [f"`{p}` {stats['sentences']} sentences (macro-F1 {stats['macro_f1_b_vs_a']:.3f}, "
-             f"{stats['changed']} label sets changed)" for p in procedures for stats in [relabelled(rows, p)]]
+    parts = []
+    for procedure in sorted({record["procedure"] for r in rows for record, _, _ in relabel_chain(r)}):
+        stats = relabelled(rows, procedure)
+        parts.append(f"`{procedure}` {stats['sentences']} sentences (macro-F1 {stats['macro_f1_b_vs_a']:.3f}, "
+                     f"{stats['changed']} label sets changed)")
     return f" Relabelled blind since: {'; '.join(parts)}." if parts else ""
 
 
