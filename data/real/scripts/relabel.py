@@ -73,7 +73,8 @@ def relabel_rows(rows: list[dict], work: Path, procedure: str) -> dict[str, bool
     return changed
 
 
-ROUND_PROCEDURES = ("round_2026-12-03", "open_cases_2026-12-05")  # a kept-apart round's blind relabellings, in order
+# a kept-apart round's blind relabellings, in order
+ROUND_PROCEDURES = ("round_2026-12-03", "open_cases_2026-12-05", "open_cases_b_2026-12-05")
 
 
 def relabel_round_rows(rows: list[dict], label_dir: Path) -> None:

@@ -1,5 +1,5 @@
 """Blind relabelling of a collection round kept apart from the corpus (docs/decisions.md): round5/ (the second real
-test set) on 2026-12-03, stop 36; rounds 5, 6, 8, 9 and 10 on 2026-12-05, stop 46.
+test set) on 2026-12-03, stop 36; rounds 5, 6, 8, 9 and 10 on 2026-12-05, stops 46 and 47.
 
 A round labelled before a corpus relabelling follows the guideline as it stood then. The same procedure brings it to
 today's: a corpus relabelling's text-only selector picks the round's sentences it would have picked; two new
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import relabel_field_ministers
 import relabel_open_cases
+import relabel_open_cases_b
 import relabel_security
 from relabel import ROUND_PROCEDURES, select
 
@@ -29,6 +30,7 @@ def _before_2026_12_03(text: str) -> bool:
 SELECTORS: dict[str, Callable[[str], bool]] = {  # the work folder under the round's _label/ -> its selector
     "round_2026-12-03": _before_2026_12_03,
     "open_cases_2026-12-05": relabel_open_cases.selected,
+    "open_cases_b_2026-12-05": relabel_open_cases_b.selected,
 }
 assert tuple(SELECTORS) == ROUND_PROCEDURES
 
