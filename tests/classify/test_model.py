@@ -178,6 +178,44 @@ def test_each_epoch_is_scored_on_a_seeded_sample_of_validation_when_asked(
     assert sizes == [24, 6]
 
 
+def test_the_tail_average_is_the_mean_of_the_weights_at_the_sampled_steps() -> None:
+    """``minilm.average_tail``: with 30 planned steps and a share of 0.5 the tail starts after step 15 and samples
+    every tenth step and the last (25 and 30); the loaded weights are those two states' mean, integer buffers stay."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from accord.classify.model import _tail_averager
+
+    assert _tail_averager(0.0, {}) == []
+    notes: dict[str, float] = {}
+    (averager,) = _tail_averager(0.5, notes)
+    model = torch.nn.Linear(2, 1)
+    model.register_buffer("ids", torch.arange(3))
+    for step in range(1, 31):
+        with torch.no_grad():
+            model.weight.fill_(float(step))
+        averager.on_step_end(None, SimpleNamespace(global_step=step, max_steps=30), None, model=model)
+    averager.on_train_end(None, None, None, model=model)
+    assert torch.equal(model.weight, torch.full((1, 2), 27.5)) and torch.equal(model.ids, torch.arange(3))
+    assert notes == {"averaged_steps": 2.0}
+
+
+def test_a_tail_averaged_minilm_serves_other_weights_than_the_epoch_kept(
+        splits: dict, tiny_encoder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same seed and data with and without ``minilm.average_tail``: the same training, other served weights,
+    and the saved model loads back with the averaged weights' scores."""
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
+    _, val_texts, _ = splits["real_validation"]
+    plain, loss = _first_epoch(splits, tiny_encoder, 48, 8, batch_size=2, learning_rate=1e-2)
+    averaged, averaged_loss = _first_epoch(splits, tiny_encoder, 48, 8, batch_size=2, learning_rate=1e-2,
+                                           average_tail=0.5)
+    assert loss == averaged_loss and plain.train_notes == {} and averaged.train_notes == {"averaged_steps": 2.0}
+    assert not np.allclose(plain.predict_proba(val_texts[:4]), averaged.predict_proba(val_texts[:4]))
+    again = load_classifier(averaged.save(tmp_path / "clf"))
+    np.testing.assert_allclose(again.predict_proba(val_texts[:4]), averaged.predict_proba(val_texts[:4]), atol=1e-6)
+
+
 def test_a_decoder_base_trains_with_its_embeddings_frozen(splits: dict, tiny_causal_lm: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Any HF checkpoint is a base, a causal LM too (how gemma.yaml fine-tunes Gemma): with ``freeze_embeddings``

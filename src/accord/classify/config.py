@@ -76,6 +76,9 @@ class MiniLMArguments:
     eval_sentences: int = arg(0, "per-epoch validation (best epoch, early stopping) on a seeded sample of this many "
                                  "validation sentences; 0 = all. Thresholds, logged scores and the gate always use "
                                  "all of validation", low=0)
+    average_tail: float = arg(0.0, "average the weights of this last share of the optimiser steps (every tenth "
+                                   "step and the last) and serve the average instead of the epoch kept: a tail "
+                                   "average (as in SWA) that smooths one run's draw; 0 = off", low=0.0, high=1.0)
     freeze_embeddings: bool = arg(False, "keep the token embeddings fixed: with a large vocabulary (Gemma's 262,144 "
                                          "words, 63% of its weights) their gradients and AdamW state cost most of "
                                          "a step, for words a sentence classifier mostly never sees")

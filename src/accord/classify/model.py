@@ -3,7 +3,7 @@
 - ``tfidf``: scikit-learn Pipeline, TF-IDF word + char n-grams -> one-vs-rest logistic regression (balanced).
 - ``minilm``: a Hugging Face encoder (default: the embedded all-MiniLM-L6-v2; any local path or Hub id works)
   fine-tuned for multi-label classification (sigmoid + BCE) with the ``Trainer``, early stopping on validation
-  macro-F1 with the best checkpoint restored.
+  macro-F1 with the best checkpoint restored (or, with ``minilm.average_tail``, the average of the last steps).
 
 Both keep per-label thresholds (tuned on validation by :mod:`accord.classify.train`) and save them beside the weights.
 
@@ -138,7 +138,7 @@ class TransformerClassifier(SentenceClassifier):
     def __init__(self, config: ClassifierConfig, model: Any = None, tokenizer: Any = None) -> None:
         super().__init__(config)
         self.model, self.tokenizer = model, tokenizer
-        self.distill_notes: dict[str, float] = {}  # distillation: the teacher's coverage, unlabelled sentences added
+        self.train_notes: dict[str, float] = {}  # the teacher's coverage, unlabelled sentences added, steps averaged
         if config.minilm.threads > 0:
             import torch
 
@@ -184,7 +184,7 @@ class TransformerClassifier(SentenceClassifier):
             train_dataset=self._encode(texts, y), eval_dataset=self._encode(val_texts, val_y),
             data_collator=DataCollatorWithPadding(self.tokenizer), compute_metrics=_epoch_metrics,
             callbacks=[EarlyStoppingCallback(early_stopping_patience=c.early_stopping_patience),
-                       _epoch_logger(self.history, on_epoch)],
+                       _epoch_logger(self.history, on_epoch), *_tail_averager(c.average_tail, self.train_notes)],
         )
         trainer.remove_callback(PrinterCallback)  # per-epoch metrics go to MLflow, not to stdout as dicts
         try:
@@ -209,7 +209,7 @@ class TransformerClassifier(SentenceClassifier):
             raw = read_teacher(path)
             return dict(zip(self.prepare(list(raw)), raw.values(), strict=True))
 
-        c, notes = self.config.minilm, self.distill_notes
+        c, notes = self.config.minilm, self.train_notes
         if c.teacher:
             teacher = {k: v for path in teacher_files(c.teacher) for k, v in prepared(path).items()}
             y, notes["teacher_coverage"] = mixed_targets(texts, y, teacher, c.teacher_weight)
@@ -293,6 +293,43 @@ def _epoch_metrics(pred: Any) -> dict[str, float]:
     guess = (1 / (1 + np.exp(-pred.predictions)) >= 0.5).astype(int)
     return {"macro_f1": f1_score(pred.label_ids, guess, average="macro", zero_division=0),
             "micro_f1": f1_score(pred.label_ids, guess, average="micro", zero_division=0)}
+
+
+AVERAGE_EVERY = 10  # tail averaging samples the weights every this many optimiser steps (and at the last one)
+
+
+def _tail_averager(share: float, notes: dict[str, float]) -> list[Any]:
+    """A Trainer callback (none when ``share`` is 0) that averages the weights of the last ``share`` of the planned
+    optimiser steps and loads the average once training ends, after the best epoch was restored. One run's late
+    weights, averaged, smooth part of the draw that averaging several runs smooths, at no training cost. If early
+    stopping ends training before the tail starts, the epoch kept is served; ``notes["averaged_steps"]`` says which."""
+    import torch
+    from transformers import TrainerCallback
+
+    class TailAverager(TrainerCallback):
+        def __init__(self) -> None:
+            self.total: dict[str, torch.Tensor] = {}
+            self.count = 0
+
+        def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+            start = int(state.max_steps * (1 - share))
+            last = state.global_step == state.max_steps
+            if state.global_step <= start or ((state.global_step - start) % AVERAGE_EVERY and not last):
+                return
+            with torch.no_grad():
+                for name, value in model.state_dict().items():
+                    if value.is_floating_point():
+                        self.total.setdefault(name, torch.zeros_like(value, dtype=torch.float32)).add_(value)
+            self.count += 1
+
+        def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
+            if self.count:
+                averaged = {name: (total / self.count).to(model.state_dict()[name].dtype)
+                            for name, total in self.total.items()}
+                model.load_state_dict(averaged, strict=False)
+            notes["averaged_steps"] = float(self.count)
+
+    return [TailAverager()] if share > 0 else []
 
 
 def _epoch_logger(history: list[dict[str, float]], on_epoch: Callable[[dict[str, float]], None] | None) -> Any:

@@ -293,7 +293,7 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
         metrics: dict[str, float] = cross_validate(cfg, train_split, dd[GATE_SPLIT], cfg.cv) if cfg.cv > 1 else {}
         clf, metrics["time/train_s"], gate_probs = fit(cfg, train_split, dd[GATE_SPLIT], log_epochs=True)
         metrics |= best_epochs(clf.history)
-        metrics |= {f"train/{k}": v for k, v in getattr(clf, "distill_notes", {}).items()}  # distillation
+        metrics |= {f"train/{k}": v for k, v in getattr(clf, "train_notes", {}).items()}  # distillation, averaging
         mlflow.log_dict(dict(zip(LABELS, map(float, clf.thresholds), strict=True)), "thresholds.json")
         split_metrics, probabilities = evaluate_splits(clf, dd, datasets, {GATE_SPLIT: gate_probs})
         metrics |= split_metrics
