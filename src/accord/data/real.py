@@ -338,6 +338,10 @@ RELABELLINGS = {  # procedure -> what it relabelled, how it was picked, the scri
     "open_cases_2026-12-05": ("the cases rounds 11 and 12 left open (one field office, returns and readmission, "
                               "citizenship, recognition of qualifications, the community, kin minorities, "
                               "localities, aid, strikes)", TEXT_PICKED, "relabel_open_cases.py"),
+    "open_cases_b_2026-12-05": ("the cases the relabelling before left open (armed forces in disaster relief, a "
+                                "technology named by a project, the community and the home economy, a locality and "
+                                "a whole country, own citizenship rules, pointing back beside a field office, the "
+                                "business community, condolences, mines)", TEXT_PICKED, "relabel_open_cases_b.py"),
 }
 
 
