@@ -1,18 +1,25 @@
-"""Base checkpoints: the GGUF conversion parses its file once (transformers would parse it three times)."""
+"""Base checkpoints: the GGUF conversion parses its file once (transformers would parse it three times), in bulk."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import gguf
+import numpy as np
 
-from accord.bases import _one_gguf_parse
+from accord.bases import _bulk_reader, _one_gguf_parse
 
 
 def _tiny_gguf(path: Path) -> Path:
     writer = gguf.GGUFWriter(str(path), "gemma3")
     writer.add_string("general.name", "tiny")
     writer.add_array("tokenizer.ggml.tokens", ["<pad>", "a", "b"])
+    writer.add_array("tokenizer.ggml.scores", [0.0, -1.5, 2.25])
+    writer.add_array("tokenizer.ggml.token_type", [3, 1, 1])
+    writer.add_array("tokenizer.ggml.merges", ["a b", "\u00e9 \u0142"])  # multi-byte UTF-8
+    writer.add_array("tiny.empty", [])
+    writer.add_uint32("gemma3.context_length", 32)
+    writer.add_tensor("token_embd.weight", np.arange(12, dtype=np.float32).reshape(3, 4))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -32,3 +39,19 @@ def test_one_gguf_parse_shares_the_reader_and_restores_the_class(tmp_path: Path)
         other = GGUFReader(_tiny_gguf(tmp_path / "other.gguf"))
         assert other is not first  # keyed by file
     assert gguf.GGUFReader is original
+
+
+def test_the_bulk_parse_reads_what_gguf_reads(tmp_path: Path) -> None:
+    """Arrays of strings and numbers read in bulk give the same fields, parts, data indexes, types, values and
+    tensors as gguf's element-by-element parse (on Gemma's file: 0.4 s against 9.5 s, and the same checkpoint
+    byte for byte: docs/decisions.md)."""
+    path = _tiny_gguf(tmp_path / "tiny.gguf")
+    slow, bulk = gguf.GGUFReader(path), _bulk_reader(gguf.GGUFReader)(path)
+    assert list(slow.fields) == list(bulk.fields)
+    for name, field in slow.fields.items():
+        other = bulk.fields[name]
+        assert (field.offset, field.data, field.types) == (other.offset, other.data, other.types), name
+        assert [(p.dtype, p.shape, p.tolist()) for p in field.parts] == [
+            (p.dtype, p.shape, p.tolist()) for p in other.parts], name
+    assert list(bulk.fields["tokenizer.ggml.merges"].contents()) == ["a b", "\u00e9 \u0142"]
+    assert [(t.name, t.data.tolist()) for t in slow.tensors] == [(t.name, t.data.tolist()) for t in bulk.tensors]
