@@ -216,6 +216,27 @@ def test_a_tail_averaged_minilm_serves_other_weights_than_the_epoch_kept(
     np.testing.assert_allclose(again.predict_proba(val_texts[:4]), averaged.predict_proba(val_texts[:4]), atol=1e-6)
 
 
+def test_the_head_initialisation_does_not_depend_on_resolving_the_base(
+        splits: dict, tiny_encoder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first run converts Gemma while resolving its base, which may draw random numbers; the same seed must give
+    the same fresh head whether the base was converted in this process or found in the cache."""
+    import torch
+
+    import accord.classify.model as model_module
+
+    monkeypatch.setenv("ACCORD_CHECKPOINTS", str(tmp_path / "ckpt"))
+    y = splits["train"][2]
+    cfg = make_config(ClassifierConfig, family="minilm", base_model=str(tiny_encoder), max_length=32)
+    resolve, heads = model_module.resolve_base, []
+    for draws in (0, 1000):
+        monkeypatch.setattr(model_module, "resolve_base", lambda base, n=draws: torch.rand(n) is not None
+                            and resolve(base))
+        clf = build_classifier(cfg)
+        clf._init_model(np.asarray(y[:8]))
+        heads.append({k: v for k, v in clf.model.state_dict().items() if "encoder." not in k})
+    assert heads[0] and all(torch.equal(v, heads[1][k]) for k, v in heads[0].items())
+
+
 def test_a_decoder_base_trains_with_its_embeddings_frozen(splits: dict, tiny_causal_lm: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """Any HF checkpoint is a base, a causal LM too (how gemma.yaml fine-tunes Gemma): with ``freeze_embeddings``

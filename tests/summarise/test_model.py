@@ -72,3 +72,19 @@ def test_bf16_falls_back_to_float32_without_native_support(tiny_causal_lm: Path,
     monkeypatch.setattr("accord.system.bf16_native", lambda device=None: False)
     a, b, _ = _losses(tiny_causal_lm, tmp_path)
     assert a.item() == b.item()
+
+
+def test_the_lora_initialisation_does_not_depend_on_resolving_the_base(tiny_causal_lm: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first run converts Gemma while resolving its base, which may draw random numbers; the adapters of the same
+    seed must start the same whether the base was converted in this process or found in the cache."""
+    import torch
+
+    import accord.summarise.model as model_module
+
+    cached = NeuralSummariser(_tiny(tiny_causal_lm, "causal", tmp_path)).build()
+    resolve = model_module.resolve_base
+    monkeypatch.setattr(model_module, "resolve_base", lambda base: torch.rand(1000) is not None and resolve(base))
+    converted = NeuralSummariser(_tiny(tiny_causal_lm, "causal", tmp_path)).build()
+    lora = {k: v for k, v in cached.model.state_dict().items() if "lora_A" in k}
+    assert lora and all(torch.equal(v, converted.model.state_dict()[k]) for k, v in lora.items())

@@ -146,12 +146,13 @@ class TransformerClassifier(SentenceClassifier):
 
     def _init_model(self, y: np.ndarray) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, set_seed
         from transformers.utils import logging as hf_logging
 
         from accord.classify.encoder import POOLINGS, pooled_classifier
 
         base = resolve_base(self.config.minilm.base_model or "minilm")  # an alias, a path or a Hub id
+        set_seed(self.config.seed)  # after resolving: a first run's conversion must not move the head's init
         hf_logging.set_verbosity_error()  # the fresh classification head is reported as "missing"; expected
         try:  # a Hub id not in the cache on a machine without the Hub, a folder that is no checkpoint
             self.tokenizer = AutoTokenizer.from_pretrained(base)

@@ -53,8 +53,8 @@ class NeuralSummariser(Inference):
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
-        torch.manual_seed(self.config.seed)
         base = resolve_base(self.m.base_model)
+        torch.manual_seed(self.config.seed)  # after resolving: a first run's conversion must not move the LoRA init
         self.tokenizer = AutoTokenizer.from_pretrained(base)
         if self.m.family == "causal":
             self.model = self._build_causal(base, lora)
