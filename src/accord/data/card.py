@@ -135,7 +135,7 @@ def _round_relabellings(rows: list[dict]) -> str:
     for procedure in sorted({record["procedure"] for r in rows for record, _, _ in relabel_chain(r)}):
         stats = relabelled(rows, procedure)
         parts.append(f"`{procedure}` {stats['sentences']} sentences (macro-F1 {stats['macro_f1_b_vs_a']:.3f}, "
-                     f"{stats['changed']} label sets changed)")
+                     f"{stats['changed']} label set{'' if stats['changed'] == 1 else 's'} changed)")
     return f" Relabelled blind since: {'; '.join(parts)}." if parts else ""
 
 
