@@ -1,6 +1,7 @@
 """A logged classifier run's real-split scores under relabelled gold, from its recorded predictions.
 
     python evaluation/rescore_relabelled.py --procedure security_2026-12-03 --run v7=RUN_ID --run v2=RUN_ID
+        [--artifacts DIR ...]   # the runs' artifact folders, looked up in turn
 
 A training run records every misclassified sentence of each split with its prediction (``eval/<split>/
 misclassified.json``); every other sentence was predicted as its gold was then. So the predictions are rebuilt
@@ -63,15 +64,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--procedure", required=True, help="the relabelling's name in the rows' relabel records")
     parser.add_argument("--run", action="append", required=True, help="NAME=RUN_ID of a logged training run")
-    parser.add_argument("--artifacts", default=str(paths.ROOT / "mlartifacts" / "accord-classifier"))
+    parser.add_argument("--artifacts", action="append", help="where the runs' artifacts are (repeatable: each run is "
+                        "looked up in each in turn; default: this checkout's mlartifacts/accord-classifier)")
     args = parser.parse_args()
+    roots = [Path(a) for a in args.artifacts or [paths.ROOT / "mlartifacts" / "accord-classifier"]]
     lines = [f"# Real-split scores under the gold of relabelling `{args.procedure}`", "",
              "Predictions rebuilt from each run's recorded errors; no model was run, no threshold tuned again.", "",
              "| model | split | sentences | label sets changed | macro-F1, gold the run saw | macro-F1, today's gold "
              f"| per label ({', '.join(LABELS)}) |", "|---|---|---|---|---|---|---|"]
     for item in args.run:
         label, run_id = item.split("=", 1)
-        lines += rows_for(label, Path(args.artifacts) / run_id, args.procedure)
+        run_dir = next((root / run_id for root in roots if (root / run_id).is_dir()), None)
+        if run_dir is None:
+            raise SystemExit(f"error: run {run_id} ({label}) is in none of {', '.join(map(str, roots))}")
+        lines += rows_for(label, run_dir, args.procedure)
     out = paths.ROOT / "evaluation" / "reports" / f"relabelled_{args.procedure}.md"
     write_text_atomic(out, "\n".join(lines) + "\n")
     print("\n".join(lines))
