@@ -7,7 +7,9 @@ A training run records every misclassified sentence of each split with its predi
 misclassified.json``); every other sentence was predicted as its gold was then. So the predictions are rebuilt
 without running the model, and scored against the gold the run saw (the labels a relabelling ``procedure``
 replaced, kept in each row's ``relabel`` record) and against today's gold: the change in the labels, shown apart
-from any model. Writes ``evaluation/reports/relabelled_<procedure>.md``.
+from any model. Writes ``evaluation/reports/relabelled_<procedure>.md``. Only for runs scored on the gold just
+before the procedure and on today's splits: a run of an older gold, or of a smaller validation split, would have
+its correct sentences rebuilt with labels it never saw.
 """
 
 from __future__ import annotations
