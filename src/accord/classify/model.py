@@ -171,10 +171,9 @@ class TransformerClassifier(SentenceClassifier):
 
     def _fit(self, texts: list[str], y: np.ndarray, val_texts: list[str], val_y: np.ndarray,
              on_epoch: Callable[[dict[str, float]], None] | None) -> None:
-        from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, Trainer, set_seed
+        from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, Trainer
 
         c = self.config.minilm
-        set_seed(self.config.seed)
         texts, y = self._targets(texts, y, val_texts)
         val_texts, val_y = _epoch_sample(val_texts, val_y, c.eval_sentences, self.config.seed)
         self._init_model(y)
@@ -325,8 +324,8 @@ def _tail_averager(share: float, notes: dict[str, float]) -> list[Any]:
 
         def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
             if self.count:
-                averaged = {name: (total / self.count).to(model.state_dict()[name].dtype)
-                            for name, total in self.total.items()}
+                current = model.state_dict()
+                averaged = {name: (total / self.count).to(current[name].dtype) for name, total in self.total.items()}
                 model.load_state_dict(averaged, strict=False)
             notes["averaged_steps"] = float(self.count)
 
