@@ -110,6 +110,44 @@ def test_word_constraint_names_follow_the_source(cased_tokenizer: object, contex
     assert WordConstraint(cased_tokenizer, [NAMES], prompt_width=0).valid(0, context, piece)  # words alone pass
 
 
+TITLES = ("Bangladesh's Home Affairs Minister Saifuddin Nasution met Human Resources Minister V Shivakumar. "
+          "President of Turkiye Recep Tayyip Erdogan met Crown Prince and Prime Minister Mohammed bin Salman. "
+          "The Kazakh MFA's press office quoted Foreign Minister Erlan Abdyldayev.")
+
+
+@pytest.mark.parametrize(("context", "piece", "ok"), [
+    ("Malaysian Home Affairs minister", " V", False),  # each pair is in the source, the chain is not
+    ("Malaysian Home Affairs minister", " Sai", True),  # the source's own minister, while the word grows
+    ("Home Affairs Minister", " Saifuddin", True),
+    ("Human Resources Minister", " V", True),
+    ("Prime Minister of", " Turkiye", False),  # joiners link a chain
+    ("President of", " Turkiye", True),
+    ("President of Turkiye", " Recep", True),
+    ("Kazakh MFA's", " Foreign", False),  # so does a possessive
+    ("Bangladesh's Home", " Affairs", True),
+    ("the Human", " Resources", True),  # a leading joiner does not count: one pair, left to names
+    ("Erdogan met Crown", " Prince", True),  # a lower-case word that is no office ends a chain
+    ("Nasution and Prime", " Minister", True),  # and so does "and": two people, each named as the source does
+])
+def test_word_constraint_titles_follow_the_source(cased_tokenizer: object, context: str, piece: str,
+                                                  ok: bool) -> None:
+    from accord.summarise.decoding import WordConstraint
+
+    titles = WordConstraint(cased_tokenizer, [TITLES], prompt_width=0, names=True, titles=True)
+    assert titles.valid(0, context, piece) is ok
+    assert WordConstraint(cased_tokenizer, [TITLES], prompt_width=0, names=True).valid(0, context, piece)
+
+
+def test_word_constraint_titles_ignore_a_cut_first_word(cased_tokenizer: object) -> None:
+    """The checked context is the output's last 80 characters: a run at its start may be the end of a word."""
+    from accord.summarise.decoding import WordConstraint
+
+    source = "Home Affairs Minister Saifuddin met Human Resources Minister V Shivakumar."
+    titles = WordConstraint(cased_tokenizer, [source], prompt_width=0, titles=True)
+    assert titles.valid(0, "Affairs minister", " V")  # "Affairs" may be the end of a longer word
+    assert not titles.valid(0, "Affairs minister", " V", start=True)  # as the whole output it is a word
+
+
 def test_word_constraint_names_finish_as_the_source_writes_them(cased_tokenizer: object) -> None:
     import torch
 

@@ -93,6 +93,9 @@ class GenerationArguments:
     copy_constrained: bool = arg(True, "decode only source tokens + the training summaries' common words")
     copy_words: bool = arg(True, "capitalised words and numbers must be whole source words (WordConstraint)")
     copy_names: bool = arg(True, "with copy_words: adjacent capitalised words must be adjacent in the source")
+    copy_titles: bool = arg(False, "with copy_words: a capitalised word after two words of a title chain must follow "
+                                   "them in the source ('Home Affairs minister V' where the source's V is another "
+                                   "minister; docs/decisions.md)")
     max_words: int = arg(40, "cut longer summaries at a clause boundary", low=5)
     sliced_head: bool = arg(True, "causal greedy: logits only for the tokens the copy constraint allows (fast)")
     no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
@@ -165,7 +168,7 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     """The config saved with a model. Older flat configs load into the sections; a model saved before a copy
     constraint existed decodes as it did when it was evaluated (that constraint off)."""
     flat = flatten(values)
-    for flag in ("copy_words", "copy_names", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon",
+    for flag in ("copy_words", "copy_names", "copy_titles", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon",
                  "copy_roles", "copy_claims", "cut_dead_ends", "bf16_prefill", "bf16_steps",
                  "bf16_attention"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):

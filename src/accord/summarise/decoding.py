@@ -1,8 +1,9 @@
 """Decoding helpers of the summariser: copy constraints (logits processors) and the one-sentence output clean-up.
 
 - :class:`CopyConstraint` (token level): only tokens of the source plus a common-word vocabulary may be emitted.
-- :class:`WordConstraint` (word level): every capitalised word and number must be a whole source word, and with
-  ``names`` adjacent capitalised words must be adjacent in the source too.
+- :class:`WordConstraint` (word level): every capitalised word and number must be a whole source word, with
+  ``names`` adjacent capitalised words must be adjacent in the source too, and with ``titles`` a capitalised word
+  that ends a title chain of three words must continue them as the source does.
 - :func:`first_sentence`: the first sentence of generated text, cut at a clause boundary when too long.
 - :func:`tidy`: mends hyphenation the tokeniser broke ("UAE- Romania") where the source writes it whole, and ends a
   list before its first item that only recycles an earlier word (the loops of issue 12).
@@ -17,6 +18,7 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 from accord.summarise.metrics import invents_topic, unsupported_claim, unsupported_topics
+from accord.summarise.roles import is_title
 from accord.text import NAME_JOINERS, split_sentences
 
 
@@ -119,6 +121,8 @@ class CopyConstraint:
 
 _RUN = re.compile(r"\w+")
 _ATTACH = "'’-"
+_CHAIN_LOOKBACK = 4  # runs read back from a capitalised word: room for joiners before the two words it continues
+_CHAIN_JOINERS = (NAME_JOINERS - {"and"}) | {"s"}  # link the words of a title chain ("Minister of Foreign Affairs")
 
 
 class _Tail(NamedTuple):
@@ -133,6 +137,42 @@ class _Tail(NamedTuple):
     checked: bool
     end: int
     inside: bool
+
+
+def _linked(text: str, a: re.Match[str], b: re.Match[str]) -> bool:
+    """Whether word runs ``a`` and ``b`` are one space apart or ``b`` is the "s" of a possessive."""
+    gap = text[a.end():b.start()]
+    return gap == " " or (gap in ("'", "’") and b.group() in ("s", "S"))
+
+
+def _trigrams(source: str) -> dict[tuple[str, str], set[str]]:
+    """Lower-cased (word, word) -> the words that follow them, over each three linked word runs of ``source``."""
+    table: dict[tuple[str, str], set[str]] = {}
+    runs = list(_RUN.finditer(source))
+    for a, b, c in zip(runs, runs[1:], runs[2:], strict=False):
+        if _linked(source, a, b) and _linked(source, b, c):
+            table.setdefault((a.group().lower(), b.group().lower()), set()).add(c.group().lower())
+    return table
+
+
+def _chain_before(text: str, m: re.Match[str], start: bool) -> tuple[str, str] | None:
+    """The two title-chain words directly before ``m`` (lower-cased), or None when the chain before it has fewer.
+    Chain words are capitalised words, office words (``roles.TITLES``) and joiners; joiners that lead the chain do
+    not count ("the Foreign Minister" is a pair, checked by ``names``). A run at the cut context's start may be cut."""
+    before = list(_RUN.finditer(text, 0, m.start()))[-_CHAIN_LOOKBACK:]
+    chain: list[re.Match[str]] = []
+    nxt = m
+    for run in reversed(before):
+        w = run.group()
+        member = w[0].isupper() or w.lower() in _CHAIN_JOINERS or is_title(w)
+        if not member or not _linked(text, run, nxt) or (run.start() == 0 and not start):
+            break
+        chain.insert(0, run)
+        nxt = run
+    words = [r.group().lower() for r in chain]
+    while words and words[0] in _CHAIN_JOINERS:
+        words.pop(0)
+    return (words[-2], words[-1]) if len(words) >= 2 else None
 
 
 def _only_continues(piece: str) -> bool:
@@ -168,12 +208,17 @@ class WordConstraint:
     With ``names``, a capitalised word that directly follows another (one space apart, the first not a joiner like
     ``The``) must follow it in the source too, so real source words cannot be put together into a new name or mix
     two people ("Tô Trần Lâm", "President Cường Cường", "Prime Minister Prime Minister").
+
+    With ``titles``, pairs the source has cannot be chained into an office it never gives that person either ("Home
+    Affairs minister V Shivakumar" from "Home Affairs Minister Saifuddin" and "Resources Minister V Shivakumar"): a
+    capitalised word after two words of a title chain (:func:`_chain_before`) must follow those two in the source.
+    It acts while the word grows, so the decoder can still take the source's own name.
     """
 
     def __init__(self, tokenizer: Any, sources: list[str], prompt_width: int, keep: int = 4,
                  piece_cache: dict[int, str] | None = None, copy: CopyConstraint | None = None,
                  names: bool = False, topics: bool = False, lexicon: list[str] | None = None,
-                 claims: bool = False) -> None:
+                 claims: bool = False, titles: bool = False) -> None:
         self.tok, self.prompt_width, self.keep, self.copy = tokenizer, prompt_width, keep, copy
         # with ``claims``: claim words (metrics.CLAIM_FAMILIES) only as the source uses them, and a word glued on by an
         # apostrophe ("Kuwait'ties") only as the source writes it (a possessive "'s" always)
@@ -191,6 +236,8 @@ class WordConstraint:
                     if src[a.end():b.start()] == " ":
                         following.setdefault(a.group().lower(), set()).add(b.group().lower())
                 self.successors.append(following)
+        # with ``titles``: (word, word) -> the words that follow that pair in a chain of the source, lower-cased
+        self.chains = [_trigrams(src) for src in sources] if titles else None
         self.words = [frozenset(f for w in ws for f in (w, w.lower())) for ws in runs]
         self.first_words = [frozenset(w[0].upper() + w[1:] for w in ws) | words
                             for ws, words in zip(runs, self.words, strict=True)]
@@ -276,7 +323,18 @@ class WordConstraint:
             if self.successors is not None and previous is not None and not self._follows(
                     row, text, previous, m, growing):
                 return False
+            if self.chains is not None and w[0].isupper() and not self._continues_chain(row, text, m, growing,
+                                                                                     start):
+                return False
         return True
+
+    def _continues_chain(self, row: int, text: str, m: re.Match[str], growing: bool, start: bool) -> bool:
+        """``generation.copy_titles``: whether capitalised word ``m`` may end the title chain written before it."""
+        pair = _chain_before(text, m, start)
+        if pair is None:
+            return True
+        following, w = self.chains[row].get(pair, ()), m.group().lower()
+        return any(f.startswith(w) for f in following) if growing else w in following
 
     def _claim_ok(self, row: int, text: str, previous: re.Match[str] | None, m: re.Match[str]) -> bool:
         """``generation.copy_claims``: a finished claim word the source uses, and an apostrophe-glued run that is

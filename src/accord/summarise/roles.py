@@ -52,6 +52,11 @@ def _title(word: str) -> str | None:
     return w if w in TITLES else None
 
 
+def is_title(word: str) -> bool:
+    """Whether a word is an office word ("Minister", "minister's", "Defense")."""
+    return _title(word) is not None
+
+
 def _country(word: str) -> str | None:
     w = _POSSESSIVE.sub("", word).lower().replace("_", " ")
     return COUNTRY_WORDS.get(w)

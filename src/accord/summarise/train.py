@@ -39,7 +39,7 @@ log = logging.getLogger("accord.summarise.train")
 SAMPLE_ROWS = 30  # real validation articles shown in the run's samples table
 GATE_ROWS_FILE = "gate/real_validation_rougeL.json"  # per-article ROUGE-L of the gate split: paired resamples later
 GENERATION_KEYS = ("num_beams", "no_repeat_ngram_size", "max_new_tokens", "copy_constrained", "copy_words",
-                   "copy_names", "max_words", "no_repeat_words", "tidy", "sliced_head",
+                   "copy_names", "copy_titles", "max_words", "no_repeat_words", "tidy", "sliced_head",
                    "copy_topics", "copy_lexicon", "copy_roles")
 
 
