@@ -1,13 +1,56 @@
-"""Base checkpoints: the GGUF conversion parses its file once (transformers would parse it three times), in bulk."""
+"""Base checkpoints: the GGUF conversion parses its file once (transformers would parse it three times), in bulk;
+MPNet is assembled from its zip parts once, with the model's files only."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import gguf
 import numpy as np
+import pytest
 
+from accord import bases
 from accord.bases import _bulk_reader, _one_gguf_parse
+
+
+def _zip_parts(tmp_path: Path, files: dict[str, bytes], n: int = 3) -> list[Path]:
+    """A zip of ``files`` split into ``n`` byte parts, as the PyPI packages ship all-mpnet-base-v2."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    blob = buffer.getvalue()
+    size = -(-len(blob) // n)
+    parts = []
+    for i in range(n):
+        part = tmp_path / f"all-mpnet-base-v2.zip.{i + 1:03d}"
+        part.write_bytes(blob[i * size:(i + 1) * size])
+        parts.append(part)
+    return parts
+
+
+def test_mpnet_is_assembled_once_from_its_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"all-mpnet-base-v2/config.json": b'{"model_type": "mpnet"}',
+             "all-mpnet-base-v2/model.safetensors": bytes(range(256)) * 50,
+             "all-mpnet-base-v2/1_Pooling/config.json": b"{}",
+             "all-mpnet-base-v2/desktop.ini": b"[.ShellClassInfo]"}
+    parts = _zip_parts(tmp_path, files)
+    monkeypatch.setattr(bases, "_mpnet_parts", lambda: parts)
+    cache = tmp_path / "base" / "mpnet"
+    assert bases.ensure_mpnet(cache) == cache
+    assert (cache / "model.safetensors").read_bytes() == files["all-mpnet-base-v2/model.safetensors"]
+    assert (cache / "1_Pooling" / "config.json").exists() and not (cache / "desktop.ini").exists()
+    assert sorted(p.name for p in cache.parent.iterdir()) == ["mpnet"]  # nothing half-written left beside it
+    monkeypatch.setattr(bases, "_mpnet_parts", lambda: pytest.fail("assembled twice"))
+    assert bases.ensure_mpnet(cache) == cache  # the second time: the cache
+
+
+def test_mpnet_without_its_packages_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bases, "MPNET_PARTS", ("accord-no-such-package-001",))
+    with pytest.raises(ValueError, match=r"accord-no-such-package-001: pip install -e \"\.\[mpnet\]\""):
+        bases._mpnet_parts()
 
 
 def _tiny_gguf(path: Path) -> Path:

@@ -73,6 +73,20 @@ def test_a_missing_base_checkpoint_stops_training_before_a_run(tmp_path: Path, t
     assert base_problems(make_config(ClassifierConfig, family="tfidf", **{"minilm.base_model": "./none"})) == []
 
 
+def test_the_mpnet_base_without_its_packages_stops_training_before_a_run(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord import bases
+
+    monkeypatch.setenv("ACCORD_BASE_CACHE", str(tmp_path / "base"))  # no assembled copy either
+    monkeypatch.setattr(bases, "MPNET_PARTS", ("accord-no-such-package-001",))
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = runner.invoke(app, ["train", "classifier", "-c", "training/configs/classifier/mpnet_news.yaml",
+                                 "--tracking-uri", uri])
+    assert result.exit_code == 2 and "minilm.base_model: base 'mpnet' needs the PyPI package " \
+        "accord-no-such-package-001" in result.output
+    assert not (tmp_path / "mlflow.db").exists() and "Traceback" not in result.output
+
+
 def test_a_bad_ensemble_member_file_stops_training_before_a_run(tmp_path: Path) -> None:
     """An ensemble member named by a config file that is not there, or whose base is not there, is named before a
     run starts (exit 2, no store written)."""

@@ -164,6 +164,18 @@ def _mpnet_parts() -> list[Path]:
     return parts
 
 
+def alias_problem(base_model: str) -> str | None:
+    """What keeps an alias from resolving, found before a run starts (today only ``mpnet``: its PyPI parts)."""
+    cache = base_cache_dir() / MPNET_ALIAS
+    if base_model != MPNET_ALIAS or ((cache / "config.json").exists() and (cache / "model.safetensors").exists()):
+        return None
+    try:
+        _mpnet_parts()
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def resolve_base(base_model: str) -> str:
     """A loadable path or Hub id for ``base_model`` (aliases: ``gemma-3-270m``, ``minilm``, ``mpnet``)."""
     if base_model == GEMMA_ALIAS:

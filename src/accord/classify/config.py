@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from accord import paths
-from accord.bases import ALIASES
+from accord.bases import ALIASES, alias_problem
 from accord.config import ConfigError, arg, flatten, from_dict, load_config, to_dict
 from accord.data.config import DataConfig
 
@@ -278,6 +278,8 @@ def base_problems(cfg: ClassifierConfig) -> list[str]:
                      if not path.is_file()]
     for section in ("minilm", "setfit"):
         base = getattr(cfg, section).base_model
+        if section == cfg.family and (problem := alias_problem(base)):
+            problems.append(f"{section}.base_model: {problem}")
         if section != cfg.family or not base or base in ALIASES or (Path(base).expanduser() / "config.json").is_file():
             continue
         if base.startswith(("/", ".", "~")) or base.count("/") > 1 or Path(base).exists():
