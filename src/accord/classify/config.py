@@ -278,9 +278,11 @@ def base_problems(cfg: ClassifierConfig) -> list[str]:
                      if not path.is_file()]
     for section in ("minilm", "setfit"):
         base = getattr(cfg, section).base_model
-        if section == cfg.family and (problem := alias_problem(base)):
+        if section != cfg.family or not base:
+            continue
+        if problem := alias_problem(base):
             problems.append(f"{section}.base_model: {problem}")
-        if section != cfg.family or not base or base in ALIASES or (Path(base).expanduser() / "config.json").is_file():
+        if base in ALIASES or (Path(base).expanduser() / "config.json").is_file():
             continue
         if base.startswith(("/", ".", "~")) or base.count("/") > 1 or Path(base).exists():
             problems.append(f"{section}.base_model: no Hugging Face checkpoint (config.json) in {base}")
