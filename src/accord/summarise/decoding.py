@@ -14,11 +14,10 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from itertools import pairwise
 from typing import Any, NamedTuple
 
+from accord.summarise.chains import RUN, chain_before, successors, trigrams
 from accord.summarise.metrics import invents_topic, unsupported_claim, unsupported_topics
-from accord.summarise.roles import is_title
 from accord.text import NAME_JOINERS, split_sentences
 
 
@@ -119,10 +118,7 @@ class CopyConstraint:
         return scores.masked_fill(~mask, float("-inf"))
 
 
-_RUN = re.compile(r"\w+")
 _ATTACH = "'’-"
-_CHAIN_LOOKBACK = 4  # runs read back from a capitalised word: room for joiners before the two words it continues
-_CHAIN_JOINERS = (NAME_JOINERS - {"and"}) | {"s"}  # link the words of a title chain ("Minister of Foreign Affairs")
 
 
 class _Tail(NamedTuple):
@@ -139,45 +135,9 @@ class _Tail(NamedTuple):
     inside: bool
 
 
-def _linked(text: str, a: re.Match[str], b: re.Match[str]) -> bool:
-    """Whether word runs ``a`` and ``b`` are one space apart or ``b`` is the "s" of a possessive."""
-    gap = text[a.end():b.start()]
-    return gap == " " or (gap in ("'", "’") and b.group() in ("s", "S"))
-
-
-def _trigrams(source: str) -> dict[tuple[str, str], set[str]]:
-    """Lower-cased (word, word) -> the words that follow them, over each three linked word runs of ``source``."""
-    table: dict[tuple[str, str], set[str]] = {}
-    runs = list(_RUN.finditer(source))
-    for a, b, c in zip(runs, runs[1:], runs[2:], strict=False):
-        if _linked(source, a, b) and _linked(source, b, c):
-            table.setdefault((a.group().lower(), b.group().lower()), set()).add(c.group().lower())
-    return table
-
-
-def _chain_before(text: str, m: re.Match[str], start: bool) -> tuple[str, str] | None:
-    """The two title-chain words directly before ``m`` (lower-cased), or None when the chain before it has fewer.
-    Chain words are capitalised words, office words (``roles.TITLES``) and joiners; joiners that lead the chain do
-    not count ("the Foreign Minister" is a pair, checked by ``names``). A run at the cut context's start may be cut."""
-    before = list(_RUN.finditer(text, 0, m.start()))[-_CHAIN_LOOKBACK:]
-    chain: list[re.Match[str]] = []
-    nxt = m
-    for run in reversed(before):
-        w = run.group()
-        member = w[0].isupper() or w.lower() in _CHAIN_JOINERS or is_title(w)
-        if not member or not _linked(text, run, nxt) or (run.start() == 0 and not start):
-            break
-        chain.insert(0, run)
-        nxt = run
-    words = [r.group().lower() for r in chain]
-    while words and words[0] in _CHAIN_JOINERS:
-        words.pop(0)
-    return (words[-2], words[-1]) if len(words) >= 2 else None
-
-
 def _only_continues(piece: str) -> bool:
     """Whether a token's text is nothing but more letters or digits of the current word."""
-    return _RUN.fullmatch(piece) is not None
+    return RUN.fullmatch(piece) is not None
 
 
 def _begins(ordered: list[str], prefix: str) -> bool:
@@ -211,7 +171,7 @@ class WordConstraint:
 
     With ``titles``, pairs the source has cannot be chained into an office it never gives that person either ("Home
     Affairs minister V Shivakumar" from "Home Affairs Minister Saifuddin" and "Resources Minister V Shivakumar"): a
-    capitalised word after two words of a title chain (:func:`_chain_before`) must follow those two in the source.
+    capitalised word after two words of a title chain (``chains.chain_before``) must follow those two in the source.
     It acts while the word grows, so the decoder can still take the source's own name.
     """
 
@@ -226,18 +186,11 @@ class WordConstraint:
         self.lexicon = lexicon  # the tokenizer's whole-word tokens, sorted (copy_lexicon), or None
         # with ``topics``: per source, the cooperation topics it never mentions (no word may start naming one)
         self.unsupported = [unsupported_topics(src) for src in sources] if topics else None
-        runs = [_RUN.findall(src) for src in sources]
-        self.successors: list[dict[str, set[str]]] | None = None
-        if names:  # lower-cased word -> the words that follow it after nothing but spaces, per source
-            self.successors = []
-            for src in sources:
-                following: dict[str, set[str]] = {}
-                for a, b in pairwise(_RUN.finditer(src)):
-                    if src[a.end():b.start()] == " ":
-                        following.setdefault(a.group().lower(), set()).add(b.group().lower())
-                self.successors.append(following)
+        runs = [RUN.findall(src) for src in sources]
+        # with ``names``: lower-cased word -> the words that follow it after one space, per source
+        self.successors = [successors(src) for src in sources] if names else None
         # with ``titles``: (word, word) -> the words that follow that pair in a chain of the source, lower-cased
-        self.chains = [_trigrams(src) for src in sources] if titles else None
+        self.chains = [trigrams(src) for src in sources] if titles else None
         self.words = [frozenset(f for w in ws for f in (w, w.lower())) for ws in runs]
         self.first_words = [frozenset(w[0].upper() + w[1:] for w in ws) | words
                             for ws, words in zip(runs, self.words, strict=True)]
@@ -264,7 +217,7 @@ class WordConstraint:
     def _runs(text: str, pos: int = 0, checked_prev: bool = False, prev_end: int = -2) -> Any:
         """``(match, checked)`` for each word run of ``text`` from ``pos`` (a run boundary; ``checked_prev`` and
         ``prev_end`` describe the run before it)."""
-        for m in _RUN.finditer(text, pos):
+        for m in RUN.finditer(text, pos):
             w = m.group()
             attached = m.start() == prev_end + 1 and text[m.start() - 1] in _ATTACH
             checked = w[0].isupper() or w[0].isdigit() or (attached and checked_prev)
@@ -330,7 +283,7 @@ class WordConstraint:
 
     def _continues_chain(self, row: int, text: str, m: re.Match[str], growing: bool, start: bool) -> bool:
         """``generation.copy_titles``: whether capitalised word ``m`` may end the title chain written before it."""
-        pair = _chain_before(text, m, start)
+        pair = chain_before(text, m, start)
         if pair is None:
             return True
         following, w = self.chains[row].get(pair, ()), m.group().lower()
@@ -421,7 +374,7 @@ class WordConstraint:
         """The next token of the shortest source word that the checked word ending ``context`` begins."""
         if not self.in_checked_word(context):
             return None
-        prefix = _RUN.findall(context)[-1]
+        prefix = RUN.findall(context)[-1]
         ordered = self.sorted[row]
         i = bisect.bisect_left(ordered, prefix)
         words = []
