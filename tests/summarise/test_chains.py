@@ -1,11 +1,13 @@
 """Word-run tables of the name and title checks, hand-checked on one sentence."""
 
+import re
+
 from accord.summarise.chains import RUN, chain_before, successors, trigrams
 
 SOURCE = "Home Affairs Minister Saifuddin met Resources Minister V Shivakumar in the Prime Minister's office."
 
 
-def _last(text: str):
+def _last(text: str) -> re.Match[str]:
     return list(RUN.finditer(text))[-1]
 
 

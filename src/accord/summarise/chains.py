@@ -4,7 +4,7 @@
   summary can be held to adjacency in the source.
 - :func:`trigrams` and :func:`chain_before` (``titles``): which word ends each two linked words of a title chain,
   so two offices the source gives two people cannot be chained into one it never gives.
-Both read the source's word runs once (:func:`_runs`).
+Each is built once per batch, when the decoder's checks are set up.
 """
 
 from __future__ import annotations
@@ -26,15 +26,10 @@ def linked(text: str, a: re.Match[str], b: re.Match[str]) -> bool:
     return gap == " " or (gap in ("'", "’") and b.group() in ("s", "S"))
 
 
-def _runs(source: str) -> list[re.Match[str]]:
-    """The word runs of ``source``, in order: the one scan both tables are built from."""
-    return list(RUN.finditer(source))
-
-
 def successors(source: str) -> dict[str, set[str]]:
     """Lower-cased word -> the words that follow it after nothing but one space."""
     following: dict[str, set[str]] = {}
-    for a, b in pairwise(_runs(source)):
+    for a, b in pairwise(RUN.finditer(source)):
         if source[a.end():b.start()] == " ":
             following.setdefault(a.group().lower(), set()).add(b.group().lower())
     return following
@@ -43,7 +38,7 @@ def successors(source: str) -> dict[str, set[str]]:
 def trigrams(source: str) -> dict[tuple[str, str], set[str]]:
     """Lower-cased (word, word) -> the words that follow them, over each three linked word runs of ``source``."""
     table: dict[tuple[str, str], set[str]] = {}
-    runs = _runs(source)
+    runs = list(RUN.finditer(source))
     for a, b, c in zip(runs, runs[1:], runs[2:], strict=False):
         if linked(source, a, b) and linked(source, b, c):
             table.setdefault((a.group().lower(), b.group().lower()), set()).add(c.group().lower())
