@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from accord import paths
-from accord.data.real import RELABELLINGS, agreement, relabel_chain, relabelled
+from accord.data.real import RELABELLINGS, agreement, kappa_text, relabel_chain, relabelled
 
 REAL = paths.DATA_DIR / "real"
 
@@ -32,6 +32,19 @@ def test_relabelled_counts_changes_and_agreement_by_hand() -> None:
     assert out["kappa"]["defence"] == pytest.approx(0.4)
     assert relabelled([{"labels": []}]) is None
     assert agreement(rows)["sentences"] == 1  # the original passes' agreement ignores the relabel records
+
+
+def test_agreement_leaves_out_labels_neither_pass_gave() -> None:
+    """A small relabelled subset rarely holds every label: a unanimous "no" is no disagreement (it once showed as
+    macro-F1 0.600 in the card where the two passes agreed on every sentence), and kappa is undefined there."""
+    rows = [{"labels_a": ["trade"], "labels_b": ["trade"]}, {"labels_a": [], "labels_b": []},
+            {"labels_a": ["defence"], "labels_b": []}]
+    out = agreement(rows)
+    assert out["kappa"]["technology"] is None and out["kappa"]["visas"] is None
+    assert out["kappa"]["trade"] == pytest.approx(1.0)
+    assert out["macro_f1_b_vs_a"] == pytest.approx(0.5)  # trade 1.0, defence 0.0; the three unused labels left out
+    assert agreement(rows[1:2])["macro_f1_b_vs_a"] == 1.0  # no label given at all: nothing to disagree on
+    assert kappa_text(None) == "n/a" and kappa_text(0.4) == "0.400"
 
 
 def _script(name: str):

@@ -24,6 +24,7 @@ from accord.data.real import (
     RELABELLINGS,
     RealCorpus,
     agreement,
+    kappa_text,
     load_real,
     measures_only,
     read_frozen,
@@ -121,7 +122,7 @@ def _relabel_lines(rows: list[dict]) -> list[str]:
         relabel = relabelled(rows, procedure)
         if relabel is None:
             continue
-        kappa = ", ".join(f"{name} {value:.3f}" for name, value in relabel["kappa"].items())
+        kappa = ", ".join(f"{name} {kappa_text(value)}" for name, value in relabel["kappa"].items())
         lines += ["", f"Relabelled blind ({what}, {picked}; `data/real/scripts/{script}`): "
                   f"{relabel['sentences']} sentences in two new passes, Cohen's kappa "
                   f"{kappa}; macro-F1 {relabel['macro_f1_b_vs_a']:.3f}; {relabel['disagreements']} disagreements "
@@ -144,7 +145,7 @@ def _real_section(cfg: DataConfig, real: RealCorpus) -> list[str]:
     rows = [s for s in real.sentences if s["source"] == "real"]
     split = real_assignment(cfg, real)
     agree = agreement(rows)
-    kappa = " | ".join(f"{v:.3f}" for v in agree["kappa"].values())
+    kappa = " | ".join(kappa_text(v) for v in agree["kappa"].values())
     lines = [
         "## Real articles (`data/real/`)",
         f"- {len(arts)} published reports of bilateral or small-group meetings from {len({a['outlet'] for a in arts})} "
@@ -191,6 +192,7 @@ def _rounds_section(cfg: DataConfig) -> list[str]:
         if errors or not part.sentences:
             continue
         agree = agreement(part.sentences)
+        kappa = ", ".join(f"{k} {kappa_text(v)}" for k, v in agree["kappa"].items())
         use = ("the second real test set (`data.second_test_dir`): never trained or tuned on"
                if folder.resolve() == Path(cfg.second_test_dir).resolve() else
                f"collected {MEASURE_ONLY}, from outlets in no other data: never trained or tuned on"
@@ -199,9 +201,9 @@ def _rounds_section(cfg: DataConfig) -> list[str]:
                "trains only where a config names it in `data.train_rounds`")
         lines.append(f"- `{folder.name}/`: {len(part.articles)} reports from "
                      f"{len({a['outlet'] for a in part.articles.values()})} outlets, {len(part.sentences)} "
-                     f"sentences; {use}. Cohen's kappa " + ", ".join(f"{k} {v:.3f}" for k, v in agree["kappa"].items())
-                     + f"; pass B against pass A macro-F1 {agree['macro_f1_b_vs_a']:.3f}; {agree['disagreements']} "
-                     f"disagreed, {agree['adjudicated']} adjudicated." + _round_relabellings(part.sentences))
+                     f"sentences; {use}. Cohen's kappa {kappa}; pass B against pass A macro-F1 "
+                     f"{agree['macro_f1_b_vs_a']:.3f}; {agree['disagreements']} disagreed, "
+                     f"{agree['adjudicated']} adjudicated." + _round_relabellings(part.sentences))
     return lines if len(lines) > 3 else []
 
 

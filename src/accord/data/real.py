@@ -314,17 +314,29 @@ def kept_apart_errors(corpus: RealCorpus, kept: tuple[set[str], set[str]], artic
 
 def agreement(sentences: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-label Cohen's kappa and pass-B-vs-pass-A macro-F1 over sentences labelled in both passes (rows of a later
-    relabelling are given as their ``relabel`` record, which holds its own two passes)."""
+    relabelling are given as their ``relabel`` record, which holds its own two passes).
+
+    A label that both passes give to every sentence or to none has no kappa (``None``: chance agreement is total)
+    and is left out of the macro-F1, which would otherwise count a unanimous "no" as F1 0 on small relabelled
+    subsets."""
     from sklearn.metrics import cohen_kappa_score, f1_score
 
     both = [s for s in sentences if "labels_a" in s and "labels_b" in s]
     a = np.array([[name in s["labels_a"] for name in LABELS] for s in both], dtype=int).reshape(-1, len(LABELS))
     b = np.array([[name in s["labels_b"] for name in LABELS] for s in both], dtype=int).reshape(-1, len(LABELS))
-    kappa = {name: float(cohen_kappa_score(a[:, j], b[:, j])) for j, name in enumerate(LABELS)}
-    return {"sentences": len(both), "kappa": kappa,
-            "macro_f1_b_vs_a": float(f1_score(a, b, average="macro", zero_division=0)),
+    varied = [len(set(a[:, j]) | set(b[:, j])) > 1 for j in range(len(LABELS))]
+    kappa = {name: float(cohen_kappa_score(a[:, j], b[:, j])) if varied[j] else None
+             for j, name in enumerate(LABELS)}
+    used = a.any(axis=0) | b.any(axis=0)
+    macro = float(f1_score(a[:, used], b[:, used], average="macro", zero_division=0)) if used.any() else 1.0
+    return {"sentences": len(both), "kappa": kappa, "macro_f1_b_vs_a": macro,
             "disagreements": int((a != b).any(axis=1).sum()),
             "adjudicated": sum(bool(s.get("adjudicated")) for s in both)}
+
+
+def kappa_text(value: float | None) -> str:
+    """A kappa for the card: three decimals, or ``n/a`` where the label's agreement is undefined."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 TEXT_PICKED = "picked by a regex over the texts in every split"
