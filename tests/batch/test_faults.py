@@ -526,6 +526,21 @@ def test_duplicate_article_ids_across_files_are_a_warning_naming_both(store: str
     assert f"warning: {second}:2: article id 'r1' is also used in {first}" in result.stderr
 
 
+def test_a_folder_names_the_files_it_does_not_read(store: str, tmp_path: Path) -> None:
+    """A folder reads its text files; a feed dropped beside them as JSONL is named, not silently skipped."""
+    news = tmp_path / "news"
+    (news / "day2").mkdir(parents=True)
+    (news / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (news / "day2" / "feed.jsonl").write_text(json.dumps({"id": "f1", "text": ARTICLE}) + "\n", encoding="utf-8")
+    (news / ".hidden.csv").write_text("text\nx\n", encoding="utf-8")
+    result = classify(store, str(news), "--out", str(tmp_path / "o.jsonl"))
+    assert result.exit_code == 0, result.stderr  # a warning: the text files were processed
+    assert f"warning: {news}: 1 file(s) not read: day2/feed.jsonl (a folder reads .txt and .md" in result.stderr
+    assert ".hidden" not in result.stderr
+    ids = {json.loads(line)["article_id"] for line in (tmp_path / "o.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert ids == {"a"}
+
+
 def test_outputs_keep_the_umask_not_0600(store: str, tmp_path: Path, article: Path) -> None:
     out = tmp_path / "o.jsonl"
     old = os.umask(0o022)

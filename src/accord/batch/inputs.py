@@ -27,6 +27,7 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet",)
 STDIN = "-"
+SKIPPED_SHOWN = 3  # files a folder did not read, named in its warning before "and N more"
 PARQUET_BATCH = 2048  # rows read from a Parquet file at a time
 
 
@@ -257,6 +258,24 @@ def _file_records(path: Path, article_id: str, unit: str, max_bytes: int, log: E
     yield from _text_records(path, article_id, unit, max_bytes)
 
 
+def folder_files(path: Path, log: ErrorLog) -> list[tuple[Path, str]]:
+    """A folder's text files (recursive), ids from their relative paths. Other visible files are not read (an
+    earlier run's outputs often sit beside its inputs), but a warning names them so a feed is never dropped unseen."""
+    found = sorted(p for p in path.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    files = [p for p in found if p.suffix.lower() in TEXT_SUFFIXES]
+    if not files:
+        log.add(InputError(path, f"folder has no {' or '.join(TEXT_SUFFIXES)} files"))
+    skipped = [p.relative_to(path).as_posix() for p in found if p.suffix.lower() not in TEXT_SUFFIXES]
+    if skipped:
+        shown = ", ".join(skipped[:SKIPPED_SHOWN]) + (f" and {len(skipped) - SKIPPED_SHOWN} more"
+                                                      if len(skipped) > SKIPPED_SHOWN else "")
+        log.add(InputError(path, f"{len(skipped)} file(s) not read: {shown} (a folder reads "
+                                 f"{' and '.join(TEXT_SUFFIXES)} files; give JSONL, CSV or Parquet files by name)",
+                           warning=True))
+    return [(f, f.relative_to(path).with_suffix("").as_posix()) for f in files]
+
+
 def _targets(item: str, log: ErrorLog) -> list[tuple[Path, str]]:
     """``(file, article id)`` of one input argument: a folder's text files, a regular file; the rest to ``log``."""
     path = Path(item)
@@ -266,10 +285,7 @@ def _targets(item: str, log: ErrorLog) -> list[tuple[Path, str]]:
         log.add(InputError(path, "no such file or folder"))
         return []
     if stat.S_ISDIR(mode):
-        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in TEXT_SUFFIXES and p.is_file())
-        if not files:
-            log.add(InputError(path, f"folder has no {' or '.join(TEXT_SUFFIXES)} files"))
-        return [(f, f.relative_to(path).with_suffix("").as_posix()) for f in files]
+        return folder_files(path, log)
     if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end: only "-" reads a stream
         log.add(InputError(path, not_a_file(mode)))
         return []

@@ -33,8 +33,8 @@ from accord.batch.inputs import (
     JSONL_SUFFIXES,
     PARQUET_SUFFIXES,
     STDIN,
-    TEXT_SUFFIXES,
     ErrorLog,
+    folder_files,
 )
 from accord.batch.writers import infer_format
 from accord.io import (
@@ -103,10 +103,7 @@ def _route_inputs(inputs: list[str], log: ErrorLog) -> tuple[list[str], list[str
         elif p.suffix.lower() in JSONL_SUFFIXES:
             jsonl.append(str(p))
         elif p.is_dir():
-            files = sorted(str(f) for f in p.rglob("*") if f.suffix.lower() in TEXT_SUFFIXES and f.is_file())
-            text += files
-            if not files:
-                log.add(InputError(p, f"folder has no {' or '.join(TEXT_SUFFIXES)} files"))
+            text += [str(f) for f, _ in folder_files(p, log)]
         else:
             text.append(str(p))
     return parquet, jsonl, text
