@@ -35,8 +35,8 @@ def test_relabelled_counts_changes_and_agreement_by_hand() -> None:
 
 
 def test_agreement_leaves_out_labels_neither_pass_gave() -> None:
-    """A small relabelled subset rarely holds every label: a unanimous "no" is no disagreement (it once showed as
-    macro-F1 0.600 in the card where the two passes agreed on every sentence), and kappa is undefined there."""
+    """A small relabelled subset rarely holds every label: a unanimous "no" is no disagreement, so it must not pull
+    the macro-F1 down as an F1 of 0, and kappa is undefined there."""
     rows = [{"labels_a": ["trade"], "labels_b": ["trade"]}, {"labels_a": [], "labels_b": []},
             {"labels_a": ["defence"], "labels_b": []}]
     out = agreement(rows)
