@@ -43,3 +43,12 @@ def test_an_override_value_that_reads_as_a_mapping_stays_text() -> None:
     assert cfg.ensemble.overrides_for(0, "minilm.yaml") == []
     with pytest.raises(ConfigError, match=r"minilm\.epochs"):
         load_config(ClassifierConfig, None, ["minilm.epochs=a: b"])
+
+
+def test_a_mistyped_name_is_answered_with_the_closest_one() -> None:
+    with pytest.raises(ConfigError, match=r"unknown setting 'lerning_rate' \(did you mean 'minilm\.learning_rate'\?\)"):
+        load_config(ClassifierConfig, None, ["lerning_rate=1e-4"])
+    with pytest.raises(ConfigError, match=r"unknown section 'minlm' \(did you mean 'minilm'\?\)"):
+        load_config(ClassifierConfig, None, ["minlm.epochs=2"])
+    with pytest.raises(ConfigError, match=r"unknown setting 'xyzzy'; known: "):  # nothing close: no guess
+        load_config(ClassifierConfig, None, ["xyzzy=1"])

@@ -14,6 +14,7 @@ starts, naming the file or override.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import typing
 from functools import cache
@@ -105,7 +106,8 @@ def resolve_key(cls: type, key: str, prefer: str | None = None) -> list[str]:
     names = {f.name for f in dataclasses.fields(cls)}
     if dot:
         if head not in sections:
-            raise ConfigError(f"unknown section {head!r}; sections: {sorted(sections)}")
+            raise ConfigError(f"unknown section {head!r}{_did_you_mean(head, sorted(sections))}; sections: "
+                              f"{sorted(sections)}")
         return [head, *resolve_key(sections[head], rest)]
     if key in names and key not in sections:
         return [key]
@@ -118,7 +120,13 @@ def resolve_key(cls: type, key: str, prefer: str | None = None) -> list[str]:
         raise ConfigError(f"{key!r} is in sections {owners}: write it in full, e.g. {owners[0]}.{key}")
     known = sorted(names - set(sections)) + [f"{s}.{f.name}" for s, sub in sections.items()
                                              for f in dataclasses.fields(sub)]
-    raise ConfigError(f"unknown setting {key!r}; known: {known}")
+    raise ConfigError(f"unknown setting {key!r}{_did_you_mean(key, known)}; known: {known}")
+
+
+def _did_you_mean(word: str, candidates: list[str]) -> str:
+    """A hint naming the candidate closest to a mistyped name (compared without its section), or nothing."""
+    close = difflib.get_close_matches(word, [c.rpartition(".")[2] for c in candidates], n=1)
+    return f" (did you mean {next(c for c in candidates if c.rpartition('.')[2] == close[0])!r}?)" if close else ""
 
 
 def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
