@@ -533,6 +533,7 @@ def test_a_folder_names_the_files_it_does_not_read(store: str, tmp_path: Path) -
     (news / "a.txt").write_text(ARTICLE, encoding="utf-8")
     (news / "day2" / "feed.jsonl").write_text(json.dumps({"id": "f1", "text": ARTICLE}) + "\n", encoding="utf-8")
     (news / ".hidden.csv").write_text("text\nx\n", encoding="utf-8")
+    (news / "._a.txt").write_bytes(b"\x00\x05\x16\x07")  # hidden files (macOS AppleDouble, editors' drafts) are skipped
     result = classify(store, str(news), "--out", str(tmp_path / "o.jsonl"))
     assert result.exit_code == 0, result.stderr  # a warning: the text files were processed
     assert f"warning: {news}: 1 file(s) not read: day2/feed.jsonl (a folder reads .txt and .md" in result.stderr

@@ -259,8 +259,9 @@ def _file_records(path: Path, article_id: str, unit: str, max_bytes: int, log: E
 
 
 def folder_files(path: Path, log: ErrorLog) -> list[tuple[Path, str]]:
-    """A folder's text files (recursive), ids from their relative paths. Other visible files are not read (an
-    earlier run's outputs often sit beside its inputs), but a warning names them so a feed is never dropped unseen."""
+    """A folder's text files (recursive; hidden files and folders skipped), ids from their relative paths. Other
+    files are not read (an earlier run's outputs often sit beside its inputs), but a warning names them so a feed is
+    never dropped unseen."""
     found = sorted(p for p in path.rglob("*") if p.is_file()
                    and not any(part.startswith(".") for part in p.relative_to(path).parts))
     files = [p for p in found if p.suffix.lower() in TEXT_SUFFIXES]
