@@ -125,8 +125,11 @@ def resolve_key(cls: type, key: str, prefer: str | None = None) -> list[str]:
 
 def _did_you_mean(word: str, candidates: list[str]) -> str:
     """A hint naming the candidate closest to a mistyped name (compared without its section), or nothing."""
-    close = difflib.get_close_matches(word, [c.rpartition(".")[2] for c in candidates], n=1)
-    return f" (did you mean {next(c for c in candidates if c.rpartition('.')[2] == close[0])!r}?)" if close else ""
+    by_name: dict[str, str] = {}
+    for candidate in candidates:
+        by_name.setdefault(candidate.rpartition(".")[2], candidate)
+    close = difflib.get_close_matches(word, list(by_name), n=1)
+    return f" (did you mean {by_name[close[0]]!r}?)" if close else ""
 
 
 def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:

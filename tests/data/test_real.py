@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from accord import paths
-from accord.data.real import RELABELLINGS, agreement, kappa_text, relabel_chain, relabelled
+from accord.data.card import kappa_text
+from accord.data.real import RELABELLINGS, agreement, relabel_chain, relabelled
 
 REAL = paths.DATA_DIR / "real"
 

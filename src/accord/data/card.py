@@ -24,7 +24,6 @@ from accord.data.real import (
     RELABELLINGS,
     RealCorpus,
     agreement,
-    kappa_text,
     load_real,
     measures_only,
     read_frozen,
@@ -115,6 +114,16 @@ REAL_TERMS = [
 ]
 
 
+def kappa_text(value: float | None) -> str:
+    """A kappa for the card: three decimals, or ``n/a`` where the label's agreement is undefined."""
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _kappas(kappa: dict[str, float | None]) -> str:
+    """Per-label kappas as one clause: ``trade 0.979, defence n/a, ...``."""
+    return ", ".join(f"{name} {kappa_text(value)}" for name, value in kappa.items())
+
+
 def _relabel_lines(rows: list[dict]) -> list[str]:
     """Each blind relabelling the corpus has had (docs/decisions.md), one paragraph each."""
     lines = []
@@ -122,11 +131,10 @@ def _relabel_lines(rows: list[dict]) -> list[str]:
         relabel = relabelled(rows, procedure)
         if relabel is None:
             continue
-        kappa = ", ".join(f"{name} {kappa_text(value)}" for name, value in relabel["kappa"].items())
         lines += ["", f"Relabelled blind ({what}, {picked}; `data/real/scripts/{script}`): "
-                  f"{relabel['sentences']} sentences in two new passes, Cohen's kappa "
-                  f"{kappa}; macro-F1 {relabel['macro_f1_b_vs_a']:.3f}; {relabel['disagreements']} disagreements "
-                  f"adjudicated; the gold label set changed on {relabel['changed']}."]
+                  f"{relabel['sentences']} sentences in two new passes, Cohen's kappa {_kappas(relabel['kappa'])}; "
+                  f"macro-F1 {relabel['macro_f1_b_vs_a']:.3f}; {relabel['disagreements']} disagreements adjudicated; "
+                  f"the gold label set changed on {relabel['changed']}."]
     return lines
 
 
@@ -192,7 +200,6 @@ def _rounds_section(cfg: DataConfig) -> list[str]:
         if errors or not part.sentences:
             continue
         agree = agreement(part.sentences)
-        kappa = ", ".join(f"{k} {kappa_text(v)}" for k, v in agree["kappa"].items())
         use = ("the second real test set (`data.second_test_dir`): never trained or tuned on"
                if folder.resolve() == Path(cfg.second_test_dir).resolve() else
                f"collected {MEASURE_ONLY}, from outlets in no other data: never trained or tuned on"
@@ -201,7 +208,7 @@ def _rounds_section(cfg: DataConfig) -> list[str]:
                "trains only where a config names it in `data.train_rounds`")
         lines.append(f"- `{folder.name}/`: {len(part.articles)} reports from "
                      f"{len({a['outlet'] for a in part.articles.values()})} outlets, {len(part.sentences)} "
-                     f"sentences; {use}. Cohen's kappa {kappa}; pass B against pass A macro-F1 "
+                     f"sentences; {use}. Cohen's kappa {_kappas(agree['kappa'])}; pass B against pass A macro-F1 "
                      f"{agree['macro_f1_b_vs_a']:.3f}; {agree['disagreements']} disagreed, "
                      f"{agree['adjudicated']} adjudicated." + _round_relabellings(part.sentences))
     return lines if len(lines) > 3 else []

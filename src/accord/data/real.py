@@ -334,11 +334,6 @@ def agreement(sentences: list[dict[str, Any]]) -> dict[str, Any]:
             "adjudicated": sum(bool(s.get("adjudicated")) for s in both)}
 
 
-def kappa_text(value: float | None) -> str:
-    """A kappa for the card: three decimals, or ``n/a`` where the label's agreement is undefined."""
-    return "n/a" if value is None else f"{value:.3f}"
-
-
 TEXT_PICKED = "picked by a regex over the texts in every split"
 RELABELLINGS = {  # procedure -> what it relabelled, how it was picked, the script that did it (docs/decisions.md)
     "field_ministers_2026-12-02": ("the field-ministers sentences", TEXT_PICKED, "relabel_field_ministers.py"),
