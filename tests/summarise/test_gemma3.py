@@ -331,3 +331,61 @@ def test_a_left_padded_cache_right_aligns_each_row_in_fp32() -> None:
                 n = row[i][j].shape[1]
                 assert torch.equal(buf[r, :, width - n:width], row[i][j].float())  # right-aligned, exact
                 assert not buf[r, :, :width - n].any() and not buf[r, :, width:].any()  # pads and spares zero
+
+
+def test_a_bf16_cache_keeps_the_steps_close_to_fp32(tiny_gemma: tuple[Path, Path]) -> None:
+    """``set_bf16_cache`` stores the keys and values in bf16 (also a cache made fp32 elsewhere, once a step reads it)
+    and the steps stay close to the fp32 cache's hidden states, in fp32; set off again, the steps are fp32 to the
+    bit; a model without accord's body has nothing to set."""
+    base, adapter = tiny_gemma
+    mine = gemma3.load(base, adapter)
+    assert gemma3.set_bf16_cache(torch.nn.Linear(2, 2), True) == 0
+
+    def steps(low: bool) -> tuple[list[torch.Tensor], gemma3.Cache]:
+        assert gemma3.set_bf16_cache(mine, low) == 1
+        ids, mask, pos = _batch()
+        with torch.no_grad():
+            past = mine.model(input_ids=ids, attention_mask=mask, position_ids=pos).cache
+            out, last = [], pos[:, -1:]
+            for token in ([[11], [12]], [[13], [14]], [[15], [16]]):  # past the window
+                mask, last = torch.cat([mask, torch.ones((2, 1), dtype=mask.dtype)], dim=1), last + 1
+                step = mine.model(input_ids=torch.tensor(token), attention_mask=mask, position_ids=last, cache=past)
+                out.append(step.last_hidden_state)
+                past = step.cache
+        return out, past
+
+    exact, fp32_cache = steps(False)
+    low, bf16_cache = steps(True)
+    assert fp32_cache.layers[0][0].dtype == torch.float32 and bf16_cache.layers[0][0].dtype == torch.bfloat16
+    for want, got in zip(exact, low, strict=True):
+        assert got.dtype == torch.float32 and not torch.equal(got, want)
+        assert (got - want).norm() / want.norm() < 0.02
+    assert all(torch.equal(a, b) for a, b in zip(steps(False)[0], exact, strict=True))
+    made = gemma3.Cache(1, torch.tensor([[0]]))
+    made.write(0, torch.ones(1, 1, 1, 2), torch.ones(1, 1, 1, 2))
+    assert made.to(torch.bfloat16).layers[0][1].dtype == torch.bfloat16 == made.dtype
+
+
+def test_the_bf16_cache_setting_decodes_and_is_off_without_native_bf16(tiny_gemma: tuple[Path, Path],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """``generation.bf16_cache`` reaches the body where the CPU computes bf16 natively, through the prompt cache's
+    draws too; without native bf16 the summaries are the fp32 cache's."""
+    from accord.summarise.decoding import common_vocabulary
+    from accord.summarise.model import NeuralSummariser
+    from tests.summarise.test_train import _tiny
+
+    base, adapter = tiny_gemma
+    docs = ["The Hanoi trade talks ended with a deal on trade and rice.", "Seoul and Hanoi agreed on trade."]
+
+    def decode(native: bool, on: bool) -> tuple[list[str], list[list[str]], torch.dtype]:
+        monkeypatch.setattr("accord.system.bf16_native", lambda device=None: native)
+        summ = NeuralSummariser(_tiny(base, "causal", base.parent, max_new_tokens=12, bf16_cache=on)).build(lora=False)
+        summ.model = gemma3.load(base, adapter)
+        summ.common_ids = common_vocabulary(summ.tokenizer, ["the trade talks", "they agreed on trade"])
+        return summ.summarise(docs), summ.draws(docs, 2), summ.model.model.cache_dtype
+
+    plain = decode(False, False)
+    assert decode(False, True) == plain and plain[2] == torch.float32
+    summaries, draws, dtype = decode(True, True)
+    assert dtype == torch.bfloat16 and len(summaries) == 2 and len(draws) == 2
+    assert all(isinstance(s, str) for s in summaries + [d for row in draws for d in row])

@@ -64,6 +64,7 @@ DECODERS = {
     "sliced, fp32 steps": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": False},
     "sliced (default)": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": True},
     "sliced, bf16 attention": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": True, "bf16_attention": True},
+    "sliced, bf16 KV cache": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": True, "bf16_cache": True},
     "sliced, drafts of 3": {"sliced_head": True, "draft_tokens": 3},
     "sliced, int8": {"sliced_head": True, "int8": True},
 }

@@ -129,6 +129,9 @@ class GenerationArguments:
     bf16_attention: bool = arg(False, "with bf16_prefill on accord's Gemma 3: the prompt pass's attention in bf16 "
                                       "GEMMs (scores and weights rounded to bf16) instead of the fp32 flash kernel; "
                                       "docs/summariser.md gives speed and quality")
+    bf16_cache: bool = arg(False, "sliced decoding on accord's Gemma 3: the one-token steps' KV cache in bfloat16 "
+                                  "(their attention reads half the bytes) where the CPU computes bf16 natively; "
+                                  "docs/summariser.md gives speed and quality")
     ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
                                         "(it stops the model copying a three-token name from its source)")
     n_best: int = arg(1, "with sliced_head: candidates per document, the greedy one and n_best - 1 draws; "

@@ -124,6 +124,16 @@ def set_bf16_attention(model: nn.Module, on: bool) -> int:
     return done
 
 
+def set_bf16_cache(model: nn.Module, on: bool) -> int:
+    """Keep the KV cache of the one-token steps in bf16 (a step's queries rounded to bf16 to attend to it, its
+    output back to fp32): the steps' attention reads half the bytes. Returns how many bodies it set."""
+    done = 0
+    for module in model.modules():
+        if isinstance(module, Body):
+            module.cache_dtype, done = torch.bfloat16 if on else torch.float32, done + 1
+    return done
+
+
 class Embedding(nn.Module):
     """Token embeddings, also the tied output head."""
 
@@ -203,6 +213,8 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor
     which does not use the bf16 dot-product instructions (scores and weights rounded to bf16:
     ``generation.bf16_attention``, decided on real validation)."""
     (b, heads, t, d), kv = q.shape, k.shape[1]
+    if not low and k.dtype != q.dtype and not torch.is_autocast_enabled(q.device.type):  # a step over a bf16 cache
+        return attend(q.to(k.dtype), k, v, mask, scale).to(q.dtype)
     if not low:
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale, enable_gqa=heads != kv)
     low_q = (q * scale).to(torch.bfloat16).reshape(b, kv, heads // kv * t, d)
@@ -224,17 +236,18 @@ class Cache:
     :class:`Body`). A forward pass given a cache extends it in place and returns it.
     """
 
-    def __init__(self, layers: int, slots: torch.Tensor) -> None:
+    def __init__(self, layers: int, slots: torch.Tensor, dtype: torch.dtype = torch.float32) -> None:
         self.layers: list[list[torch.Tensor]] = [[] for _ in range(layers)]
-        self.slots, self.length = slots, 0
+        self.slots, self.length, self.dtype = slots, 0, dtype
 
     def write(self, i: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Store layer ``i``'s new keys and values after the filled columns; the keys and values to attend to.
-        The prompt's pass attends to its own tensors (as computed, bf16 under autocast); the buffers are fp32."""
+        The prompt's pass attends to its own tensors (as computed, bf16 under autocast); the buffers are of the
+        cache's dtype (fp32 unless ``set_bf16_cache``)."""
         start, t = self.length, k.shape[2]
         if not self.layers[i]:
             shape = (k.shape[0], k.shape[1], t + CACHE_SPARE, k.shape[3])
-            self.layers[i] = [torch.empty(shape, dtype=torch.float32, device=k.device) for _ in (0, 1)]
+            self.layers[i] = [torch.empty(shape, dtype=self.dtype, device=k.device) for _ in (0, 1)]
         elif self.layers[i][0].shape[2] < start + t:
             self.layers[i] = [torch.cat([buf, buf.new_empty((*buf.shape[:2], t + CACHE_SPARE, buf.shape[3]))], dim=2)
                               for buf in self.layers[i]]
@@ -251,11 +264,11 @@ class Cache:
         its slots shifted as a pass over the whole width would number them; spare columns follow."""
         dev = caches[0].slots.device
         out = Cache(0, torch.cat([torch.cat([torch.arange(width - c.length, device=dev).expand(c.slots.shape[0], -1),
-                                             c.slots + (width - c.length)], dim=1) for c in caches]))
+                                             c.slots + (width - c.length)], dim=1) for c in caches]), caches[0].dtype)
         out.length, rows = width, sum(c.slots.shape[0] for c in caches)
         for i in range(len(caches[0].layers)):
             kv, dim = caches[0].layers[i][0].shape[1], caches[0].layers[i][0].shape[3]
-            bufs = [torch.zeros((rows, kv, width + CACHE_SPARE, dim), device=dev) for _ in (0, 1)]
+            bufs = [torch.zeros((rows, kv, width + CACHE_SPARE, dim), dtype=out.dtype, device=dev) for _ in (0, 1)]
             at = 0
             for c in caches:
                 n = c.slots.shape[0]
@@ -287,6 +300,13 @@ class Cache:
         self.layers = [[buf[:, :, :self.length].repeat_interleave(k, dim=0) for buf in layer] for layer in self.layers]
         self.slots = self.slots.repeat_interleave(k, dim=0)
 
+    def to(self, dtype: torch.dtype) -> Cache:
+        """The buffers in ``dtype``, in place (a prompt cache's batch, made fp32, stepped over a bf16 cache)."""
+        if dtype != self.dtype:
+            self.layers = [[buf.to(dtype) for buf in layer] for layer in self.layers]
+            self.dtype = dtype
+        return self
+
 
 def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     half = x.shape[-1] // 2
@@ -302,6 +322,7 @@ class Body(nn.Module):
         self.embed_tokens = Embedding(c.vocab_size, c.hidden_size)
         self.layers = nn.ModuleList(Layer(c, kind == "sliding_attention") for kind in c.layer_types)
         self.norm = RMSNorm(c.hidden_size, c.rms_norm_eps)
+        self.cache_dtype = torch.float32  # of the KV cache's buffers (set_bf16_cache)
         steps = torch.arange(0, c.head_dim, 2, dtype=torch.int64).float() / c.head_dim
         self.inv_freq = {kind: 1.0 / (theta ** steps) for kind, theta in c.rope_theta.items()}
 
@@ -330,8 +351,7 @@ class Body(nn.Module):
             angles = position_ids.float()[:, :, None] * inv.to(dev)[None, None, :]
             emb = torch.cat([angles, angles], dim=-1)
             ropes[kind] = (emb.cos()[:, None].to(x.dtype), emb.sin()[:, None].to(x.dtype))
-        if cache is None:
-            cache = Cache(len(self.layers), key_slots)
+        cache = Cache(len(self.layers), key_slots, self.cache_dtype) if cache is None else cache.to(self.cache_dtype)
         last = len(self.layers) - 1
         for i, (layer, kind) in enumerate(zip(self.layers, self.c.layer_types, strict=True)):
             x = layer(x, ropes[kind], masks, (cache, i), last_only and i == last)

@@ -207,6 +207,7 @@ class Inference:
             gemma3.add_bf16_copies(self.model)
         gemma3.set_bf16_steps(self.model, native and self.g.bf16_steps)  # also off again for a later fp32 decode
         gemma3.set_bf16_attention(self.model, native and self.g.bf16_attention)
+        gemma3.set_bf16_cache(self.model, native and self.g.bf16_cache)
         return native and self.g.bf16_prefill
 
     def _generate_seq2seq(self, batch: list[str]) -> list[str]:
