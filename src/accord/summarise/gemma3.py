@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -105,33 +106,30 @@ def add_bf16_copies(model: nn.Module) -> int:
 
 def set_bf16_steps(model: nn.Module, on: bool) -> int:
     """Let every :class:`Linear` with a bf16 copy use it outside autocast too, as the one-token steps run (inputs
-    rounded to bf16, outputs back to fp32; attention, the KV cache and the norms stay fp32): with 25-32 rows a bf16
-    GEMM ran 3-4x faster than fp32 on a CPU with AVX512-BF16. Returns how many layers it set."""
-    done = 0
-    for module in model.modules():
-        if isinstance(module, Linear) and module.low is not None:
-            module.bf16_steps, done = on, done + 1
-    return done
+    rounded to bf16, outputs back to fp32; attention and the norms stay fp32, the KV cache too unless
+    :func:`set_bf16_cache`): with 25-32 rows a bf16 GEMM ran 3-4x faster than fp32 on a CPU with AVX512-BF16.
+    Returns how many layers it set."""
+    return _set_each(model, lambda m: isinstance(m, Linear) and m.low is not None, "bf16_steps", on)
 
 
 def set_bf16_attention(model: nn.Module, on: bool) -> int:
     """Let every layer attend in bf16 GEMMs in a prompt pass under bf16 autocast (:func:`attend`); the one-token
     steps keep fp32 attention. Returns how many layers it set."""
-    done = 0
-    for module in model.modules():
-        if isinstance(module, Layer):
-            module.bf16_attention, done = on, done + 1
-    return done
+    return _set_each(model, lambda m: isinstance(m, Layer), "bf16_attention", on)
 
 
 def set_bf16_cache(model: nn.Module, on: bool) -> int:
     """Keep the KV cache of the one-token steps in bf16 (a step's queries rounded to bf16 to attend to it, its
     output back to fp32): the steps' attention reads half the bytes. Returns how many bodies it set."""
-    done = 0
-    for module in model.modules():
-        if isinstance(module, Body):
-            module.cache_dtype, done = torch.bfloat16 if on else torch.float32, done + 1
-    return done
+    return _set_each(model, lambda m: isinstance(m, Body), "cache_dtype", torch.bfloat16 if on else torch.float32)
+
+
+def _set_each(model: nn.Module, wanted: Callable[[nn.Module], bool], name: str, value: object) -> int:
+    """Set ``name`` to ``value`` on every module of ``model`` that ``wanted`` accepts; how many it set."""
+    chosen = [module for module in model.modules() if wanted(module)]
+    for module in chosen:
+        setattr(module, name, value)
+    return len(chosen)
 
 
 class Embedding(nn.Module):
