@@ -40,6 +40,7 @@ RUN_TYPE_TAG = "accord.run_type"  # training | cv_fold | evaluation
 PRECISION_TAG = "accord.training_precision"  # bf16 where a bf16 switch is on and the machine computes it natively
 CPU_TAG = "accord.cpu"  # the processor a run ran on (model name, bf16 instructions): timings compare within one
 NOTE_TAG = "mlflow.note.content"  # the description the MLflow UI shows on experiments and runs
+REFIT_TAG = "accord.refit_of"  # on a version trained again with the gate split in its data: the version it refits
 EXPERIMENT_NOTES = {
     CLASSIFIER: "Sentence classifiers: which cooperation categories (trade, defence, technology, people_to_people, "
                 "visas) each sentence of a diplomatic-news report mentions. Training runs (tfidf, minilm, setfit, "
@@ -423,6 +424,55 @@ def _gate_reason(metric: str, score: float, current: Any, champion: float | None
     return text
 
 
+def _record(client: Any, model_name: str, version: str, decision: GateDecision, run_id: str | None) -> None:
+    """A gate decision as tags on the version and its run; the champion alias moved if promoted."""
+    for key, value in decision.tags().items():
+        client.set_model_version_tag(model_name, str(version), key, value)
+        if run_id:
+            client.set_tag(run_id, key, value)
+    if decision.promoted:
+        client.set_registered_model_alias(model_name, CHAMPION, str(version))
+
+
+def gate_stand_in(client: Any, version: Any) -> Any:
+    """The version the gate scores for ``version``: itself, or for a refit (trained with the gate split in its data,
+    so its own scores there are in-sample) the version it refits, followed to one that is not a refit."""
+    seen = set()
+    while version.tags.get(REFIT_TAG) and version.version not in seen:
+        seen.add(version.version)
+        version = client.get_model_version(version.name, version.tags[REFIT_TAG])
+    return version
+
+
+def promote_refit(model_name: str, version: str, of: str, scores: tuple[float, float], metric: str,
+                  problems: list[str], run_id: str | None = None) -> GateDecision:
+    """Move the ``champion`` alias to the refit ``version`` of version ``of`` if ``of`` is the champion (or what the
+    gate scores for it) and its checks found no ``problems``; ``scores``: the refit's and ``of``'s on ``metric``,
+    the check on data neither trained on. The gate split cannot judge a refit (docs/decisions.md)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    client.set_model_version_tag(model_name, str(version), REFIT_TAG, str(of))
+    with gate_lock():
+        try:
+            current = client.get_model_version_by_alias(model_name, CHAMPION)
+        except MlflowException:
+            current = None
+        champion = str(current.version) if current else None
+        of_champion = current is not None and str(of) in {champion, str(gate_stand_in(client, current).version)}
+        problems = [*([] if of_champion else [f"v{of} is not the {CHAMPION} (v{champion}): a refit replaces only "
+                                              "its own version"]), *problems]
+        if problems:
+            reason = f"refit of v{of}, not promoted: {'; '.join(problems)}"
+        else:
+            reason = (f"refit of the {CHAMPION} v{of} with the gate split in its training data, promoted by the refit "
+                      f"rule: {metric} {scores[0]:.4f} against v{of}'s {scores[1]:.4f}, no check failed")
+        decision = GateDecision(not problems, scores[0], scores[1], champion, metric, reason)
+        _record(client, model_name, version, decision, run_id)
+    return decision
+
+
 def promote_if_better(model_name: str, version: str, score: float, run_id: str | None = None,
                       metric: str | None = None, rescore: Rescore | None = None) -> GateDecision:
     """Move the ``champion`` alias to ``version`` only if ``score`` beats the champion's (the first version wins)
@@ -442,18 +492,16 @@ def promote_if_better(model_name: str, version: str, score: float, run_id: str |
         except MlflowException:
             current = None
         same = current is not None and str(current.version) == str(version)
-        champion_score, wins, interval = (None, None, None) if current is None or same else \
-            _champion_score(current, metric, rescore)
+        scored = None if current is None or same else gate_stand_in(client, current)
+        champion_score, wins, interval = (None, None, None) if scored is None else \
+            _champion_score(scored, metric, rescore)
         promoted = current is None or champion_score is None or (
             score > champion_score and (wins is None or wins >= GATE_CONFIDENCE))
         reason = (f"version {version} is already the {CHAMPION}" if same
-                  else _gate_reason(metric, score, current, champion_score, wins, interval))
+                  else _gate_reason(metric, score, scored, champion_score, wins, interval))
+        if scored is not None and scored.version != current.version:
+            reason += f" (v{scored.version} stands in for the {CHAMPION} v{current.version}, its refit)"
         decision = GateDecision(promoted, score, champion_score, str(current.version) if current else None, metric,
                                 reason)
-        for key, value in decision.tags().items():
-            client.set_model_version_tag(model_name, str(version), key, value)
-            if run_id:
-                client.set_tag(run_id, key, value)
-        if promoted:
-            client.set_registered_model_alias(model_name, CHAMPION, str(version))
+        _record(client, model_name, version, decision, run_id)
     return decision

@@ -19,6 +19,7 @@ from accord.data.config import DataConfig
 
 FAMILIES = ("tfidf", "minilm", "setfit", "ensemble")  # built and loaded by accord.classify.families
 MEMBER_FAMILIES = ("tfidf", "minilm", "setfit")  # what an ensemble member may be, besides a file or a version
+REFIT_FAMILIES = ("tfidf", "minilm")  # what refit_from can train again (one model, no contrastive pairs)
 META_FILE = "accord_classifier.json"  # beside a saved classifier's weights: family, labels, thresholds, config
 REGISTERED_VERSION = re.compile(r"models:/([^/@\s]+)/(\d+)")  # a member taken from the registry, by version
 # registered member URI -> its saved folder and trained config, as the training module resolved them
@@ -82,6 +83,8 @@ class MiniLMArguments:
     freeze_embeddings: bool = arg(False, "keep the token embeddings fixed: with a large vocabulary (Gemma's 262,144 "
                                          "words, 63% of its weights) their gradients and AdamW state cost most of "
                                          "a step, for words a sentence classifier mostly never sees")
+    keep_last_epoch: bool = arg(False, "train every epoch and keep the last (no early stopping, no best epoch): for "
+                                       "a run whose validation is in its training data (refit_from sets it)")
 
 
 @dataclass
@@ -176,11 +179,20 @@ class ClassifierConfig:
     minilm: MiniLMArguments = arg(help="the minilm family's settings", factory=MiniLMArguments)
     setfit: SetFitArguments = arg(help="the setfit family's settings", factory=SetFitArguments)
     ensemble: EnsembleArguments = arg(help="the ensemble's members", factory=EnsembleArguments)
+    refit_from: str = arg("", "a registered version (models:/accord-classifier/N) to train again with real "
+                              "validation in the training data, the last step once a recipe is chosen: keeps the "
+                              "version's thresholds and its last epoch, and is promoted by the refit rule, not the "
+                              "validation gate (docs/decisions.md); empty: an ordinary run")
     data: DataConfig = arg(help="data and splits", factory=DataConfig)
 
     def validate(self) -> None:
         if self.cv == 1:
             raise ValueError("cv must be 0 (off) or at least 2 folds")
+        if self.refit_from and not registered(self.refit_from):
+            raise ValueError(f"refit_from: a registered version, models:/NAME/VERSION, got {self.refit_from!r}")
+        if self.refit_from and (self.family not in REFIT_FAMILIES or self.cv):
+            raise ValueError(f"refit_from: families {', '.join(REFIT_FAMILIES)} without cv (a refit trains one "
+                             f"model on every labelled report), got family={self.family} cv={self.cv}")
 
     def family_settings(self) -> dict[str, Any]:
         """The settings that define this run: the common ones and its family's own sections (an ensemble's

@@ -183,7 +183,7 @@ class TransformerClassifier(SentenceClassifier):
             model=self.model, args=self._training_arguments(work),
             train_dataset=self._encode(texts, y), eval_dataset=self._encode(val_texts, val_y),
             data_collator=DataCollatorWithPadding(self.tokenizer), compute_metrics=_epoch_metrics,
-            callbacks=[EarlyStoppingCallback(early_stopping_patience=c.early_stopping_patience),
+            callbacks=[*([] if c.keep_last_epoch else [EarlyStoppingCallback(c.early_stopping_patience)]),
                        _epoch_logger(self.history, on_epoch), *_tail_averager(c.average_tail, self.train_notes)],
         )
         trainer.remove_callback(PrinterCallback)  # per-epoch metrics go to MLflow, not to stdout as dicts
@@ -236,8 +236,9 @@ class TransformerClassifier(SentenceClassifier):
             output_dir=str(work), num_train_epochs=c.epochs, max_steps=c.max_steps,
             per_device_train_batch_size=c.batch_size, per_device_eval_batch_size=c.predict_batch_size,
             learning_rate=c.learning_rate, weight_decay=c.weight_decay, warmup_steps=c.warmup_ratio,
-            eval_strategy="epoch", save_strategy="epoch", logging_strategy="epoch", save_total_limit=1,
-            load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
+            eval_strategy="epoch", save_strategy="no" if c.keep_last_epoch else "epoch", logging_strategy="epoch",
+            save_total_limit=1, load_best_model_at_end=not c.keep_last_epoch, metric_for_best_model="macro_f1",
+            greater_is_better=True,
             seed=seed, data_seed=seed, report_to="none", disable_tqdm=True, save_only_model=True,
             use_cpu=not torch.cuda.is_available(),
             bf16=c.bf16 and bf16_native(), train_sampling_strategy=c.sampling,

@@ -36,6 +36,7 @@ from accord.classify.metrics import (
     tune_thresholds,
 )
 from accord.classify.model import SentenceClassifier
+from accord.classify.refit import reference, refit_config, refit_decision
 from accord.config import ConfigError
 from accord.data.datasets import GATE_SPLIT, DataConfig, article_targets, classification_datasets, split_arrays
 from accord.labels import LABELS, SCORE_COLUMNS
@@ -109,10 +110,10 @@ def _log_inputs(dd: Any, source: str) -> dict[str, Any]:
     return out
 
 
-def fit(cfg: ClassifierConfig, train: Any, val: Any, log_epochs: bool
+def fit(cfg: ClassifierConfig, train: Any, val: Any, log_epochs: bool, thresholds: np.ndarray | None = None
         ) -> tuple[SentenceClassifier, float, np.ndarray]:
-    """A classifier fitted on ``train`` with thresholds tuned on ``val``, the seconds fitting took, and the ``val``
-    probabilities the thresholds were tuned on (the evaluation reuses them rather than predicting again)."""
+    """A classifier fitted on ``train`` with thresholds tuned on ``val`` (or ``thresholds`` kept, for a refit, which
+    trains on ``val``), the seconds fitting took, and the ``val`` probabilities (the evaluation reuses them)."""
     _, texts, y = split_arrays(train)
     _, val_texts, val_y = split_arrays(val)
     clf = build_classifier(cfg)
@@ -126,7 +127,7 @@ def fit(cfg: ClassifierConfig, train: Any, val: Any, log_epochs: bool
     clf.fit(texts, y, val_texts, val_y, on_epoch=on_epoch)
     elapsed = time.perf_counter() - start
     val_probs = clf.predict_proba(val_texts)
-    clf.thresholds = tune_thresholds(val_y, val_probs)
+    clf.thresholds = tune_thresholds(val_y, val_probs) if thresholds is None else thresholds
     return clf, elapsed, val_probs
 
 
@@ -228,6 +229,9 @@ def regate(version: str, uri: str | None = None, data: DataConfig | None = None)
         earlier = MlflowClient().get_model_version(tracking.CLASSIFIER, version)
     except MlflowException:
         raise tracking.ModelNotFound(f"no version {version!r} of {tracking.CLASSIFIER} in the store") from None
+    if earlier.tags.get(tracking.REFIT_TAG):
+        raise ConfigError(f"version {version} is a refit of v{earlier.tags[tracking.REFIT_TAG]}: it trained on the "
+                          "gate split, so the gate cannot judge it (gate the version it refits)")
     model = tracking.load_model(f"models:/{tracking.CLASSIFIER}/{version}", uri)
     probs = registered_probabilities(model, split_arrays(split)[1])
     decision = gate(split, probs, gate_score(split, probs), version, earlier.run_id)
@@ -279,7 +283,8 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
     """Train, evaluate, log, register and gate one classifier; returns its metrics and what it made. A registered
     ensemble member that was trained on other data is a :class:`ConfigError`, raised before a run starts."""
     tracking.setup(tracking.CLASSIFIER, uri)
-    dd = classification_datasets(cfg.data)
+    ref = reference(cfg := refit_config(cfg)) if cfg.refit_from else None  # read before a run starts
+    dd = classification_datasets(cfg.data, validation_in_train=ref is not None)
     problems = registered_member_problems(resolve_registered(cfg), dataset_digest(dd))
     if problems:
         raise ConfigError("; ".join(problems))
@@ -291,20 +296,21 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
                                   {tracking.DATASET_DIGEST_TAG: dataset_digest(dd)})
         datasets = _log_inputs(dd, cfg.data.sentences_path)
         metrics: dict[str, float] = cross_validate(cfg, train_split, dd[GATE_SPLIT], cfg.cv) if cfg.cv > 1 else {}
-        clf, metrics["time/train_s"], gate_probs = fit(cfg, train_split, dd[GATE_SPLIT], log_epochs=True)
+        clf, metrics["time/train_s"], gate_probs = fit(cfg, train_split, dd[GATE_SPLIT], log_epochs=True,
+                                                       thresholds=None if ref is None else ref.thresholds)
         metrics |= best_epochs(clf.history)
         metrics |= {f"train/{k}": v for k, v in getattr(clf, "train_notes", {}).items()}  # distillation, averaging
         mlflow.log_dict(dict(zip(LABELS, map(float, clf.thresholds), strict=True)), "thresholds.json")
         split_metrics, probabilities = evaluate_splits(clf, dd, datasets, {GATE_SPLIT: gate_probs})
         metrics |= split_metrics
-        metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]] = gate_score(dd[GATE_SPLIT], probabilities[GATE_SPLIT])
+        if ref is None:  # a refit trained on the gate split: its score there would be in-sample
+            metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]] = gate_score(dd[GATE_SPLIT], probabilities[GATE_SPLIT])
         mlflow.log_metrics({k: v for k, v in metrics.items() if k.startswith(("time/", "epoch/", "gate/", "train/"))})
         from accord.pyfunc import log_classifier
 
         info = log_classifier(clf, tracking.CLASSIFIER if register else None, list(train_split["text"][:2]))
         version = str(info.registered_model_version) if register and info.registered_model_version else None
-        decision = (gate(dd[GATE_SPLIT], probabilities[GATE_SPLIT], metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]],
-                         version, run.info.run_id) if version else None)  # the score computed once, above
+        decision = _decide(ref, dd, probabilities, metrics, version, run.info.run_id)
         headline = describe(cfg, metrics, len(train_split))
         mlflow.set_tag(tracking.NOTE_TAG, headline)
         if version:
@@ -312,11 +318,29 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
         return metrics, TrainObjects(run.info.run_id, info.model_uri, version, decision, clf)
 
 
+def _decide(ref: Any, dd: Any, probabilities: dict[str, np.ndarray], metrics: dict[str, float],
+            version: str | None, run_id: str) -> tracking.GateDecision | None:
+    """The registered version's promotion: by the gate on the gate split, or by the refit rule for a refit."""
+    if version is None:
+        return None
+    if ref is not None:
+        return refit_decision(ref, version, dd, metrics, run_id)
+    return gate(dd[GATE_SPLIT], probabilities[GATE_SPLIT], metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]],
+                version, run_id)  # the score computed once, in train
+
+
+def validation_note(cfg: ClassifierConfig, metrics: dict[str, float]) -> str:
+    """How real validation's score reads: beside the gate's cross-fitted score, or in-sample for a refit."""
+    gate_key = tracking.GATE_METRIC[tracking.CLASSIFIER]
+    if gate_key in metrics:
+        return f"real validation {metrics[GATE_KEY]:.3f} (gate, cross-fitted {metrics[gate_key]:.3f})"
+    return f"real validation {metrics[GATE_KEY]:.3f} (in-sample: a refit of {cfg.refit_from} trained on it)"
+
+
 def describe(cfg: ClassifierConfig, metrics: dict[str, float], n_train: int) -> str:
     """One line a reviewer reads first: family, data and headline scores."""
     return (f"{cfg.family} trained on {n_train} sentences (curated + real train outlets). Macro-F1: real test "
-            f"{metrics['real_test/macro_f1']:.3f}, real validation {metrics[GATE_KEY]:.3f} (gate, cross-fitted "
-            f"{metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]]:.3f}), curated test "
+            f"{metrics['real_test/macro_f1']:.3f}, {validation_note(cfg, metrics)}, curated test "
             f"{metrics['curated_test/macro_f1']:.3f}; seed sentences wrong {int(metrics['seed/wrong_sentences'])}/"
             f"{int(metrics['seed/n_sentences'])}.")
 

@@ -39,7 +39,7 @@ def train_classifier_cmd(
     it."""
     from accord import tracking
     from accord.classify.config import ClassifierConfig, base_problems
-    from accord.classify.train import train
+    from accord.classify.train import train, validation_note
     from accord.config import ConfigError
 
     cfg = load(ClassifierConfig, config, [*(overrides or []), *([f"cv={cv}"] if cv is not None else [])],
@@ -56,10 +56,8 @@ def train_classifier_cmd(
     m, objects = train_or_exit(train, cfg, tracking_uri, register)
     tests = (f", real test {m['real_test/macro_f1']:.3f}, curated test {m['curated_test/macro_f1']:.3f}"
              if print_test else " (test scores logged, not printed)")
-    gate = m[tracking.GATE_METRIC[tracking.CLASSIFIER]]
-    typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 real validation {m['real_validation/macro_f1']:.3f} "
-               f"(cross-fitted {gate:.3f}){tests}; seed wrong {int(m['seed/wrong_sentences'])}/"
-               f"{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
+    typer.echo(f"run {objects.run_id} ({cfg.family}): macro-F1 {validation_note(cfg, m)}{tests}; seed wrong "
+               f"{int(m['seed/wrong_sentences'])}/{int(m['seed/n_sentences'])}; train {m['time/train_s']:.1f}s")
     echo_gate(tracking.CLASSIFIER, objects.version, objects.decision)
 
 
@@ -88,14 +86,15 @@ def train_gate_cmd(
     or a rule that changed since."""
     from accord import tracking
     from accord.classify.train import regate
+    from accord.config import ConfigError
 
     try:
         with store_failures(tracking_uri):
             decision = regate(version, tracking_uri,
                               read_data_config(data_config if data_config and data_config.exists() else None, None))
-    except tracking.ModelNotFound as exc:
+    except (tracking.ModelNotFound, ConfigError) as exc:
         err(f"error: {exc}")
-        raise typer.Exit(1) from None
+        raise typer.Exit(1 if isinstance(exc, tracking.ModelNotFound) else 2) from None
     if decision.champion_version == str(version):
         typer.echo(f"{tracking.CLASSIFIER} version {version} is already @champion")
         return

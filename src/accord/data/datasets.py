@@ -127,8 +127,9 @@ def thin_real_train(assignment: dict[str, str], fraction: float, seed: int) -> d
 
 
 def classification_datasets(cfg: DataConfig | None = None, corpus: Corpus | None = None,
-                            real: RealCorpus | None = None) -> DatasetDict:
-    """Every classification split (:data:`CLASSIFICATION_SPLITS`), curated and real, grouped as documented above."""
+                            real: RealCorpus | None = None, validation_in_train: bool = False) -> DatasetDict:
+    """Every classification split (:data:`CLASSIFICATION_SPLITS`), curated and real, grouped as documented above.
+    ``validation_in_train``: real validation's sentences also train (a refit), and its scores become in-sample."""
     cfg = cfg or DataConfig()
     corpus = corpus or load_corpus(Path(cfg.sentences_path), Path(cfg.reports_path))
     real = real or load_real_corpus(cfg)
@@ -145,6 +146,8 @@ def classification_datasets(cfg: DataConfig | None = None, corpus: Corpus | None
             continue
         parts["train" if name == "real_train" else name].append(s)
     parts["seed"] = corpus.by_source("seed")
+    if validation_in_train:
+        parts["train"] += parts[GATE_SPLIT]
     parts["train"] = thinned_other(parts["train"], cfg.train_other_share, cfg.seed)
     return DatasetDict({name: _sentence_dataset(rows) for name, rows in parts.items()})
 
