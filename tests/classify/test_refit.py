@@ -61,17 +61,21 @@ def test_a_refit_keeps_its_versions_thresholds_and_replaces_that_champion(
 
 def test_a_refit_of_a_version_that_is_not_champion_or_fails_a_check_is_not_promoted(
         mlflow_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.classify.model import TfidfClassifier
+    from accord.labels import to_multi_hot
+    from tests.conftest import TINY_LABELS, TINY_REPORTS, register
+
     train_classifier(ClassifierConfig(family="tfidf"), uri=mlflow_uri)
-    train_classifier(ClassifierConfig(family="tfidf", seed=7), uri=mlflow_uri)  # v2, whatever the gate decides
-    MlflowClient(mlflow_uri).set_registered_model_alias(tracking.CLASSIFIER, tracking.CHAMPION, "2")
-    other = train_classifier(ClassifierConfig(family="tfidf", refit_from=V1), uri=mlflow_uri)
-    assert not other.decision.promoted and "v1 is not the champion (v2)" in other.decision.reason
+    texts = [t for aid in TINY_REPORTS for t in TINY_REPORTS[aid]]
+    y = [to_multi_hot(labels) for aid in TINY_LABELS for labels in TINY_LABELS[aid]]
+    other = register(TfidfClassifier(ClassifierConfig(family="tfidf")).fit(texts, y, texts, y), mlflow_uri)
     monkeypatch.setattr(refit, "SEED_WRONG_MAX", -1)  # as if every seed sentence counted against it
-    failed = train_classifier(ClassifierConfig(family="tfidf", seed=7, refit_from=f"models:/{tracking.CLASSIFIER}/2"),
-                              uri=mlflow_uri)
-    assert not failed.decision.promoted and "seed sentences wrong (at most -1)" in failed.decision.reason
-    assert str(MlflowClient(mlflow_uri).get_model_version_by_alias(tracking.CLASSIFIER, tracking.CHAMPION).version
-               ) == "2"
+    again = train_classifier(ClassifierConfig(family="tfidf", refit_from=V1), uri=mlflow_uri)
+    assert not again.decision.promoted and again.decision.champion_version == other
+    assert f"v1 is not the champion (v{other})" in again.decision.reason
+    assert "seed sentences wrong (at most -1)" in again.decision.reason
+    champion = MlflowClient(mlflow_uri).get_model_version_by_alias(tracking.CLASSIFIER, tracking.CHAMPION)
+    assert str(champion.version) == other
 
 
 def test_a_refit_of_another_recipe_or_a_missing_version_stops_before_a_run(mlflow_uri: str) -> None:
