@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from accord.summarise import gemma3
+from accord.summarise import gemma3, kvcache
 
 
 def _reference(base: Path, adapter: Path | None):
@@ -63,7 +63,7 @@ def test_cached_steps_past_the_spare_columns_match_transformers(tiny_gemma: tupl
         a = ref.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
         b = mine.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
         past_a, past_b, last = a.cache, b.cache, pos[:, -1:]
-        for step in range(gemma3.CACHE_SPARE + 6):
+        for step in range(kvcache.CACHE_SPARE + 6):
             mask, last = torch.cat([mask, torch.ones((2, 1), dtype=mask.dtype)], dim=1), last + 1
             token = torch.tensor([[10 + step % 50], [60 + step % 30]])
             a = ref.model(input_ids=token, attention_mask=mask, position_ids=last, use_cache=True, cache=past_a)
@@ -71,7 +71,7 @@ def test_cached_steps_past_the_spare_columns_match_transformers(tiny_gemma: tupl
             past_a, past_b = a.cache, b.cache
             buffers.add(past_b.layers[0][0].data_ptr())
             assert torch.allclose(a.last_hidden_state, b.last_hidden_state, atol=1e-5), step
-    assert len(buffers) == 2 and past_b.length == ids.shape[1] + gemma3.CACHE_SPARE + 6
+    assert len(buffers) == 2 and past_b.length == ids.shape[1] + kvcache.CACHE_SPARE + 6
 
 
 def test_other_models_and_adapters_are_refused(tiny_gemma: tuple[Path, Path], tiny_causal_lm: Path,
@@ -266,13 +266,13 @@ def test_the_prompts_pass_in_row_chunks_writes_what_one_pass_writes(tiny_gemma: 
     whole = summ.summarise(docs), summ.draws(docs, 2)
     monkeypatch.setattr(generate, "PREFILL_ROWS", 1)
     assert (summ.summarise(docs), summ.draws(docs, 2)) == whole
-    a, b = gemma3.Cache(1, torch.tensor([[0]])), gemma3.Cache(1, torch.tensor([[0, 1]]))
+    a, b = kvcache.Cache(1, torch.tensor([[0]])), kvcache.Cache(1, torch.tensor([[0, 1]]))
     for c, value, n in ((a, 1.0, 1), (b, 2.0, 2)):  # a chunk passed without a padding column, one with none
         c.write(0, torch.full((1, 1, n, 2), value), torch.zeros(1, 1, n, 2))
         c.length = n
-    joined = gemma3.Cache.join([a, b], 2)
+    joined = kvcache.Cache.join([a, b], 2)
     assert joined.layers[0][0][:, :, :2].flatten().tolist() == [0.0, 0.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0]
-    assert joined.length == 2 and joined.layers[0][0].shape[2] == 2 + gemma3.CACHE_SPARE
+    assert joined.length == 2 and joined.layers[0][0].shape[2] == 2 + kvcache.CACHE_SPARE
     assert joined.slots.tolist() == [[0, 1], [0, 1]]
 
 
@@ -291,48 +291,6 @@ def test_a_pass_for_the_last_position_fills_the_same_cache(tiny_gemma: tuple[Pat
             torch.testing.assert_close(got[:, :, :ids.shape[1]], want[:, :, :ids.shape[1]])
 
 
-@pytest.mark.parametrize("kv_heads", [1, 2])
-def test_bf16_attention_is_grouped_query_attention_in_bf16(kv_heads: int) -> None:
-    """``attend(low=True)`` maps each query head to its kv head as the fp32 kernel does, within bf16's rounding;
-    a fully masked-out column gets no weight."""
-    torch.manual_seed(0)
-    q, k, v = torch.randn(2, 4, 5, 8), torch.randn(2, kv_heads, 5, 8), torch.randn(2, kv_heads, 5, 8)
-    mask = torch.ones(5, 5, dtype=torch.bool).tril()[None, None].repeat(2, 1, 1, 1)
-    mask[0, :, :, 0] = False
-    mask[0, :, 0, 0] = True  # the first query still sees itself
-    want = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=0.3, enable_gqa=True)
-    got = gemma3.attend(q, k, v, mask, 0.3, low=True)
-    assert got.dtype == torch.bfloat16
-    torch.testing.assert_close(got.float(), want, atol=0.05, rtol=0.05)
-    v2 = v.clone()
-    v2[0, :, 0] += 100.0  # column 0 is hidden from every query of row 0 but the first
-    assert torch.equal(gemma3.attend(q, k, v2, mask, 0.3, low=True)[0, :, 1:], got[0, :, 1:])
-
-
-def test_a_left_padded_cache_right_aligns_each_row_in_fp32() -> None:
-    """``Cache.left_padded`` (the prompt cache's batches) puts each row's real columns at the right end of fp32
-    buffers with the spare columns after them, pad columns zero; bf16 parts (kept values) widen exactly."""
-    from accord.summarise.prompts import _compact
-
-    gen = torch.Generator().manual_seed(0)
-    rows = []
-    for n in (5, 2, 7):  # real columns per row; 2 layers, 2 KV heads, head dim 4
-        rows.append([(torch.randn((2, n, 4), generator=gen),  # keys: fp32 arithmetic
-                      _compact(torch.randn((2, n, 4), generator=gen).bfloat16().float()))  # values: bf16 kept
-                     for _ in range(2)])
-    assert rows[0][0][1].dtype == torch.bfloat16
-    width = 9
-    cache = gemma3.Cache.left_padded(rows, width)
-    assert cache.length == width and cache.slots.tolist() == [list(range(width))] * 3
-    for i, layer in enumerate(cache.layers):
-        for j, buf in enumerate(layer):
-            assert buf.dtype == torch.float32 and buf.shape == (3, 2, width + gemma3.CACHE_SPARE, 4)
-            for r, row in enumerate(rows):
-                n = row[i][j].shape[1]
-                assert torch.equal(buf[r, :, width - n:width], row[i][j].float())  # right-aligned, exact
-                assert not buf[r, :, :width - n].any() and not buf[r, :, width:].any()  # pads and spares zero
-
-
 def test_a_bf16_cache_keeps_the_steps_close_to_fp32(tiny_gemma: tuple[Path, Path]) -> None:
     """``set_bf16_cache`` stores the keys and values in bf16 (also a cache made fp32 elsewhere, once a step reads it)
     and the steps stay close to the fp32 cache's hidden states, in fp32; set off again, the steps are fp32 to the
@@ -341,7 +299,7 @@ def test_a_bf16_cache_keeps_the_steps_close_to_fp32(tiny_gemma: tuple[Path, Path
     mine = gemma3.load(base, adapter)
     assert gemma3.set_bf16_cache(torch.nn.Linear(2, 2), True) == 0
 
-    def steps(low: bool) -> tuple[list[torch.Tensor], gemma3.Cache]:
+    def steps(low: bool) -> tuple[list[torch.Tensor], kvcache.Cache]:
         assert gemma3.set_bf16_cache(mine, low) == 1
         ids, mask, pos = _batch()
         with torch.no_grad():
@@ -361,7 +319,7 @@ def test_a_bf16_cache_keeps_the_steps_close_to_fp32(tiny_gemma: tuple[Path, Path
         assert got.dtype == torch.float32 and not torch.equal(got, want)
         assert (got - want).norm() / want.norm() < 0.02
     assert all(torch.equal(a, b) for a, b in zip(steps(False)[0], exact, strict=True))
-    made = gemma3.Cache(1, torch.tensor([[0]]))
+    made = kvcache.Cache(1, torch.tensor([[0]]))
     made.write(0, torch.ones(1, 1, 1, 2), torch.ones(1, 1, 1, 2))
     assert made.to(torch.bfloat16).layers[0][1].dtype == torch.bfloat16 == made.dtype
 

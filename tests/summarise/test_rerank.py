@@ -132,8 +132,8 @@ def test_the_summariser_draws_only_for_summaries_the_checks_pass(tiny_causal_lm:
 def test_repeated_prompts_are_run_once_and_their_cache_repeated() -> None:
     import torch
 
-    from accord.summarise.gemma3 import Cache
     from accord.summarise.generate import _repeat_cache, _repeats
+    from accord.summarise.kvcache import Cache
 
     assert _repeats([[1], [1], [1], [2], [2], [2]]) == 3
     assert _repeats([[1], [2], [3]]) == 1

@@ -35,7 +35,7 @@ class PromptCache:
         self.entries.clear()
 
     def keep(self, hidden: Any, past: Any, attention: Any, prompts: list[list[int]]) -> None:
-        """Store each row's pass (``hidden``: last hidden states, ``past``: a ``gemma3.Cache`` just filled by the
+        """Store each row's pass (``hidden``: last hidden states, ``past``: a ``kvcache.Cache`` just filled by the
         pass): its real columns only, copied out of the batch's buffers."""
         width = past.length
         for r, prompt in enumerate(prompts):
@@ -44,11 +44,11 @@ class PromptCache:
             self.put(prompt, (hidden[r].clone(), layers))
 
     def batch(self, prompts: list[list[int]], attention: Any) -> tuple[Any, Any] | None:
-        """The batch's pass (last hidden states, a ``gemma3.Cache``) left-padded to the batch's width as a fresh pass
+        """The batch's pass (last hidden states, a ``kvcache.Cache``) left-padded to the batch's width as a fresh pass
         would be (pad columns are masked out), or ``None`` unless every row's prompt is here."""
         import torch
 
-        from accord.summarise.gemma3 import Cache
+        from accord.summarise.kvcache import Cache
 
         entries = [self.get(p) for p in prompts]
         if any(e is None for e in entries):
