@@ -2,24 +2,22 @@
 
 Once validation has chosen a recipe, training it once more on every labelled report is the usual last step (as
 scikit-learn's ``refit``): here 64% more real news. Validation can then neither tune nor gate the model, so a refit
-keeps the version's thresholds and trains every epoch (the last is kept), and it is promoted by a rule of its own
-(:func:`refit_decision`): it replaces the champion it trains again, unless the checks on data it did not train on
-fail. The gate then scores the version it refits in its place (:func:`accord.tracking.gate_stand_in`).
+keeps the version's thresholds and trains every epoch (the last is kept), and it is promoted by a rule of its own:
+it replaces the champion it trains again unless a check on data it did not train on fails (:func:`refit_problems`).
+The gate then scores the version it refits in its place (:func:`accord.tracking.gate_stand_in`). The store is read
+and written by :mod:`accord.classify.train`: the layering rule keeps MLflow to the train, evaluate and benchmark
+modules.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from accord import tracking
-from accord.classify.config import META_FILE, ClassifierConfig, config_from_meta
-from accord.classify.metrics import apply_thresholds, multilabel_metrics
-from accord.config import ConfigError, flatten
-from accord.data.datasets import split_arrays
+from accord.classify.config import ClassifierConfig
+from accord.config import flatten
 
 SEED_WRONG_MAX = 3  # seed sentences a refit may get wrong: the gate rule's bound (docs/decisions.md)
 CURATED_DROP_MAX = 0.03  # how far below its version a refit may fall on curated validation, which it does not train on
@@ -46,44 +44,19 @@ def recipe_differences(cfg: ClassifierConfig, saved: ClassifierConfig) -> list[s
     return [f"{k} ({mine.get(k)!r}, the version has {theirs.get(k)!r})" for k in keys if mine.get(k) != theirs.get(k)]
 
 
-def reference(cfg: ClassifierConfig) -> Reference:
-    """The version ``cfg.refit_from`` names, read from the current store before a run starts: one the store lacks,
-    or one trained with another recipe, is a :class:`ConfigError` naming it."""
-    import mlflow
-
-    from accord.classify.train import registered_folder
-
-    try:
-        folder = registered_folder(cfg.refit_from)
-    except tracking.ModelNotFound as exc:
-        raise ConfigError(f"refit_from: {exc}") from None
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    differences = recipe_differences(cfg, config_from_meta(meta["config"]))
-    if differences:
-        raise ConfigError(f"refit_from: {cfg.refit_from} was trained with another recipe: {'; '.join(differences)}")
-    return Reference(cfg.refit_from, cfg.refit_from.rsplit("/", 1)[1], np.asarray(meta["thresholds"], dtype=float),
-                     mlflow.pyfunc.load_model(cfg.refit_from))
-
-
 def refit_config(cfg: ClassifierConfig) -> ClassifierConfig:
     """``cfg`` as a refit trains it: every epoch, the last kept (an epoch cannot be chosen on data trained on)."""
     return replace(cfg, minilm=replace(cfg.minilm, keep_last_epoch=True))
 
 
-def refit_decision(ref: Reference, version: str, dd: Any, metrics: dict[str, float], run_id: str | None
-                   ) -> tracking.GateDecision:
-    """Promote the refit ``version`` by the refit rule: at most :data:`SEED_WRONG_MAX` seed sentences wrong and
-    curated validation no more than :data:`CURATED_DROP_MAX` below the version it trains again (scored now)."""
-    from accord.classify.train import registered_probabilities
-
-    _, texts, y = split_arrays(dd[CHECK_SPLIT])
-    old = multilabel_metrics(y, apply_thresholds(registered_probabilities(ref.model, texts), ref.thresholds))
-    new, key = metrics[f"{CHECK_SPLIT}/macro_f1"], "macro_f1"
-    problems = []
+def refit_problems(metrics: dict[str, float], reference_score: float, version: str) -> list[str]:
+    """Why a refit may not replace version ``version`` (none: it may): more than :data:`SEED_WRONG_MAX` seed
+    sentences wrong, or :data:`CHECK_SPLIT` macro-F1 more than :data:`CURATED_DROP_MAX` below ``reference_score``,
+    the version's there (scored now)."""
+    problems, new = [], metrics[f"{CHECK_SPLIT}/macro_f1"]
     if metrics["seed/wrong_sentences"] > SEED_WRONG_MAX:
         problems.append(f"{int(metrics['seed/wrong_sentences'])} seed sentences wrong (at most {SEED_WRONG_MAX})")
-    if new < old[key] - CURATED_DROP_MAX:
-        problems.append(f"{CHECK_SPLIT} macro-F1 {new:.4f} is more than {CURATED_DROP_MAX} below v{ref.version}'s "
-                        f"{old[key]:.4f}")
-    return tracking.promote_refit(tracking.CLASSIFIER, version, ref.version, (new, old[key]),
-                                  f"{CHECK_SPLIT}/{key}", problems, run_id)
+    if new < reference_score - CURATED_DROP_MAX:
+        problems.append(f"{CHECK_SPLIT} macro-F1 {new:.4f} is more than {CURATED_DROP_MAX} below v{version}'s "
+                        f"{reference_score:.4f}")
+    return problems

@@ -25,7 +25,14 @@ import numpy as np
 import pandas as pd
 
 from accord import paths, tracking
-from accord.classify.config import ClassifierConfig, registered, registered_member, use_registered
+from accord.classify.config import (
+    META_FILE,
+    ClassifierConfig,
+    config_from_meta,
+    registered,
+    registered_member,
+    use_registered,
+)
 from accord.classify.evaluate import log_split_evaluation
 from accord.classify.families import build_classifier
 from accord.classify.metrics import (
@@ -36,7 +43,7 @@ from accord.classify.metrics import (
     tune_thresholds,
 )
 from accord.classify.model import SentenceClassifier
-from accord.classify.refit import reference, refit_config, refit_decision
+from accord.classify.refit import CHECK_SPLIT, Reference, recipe_differences, refit_config, refit_problems
 from accord.config import ConfigError
 from accord.data.datasets import GATE_SPLIT, DataConfig, article_targets, classification_datasets, split_arrays
 from accord.labels import LABELS, SCORE_COLUMNS
@@ -245,6 +252,32 @@ def registered_folder(uri: str) -> Path:
     """The saved classifier folder of ``models:/NAME/VERSION`` in the current store (a ``ModelNotFound`` if absent):
     what :func:`~accord.classify.families.load_classifier` reads."""
     return paths.pyfunc_artifact(tracking.registered_version(uri).folder, paths.CLASSIFIER_ARTIFACT)
+
+
+def reference(cfg: ClassifierConfig) -> Reference:
+    """The version a refit trains again (``cfg.refit_from``), read from the current store before a run starts: one
+    the store lacks, or one trained with another recipe, is a :class:`ConfigError` naming it."""
+    try:
+        folder = registered_folder(cfg.refit_from)
+    except tracking.ModelNotFound as exc:
+        raise ConfigError(f"refit_from: {exc}") from None
+    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    differences = recipe_differences(cfg, config_from_meta(meta["config"]))
+    if differences:
+        raise ConfigError(f"refit_from: {cfg.refit_from} was trained with another recipe: {'; '.join(differences)}")
+    return Reference(cfg.refit_from, cfg.refit_from.rsplit("/", 1)[1], np.asarray(meta["thresholds"], dtype=float),
+                     mlflow.pyfunc.load_model(cfg.refit_from))
+
+
+def refit_decision(ref: Reference, version: str, dd: Any, metrics: dict[str, float], run_id: str | None
+                   ) -> tracking.GateDecision:
+    """Promote the refit ``version`` by the refit rule (:func:`accord.classify.refit.refit_problems`), the version
+    it trains again scored now on the check split, which neither trained on."""
+    _, texts, y = split_arrays(dd[CHECK_SPLIT])
+    old = multilabel_metrics(y, apply_thresholds(registered_probabilities(ref.model, texts), ref.thresholds))
+    key = f"{CHECK_SPLIT}/macro_f1"
+    return tracking.promote_refit(tracking.CLASSIFIER, version, ref.version, (metrics[key], old["macro_f1"]), key,
+                                  refit_problems(metrics, old["macro_f1"], ref.version), run_id)
 
 
 def resolve_registered(cfg: ClassifierConfig) -> ClassifierConfig:
