@@ -366,7 +366,7 @@ def validation_note(cfg: ClassifierConfig, metrics: dict[str, float]) -> str:
     """How real validation's score reads: beside the gate's cross-fitted score, or in-sample for a refit."""
     gate_key = tracking.GATE_METRIC[tracking.CLASSIFIER]
     if gate_key in metrics:
-        return f"real validation {metrics[GATE_KEY]:.3f} (gate, cross-fitted {metrics[gate_key]:.3f})"
+        return f"real validation {metrics[GATE_KEY]:.3f} (cross-fitted {metrics[gate_key]:.3f}, the gate's score)"
     return f"real validation {metrics[GATE_KEY]:.3f} (in-sample: a refit of {cfg.refit_from} trained on it)"
 
 
