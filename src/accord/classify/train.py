@@ -351,7 +351,7 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
         return metrics, TrainObjects(run.info.run_id, info.model_uri, version, decision, clf)
 
 
-def _decide(ref: Any, dd: Any, probabilities: dict[str, np.ndarray], metrics: dict[str, float],
+def _decide(ref: Reference | None, dd: Any, probabilities: dict[str, np.ndarray], metrics: dict[str, float],
             version: str | None, run_id: str) -> tracking.GateDecision | None:
     """The registered version's promotion: by the gate on the gate split, or by the refit rule for a refit."""
     if version is None:
