@@ -424,6 +424,16 @@ def _gate_reason(metric: str, score: float, current: Any, champion: float | None
     return text
 
 
+def _champion(client: Any, model_name: str) -> Any:
+    """The version ``@champion`` points at, or None (no version is yet)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(model_name, CHAMPION)
+    except MlflowException:
+        return None
+
+
 def _record(client: Any, model_name: str, version: str, decision: GateDecision, run_id: str | None) -> None:
     """A gate decision as tags on the version and its run; the champion alias moved if promoted."""
     for key, value in decision.tags().items():
@@ -450,15 +460,11 @@ def promote_refit(model_name: str, version: str, of: str, scores: tuple[float, f
     gate scores for it) and its checks found no ``problems``; ``scores``: the refit's and ``of``'s on ``metric``,
     the check on data neither trained on. The gate split cannot judge a refit (docs/decisions.md)."""
     from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
 
     client = MlflowClient()
     client.set_model_version_tag(model_name, str(version), REFIT_TAG, str(of))
     with gate_lock():
-        try:
-            current = client.get_model_version_by_alias(model_name, CHAMPION)
-        except MlflowException:
-            current = None
+        current = _champion(client, model_name)
         champion = str(current.version) if current else None
         of_champion = current is not None and str(of) in {champion, str(gate_stand_in(client, current).version)}
         problems = [*([] if of_champion else [f"v{of} is not the {CHAMPION} (v{champion}): a refit replaces only "
@@ -482,15 +488,11 @@ def promote_if_better(model_name: str, version: str, score: float, run_id: str |
     on its run.
     """
     from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
 
     client = MlflowClient()
     metric = metric or GATE_METRIC.get(model_name, "score")
     with gate_lock():
-        try:
-            current = client.get_model_version_by_alias(model_name, CHAMPION)
-        except MlflowException:
-            current = None
+        current = _champion(client, model_name)
         same = current is not None and str(current.version) == str(version)
         scored = None if current is None or same else gate_stand_in(client, current)
         champion_score, wins, interval = (None, None, None) if scored is None else \

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from accord import tracking
 from accord.classify import refit
-from accord.classify.config import ClassifierConfig
+from accord.classify.config import META_FILE, ClassifierConfig
+from accord.classify.train import registered_folder
 from accord.config import ConfigError
 from accord.data.datasets import DataConfig, classification_datasets
 from tests.conftest import make_config, train_classifier
@@ -95,6 +96,9 @@ def test_a_refit_of_another_recipe_or_a_missing_version_stops_before_a_run(mlflo
     result = CliRunner().invoke(_app(), ["train", "classifier", "--tracking-uri", mlflow_uri, "family=tfidf",
                                          "data.train_other_share=0.3", "tfidf.C=1", f"refit_from={V1}"])
     assert result.exit_code == 2 and "another recipe" in result.output and "Traceback" not in result.output
+    (registered_folder(V1) / META_FILE).unlink()  # a version that holds no accord classifier: named, not a traceback
+    with pytest.raises(ConfigError, match="refit_from: models:/accord-classifier/1: not an accord classifier"):
+        train_classifier(_tfidf(refit_from=V1), uri=mlflow_uri)
 
 
 @pytest.mark.parametrize(("values", "message"), [

@@ -225,17 +225,23 @@ def registered(name: str) -> bool:
     return REGISTERED_VERSION.fullmatch(name) is not None
 
 
+def saved_meta(folder: Path, what: str) -> dict[str, Any]:
+    """What a saved classifier's folder says of it (:data:`META_FILE`: family, labels, thresholds, config); a folder
+    that holds no accord classifier is a :class:`~accord.config.ConfigError` naming ``what`` asked for it."""
+    import json
+
+    try:
+        return json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{what}: not an accord classifier ({type(exc).__name__})") from None
+
+
 def use_registered(uri: str, folder: Path) -> None:
     """Record where registered member ``uri`` is saved on this machine and read the config it was trained with, once
     per process. Model code does not read the MLflow store (the layering rule), so
     :func:`accord.classify.train.resolve_registered` finds the folder and records it here. A folder that holds no
     accord classifier, or holds an ensemble, is a :class:`~accord.config.ConfigError` naming the member."""
-    import json
-
-    try:
-        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"ensemble member {uri}: not an accord classifier ({type(exc).__name__})") from None
+    meta = saved_meta(folder, f"ensemble member {uri}")
     if meta.get("family") == "ensemble":
         raise ConfigError(f"ensemble member {uri}: an ensemble member is one classifier, not another ensemble")
     _REGISTERED[uri] = (folder, config_from_meta(meta["config"]))

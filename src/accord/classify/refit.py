@@ -12,7 +12,6 @@ modules.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
@@ -28,12 +27,14 @@ NOT_RECIPE = ("run_name", "refit_from", "minilm.keep_last_epoch", "minilm.thread
 
 @dataclass(frozen=True)
 class Reference:
-    """The registered version a refit trains again: its thresholds and its model, for the curated check."""
+    """The registered version a refit trains again (``models:/NAME/VERSION``) and its thresholds."""
 
     uri: str
-    version: str
     thresholds: np.ndarray
-    model: Any  # the version's pyfunc
+
+    @property
+    def version(self) -> str:
+        return self.uri.rsplit("/", 1)[1]
 
 
 def recipe_differences(cfg: ClassifierConfig, saved: ClassifierConfig) -> list[str]:

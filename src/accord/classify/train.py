@@ -26,11 +26,11 @@ import pandas as pd
 
 from accord import paths, tracking
 from accord.classify.config import (
-    META_FILE,
     ClassifierConfig,
     config_from_meta,
     registered,
     registered_member,
+    saved_meta,
     use_registered,
 )
 from accord.classify.evaluate import log_split_evaluation
@@ -256,25 +256,26 @@ def registered_folder(uri: str) -> Path:
 
 def reference(cfg: ClassifierConfig) -> Reference:
     """The version a refit trains again (``cfg.refit_from``), read from the current store before a run starts: one
-    the store lacks, or one trained with another recipe, is a :class:`ConfigError` naming it."""
+    the store lacks, one that is not a classifier, or one trained with another recipe, is a :class:`ConfigError`
+    naming it."""
     try:
         folder = registered_folder(cfg.refit_from)
     except tracking.ModelNotFound as exc:
         raise ConfigError(f"refit_from: {exc}") from None
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    meta = saved_meta(folder, f"refit_from: {cfg.refit_from}")
     differences = recipe_differences(cfg, config_from_meta(meta["config"]))
     if differences:
         raise ConfigError(f"refit_from: {cfg.refit_from} was trained with another recipe: {'; '.join(differences)}")
-    return Reference(cfg.refit_from, cfg.refit_from.rsplit("/", 1)[1], np.asarray(meta["thresholds"], dtype=float),
-                     mlflow.pyfunc.load_model(cfg.refit_from))
+    return Reference(cfg.refit_from, np.asarray(meta["thresholds"], dtype=float))
 
 
 def refit_decision(ref: Reference, version: str, dd: Any, metrics: dict[str, float], run_id: str | None
                    ) -> tracking.GateDecision:
     """Promote the refit ``version`` by the refit rule (:func:`accord.classify.refit.refit_problems`), the version
-    it trains again scored now on the check split, which neither trained on."""
+    it trains again scored now on the check split, which neither trained on (loaded here, not held while training)."""
     _, texts, y = split_arrays(dd[CHECK_SPLIT])
-    old = multilabel_metrics(y, apply_thresholds(registered_probabilities(ref.model, texts), ref.thresholds))
+    probs = registered_probabilities(mlflow.pyfunc.load_model(ref.uri), texts)
+    old = multilabel_metrics(y, apply_thresholds(probs, ref.thresholds))
     key = f"{CHECK_SPLIT}/macro_f1"
     return tracking.promote_refit(tracking.CLASSIFIER, version, ref.version, (metrics[key], old["macro_f1"]), key,
                                   refit_problems(metrics, old["macro_f1"], ref.version), run_id)
