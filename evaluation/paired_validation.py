@@ -26,7 +26,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 
-from accord import paths, storage, tracking
+from accord import paths, promotion, storage, tracking
 from accord.classify.families import load_classifier
 from accord.classify.metrics import (
     CROSS_FIT_HALVINGS,
@@ -115,7 +115,7 @@ def main() -> None:
         scores.append(multilabel_metrics(y, preds[-1])["macro_f1"])
         print(f"{uri}: {name} macro-F1 {scores[-1]:.4f}")
     d = paired_bootstrap_difference(y, preds[0], preds[1], articles)
-    bar = f" (the gate asks {tracking.GATE_CONFIDENCE:.1%})" if args.split == GATE_SPLIT and not args.data else ""
+    bar = f" (the gate asks {promotion.GATE_CONFIDENCE:.1%})" if args.split == GATE_SPLIT and not args.data else ""
     print(f"{args.new} minus {args.old}: {d['diff']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] (95%, paired article "
           f"resamples); better in {d['wins']:.1%} of them{bar}")
     c = cross_fitted_difference(y, probs[0], probs[1], articles) if args.cross_fit else None

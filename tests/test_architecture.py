@@ -1,8 +1,9 @@
 """The package's shape: the import rule between its rooms, no cycles, short functions, no copied blocks.
 
 Layers, lowest first: base (text, labels, io, paths, config, system, bases, storage) -> data -> classify | summarise
-(siblings that never import each other) -> batch -> cli. ``tracking`` and ``pyfunc`` (MLflow) are used only by training,
-evaluation, benchmarks, batch and the CLI. Every ``accord`` import counts, lazy ones inside functions included.
+(siblings that never import each other) -> batch -> cli. ``tracking``, ``promotion`` and ``pyfunc`` (MLflow) are used
+only by training, evaluation, benchmarks, batch and the CLI. Every ``accord`` import counts, lazy ones inside
+functions included.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 BASE = {"text", "labels", "io", "paths", "config", "system", "bases", "storage"}
-RANK = {"base": 0, "data": 1, "classify": 2, "summarise": 2, "tracking": 2, "pyfunc": 3, "batch": 4, "ui": 4, "top": 5}
+RANK = {"base": 0, "data": 1, "classify": 2, "summarise": 2, "tracking": 2, "promotion": 2, "pyfunc": 3, "batch": 4,
+        "ui": 4, "top": 5}
 MLFLOW_USERS = re.compile(r"^accord\.((classify|summarise)\.(train|evaluate|benchmark)|batch\..*|cli(\..*)?"
-                          r"|pyfunc|ui)$")
+                          r"|pyfunc|promotion|ui)$")
 COMPAT = {"accord.baselines"}  # re-exports for models pickled under the flat layout (tests/test_compat.py)
 MAX_FUNCTION_LINES = 50
 DUPLICATE_WINDOW = 6
@@ -69,7 +71,7 @@ def test_layers_point_down_and_siblings_stay_apart() -> None:
                 continue
             if {a, b} == {"classify", "summarise"}:
                 wrong.append(f"{source} -> {target}: sibling capabilities")
-            elif b in ("tracking", "pyfunc"):
+            elif b in ("tracking", "promotion", "pyfunc"):
                 if not MLFLOW_USERS.match(source):
                     wrong.append(f"{source} -> {target}: only train/evaluate/benchmark/batch/cli use MLflow")
             elif RANK[b] >= RANK[a]:

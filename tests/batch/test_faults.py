@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner, Result
 
-from accord import paths, storage, tracking
+from accord import paths, promotion, storage, tracking
 from accord.batch import spark as batch_spark
 from accord.batch import writers
 from accord.io import OUTPUT_MARKER, OutputError, errors_path
@@ -187,7 +187,7 @@ def test_max_bytes_below_one_is_refused_by_the_library_too() -> None:
 
 
 def test_concurrent_promotions_leave_the_best_model_champion(mlflow_uri: str) -> None:
-    """The gate's read-compare-set runs under :func:`accord.tracking.gate_lock` (already in place before this
+    """The gate's read-compare-set runs under :func:`accord.promotion.gate_lock` (already in place before this
     issue): five promotions at once, the best score ends up @champion every time."""
     mlflow.set_tracking_uri(mlflow_uri)  # the gate's client uses the current store
     client = mlflow.MlflowClient(mlflow_uri)
@@ -201,7 +201,7 @@ def test_concurrent_promotions_leave_the_best_model_champion(mlflow_uri: str) ->
     def promote(version: str, score: float) -> None:
         start.wait()
         try:
-            tracking.promote_if_better(name, str(version), score, metric="gate/score")
+            promotion.promote_if_better(name, str(version), score, metric="gate/score")
         except BaseException as exc:  # reported below, with the thread that met it
             failures.append(exc)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import mlflow
 from typer.testing import CliRunner
 
-from accord import paths, tracking
+from accord import paths, promotion, tracking
 from accord.cli import app
 from accord.pyfunc import log_summariser
 from accord.summarise.baselines import Lead1Summariser
@@ -19,7 +19,7 @@ def _register_lead1(uri: str) -> None:
     tracking.setup(tracking.SUMMARISER, uri)
     with mlflow.start_run(run_name="lead1-baseline") as run:
         info = log_summariser(Lead1Summariser(), tracking.SUMMARISER, ["HÀ NỘI — One. Two."])
-        tracking.promote_if_better(tracking.SUMMARISER, str(info.registered_model_version), 0.0, run.info.run_id)
+        promotion.promote_if_better(tracking.SUMMARISER, str(info.registered_model_version), 0.0, run.info.run_id)
 
 
 def test_summarise_files_folders_and_jsonl(mlflow_uri: str, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ Once validation has chosen a recipe, training it once more on every labelled rep
 scikit-learn's ``refit``): here 64% more real news. Validation can then neither tune nor gate the model, so a refit
 keeps the version's thresholds and trains every epoch (the last is kept), and it is promoted by a rule of its own:
 it replaces the champion it trains again unless a check on data it did not train on fails (:func:`refit_problems`).
-The gate then scores the version it refits in its place (:func:`accord.tracking.gate_stand_in`). The store is read
+The gate then scores the version it refits in its place (:func:`accord.promotion.gate_stand_in`). The store is read
 and written by :mod:`accord.classify.train`: the layering rule keeps MLflow to the train, evaluate and benchmark
 modules.
 """

@@ -24,7 +24,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from accord import paths, tracking
+from accord import paths, promotion, tracking
 from accord.classify.config import (
     ClassifierConfig,
     config_from_meta,
@@ -81,7 +81,7 @@ class TrainObjects:
     run_id: str
     model_uri: str
     version: str | None
-    decision: tracking.GateDecision | None
+    decision: promotion.GateDecision | None
     classifier: SentenceClassifier
 
 
@@ -217,13 +217,13 @@ def gate_score(split: Any, probs: np.ndarray) -> float:
     return cross_fitted_score(y, probs, list(split["article_id"]))
 
 
-def gate(split: Any, probs: np.ndarray, score: float, version: str, run_id: str | None) -> tracking.GateDecision:
+def gate(split: Any, probs: np.ndarray, score: float, version: str, run_id: str | None) -> promotion.GateDecision:
     """Promote ``version`` (``probs``: its probabilities on the gate split, ``score``: their :func:`gate_score`) if
     its cross-fitted score beats the champion's, paired article by article."""
-    return tracking.promote_if_better(tracking.CLASSIFIER, version, score, run_id, rescore=gate_scorer(split, probs))
+    return promotion.promote_if_better(tracking.CLASSIFIER, version, score, run_id, rescore=gate_scorer(split, probs))
 
 
-def regate(version: str, uri: str | None = None, data: DataConfig | None = None) -> tracking.GateDecision:
+def regate(version: str, uri: str | None = None, data: DataConfig | None = None) -> promotion.GateDecision:
     """Gate a registered version again, by the training rule, against today's champion on today's gate split: for
     when the champion, the gate split's labels or the rule changed after the version was gated. The new decision
     replaces the version's gate tags; the earlier reason is kept as ``gate.previous_reason``."""
@@ -270,14 +270,14 @@ def reference(cfg: ClassifierConfig) -> Reference:
 
 
 def refit_decision(ref: Reference, version: str, dd: Any, metrics: dict[str, float], run_id: str | None
-                   ) -> tracking.GateDecision:
+                   ) -> promotion.GateDecision:
     """Promote the refit ``version`` by the refit rule (:func:`accord.classify.refit.refit_problems`), the version
     it trains again scored now on the check split, which neither trained on (loaded here, not held while training)."""
     _, texts, y = split_arrays(dd[CHECK_SPLIT])
     probs = registered_probabilities(mlflow.pyfunc.load_model(ref.uri), texts)
     old = multilabel_metrics(y, apply_thresholds(probs, ref.thresholds))
     key = f"{CHECK_SPLIT}/macro_f1"
-    return tracking.promote_refit(tracking.CLASSIFIER, version, ref.version, (metrics[key], old["macro_f1"]), key,
+    return promotion.promote_refit(tracking.CLASSIFIER, version, ref.version, (metrics[key], old["macro_f1"]), key,
                                   refit_problems(metrics, old["macro_f1"], ref.version), run_id)
 
 
@@ -348,12 +348,12 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
         headline = describe(cfg, metrics, len(train_split))
         mlflow.set_tag(tracking.NOTE_TAG, headline)
         if version:
-            tracking.describe_version(tracking.CLASSIFIER, version, decision, headline)
+            promotion.describe_version(tracking.CLASSIFIER, version, decision, headline)
         return metrics, TrainObjects(run.info.run_id, info.model_uri, version, decision, clf)
 
 
 def _decide(ref: Reference | None, dd: Any, probabilities: dict[str, np.ndarray], metrics: dict[str, float],
-            version: str | None, run_id: str) -> tracking.GateDecision | None:
+            version: str | None, run_id: str) -> promotion.GateDecision | None:
     """The registered version's promotion: by the gate on the gate split, or by the refit rule for a refit."""
     if version is None:
         return None

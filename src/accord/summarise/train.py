@@ -26,7 +26,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from accord import tracking
+from accord import promotion, tracking
 from accord.config import to_dict
 from accord.data.datasets import real_summary_datasets, report_datasets, xsum_datasets
 from accord.summarise.config import SummariserConfig
@@ -49,7 +49,7 @@ class TrainObjects:
 
     run_id: str
     version: str | None
-    decision: tracking.GateDecision | None
+    decision: promotion.GateDecision | None
     summariser: NeuralSummariser
     steps: int
 
@@ -247,7 +247,7 @@ def gate_data_digest(docs: list[str], refs: list[str]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def champion_rescorer(docs: list[str], refs: list[str], new_rows: Any = None) -> tracking.Rescore:
+def champion_rescorer(docs: list[str], refs: list[str], new_rows: Any = None) -> promotion.Rescore:
     """The champion's validation ROUGE-L on today's rows: its recorded score where it was measured on the same rows,
     else measured again, so a champion chosen on an older, smaller validation split is compared fairly. With the
     newcomer's per-article scores (``new_rows``), also the share of article resamples the newcomer wins: the
@@ -290,7 +290,7 @@ def _recorded_rows(run_id: str | None, n: int) -> Any:
 
 
 def _register(summ: NeuralSummariser, register: bool, val: tuple[list[str], list[str]], score: float, run_id: str,
-              rows: Any = None) -> tuple[str | None, tracking.GateDecision | None]:
+              rows: Any = None) -> tuple[str | None, promotion.GateDecision | None]:
     from mlflow import MlflowClient
 
     from accord.pyfunc import log_summariser
@@ -303,7 +303,7 @@ def _register(summ: NeuralSummariser, register: bool, val: tuple[list[str], list
     version = str(info.registered_model_version)
     MlflowClient().set_model_version_tag(tracking.SUMMARISER, version, tracking.GATE_DATA_TAG,
                                          gate_data_digest(*val))
-    return version, tracking.promote_if_better(tracking.SUMMARISER, version, score, run_id,
+    return version, promotion.promote_if_better(tracking.SUMMARISER, version, score, run_id,
                                                rescore=champion_rescorer(*val, new_rows=rows))
 
 
@@ -355,5 +355,5 @@ def train(cfg: SummariserConfig, uri: str | None = None, register: bool = True
                     f"{report['faithfulness']:.2f}.")
         mlflow.set_tag(tracking.NOTE_TAG, headline)
         if version:
-            tracking.describe_version(tracking.SUMMARISER, version, decision, headline)
+            promotion.describe_version(tracking.SUMMARISER, version, decision, headline)
         return metrics, TrainObjects(run.info.run_id, version, decision, summ, steps_done)
