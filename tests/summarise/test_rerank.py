@@ -215,3 +215,19 @@ def test_briefs_draws_reuse_the_prompt_passes_of_the_summaries(tiny_gemma: tuple
     assert found == plain.doubts(DOCS, summaries)  # the same agreement scores, so the same draws
     assert any(f and f[0].startswith("unstable") for f in found)  # draws were made (agreement_min 1.0)
     assert not keeping._prompts.entries  # dropped once used
+
+
+def test_confidence_is_the_decodes_own_and_the_same_whatever_shares_the_batch(tiny_causal_lm: Path) -> None:
+    """Each summary's mean token log-probability over its own tokens: alone in a batch it is what it is beside
+    others (the batch's score over the whole slice is not); draws do not overwrite it, and a new call forgets the
+    documents of the one before."""
+    summ = _summariser(tiny_causal_lm, agreement_draws=2)
+    summ.summarise(DOCS)
+    conf = summ.confidence(DOCS)
+    assert all(c is not None and c <= 0.0 for c in conf)
+    summ.summarise(DOCS[1:2])
+    assert summ.confidence(DOCS)[0] is None  # not in the last call
+    assert summ.confidence(DOCS[1:2])[0] == pytest.approx(conf[1], abs=1e-4)
+    summ.summarise(DOCS)
+    summ.draws(DOCS, 2)
+    assert summ.confidence(DOCS) == pytest.approx(conf, abs=1e-4)

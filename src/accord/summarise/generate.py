@@ -59,6 +59,7 @@ class _Row:
     done: bool = False
     logprob: float = 0.0  # sum of the chosen tokens' log-probabilities (over the sliced head)
     scored: int = 0  # tokens in ``logprob``
+    own: float = 0.0  # the same over the row's own tokens only (its prompt's, the common words, the chosen one)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,9 @@ class SlicedGreedy:
         if samplers and any(samplers):
             self.draft = 0  # a draw's next tokens are not the prompt's: drafting would only waste passes
         self.scores: list[float] = []  # per row of the last run: mean log-probability of its tokens
+        # per row: the same over the row's own tokens, so it does not depend on what else shares the batch (the
+        # sliced head is the batch's union): the summary's confidence
+        self.confidences: list[float] = []
 
     def run(self, input_ids: Any, attention: Any, max_new_tokens: int) -> list[list[int]]:
         """The generated token ids of every row (stop tokens left out)."""
@@ -152,6 +156,7 @@ class SlicedGreedy:
                             **{self.cache_kw: past}, **extra)
             past, hidden, self.passes = getattr(out, self.cache_kw), out.last_hidden_state, self.passes + 1
         self.scores = [row.logprob / max(row.scored, 1) for row in rows]
+        self.confidences = [row.own / max(row.scored, 1) for row in rows]
         return [row.ids for row in rows]
 
     def _prefill(self, input_ids: Any, attention: Any, positions: Any) -> tuple[Any, Any]:
@@ -226,7 +231,7 @@ class SlicedGreedy:
             piece = self.words.piece(token)  # a stop token reads as a line end: a name cannot end half-written
             if token in self.stops:
                 if self.words.valid(r, context, piece, start) and not self._wrong_role(r, row.text, piece):
-                    self._score(row, float(logits[k]) - norm)
+                    self._score(row, logits, k, norm, allowed_row)
                     return self._finish(row, token)
                 continue
             if not bool(allowed_row[k]) and not ((inside and _only_continues(piece)) or
@@ -234,7 +239,7 @@ class SlicedGreedy:
                 continue
             if self.words.valid(r, context, piece, start) and not self._repeats_word(row.text, piece) \
                     and not self._wrong_role(r, row.text, piece):
-                self._score(row, float(logits[k]) - norm)
+                self._score(row, logits, k, norm, allowed_row)
                 row.ids.append(token)
                 row.text += piece
                 return token
@@ -261,8 +266,14 @@ class SlicedGreedy:
         return _ranked(logits / sampler.temperature + gumbel)
 
     @staticmethod
-    def _score(row: _Row, logprob: float) -> None:
-        row.logprob += logprob
+    def _score(row: _Row, logits: Any, k: int, norm: float, own: Any) -> None:
+        """Add the chosen slice position ``k``'s log-probability over the batch's slice (``norm``: its
+        log-sum-exp) and over the row's ``own`` positions with ``k``."""
+        import torch
+
+        row.logprob += float(logits[k]) - norm
+        mine = logits[own].logsumexp(0)
+        row.own += float(logits[k] - (mine if bool(own[k]) else torch.logaddexp(mine, logits[k])))
         row.scored += 1
 
     def _cut(self, row: _Row) -> None:

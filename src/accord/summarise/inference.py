@@ -33,6 +33,7 @@ class Inference:
     origin: Path | None
     keep_prompts: bool
     _prompts: Any
+    _confidence: dict[str, float]
 
     def summarise(self, documents: list[str]) -> list[str]:
         """One proper-cased sentence per document (greedy, no repeated trigrams, first sentence only)."""
@@ -42,6 +43,7 @@ class Inference:
         if not documents:
             return []
         self.model.eval()
+        self._confidence = {}
         order = np.argsort([len(d) for d in documents], kind="stable")
         out = [""] * len(documents)
         generate = self._generate_causal if self.m.family == "causal" else self._generate_seq2seq
@@ -56,6 +58,13 @@ class Inference:
                 for i, text in zip(idx, texts, strict=True):
                     out[i] = self._finish(text, documents[i])
         return out
+
+    def confidence(self, documents: list[str]) -> list[float | None]:
+        """Each document's greedy summary's mean token log-probability over its own tokens (the prompt's and the
+        common words; not the batch's whole slice, so it is the same whatever shares the batch), from the last
+        :meth:`summarise` call (``None`` where it did not decode the document that way): how sure the model was,
+        computed by the decode itself."""
+        return [self._confidence.get(d) for d in documents]
 
     def _finish(self, text: str, document: str) -> str:
         text = first_sentence(text, self.g.max_words)
@@ -193,6 +202,8 @@ class Inference:
                                samplers, bf16, self._prompt_cache())
         with torch.inference_mode():  # also when called directly (tests, benchmarks): no autograd graph
             out = decoder.run(ids, mask, self.g.max_new_tokens)
+        if samplers is None:
+            self._confidence.update(zip(batch, decoder.confidences, strict=True))
         return tok.batch_decode(out, skip_special_tokens=True), decoder.scores
 
     def _decode_bf16(self) -> bool:

@@ -43,6 +43,7 @@ class NeuralSummariser(Inference):
         # prompt passes kept for the agreement draws of the summaries just written (briefs set keep_prompts)
         self.keep_prompts: bool = False
         self._prompts: Any = None
+        self._confidence: dict[str, float] = {}  # the last summarise call's: document -> its summary's confidence
 
     # ---- building
     def build(self, lora: bool = True) -> NeuralSummariser:
