@@ -26,11 +26,15 @@ def make_config(cls: type, **values: Any) -> Any:
     return from_dict(cls, values, "test config")
 
 
-def train_classifier(cfg: Any, uri: str | None = None, register: bool = True) -> SimpleNamespace:
-    """``accord.classify.train.train`` with its metrics and objects in one namespace (``.metrics``, ``.run_id``...)."""
+def train_classifier(cfg: Any, uri: str | None = None, register: bool = True, figures: bool = False
+                     ) -> SimpleNamespace:
+    """``accord.classify.train.train`` with its metrics and objects in one namespace (``.metrics``, ``.run_id``...).
+    Without the figures unless asked (about 5 s a run; the tests that read them ask)."""
+    from dataclasses import replace
+
     from accord.classify.train import train
 
-    metrics, objects = train(cfg, uri, register)
+    metrics, objects = train(replace(cfg, figures=figures), uri, register)
     return SimpleNamespace(metrics=metrics, **vars(objects))
 
 

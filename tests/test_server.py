@@ -24,7 +24,7 @@ def get(base: str, endpoint: str, **params: str) -> dict[str, Any]:
 
 
 def test_train_against_a_real_server_and_read_back_over_rest(server: str) -> None:
-    result = train_classifier(ClassifierConfig(family="tfidf", limit_train=200), uri=server)
+    result = train_classifier(ClassifierConfig(family="tfidf", limit_train=200), uri=server, figures=True)
     run = get(server, "/api/2.0/mlflow/runs/get", run_id=result.run_id)["run"]
     metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
     assert metrics["real_validation/macro_f1"] == pytest.approx(result.metrics["real_validation/macro_f1"])

@@ -49,7 +49,7 @@ def _open(page: Any, url: str, expect: str, shot: str, tmp_path: Path) -> None:
 
 
 def test_review_links_show_runs_metrics_and_the_champion(server: str, page: Any, tmp_path: Path) -> None:
-    result = train_classifier(ClassifierConfig(family="tfidf", limit_train=200), uri=server)
+    result = train_classifier(ClassifierConfig(family="tfidf", limit_train=200), uri=server, figures=True)
     links = dict(tracking.ui_links(server, server))
     runs = links[f"{tracking.CLASSIFIER} runs, review columns"]
     assert "workflowType=machine_learning" in runs and f"viewStateShareKey={tracking.VIEW_KEY}" in runs

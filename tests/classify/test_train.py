@@ -24,7 +24,7 @@ def _artifacts(client: MlflowClient, run_id: str, path: str = "") -> set[str]:
 
 
 def test_tfidf_run_is_fully_tracked_and_registered(mlflow_uri: str) -> None:
-    result = train_classifier(ClassifierConfig(family="tfidf"), uri=mlflow_uri)
+    result = train_classifier(ClassifierConfig(family="tfidf"), uri=mlflow_uri, figures=True)
     client = MlflowClient(mlflow_uri)
     run = client.get_run(result.run_id)
     assert run.info.run_name == "tfidf-C10-w2-c25-s42"
@@ -86,6 +86,8 @@ def test_same_seed_same_metrics_tfidf(mlflow_uri: str) -> None:
     keys = [k for k in a.metrics if not k.startswith("time/")]
     assert {k: a.metrics[k] for k in keys} == {k: b.metrics[k] for k in keys}
     assert a.version is None
+    files = _artifacts(MlflowClient(mlflow_uri), a.run_id)  # figures off (the helper's default): reports only
+    assert "eval/real_test/classification_report.json" in files and not any(f.endswith(".png") for f in files)
 
 
 def test_tiny_minilm_logs_epochs_and_loads_in_a_fresh_process(mlflow_uri: str, tiny_encoder: Path) -> None:

@@ -88,28 +88,34 @@ def recorded_predictions(run_dir: Path, split: str, gold: dict[str, list[str]]) 
 
 
 def log_split_evaluation(name: str, ids: list[str], texts: list[str], y: np.ndarray, probs: np.ndarray,
-                         thresholds: np.ndarray, dataset: Any = None) -> dict[str, float]:
+                         thresholds: np.ndarray, dataset: Any = None, figures: bool = True) -> dict[str, float]:
     """Log metrics (``{name}/...``, per label ``{name}_labels/...``; linked to ``dataset`` when given), artifacts
-    (``eval/{name}/``) and images with keys (``{name}/confusion``, ``/pr_curves``, ``/f1_per_label``: the chart view
-    compares them across runs) of one split in the active run."""
+    (``eval/{name}/``) and, with ``figures``, images with keys (``{name}/confusion``, ``/pr_curves``,
+    ``/f1_per_label``: the chart view compares them across runs) of one split in the active run."""
     pred = apply_thresholds(probs, thresholds)
     metrics = metric_names(name, multilabel_metrics(y, pred))
     mlflow.log_metrics(metrics, dataset=dataset)
     as_dict, as_text = report(y, pred)
     mlflow.log_dict(as_dict, f"eval/{name}/classification_report.json")
     mlflow.log_text(as_text, f"eval/{name}/classification_report.txt")
-    figures = {"confusion": confusion_figure(y, pred, f"{name}: confusion per label"),
-               "pr_curves": pr_figure(y, probs, thresholds, f"{name}: precision-recall"),
-               "f1_per_label": f1_figure(y, pred, f"{name}: F1 per label")}
-    files = {"confusion": "confusion_matrices.png", "pr_curves": "pr_curves.png", "f1_per_label": "f1_per_label.png"}
-    for key, fig in figures.items():
-        mlflow.log_figure(fig, f"eval/{name}/{files[key]}")
-        mlflow.log_image(as_image(fig), key=f"{name}/{key}", step=0)
-        plt.close(fig)
+    if figures:
+        log_figures(name, y, pred, probs, thresholds)
     table = misclassified(ids, texts, y, pred, probs)
     if len(table):
         mlflow.log_table(table, MISCLASSIFIED.format(split=name))
     return metrics
+
+
+def log_figures(name: str, y: np.ndarray, pred: np.ndarray, probs: np.ndarray, thresholds: np.ndarray) -> None:
+    """One split's figures, as artifacts under ``eval/{name}/`` and as keyed images."""
+    shown = {"confusion": confusion_figure(y, pred, f"{name}: confusion per label"),
+             "pr_curves": pr_figure(y, probs, thresholds, f"{name}: precision-recall"),
+             "f1_per_label": f1_figure(y, pred, f"{name}: F1 per label")}
+    files = {"confusion": "confusion_matrices.png", "pr_curves": "pr_curves.png", "f1_per_label": "f1_per_label.png"}
+    for key, fig in shown.items():
+        mlflow.log_figure(fig, f"eval/{name}/{files[key]}")
+        mlflow.log_image(as_image(fig), key=f"{name}/{key}", step=0)
+        plt.close(fig)
 
 
 def _rows(cfg: EvalConfig) -> tuple[str, list[dict[str, Any]], list[InputError]]:

@@ -22,7 +22,8 @@ SEED_WRONG_MAX = 3  # seed sentences a refit may get wrong: the gate rule's boun
 CURATED_DROP_MAX = 0.03  # how far below its version a refit may fall on curated validation, which it does not train on
 CHECK_SPLIT = "curated_validation"  # the split of that check
 # settings that do not change what is trained: a refit may differ from its version in these
-NOT_RECIPE = ("run_name", "refit_from", "minilm.keep_last_epoch", "minilm.threads", "minilm.predict_batch_size")
+NOT_RECIPE = ("run_name", "refit_from", "figures", "minilm.keep_last_epoch", "minilm.threads",
+              "minilm.predict_batch_size")
 
 
 @dataclass(frozen=True)

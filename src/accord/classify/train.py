@@ -169,7 +169,8 @@ def cross_validate(cfg: ClassifierConfig, train: Any, val: Any, k: int) -> dict[
 
 
 def evaluate_splits(clf: SentenceClassifier, dd: Any, datasets: dict[str, Any] | None = None,
-                    known: dict[str, np.ndarray] | None = None) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+                    known: dict[str, np.ndarray] | None = None, figures: bool = True
+                    ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Metrics and artifacts of every evaluation split and the inference throughput over the splits predicted here;
     and each split's probabilities (the gate pairs the gate split's with the champion's). ``known``: probabilities
     already computed with this model (the gate split's, from :func:`fit`), used as they are."""
@@ -184,7 +185,7 @@ def evaluate_splits(clf: SentenceClassifier, dd: Any, datasets: dict[str, Any] |
             predict_time += time.perf_counter() - start
             n_predicted += len(texts)
         metrics |= log_split_evaluation(name, ids, texts, y, probabilities[name], clf.thresholds,
-                                        (datasets or {}).get(name))
+                                        (datasets or {}).get(name), figures)
     if predict_time:
         metrics["time/inference_sentences_per_s"] = n_predicted / predict_time
     return metrics, probabilities
@@ -335,7 +336,7 @@ def train(cfg: ClassifierConfig, uri: str | None = None, register: bool = True
         metrics |= best_epochs(clf.history)
         metrics |= {f"train/{k}": v for k, v in getattr(clf, "train_notes", {}).items()}  # distillation, averaging
         mlflow.log_dict(dict(zip(LABELS, map(float, clf.thresholds), strict=True)), "thresholds.json")
-        split_metrics, probabilities = evaluate_splits(clf, dd, datasets, {GATE_SPLIT: gate_probs})
+        split_metrics, probabilities = evaluate_splits(clf, dd, datasets, {GATE_SPLIT: gate_probs}, cfg.figures)
         metrics |= split_metrics
         if ref is None:  # a refit trained on the gate split: its score there would be in-sample
             metrics[tracking.GATE_METRIC[tracking.CLASSIFIER]] = gate_score(dd[GATE_SPLIT], probabilities[GATE_SPLIT])
