@@ -115,6 +115,7 @@ class SlicedGreedy:
         self.samplers, self.vocab = samplers, head.weight.shape[0]
         if samplers and any(samplers):
             self.draft = 0  # a draw's next tokens are not the prompt's: drafting would only waste passes
+        self.own_scores = not (samplers and any(samplers))  # draws need no confidence (64 µs a token)
         self.scores: list[float] = []  # per row of the last run: mean log-probability of its tokens
         # per row: the same over the row's own tokens, so it does not depend on what else shares the batch (the
         # sliced head is the batch's union): the summary's confidence
@@ -231,7 +232,7 @@ class SlicedGreedy:
             piece = self.words.piece(token)  # a stop token reads as a line end: a name cannot end half-written
             if token in self.stops:
                 if self.words.valid(r, context, piece, start) and not self._wrong_role(r, row.text, piece):
-                    self._score(row, logits, k, norm, allowed_row)
+                    self._score(row, logits, k, norm, allowed_row if self.own_scores else None)
                     return self._finish(row, token)
                 continue
             if not bool(allowed_row[k]) and not ((inside and _only_continues(piece)) or
@@ -239,7 +240,7 @@ class SlicedGreedy:
                 continue
             if self.words.valid(r, context, piece, start) and not self._repeats_word(row.text, piece) \
                     and not self._wrong_role(r, row.text, piece):
-                self._score(row, logits, k, norm, allowed_row)
+                self._score(row, logits, k, norm, allowed_row if self.own_scores else None)
                 row.ids.append(token)
                 row.text += piece
                 return token
@@ -268,13 +269,14 @@ class SlicedGreedy:
     @staticmethod
     def _score(row: _Row, logits: Any, k: int, norm: float, own: Any) -> None:
         """Add the chosen slice position ``k``'s log-probability over the batch's slice (``norm``: its
-        log-sum-exp) and over the row's ``own`` positions with ``k``."""
+        log-sum-exp) and, where ``own`` is given, over the row's own positions with ``k``."""
         import torch
 
         row.logprob += float(logits[k]) - norm
-        mine = logits[own].logsumexp(0)
-        row.own += float(logits[k] - (mine if bool(own[k]) else torch.logaddexp(mine, logits[k])))
         row.scored += 1
+        if own is not None:
+            mine = logits[own].logsumexp(0)
+            row.own += float(logits[k] - (mine if bool(own[k]) else torch.logaddexp(mine, logits[k])))
 
     def _cut(self, row: _Row) -> None:
         """At a dead end, drop the unfinished list item: back to the last ", " in the later two thirds."""
