@@ -22,6 +22,7 @@ from accord.tracking import CHAMPION, GATE_METRIC, MODEL_NOTES, REFIT_TAG
 # promoted.
 GATE_CONFIDENCE = 0.975  # a 95% paired interval that excludes zero (docs/decisions.md, stop 41)
 
+
 @dataclass
 class GateDecision:
     """What the promotion gate decided for a new model version."""
