@@ -14,6 +14,7 @@ sys.path.insert(0, str(EVALUATION))  # the scripts import each other as top-leve
 
 import audit_summaries  # noqa: E402
 import check_agreement  # noqa: E402
+import check_confidence  # noqa: E402
 import check_recall  # noqa: E402
 import gpu_check  # noqa: E402
 import rescore_relabelled  # noqa: E402
@@ -204,3 +205,20 @@ def test_paired_validation_compares_cross_fits_caches_and_logs(tiny_store: str, 
                               "tags.`accord.family` = 'comparison'")
     assert len(runs) == 1 and runs[0].data.metrics["new_macro_f1"] > runs[0].data.metrics["old_macro_f1"]
     assert {"paired/wins", "cross_fitted/wins"} <= set(runs[0].data.metrics)
+
+
+def test_the_draws_skip_rule_counts_skipped_and_changed_briefs_as_defined() -> None:
+    """Skipping the draws at confidence >= s changes a brief exactly where the draws refused a summary the checks
+    passed; s is the lowest confidence that keeps the changes within the bound; halves are seeded and disjoint."""
+    rows = [{"checks_pass": True, "draws_refuse": refuse, "confidence": c}
+            for c, refuse in [(-0.1, False), (-0.2, True), (-0.3, False), (-0.9, True)]]
+    rows.append({"checks_pass": False, "draws_refuse": False, "confidence": 0.0})  # the checks decide it: never drawn
+    out = check_confidence.outcome(rows, -0.25)
+    assert (out["checks_pass"], out["draws_refuse"], out["skipped"], out["changed"]) == (4, 2, 2, 1)
+    assert out["changed_share"] == 1 / 5 and out["skipped_share"] == 2 / 4
+    assert check_confidence.choose(rows) == -0.1  # any lower s lets the refused -0.2 through (1 in 5 > 1%)
+    assert check_confidence.auroc([-0.9, -0.2], [-0.3, -0.1]) == 0.75
+    first, second = check_confidence.halves([f"a{k}" for k in range(9)])
+    assert not set(first) & set(second) and len(first) + len(second) == 9
+    assert (first, second) == check_confidence.halves([f"a{k}" for k in reversed(range(9))])
+
