@@ -17,6 +17,7 @@ import check_agreement  # noqa: E402
 import check_confidence  # noqa: E402
 import check_recall  # noqa: E402
 import gpu_check  # noqa: E402
+import probe_topic_input  # noqa: E402
 import rescore_relabelled  # noqa: E402
 
 ITEMS = [{"id": f"a{k}", "document": f"Article {k}. The ministers met."} for k in range(6)]
@@ -221,4 +222,17 @@ def test_the_draws_skip_rule_counts_skipped_and_changed_briefs_as_defined() -> N
     first, second = check_confidence.halves([f"a{k}" for k in range(9)])
     assert not set(first) & set(second) and len(first) + len(second) == 9
     assert (first, second) == check_confidence.halves([f"a{k}" for k in reversed(range(9))])
+
+
+def test_the_topic_input_keeps_the_lead_then_the_best_category_sentences_in_article_order() -> None:
+    def sentence(k: int, score: float) -> dict:
+        return {"text": f"s{k} w w", "scores": {"trade": score, "visas": 0.0}}
+    rows = [sentence(0, 0.0), sentence(1, 0.0), sentence(2, 0.6), sentence(3, 0.1), sentence(4, 0.9),
+            sentence(5, 0.7)]
+
+    def count(text: str) -> int:
+        return len(text.split())
+    assert probe_topic_input.built(rows, 100, count) == " ".join(r["text"] for r in rows)  # fits: as it is
+    # 6 words of lead, then the best-scoring cooperation sentences while 4 words each fit in 15: s4 (0.9), s5 (0.7)
+    assert probe_topic_input.built(rows, 15, count) == "s0 w w s1 w w s4 w w s5 w w"
 
