@@ -64,8 +64,10 @@ def probe(sentences_path: Path, model_uri: str) -> str:
         return len(summ.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     docs = [r["document"] for r in items]
-    inputs = [built(sorted(by_article[r["id"]], key=lambda s: s["sentence_index"]), budget, count) for r in items]
     long = [k for k, r in enumerate(items) if count(r["document"]) > budget]
+    inputs = list(docs)  # an article that fits is summarised as it is, to the character
+    for k in long:
+        inputs[k] = built(sorted(by_article[items[k]["id"]], key=lambda s: s["sentence_index"]), budget, count)
     plain, topical = summ.summarise(docs), summ.summarise(inputs)
     return report(items, docs, plain, topical, long)
 
