@@ -42,6 +42,7 @@ def measure(model_uri: str) -> dict:
 
     summ = neural_summariser(model_uri, None)
     summ.keep_prompts = True  # as briefs: the draws start from the summary's own prompt pass
+    summ.track_confidence = True
     items = real_summary_datasets(DataConfig())["validation"].to_list()
     rows, seconds = {}, {"summaries": 0.0, "doubts": 0.0}
     for start in range(0, len(items), BATCH):

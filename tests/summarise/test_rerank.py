@@ -223,6 +223,9 @@ def test_confidence_is_the_decodes_own_and_the_same_whatever_shares_the_batch(ti
     documents of the one before."""
     summ = _summariser(tiny_causal_lm, agreement_draws=2)
     summ.summarise(DOCS)
+    assert summ.confidence(DOCS) == [None] * len(DOCS)  # not kept unless asked
+    summ.track_confidence = True
+    summ.summarise(DOCS)
     conf = summ.confidence(DOCS)
     assert all(c is not None and c <= 0.0 for c in conf)
     summ.summarise(DOCS[1:2])

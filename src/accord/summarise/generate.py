@@ -78,7 +78,8 @@ class SlicedGreedy:
                  stops: list[int], no_repeat_ngram: int = 3, no_repeat_words: bool = True,
                  prompt_ngrams: bool = False, sources: list[str] | None = None, draft: int = 0,
                  cut_dead_ends: bool = False, samplers: list[Sampler | None] | None = None,
-                 bf16_prefill: bool = False, prompt_cache: PromptCache | None = None) -> None:
+                 bf16_prefill: bool = False, prompt_cache: PromptCache | None = None, confidences: bool = False
+                 ) -> None:
         """``row_ids``: each row's token level (its prompt's tokens and the common vocabulary); ``extra``: other
         tokens that may only start or continue a name or number (the word check decides); ``sources``: with them,
         a name may not be finished with an office or country its source does not give that person; ``draft``:
@@ -86,7 +87,8 @@ class SlicedGreedy:
         ``cut_dead_ends``: where no token passes the checks, end before the unfinished list item; ``samplers``: per
         row, a :class:`Sampler` that draws it (``None``: greedy); ``bf16_prefill``: the prompts' pass under bf16
         autocast (the steps stay fp32); ``prompt_cache``: prompt passes are read from it when every row's is there,
-        and stored in it otherwise (accord's Gemma 3 only)."""
+        and stored in it otherwise (accord's Gemma 3 only); ``confidences``: also score each row over its own
+        tokens (:attr:`confidences`; 64 µs a token, so only where asked)."""
         import torch
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -115,7 +117,7 @@ class SlicedGreedy:
         self.samplers, self.vocab = samplers, head.weight.shape[0]
         if samplers and any(samplers):
             self.draft = 0  # a draw's next tokens are not the prompt's: drafting would only waste passes
-        self.own_scores = not (samplers and any(samplers))  # draws need no confidence (64 µs a token)
+        self.own_scores = confidences
         self.scores: list[float] = []  # per row of the last run: mean log-probability of its tokens
         # per row: the same over the row's own tokens, so it does not depend on what else shares the batch (the
         # sliced head is the batch's union): the summary's confidence
@@ -157,7 +159,7 @@ class SlicedGreedy:
                             **{self.cache_kw: past}, **extra)
             past, hidden, self.passes = getattr(out, self.cache_kw), out.last_hidden_state, self.passes + 1
         self.scores = [row.logprob / max(row.scored, 1) for row in rows]
-        self.confidences = [row.own / max(row.scored, 1) for row in rows]
+        self.confidences = [row.own / max(row.scored, 1) for row in rows] if self.own_scores else []
         return [row.ids for row in rows]
 
     def _prefill(self, input_ids: Any, attention: Any, positions: Any) -> tuple[Any, Any]:

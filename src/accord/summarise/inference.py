@@ -34,6 +34,7 @@ class Inference:
     keep_prompts: bool
     _prompts: Any
     _confidence: dict[str, float]
+    track_confidence: bool
 
     def summarise(self, documents: list[str]) -> list[str]:
         """One proper-cased sentence per document (greedy, no repeated trigrams, first sentence only)."""
@@ -62,8 +63,8 @@ class Inference:
     def confidence(self, documents: list[str]) -> list[float | None]:
         """Each document's greedy summary's mean token log-probability over its own tokens (the prompt's and the
         common words; not the batch's whole slice, so it is the same whatever shares the batch), from the last
-        :meth:`summarise` call (``None`` where it did not decode the document that way): how sure the model was,
-        computed by the decode itself."""
+        :meth:`summarise` call with ``track_confidence`` on (``None`` where it did not score the document that
+        way): how sure the model was, computed by the decode itself."""
         return [self._confidence.get(d) for d in documents]
 
     def _finish(self, text: str, document: str) -> str:
@@ -199,10 +200,10 @@ class Inference:
         decoder = SlicedGreedy(self.model, tok, words, row_ids, source_variants(tok, sources), stops,
                                self.g.no_repeat_ngram_size, self.g.no_repeat_words, self.g.ngrams_in_prompt,
                                sources if self.g.copy_roles else None, self.g.draft_tokens, self.g.cut_dead_ends,
-                               samplers, bf16, self._prompt_cache())
+                               samplers, bf16, self._prompt_cache(), self.track_confidence and samplers is None)
         with torch.inference_mode():  # also when called directly (tests, benchmarks): no autograd graph
             out = decoder.run(ids, mask, self.g.max_new_tokens)
-        if samplers is None:
+        if decoder.confidences:
             self._confidence.update(zip(batch, decoder.confidences, strict=True))
         return tok.batch_decode(out, skip_special_tokens=True), decoder.scores
 

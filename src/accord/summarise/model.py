@@ -43,7 +43,9 @@ class NeuralSummariser(Inference):
         # prompt passes kept for the agreement draws of the summaries just written (briefs set keep_prompts)
         self.keep_prompts: bool = False
         self._prompts: Any = None
-        self._confidence: dict[str, float] = {}  # the last summarise call's: document -> its summary's confidence
+        # the last summarise call's document -> its summary's confidence, kept only when asked (evaluation)
+        self.track_confidence: bool = False
+        self._confidence: dict[str, float] = {}
 
     # ---- building
     def build(self, lora: bool = True) -> NeuralSummariser:

@@ -28,7 +28,7 @@ def mentions(text: str) -> list[tuple[tuple[str, ...], int, int]]:
             k += 1
             continue
         start = k
-        while k + 1 < len(words) and roles._joined(text, words, k) and _continues(words, k + 1):
+        while k + 1 < len(words) and roles._joined(text, words, k) and roles.continues_name(words, k + 1):
             k += 1
         k += 1
         first = start
@@ -40,14 +40,6 @@ def mentions(text: str) -> list[tuple[tuple[str, ...], int, int]]:
         name = tuple(roles._POSSESSIVE.sub("", w.lower()) for w, _, _ in words[start:k])
         out.append((name, words[first][1] if first < start else words[start][1], words[start][1]))
     return out
-
-
-def _continues(words: list[tuple[str, int, int]], j: int) -> bool:
-    """Whether word ``j`` goes on the name before it: a name word, or a joiner before one ("bin" in "Mohammed bin
-    Salman"), as :func:`accord.summarise.roles.people` reads names."""
-    w = words[j][0]
-    return roles._is_name_word(w) or (w.lower() in roles.PERSON_JOINERS and j + 1 < len(words)
-                                      and roles._is_name_word(words[j + 1][0]))
 
 
 def _in_phrase(word: str) -> bool:

@@ -92,9 +92,7 @@ def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], s
             k += 1
             continue
         start = k
-        while k + 1 < len(words) and _joined(text, words, k) and (
-                _is_name_word(words[k + 1][0]) or (words[k + 1][0].lower() in PERSON_JOINERS and k + 2 < len(words)
-                                                   and _is_name_word(words[k + 2][0]))):
+        while k + 1 < len(words) and _joined(text, words, k) and continues_name(words, k + 1):
             k += 1
         k += 1
         start = _past_country(words, start, k)
@@ -107,6 +105,13 @@ def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], s
         if titles or countries or k - start >= 2:
             out.append((tuple(_POSSESSIVE.sub("", x[0].lower()) for x in words[start:k]), titles, countries))
     return out
+
+
+def continues_name(words: list[tuple[str, int, int]], j: int) -> bool:
+    """Whether word ``j`` goes on the name before it: a name word, or a joiner before one ("bin" in "Mohammed bin
+    Salman")."""
+    w = words[j][0]
+    return _is_name_word(w) or (w.lower() in PERSON_JOINERS and j + 1 < len(words) and _is_name_word(words[j + 1][0]))
 
 
 def _joined(text: str, words: list[tuple[str, int, int]], k: int) -> bool:
