@@ -4,13 +4,13 @@
     python evaluation/check_confidence.py report    # the rule of docs/decisions.md (stop 53) -> check_confidence.md
 
 ``measure`` writes, per real-validation article, the champion's summary, its confidence (the greedy decode's mean
-token log-probability over the sliced head, :meth:`accord.summarise.inference.Inference.confidence`), the
-soundness checks' verdict and, for the summaries they pass, the agreement of the draws briefs would make
-(:func:`accord.summarise.rerank.agreement`). ``report`` splits the articles into two halves by a seeded shuffle,
-finds the skip threshold ``s`` on the first (the lowest confidence at which the briefs that change are at most 1%
-of the half) and measures it on the second. A brief changes when the draws would refuse a summary the cascade
-shows because its confidence is at least ``s``. No reader's label is needed: the draws' own decisions are the
-reference the cascade must keep.
+token log-probability over the summary's own tokens, :meth:`accord.summarise.inference.Inference.confidence`), and
+what a brief decides about it: the soundness checks' verdict and, for the summaries they pass, whether the draws
+refuse it (:meth:`accord.summarise.inference.Inference.doubts`). ``report`` splits the articles into two halves by
+a seeded shuffle, finds the skip threshold ``s`` on the first (the lowest confidence at which the briefs that
+change are at most 1% of the half) and measures it on the second. A brief changes when the draws would refuse a
+summary the cascade shows because its confidence is at least ``s``. No reader's label is needed: the draws' own
+decisions are the reference the cascade must keep.
 """
 
 from __future__ import annotations
