@@ -1,9 +1,13 @@
-"""Decoding variants of one trained summariser side by side on real validation (never a test split): how a decoding
-rule was chosen. Same weights, same articles; only the generation settings named on the command line change
-(``model.KEY=VALUE`` changes an input setting instead, e.g. ``model.max_source_tokens=256``).
+"""Decoding variants of one trained summariser side by side on real validation or unused rounds (never a test
+split): how a decoding rule was chosen. Same weights, same articles; only the generation settings named on the
+command line change (``model.KEY=VALUE`` changes an input setting instead, e.g. ``model.max_source_tokens=256``).
 
     python evaluation/compare_decoding.py copy_topics=false copy_topics=true        # one variant per argument
     python evaluation/compare_decoding.py "copy_topics=true,tidy=false" --model models:/accord-summariser/1
+    python evaluation/compare_decoding.py "" bf16_cache=true --rounds data/real/round6,data/real/round9
+
+``--rounds`` reads labelled rounds no summariser has used instead of real validation (a decoding choice that real
+validation has already seen is measured there).
 
 Writes ``evaluation/reports/decoding_comparison.{json,md}`` (or ``--report NAME``): ROUGE-L with its CI and the
 failure rates per variant.
@@ -15,13 +19,16 @@ import argparse
 import json
 import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from accord import paths, tracking
 from accord.config import ConfigError, from_dict
-from accord.data.datasets import real_summary_datasets
+from accord.data.config import DataConfig
+from accord.data.datasets import folder_summary_pairs, real_summary_datasets
+from accord.data.real import measures_only
 from accord.io import write_text_atomic
 from accord.summarise.benchmark import neural_summariser
 from accord.summarise.evaluate import fallback_rate
@@ -51,6 +58,25 @@ def apply(spec: str, summariser: Any, saved: tuple[Any, Any]) -> None:
     summariser.m = variant(",".join(i[len("model."):] for i in items if i.startswith("model.")), saved[1])
 
 
+def is_test_set(folder: Path) -> bool:
+    """A folder collected to measure only (round 10) or the second real test set (round 5)."""
+    if folder.resolve() == Path(DataConfig().second_test_dir).resolve():
+        return True
+    rows = [json.loads(line) for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    return measures_only({r["article_id"]: r for r in rows})
+
+
+def articles(rounds: str) -> list[dict[str, str]]:
+    """Real validation's summary pairs, or those of the labelled ``rounds`` (a test set is refused by name)."""
+    if not rounds:
+        return list(real_summary_datasets()["validation"])
+    folders = [f for f in rounds.split(",") if f]
+    refused = [f for f in folders if is_test_set(Path(f))]
+    if refused:
+        raise SystemExit(f"error: {', '.join(refused)}: collected to measure only (a test set)")
+    return [row for folder in folders for row in folder_summary_pairs(folder)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="+", help="key=value[,key=value] over the generation settings")
@@ -58,10 +84,12 @@ def main() -> None:
     parser.add_argument("--tracking-uri", default=None)
     parser.add_argument("--report", default=REPORT, help="report name under evaluation/reports/ (.json and .md)")
     parser.add_argument("--limit", type=int, default=0, help=">0: only the first N articles (a smoke run)")
+    parser.add_argument("--rounds", default="", help="comma-separated labelled folders to read instead of real "
+                                                     "validation (never a test set)")
     args = parser.parse_args()
     summariser = neural_summariser(args.model, args.tracking_uri)
     saved = summariser.g, summariser.m
-    items = list(real_summary_datasets()["validation"])[:args.limit or None]
+    items = articles(args.rounds)[:args.limit or None]
     docs, refs = [r["document"] for r in items], [r["summary"] for r in items]
     rows = {}
     for spec in args.variants:
@@ -72,7 +100,8 @@ def main() -> None:
                                                                "fallback_rate": fallback_rate(predictions, docs),
                                                                "predictions": predictions}
         print(spec, {k: round(rows[spec][k], 3) for k in COLUMNS}, flush=True)
-    lines = [f"# Decoding variants on real validation ({len(docs)} articles, `{args.model}`)", "",
+    where = f"rounds {args.rounds}" if args.rounds else "real validation"
+    lines = [f"# Decoding variants on {where} ({len(docs)} articles, `{args.model}`)", "",
              "| variant | ROUGE-L | clean % | loop % | role error % | garbled % | invented topic % | invented claim % "
              "| brief fallback % | seconds |", "|---|---|---|---|---|---|---|---|---|---|"]
     for spec, r in rows.items():

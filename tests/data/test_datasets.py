@@ -14,6 +14,7 @@ from accord.data.datasets import (
     CLASSIFICATION_SPLITS,
     DataConfig,
     classification_datasets,
+    folder_summary_pairs,
     lede_pairs,
     load_real_corpus,
     news_document,
@@ -161,6 +162,34 @@ def test_the_second_real_test_set_shares_nothing_with_the_corpus(tmp_path) -> No
         assert r["url"] not in corpus_urls and r["url"] not in held_out
         assert r["outlet_in_corpus"] == (r["source_group"] in corpus_groups or r["outlet"] in corpus_groups)
     assert second_real_test(replace(cfg, second_test_dir=str(tmp_path))) == []  # none there: nothing to read
+
+
+def _write_folder(folder, articles: list[dict], sentences: list[dict]) -> None:
+    folder.mkdir()
+    (folder / "articles.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+    (folder / "sentences.jsonl").write_text("".join(json.dumps(s) + "\n" for s in sentences), encoding="utf-8")
+
+
+def test_a_folders_summary_pairs_are_built_as_validations_documents(tmp_path) -> None:
+    from accord.io import InputError
+
+    sentences = [{"article_id": "a1", "sentence_index": 1, "text": "They discussed trade."},
+                 {"article_id": "a1", "sentence_index": 0, "text": "The ministers met in Hanoi."},
+                 {"article_id": "a1", "sentence_index": 2, "text": "Photo: VNA"},
+                 {"article_id": "a2", "sentence_index": 0, "text": "Leaders met."}]
+    articles = [{"article_id": "a2", "summary": "Leaders met.", "drop": True},
+                {"article_id": "a1", "summary": "Ministers met in Hanoi on trade.", "title": "Talks"}]
+    _write_folder(tmp_path / "r", articles, sentences)
+    assert is_furniture("Photo: VNA")
+    assert folder_summary_pairs(tmp_path / "r", keep=lambda a: not a.get("drop")) == [
+        {"id": "a1", "document": "The ministers met in Hanoi. They discussed trade.",
+         "summary": "Ministers met in Hanoi on trade.", "title": "Talks"}]
+    assert [p["id"] for p in folder_summary_pairs(tmp_path / "r")] == ["a1", "a2"]
+    _write_folder(tmp_path / "bad", articles, sentences)
+    with (tmp_path / "bad" / "sentences.jsonl").open("a", encoding="utf-8") as f:
+        f.write("{not json\n")
+    with pytest.raises(InputError, match=r"sentences.jsonl.*5"):
+        folder_summary_pairs(tmp_path / "bad")
 
 
 def test_the_second_test_sets_reports_and_new_outlets_never_enter_the_corpus(tmp_path) -> None:

@@ -260,7 +260,10 @@ def test_models_saved_before_copy_topics_decode_as_they_were_evaluated() -> None
     old = config_from_meta({"generation": {"max_words": 40}}).generation
     assert old.copy_claims is False and old.cut_dead_ends is False  # added later: off for models saved before
     assert old.bf16_prefill is False and old.bf16_steps is False and old.generate_batch_size == 16
-    assert SummariserConfig().generation.bf16_steps is True  # what a model trained now is saved with
+    assert old.bf16_cache is False  # the default since stop 54; a model saved before it keeps the fp32 cache
+    assert config_from_meta({"generation": {"bf16_cache": False}}).generation.bf16_cache is False
+    now = SummariserConfig().generation  # what a model trained now is saved with
+    assert now.bf16_steps is True and now.bf16_cache is True
 
 
 def test_word_constraint_lexicon_refuses_glued_lower_case_words(cased_tokenizer: object) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -215,17 +216,24 @@ def second_real_test(cfg: DataConfig | None = None) -> list[dict[str, str]]:
     folder = Path(cfg.second_test_dir)
     if not (folder / "articles.jsonl").is_file():
         return []
+    return folder_summary_pairs(folder, keep=lambda a: not a.get("outlet_in_corpus"))
+
+
+def folder_summary_pairs(folder: str | Path, keep: Callable[[dict[str, Any]], bool] = lambda a: True
+                         ) -> list[dict[str, str]]:
+    """Summary pairs of a labelled folder (``articles.jsonl`` + ``sentences.jsonl``: a round or the second test
+    set), documents built as real validation's (no page furniture), so a decoding choice measured on a round that no
+    summariser has used reads the served input. The first malformed row raises (FILE:LINE)."""
+    folder = Path(folder)
     errors: list[InputError] = []
-    articles = {a["article_id"]: a for _, a in iter_jsonl(folder / "articles.jsonl", errors)
-                if not a.get("outlet_in_corpus")}
+    articles = {a["article_id"]: a for _, a in iter_jsonl(folder / "articles.jsonl", errors) if keep(a)}
     sentences: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for _, s in iter_jsonl(folder / "sentences.jsonl", errors):
         sentences[s["article_id"]].append(s)
     if errors:
         raise errors[0]
-    documents = {aid: news_document(rows) for aid, rows in sentences.items()}
-    return [{"id": aid, "document": documents[aid], "summary": art["summary"], "title": art.get("title") or ""}
-            for aid, art in sorted(articles.items())]
+    return [{"id": aid, "document": news_document(sentences[aid]), "summary": art["summary"],
+             "title": art.get("title") or ""} for aid, art in sorted(articles.items()) if sentences[aid]]
 
 
 def read_xsum(path: str | Path) -> list[dict[str, str]]:

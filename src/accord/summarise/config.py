@@ -129,9 +129,10 @@ class GenerationArguments:
     bf16_attention: bool = arg(False, "with bf16_prefill on accord's Gemma 3: the prompt pass's attention in bf16 "
                                       "GEMMs (scores and weights rounded to bf16) instead of the fp32 flash kernel; "
                                       "docs/summariser.md gives speed and quality")
-    bf16_cache: bool = arg(False, "sliced decoding on accord's Gemma 3: the one-token steps' KV cache in bfloat16 "
-                                  "(their attention reads half the bytes) where the CPU computes bf16 natively; "
-                                  "docs/summariser.md gives speed and quality")
+    bf16_cache: bool = arg(True, "sliced decoding on accord's Gemma 3: the one-token steps' KV cache in bfloat16 "
+                                 "(their attention reads half the bytes) where the CPU computes bf16 natively "
+                                 "(602 reports no decoding choice had used: ROUGE-L 47.9 both, 490 s -> 378 s; "
+                                 "docs/decisions.md)")
     ngrams_in_prompt: bool = arg(False, "no_repeat_ngram_size also bans n-grams of the prompt, as generate() does "
                                         "(it stops the model copying a three-token name from its source)")
     n_best: int = arg(1, "with sliced_head: candidates per document, the greedy one and n_best - 1 draws; "
@@ -174,7 +175,7 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     flat = flatten(values)
     for flag in ("copy_words", "copy_names", "copy_titles", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon",
                  "copy_roles", "copy_claims", "cut_dead_ends", "bf16_prefill", "bf16_steps",
-                 "bf16_attention"):
+                 "bf16_attention", "bf16_cache"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
     if not any(k.rsplit(".", 1)[-1] == "generate_batch_size" for k in flat):
