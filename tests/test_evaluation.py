@@ -16,6 +16,7 @@ import audit_summaries  # noqa: E402
 import check_agreement  # noqa: E402
 import check_confidence  # noqa: E402
 import check_recall  # noqa: E402
+import check_topic_training  # noqa: E402
 import gpu_check  # noqa: E402
 import probe_topic_input  # noqa: E402
 import rescore_relabelled  # noqa: E402
@@ -236,3 +237,20 @@ def test_the_topic_input_keeps_the_lead_then_the_best_category_sentences_in_arti
     # 6 words of lead, then the best-scoring cooperation sentences while 4 words each fit in 15: s4 (0.9), s5 (0.7)
     assert probe_topic_input.built(rows, 15, count) == "s0 w w s1 w w s4 w w s5 w w"
 
+
+
+def test_topic_training_builds_inputs_for_long_articles_only_and_reports_the_rules_numbers() -> None:
+    def count(text: str) -> int:
+        return len(text.split())
+    scored = {"long": [{"text": f"s{k} w w", "scores": {"trade": 0.9 if k == 4 else 0.0}} for k in range(6)],
+              "short": [{"text": "s0 w w", "scores": {"trade": 0.0}}]}
+    rows = [{"id": "long", "document": " ".join(f"s{k} w w" for k in range(6))}, {"id": "short", "document": "s0 w w"},
+            {"id": "unscored", "document": "x " * 40}]
+    assert check_topic_training.inputs(rows, scored, 12, count) == {"long": "s0 w w s1 w w s4 w w"}
+    items = [{"id": "a", "summary": "The ministers met in Hanoi."}, {"id": "b", "summary": "Leaders discussed trade."}]
+    served = ["The ministers met in Hanoi on Monday.", "Leaders discussed trade and visas."]
+    text = check_topic_training.report(items, served, ["The ministers met.", "Leaders met."],
+                                       ["The ministers met.", "Leaders discussed trade."], [1])
+    assert "| long (1) | candidate (built input) | 100.00 |" in text
+    assert "- all: ROUGE-L candidate minus champion, paired" in text and "1 summaries identical" in text
+    assert "- long:" in text and "0 summaries identical" in text
