@@ -17,21 +17,18 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from check_confidence import OUT
-from probe_topic_input import built
+from probe_topic_input import built, read_scored, table_rows
 
 from accord import paths, tracking
 from accord.config import load_config
 from accord.data.datasets import DataConfig, real_summary_datasets
 from accord.io import write_text_atomic
-from accord.summarise.guard import soundness_problems
 from accord.summarise.metrics import paired_difference, rouge
-from accord.summarise.roles import role_errors
 
 CONFIG = paths.ROOT / "training" / "configs" / "summariser" / "quick.yaml"  # what `make run` trains
 RUN_NAME = "causal-gemma-3-270m-quick-topic-input-s42"  # the candidate's MLflow run (never registered)
@@ -43,11 +40,7 @@ def sentence_scores(rows: list[dict[str, str]], workdir: Path) -> dict[str, list
     docs.write_text("".join(json.dumps({"id": r["id"], "text": r["document"]}) + "\n" for r in rows), "utf-8")
     accord = Path(sys.executable).with_name("accord")
     subprocess.run([str(accord), "classify", str(docs), "--out", str(out), "--quiet"], check=True)
-    by_article: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for line in out.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        by_article[row["article_id"]].append(row)
-    return {k: sorted(v, key=lambda s: s["sentence_index"]) for k, v in by_article.items()}
+    return read_scored(out)
 
 
 def inputs(rows: list[dict[str, str]], scored: dict[str, list[dict[str, Any]]], budget: int,
@@ -93,12 +86,8 @@ def report(items: list[dict[str, str]], served: list[str], champion: list[str], 
              "Checks against the served document.", "",
              "| articles | model (input) | ROUGE-L | clean (soundness checks) | role check flags |",
              "|---|---|---|---|---|"]
-    for name, rows in (("all", list(range(len(items)))), ("long", long)):
-        for label, out in (("champion (served document)", champion), ("candidate (built input)", candidate)):
-            score = rouge([out[k] for k in rows], [refs[k] for k in rows])["rougeL"].mean()
-            clean = sum(not soundness_problems(out[k], served[k]) for k in rows) / len(rows)
-            roles = sum(bool(role_errors(out[k], served[k])) for k in rows) / len(rows)
-            lines.append(f"| {name} ({len(rows)}) | {label} | {score:.2f} | {clean:.1%} | {roles:.1%} |")
+    lines += table_rows({"all": list(range(len(items))), "long": long},
+                        {"champion (served document)": champion, "candidate (built input)": candidate}, refs, served)
     lines.append("")
     for name, rows in (("all", list(range(len(items)))), ("long", long)):
         diff = paired_difference(rouge([candidate[k] for k in rows], [refs[k] for k in rows])["rougeL"],

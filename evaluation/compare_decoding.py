@@ -29,7 +29,7 @@ from accord.config import ConfigError, from_dict
 from accord.data.config import DataConfig
 from accord.data.datasets import folder_summary_pairs, real_summary_datasets
 from accord.data.real import measures_only
-from accord.io import write_text_atomic
+from accord.io import InputError, iter_jsonl, write_text_atomic
 from accord.summarise.benchmark import neural_summariser
 from accord.summarise.evaluate import fallback_rate
 from accord.summarise.metrics import summary_report
@@ -62,8 +62,11 @@ def is_test_set(folder: Path) -> bool:
     """A folder collected to measure only (round 10) or the second real test set (round 5)."""
     if folder.resolve() == Path(DataConfig().second_test_dir).resolve():
         return True
-    rows = [json.loads(line) for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
-    return measures_only({r["article_id"]: r for r in rows})
+    errors: list[InputError] = []
+    rows = {r["article_id"]: r for _, r in iter_jsonl(folder / "articles.jsonl", errors)}
+    if errors:
+        raise errors[0]
+    return measures_only(rows)
 
 
 def articles(rounds: str) -> list[dict[str, str]]:
@@ -71,10 +74,13 @@ def articles(rounds: str) -> list[dict[str, str]]:
     if not rounds:
         return list(real_summary_datasets()["validation"])
     folders = [f for f in rounds.split(",") if f]
-    refused = [f for f in folders if is_test_set(Path(f))]
-    if refused:
-        raise SystemExit(f"error: {', '.join(refused)}: collected to measure only (a test set)")
-    return [row for folder in folders for row in folder_summary_pairs(folder)]
+    try:
+        refused = [f for f in folders if is_test_set(Path(f))]
+        if refused:
+            raise SystemExit(f"error: {', '.join(refused)}: collected to measure only (a test set)")
+        return [row for folder in folders for row in folder_summary_pairs(folder)]
+    except InputError as exc:  # a malformed line, named by file and line
+        raise SystemExit(f"error: {exc}") from None
 
 
 def main() -> None:

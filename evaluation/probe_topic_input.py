@@ -49,13 +49,33 @@ def built(sentences: list[dict], budget: int, count: Callable[[str], int]) -> st
     return " ".join(texts[k] for k in sorted(keep))
 
 
+def read_scored(path: Path) -> dict[str, list[dict]]:
+    """``accord classify``'s rows (text, scores) by article id, in article order."""
+    by_article: dict[str, list[dict]] = defaultdict(list)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        by_article[row["article_id"]].append(row)
+    return {k: sorted(v, key=lambda s: s["sentence_index"]) for k, v in by_article.items()}
+
+
+def table_rows(groups: dict[str, list[int]], systems: dict[str, list[str]], refs: list[str], docs: list[str]
+               ) -> list[str]:
+    """One table row per group of articles and system: ROUGE-L, the soundness checks' clean rate and the role
+    check's flag rate, each summary checked against ``docs``."""
+    lines = []
+    for name, rows in groups.items():
+        for label, out in systems.items():
+            score = rouge([out[k] for k in rows], [refs[k] for k in rows])["rougeL"].mean()
+            clean = sum(not soundness_problems(out[k], docs[k]) for k in rows) / len(rows)
+            roles = sum(bool(role_errors(out[k], docs[k])) for k in rows) / len(rows)
+            lines.append(f"| {name} ({len(rows)}) | {label} | {score:.2f} | {clean:.1%} | {roles:.1%} |")
+    return lines
+
+
 def probe(sentences_path: Path, model_uri: str) -> str:
     from accord.summarise.benchmark import neural_summariser
 
-    by_article: dict[str, list[dict]] = defaultdict(list)
-    for line in sentences_path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        by_article[row["article_id"]].append(row)
+    by_article = read_scored(sentences_path)
     items = [r for r in real_summary_datasets(DataConfig())["validation"].to_list() if r["id"] in by_article]
     summ = neural_summariser(model_uri, None)
     budget = summ.m.max_source_tokens
@@ -67,7 +87,7 @@ def probe(sentences_path: Path, model_uri: str) -> str:
     long = [k for k, r in enumerate(items) if count(r["document"]) > budget]
     inputs = list(docs)  # an article that fits is summarised as it is, to the character
     for k in long:
-        inputs[k] = built(sorted(by_article[items[k]["id"]], key=lambda s: s["sentence_index"]), budget, count)
+        inputs[k] = built(by_article[items[k]["id"]], budget, count)
     plain, topical = summ.summarise(docs), summ.summarise(inputs)
     return report(items, docs, plain, topical, long)
 
@@ -78,13 +98,8 @@ def report(items: list[dict], docs: list[str], plain: list[str], topical: list[s
              f"{len(items)} articles, {len(long)} longer than the source budget (only these get another input). "
              "Checks against the whole article.", "",
              "| articles | input | ROUGE-L | clean (soundness checks) | role check flags |", "|---|---|---|---|---|"]
-    for name, rows in (("all", range(len(items))), ("long", long)):
-        rows = list(rows)
-        for label, out in (("first tokens", plain), ("lead + category sentences", topical)):
-            score = rouge([out[k] for k in rows], [refs[k] for k in rows])["rougeL"].mean()
-            clean = sum(not soundness_problems(out[k], docs[k]) for k in rows) / len(rows)
-            roles = sum(bool(role_errors(out[k], docs[k])) for k in rows) / len(rows)
-            lines.append(f"| {name} ({len(rows)}) | {label} | {score:.2f} | {clean:.1%} | {roles:.1%} |")
+    lines += table_rows({"all": list(range(len(items))), "long": long},
+                        {"first tokens": plain, "lead + category sentences": topical}, refs, docs)
     diff = paired_difference(rouge([topical[k] for k in long], [refs[k] for k in long])["rougeL"],
                              rouge([plain[k] for k in long], [refs[k] for k in long])["rougeL"])
     lines += ["", f"Long articles, ROUGE-L of the built input minus the first tokens, paired: {diff['diff']:+.2f} "
