@@ -9,6 +9,7 @@
     python evaluation/audit_summaries.py export --split test-2   # the second real test set: evaluation/audit/test-2/
     python evaluation/audit_summaries.py variants REPORT.json A B --name NAME  # two decoding variants (compare_decoding
                                                  # on validation) side by side where they differ: audit/NAME/
+                                                 # (--sample 40: 40 of those, drawn with --seed)
     python evaluation/audit_summaries.py tally --name NAME                     # -> reports/summary_audit_NAME.md
 
 The articles are a seeded sample of the real test split (outlets never trained on), drawn before anyone reads a
@@ -75,9 +76,10 @@ def export(n: int, seed: int, model_uri: str, split: str = "test", round_: int =
                 {"model_uri": model_uri, "split": split})
 
 
-def export_variants(report: Path, variants: tuple[str, str], name: str, seed: int) -> None:
+def export_variants(report: Path, variants: tuple[str, str], name: str, seed: int, sample: int = 0) -> None:
     """The real-validation articles (compare_decoding's order) where two decoding variants of a comparison report
-    wrote different summaries, both shown blind."""
+    wrote different summaries, both shown blind; ``sample`` > 0: that many of them, drawn with ``seed`` before
+    anyone reads a summary (where nearly every summary changes, a reader cannot read them all)."""
     if not report.is_file():
         raise SystemExit(f"error: {report}: no such comparison report (run evaluation/compare_decoding.py first)")
     rows = json.loads(report.read_text(encoding="utf-8"))
@@ -87,6 +89,8 @@ def export_variants(report: Path, variants: tuple[str, str], name: str, seed: in
     items = real_summary_datasets(DataConfig())["validation"].to_list()
     a, b = (rows[v]["predictions"] for v in variants)
     keep = [k for k in range(len(items)) if a[k] != b[k]]
+    if 0 < sample < len(keep):
+        keep = sorted(random.Random(seed).sample(keep, sample))
     summaries = {v: [rows[v]["predictions"][k] for k in keep] for v in variants}
     write_sheet([items[k] for k in keep], summaries, variants, AUDIT_DIR / name, seed,
                 {"report": str(report.relative_to(paths.ROOT)) if report.is_relative_to(paths.ROOT) else str(report),
@@ -153,6 +157,8 @@ if __name__ == "__main__":
     parser.add_argument("--name", default="", help="variants/tally: the audit folder under evaluation/audit/")
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sample", type=int, default=0, help="variants: >0: only that many changed articles, "
+                                                              "drawn with --seed")
     parser.add_argument("--model-uri", default="models:/accord-summariser@champion")
     parser.add_argument("--split", default="test", choices=("test", "validation", "test-2"))
     parser.add_argument("--round", type=int, default=1, help="2, 3, ...: a further sample, without earlier rounds'")
@@ -162,7 +168,8 @@ if __name__ == "__main__":
     elif args.step == "variants":
         if len(args.pair) != 3 or not args.name:
             raise SystemExit("error: variants needs REPORT.json, two variant names and --name")
-        export_variants(Path(args.pair[0]).resolve(), (args.pair[1], args.pair[2]), args.name, args.seed)
+        export_variants(Path(args.pair[0]).resolve(), (args.pair[1], args.pair[2]), args.name, args.seed,
+                        args.sample)
     else:
         report = tally(args.split, args.round, args.name)
         name = "summary_audit" if args.split == "test" else f"summary_audit_{args.split}"

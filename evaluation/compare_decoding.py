@@ -10,7 +10,8 @@ command line change (``model.KEY=VALUE`` changes an input setting instead, e.g. 
 validation has already seen is measured there).
 
 Writes ``evaluation/reports/decoding_comparison.{json,md}`` (or ``--report NAME``): ROUGE-L with its CI and the
-failure rates per variant.
+failure rates per variant, lead-1 on the same articles beside them, and each variant's ROUGE-L minus the first
+variant's and minus lead-1's, paired over the articles with a 95% bootstrap interval.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from accord.data.config import DataConfig
 from accord.data.datasets import folder_summary_pairs, real_summary_datasets
 from accord.data.real import measures_only
 from accord.io import InputError, iter_jsonl, write_text_atomic
+from accord.summarise.baselines import Lead1Summariser
 from accord.summarise.benchmark import neural_summariser
 from accord.summarise.evaluate import fallback_rate
-from accord.summarise.metrics import summary_report
+from accord.summarise.metrics import paired_difference, rouge, summary_report
 
 REPORT = "decoding_comparison"
+LEAD1 = "lead-1"  # the baseline row: each article's first sentence
 COLUMNS = ("rougeL", "clean_rate", "loop_rate", "role_error_rate", "garbled_rate", "invented_topic_rate",
            "invented_claim_rate", "fallback_rate")
 
@@ -83,6 +86,23 @@ def articles(rounds: str) -> list[dict[str, str]]:
         raise SystemExit(f"error: {exc}") from None
 
 
+def paired_lines(rows: dict[str, dict[str, Any]], refs: list[str]) -> list[str]:
+    """Each variant's ROUGE-L minus the first variant's and minus lead-1's, paired over the same articles."""
+    scores = {name: rouge(r["predictions"], refs)["rougeL"] for name, r in rows.items()}
+    first = next(iter(rows))
+    lines = ["", f"Paired ROUGE-L differences (95% bootstrap CI over the articles; first variant: `{first}`):", "",
+             "| variant | minus the first variant | minus lead-1 |", "|---|---|---|"]
+    for name in rows:
+        if name == LEAD1:
+            continue
+        cells = []
+        for other in (first, LEAD1):
+            d = paired_difference(scores[name], scores[other])
+            cells.append(f"{d['diff']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]")
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="+", help="key=value[,key=value] over the generation settings")
@@ -106,6 +126,9 @@ def main() -> None:
                                                                "fallback_rate": fallback_rate(predictions, docs),
                                                                "predictions": predictions}
         print(spec, {k: round(rows[spec][k], 3) for k in COLUMNS}, flush=True)
+    lead = Lead1Summariser().summarise(docs)
+    rows[LEAD1] = summary_report(lead, refs, docs) | {"seconds": 0.0, "fallback_rate": fallback_rate(lead, docs),
+                                                      "predictions": lead}
     where = f"rounds {args.rounds}" if args.rounds else "real validation"
     lines = [f"# Decoding variants on {where} ({len(docs)} articles, `{args.model}`)", "",
              "| variant | ROUGE-L | clean % | loop % | role error % | garbled % | invented topic % | invented claim % "
@@ -113,6 +136,7 @@ def main() -> None:
     for spec, r in rows.items():
         lines.append(f"| `{spec}` | {r['rougeL']:.1f} [{r['rougeL_ci_low']:.1f}, {r['rougeL_ci_high']:.1f}] | "
                      + " | ".join(f"{100 * r[k]:.0f}" for k in COLUMNS[1:]) + f" | {r['seconds']:.0f} |")
+    lines += paired_lines(rows, refs)
     write_text_atomic(paths.REPORTS_DIR / f"{args.report}.json", json.dumps(rows, indent=1, ensure_ascii=False) + "\n")
     write_text_atomic(paths.REPORTS_DIR / f"{args.report}.md", "\n".join(lines) + "\n")
     print("\n".join(lines))

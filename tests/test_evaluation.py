@@ -17,6 +17,7 @@ import check_agreement  # noqa: E402
 import check_confidence  # noqa: E402
 import check_recall  # noqa: E402
 import check_topic_training  # noqa: E402
+import compare_decoding  # noqa: E402
 import gpu_check  # noqa: E402
 import probe_topic_input  # noqa: E402
 import rescore_relabelled  # noqa: E402
@@ -72,6 +73,41 @@ def test_missing_round_and_report_are_one_error_line(tmp_path: Path, monkeypatch
         audit_summaries.tally(name="nothing")
     with pytest.raises(SystemExit, match="no such comparison report"):
         audit_summaries.export_variants(tmp_path / "missing.json", ("a", "b"), "x", 0)
+
+
+def test_variants_sheet_shows_a_seeded_sample_of_the_changed_articles(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    class Split(list):
+        def to_list(self) -> list[dict[str, str]]:
+            return list(self)
+
+    monkeypatch.setattr(audit_summaries, "AUDIT_DIR", tmp_path)
+    monkeypatch.setattr(audit_summaries, "real_summary_datasets", lambda _config: {"validation": Split(ITEMS)})
+    same = [f"S{k}" for k in range(6)]
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"a": {"predictions": same},
+                                  "b": {"predictions": [*same[:1], *(f"T{k}" for k in range(1, 6))]}}))
+    audit_summaries.export_variants(report, ("a", "b"), "all", 0)
+    audit_summaries.export_variants(report, ("a", "b"), "some", 0, sample=3)
+    audit_summaries.export_variants(report, ("a", "b"), "again", 0, sample=3)
+    shown = {name: list(json.loads((tmp_path / name / "key.json").read_text())["key"]) for name in
+             ("all", "some", "again")}
+    assert shown["all"] == ["a1", "a2", "a3", "a4", "a5"]  # a0's summaries are the same: not shown
+    assert len(shown["some"]) == 3 and set(shown["some"]) < set(shown["all"])
+    assert shown["again"] == shown["some"]  # the same seed draws the same articles
+
+
+def test_decoding_comparison_pairs_each_variant_with_the_first_and_lead1() -> None:
+    refs = ["the ministers met in Hanoi", "trade was discussed", "a visa deal was signed"]
+    rows = {"": {"predictions": ["the ministers met in Hanoi", "trade", "a deal"]},
+            "x=true": {"predictions": ["the ministers met in Hanoi", "trade was discussed", "a visa deal was signed"]},
+            compare_decoding.LEAD1: {"predictions": ["the ministers met", "nothing", "nothing"]}}
+    lines = compare_decoding.paired_lines(rows, refs)
+    table = {line.split(" | ")[0]: line for line in lines if line.startswith("| `")}
+    assert set(table) == {"| ``", "| `x=true`"}  # lead-1 is the baseline, not a row
+    assert table["| ``"].split(" | ")[1].startswith("+0.00")  # the first variant minus itself
+    assert table["| `x=true`"].split(" | ")[1].startswith("+")  # better on two articles, the same on one
+    assert not table["| `x=true`"].split(" | ")[1].startswith("+0.00")
 
 
 def test_auroc_is_the_chance_a_serious_summary_agrees_less() -> None:

@@ -148,6 +148,31 @@ def test_word_constraint_titles_ignore_a_cut_first_word(cased_tokenizer: object)
     assert not titles.valid(0, "Affairs minister", " V", start=True)  # as the whole output it is a word
 
 
+SPANS = "Speaker Woo Won-shik met General Secretary Tô Lâm in Hà Nội on Thursday. They discussed trade, defence."
+
+
+@pytest.mark.parametrize(("context", "piece", "ok", "start"), [
+    ("Woo Won-shik met", " General", True, True),  # the source's own next word
+    ("Woo Won-shik met", " Tô", False, True),  # each word is a source word, the pair is not
+    ("Woo Won-shik met", " Gen", True, True),  # a prefix of a following word, while it grows
+    ("Woo Won-shik met General", " Secretary Tô Lâm in Hà", True, True),
+    ("Tô Lâm in Hà Nội", " on Thursday", True, True),
+    ("Tô Lâm met", " Woo", False, True),
+    ("Tô Lâm,", " Woo Won", True, True),  # punctuation starts a new span
+    ("Tô Lâm discussed", " trade", False, True),  # "discussed trade" is not one span in the source
+    ("They discussed trade,", " defence", True, True),
+    ("cussed", " trade", True, False),  # a cut first word of the checked context is not judged
+    ("cussed", " trade", False, True),  # as the whole output it is a word
+])
+def test_word_constraint_spans_follow_the_source(cased_tokenizer: object, context: str, piece: str, ok: bool,
+                                                 start: bool) -> None:
+    from accord.summarise.decoding import WordConstraint
+
+    spans = WordConstraint(cased_tokenizer, [SPANS], prompt_width=0, spans=True)
+    assert spans.valid(0, context, piece, start) is ok
+    assert WordConstraint(cased_tokenizer, [SPANS], prompt_width=0).valid(0, context, piece, start)  # off: pass
+
+
 def test_word_constraint_names_finish_as_the_source_writes_them(cased_tokenizer: object) -> None:
     import torch
 

@@ -97,6 +97,9 @@ class GenerationArguments:
                                    "them in the source ('Home Affairs minister V' where the source's V is another "
                                    "minister; off: on real validation role errors 8.4% -> 6.7%, ROUGE-L -0.9; "
                                    "docs/decisions.md)")
+    copy_spans: bool = arg(False, "with copy_words: every two words one space apart must be two words one space "
+                                  "apart in the source; punctuation starts a new span (summaries of source phrases; "
+                                  "docs/decisions.md)")
     max_words: int = arg(40, "cut longer summaries at a clause boundary", low=5)
     sliced_head: bool = arg(True, "causal greedy: logits only for the tokens the copy constraint allows (fast)")
     no_repeat_words: bool = arg(True, "with sliced_head: a lower-case content word may not be used twice")
@@ -175,7 +178,7 @@ def config_from_meta(values: dict[str, Any]) -> SummariserConfig:
     flat = flatten(values)
     for flag in ("copy_words", "copy_names", "copy_titles", "no_repeat_words", "tidy", "copy_topics", "copy_lexicon",
                  "copy_roles", "copy_claims", "cut_dead_ends", "bf16_prefill", "bf16_steps",
-                 "bf16_attention", "bf16_cache"):
+                 "bf16_attention", "bf16_cache", "copy_spans"):
         if not any(k.rsplit(".", 1)[-1] == flag for k in flat):
             flat[f"generation.{flag}"] = False
     if not any(k.rsplit(".", 1)[-1] == "generate_batch_size" for k in flat):

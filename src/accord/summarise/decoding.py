@@ -178,7 +178,7 @@ class WordConstraint:
     def __init__(self, tokenizer: Any, sources: list[str], prompt_width: int, keep: int = 4,
                  piece_cache: dict[int, str] | None = None, copy: CopyConstraint | None = None,
                  names: bool = False, topics: bool = False, lexicon: list[str] | None = None,
-                 claims: bool = False, titles: bool = False) -> None:
+                 claims: bool = False, titles: bool = False, spans: bool = False) -> None:
         self.tok, self.prompt_width, self.keep, self.copy = tokenizer, prompt_width, keep, copy
         # with ``claims``: claim words (metrics.CLAIM_FAMILIES) only as the source uses them, and a word glued on by an
         # apostrophe ("Kuwait'ties") only as the source writes it (a possessive "'s" always)
@@ -187,8 +187,9 @@ class WordConstraint:
         # with ``topics``: per source, the cooperation topics it never mentions (no word may start naming one)
         self.unsupported = [unsupported_topics(src) for src in sources] if topics else None
         runs = [RUN.findall(src) for src in sources]
-        # with ``names``: lower-cased word -> the words that follow it after one space, per source
-        self.successors = [successors(src) for src in sources] if names else None
+        # with ``names`` or ``spans``: lower-cased word -> the words that follow it after one space, per source
+        self.successors = [successors(src) for src in sources] if names or spans else None
+        self.names, self.spans = names, spans  # ``spans``: every two words one space apart as in the source
         # with ``titles``: (word, word) -> the words that follow that pair in a chain of the source, lower-cased
         self.chains = [trigrams(src) for src in sources] if titles else None
         self.words = [frozenset(f for w in ws for f in (w, w.lower())) for ws in runs]
@@ -254,6 +255,8 @@ class WordConstraint:
             previous, prev = prev, m
             if m.end() < len(context):  # a run the piece does not touch (only from a tail at the text's start)
                 continue
+            if self.spans and previous is not None and not self._in_span(row, text, previous, m, start):
+                return False
             if self.sources is not None and not self._claim_ok(row, text, previous, m):
                 return False
             if not checked:
@@ -273,7 +276,7 @@ class WordConstraint:
                     return False
             elif w not in words[row]:
                 return False
-            if self.successors is not None and previous is not None and not self._follows(
+            if self.names and previous is not None and not self._follows(
                     row, text, previous, m, growing):
                 return False
             if self.chains is not None and w[0].isupper() and not self._continues_chain(row, text, m, growing,
@@ -312,6 +315,15 @@ class WordConstraint:
             i = bisect.bisect_left(lexicon, w)
             return w in self.words[row] or (i < len(lexicon) and lexicon[i] == w)
         return _begins(self.sorted[row], w) or _begins(lexicon, w)
+
+    def _in_span(self, row: int, text: str, previous: re.Match[str], m: re.Match[str], start: bool) -> bool:
+        """``generation.copy_spans``: whether word ``m`` (while it grows: a prefix of it) may follow ``previous``:
+        always after punctuation (or a word the cut context may have cut), else only as a word the source writes
+        one space after ``previous``."""
+        if text[previous.end():m.start()] != " " or (previous.start() == 0 and not start):
+            return True
+        following, w = self.successors[row].get(previous.group().lower(), ()), m.group().lower()
+        return any(f.startswith(w) for f in following) if m.end() == len(text) else w in following
 
     def _follows(self, row: int, text: str, previous: re.Match[str], m: re.Match[str], growing: bool) -> bool:
         """Whether name word ``m`` may follow ``previous`` (always, unless both are capitalised words one space

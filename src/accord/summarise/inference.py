@@ -191,7 +191,7 @@ class Inference:
         ids, mask = left_padded(rows, tok.pad_token_id)
         words = WordConstraint(tok, sources, ids.shape[1], 1, self._pieces, None, names=self.g.copy_names,
                                topics=self.g.copy_topics, lexicon=self._lexicon(), claims=self.g.copy_claims,
-                               titles=self.g.copy_titles)
+                               titles=self.g.copy_titles, spans=self.g.copy_spans)
         common = set(self.common_ids)
         # the token level is the prompt's tokens and the common vocabulary (as CopyConstraint's); other ways of
         # writing the source's words may only start or continue a name or number
@@ -246,7 +246,7 @@ class Inference:
             keep = max(2, 2 * self.g.num_beams)
             words = WordConstraint(self.tokenizer, sources, prompt_width, keep, self._pieces, copy,
                                    names=self.g.copy_names, topics=self.g.copy_topics, lexicon=self._lexicon(),
-                                   claims=self.g.copy_claims, titles=self.g.copy_titles)
+                                   claims=self.g.copy_claims, titles=self.g.copy_titles, spans=self.g.copy_spans)
             return LogitsProcessorList([words])
         return LogitsProcessorList([copy] if copy is not None else [])
 
