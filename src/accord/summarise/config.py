@@ -98,7 +98,8 @@ class GenerationArguments:
                                    "minister; off: on real validation role errors 8.4% -> 6.7%, ROUGE-L -0.9; "
                                    "docs/decisions.md)")
     copy_spans: bool = arg(False, "with copy_words: every two words one space apart must be two words one space "
-                                  "apart in the source; punctuation starts a new span (summaries of source phrases; "
+                                  "apart in the source; punctuation starts a new span (off: on real validation ROUGE-L "
+                                  "45.9 -> 39.5, clean 90.5% -> 82.1%: comma-joined lists of names; "
                                   "docs/decisions.md)")
     max_words: int = arg(40, "cut longer summaries at a clause boundary", low=5)
     sliced_head: bool = arg(True, "causal greedy: logits only for the tokens the copy constraint allows (fast)")
