@@ -173,6 +173,9 @@ class WordConstraint:
     Affairs minister V Shivakumar" from "Home Affairs Minister Saifuddin" and "Resources Minister V Shivakumar"): a
     capitalised word after two words of a title chain (``chains.chain_before``) must follow those two in the source.
     It acts while the word grows, so the decoder can still take the source's own name.
+
+    With ``spans`` (evaluation only, off by default), every two words one space apart must be so in the source:
+    the summary is source phrases joined at punctuation.
     """
 
     def __init__(self, tokenizer: Any, sources: list[str], prompt_width: int, keep: int = 4,
