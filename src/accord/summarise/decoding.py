@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from collections.abc import Collection
 from typing import Any, NamedTuple
 
 from accord.summarise.chains import RUN, chain_before, successors, trigrams
@@ -144,6 +145,12 @@ def _begins(ordered: list[str], prefix: str) -> bool:
     """Whether a word of the sorted list ``ordered`` begins with ``prefix``."""
     i = bisect.bisect_left(ordered, prefix)
     return i < len(ordered) and ordered[i].startswith(prefix)
+
+
+def _among(following: Collection[str], word: str, growing: bool) -> bool:
+    """Whether lower-cased ``word`` is one of the source's ``following`` words (while it grows: begins one): the
+    test of the name, title-chain and span checks alike."""
+    return any(f.startswith(word) for f in following) if growing else word in following
 
 
 def _starts_checked_word(context: str, piece: str) -> bool:
@@ -292,8 +299,7 @@ class WordConstraint:
         pair = chain_before(text, m, start)
         if pair is None:
             return True
-        following, w = self.chains[row].get(pair, ()), m.group().lower()
-        return any(f.startswith(w) for f in following) if growing else w in following
+        return _among(self.chains[row].get(pair, ()), m.group().lower(), growing)
 
     def _claim_ok(self, row: int, text: str, previous: re.Match[str] | None, m: re.Match[str]) -> bool:
         """``generation.copy_claims``: a finished claim word the source uses, and an apostrophe-glued run that is
@@ -325,8 +331,8 @@ class WordConstraint:
         one space after ``previous``."""
         if text[previous.end():m.start()] != " " or (previous.start() == 0 and not start):
             return True
-        following, w = self.successors[row].get(previous.group().lower(), ()), m.group().lower()
-        return any(f.startswith(w) for f in following) if m.end() == len(text) else w in following
+        return _among(self.successors[row].get(previous.group().lower(), ()), m.group().lower(),
+                      m.end() == len(text))
 
     def _follows(self, row: int, text: str, previous: re.Match[str], m: re.Match[str], growing: bool) -> bool:
         """Whether name word ``m`` may follow ``previous`` (always, unless both are capitalised words one space
@@ -335,9 +341,7 @@ class WordConstraint:
         if not (before[0].isupper() and w[0].isupper()) or text[previous.end():m.start()] != " " \
                 or before.lower() in NAME_JOINERS:
             return True
-        following = self.successors[row].get(before.lower(), set()) if self.successors is not None else set()
-        w = w.lower()
-        return any(f.startswith(w) for f in following) if growing else w in following
+        return _among(self.successors[row].get(before.lower(), ()), w.lower(), growing)
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
