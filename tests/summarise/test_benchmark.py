@@ -41,6 +41,25 @@ def test_each_decoder_runs_on_the_same_articles(tiny_causal_lm: Path, tmp_path: 
     assert benchmark.REFERENCE_DECODER in rows
     # the sliced head under the full head's rules writes what the full head writes
     assert rows["sliced, same rules"]["summaries"] == rows[benchmark.REFERENCE_DECODER]["summaries"]
+    assert set(rows[benchmark.PROMPT_PASSES]["summaries"].values()) == {""}  # the bound writes nothing
+
+
+def test_chosen_decoders_run_with_the_reference_in_table_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    ran = []
+
+    def child(cmd: list[str], env: dict[str, str], log: Path, what: str) -> dict[str, float]:
+        ran.append(cmd[-2])
+        log.write_text(json.dumps({"groups": {"short": {"articles": 1, "seconds": 2.0, "tokens": 8}},
+                                   "summaries": {"a": cmd[-2]}}) + "\n", encoding="utf-8")
+        return {"peak_rss_mib": 100.0, "wall_s": 3.0}
+
+    monkeypatch.setattr(benchmark, "child", child)
+    articles = [{"group": "short", "id": "a", "document": "The two sides met."}]
+    rows = benchmark.decoder_rows("m", None, articles, tmp_path, (benchmark.PROMPT_PASSES, "naive generate"))
+    assert ran == ["naive generate", benchmark.REFERENCE_DECODER, benchmark.PROMPT_PASSES] == list(rows)
+    assert rows[benchmark.REFERENCE_DECODER]["same_as_reference"] == 1
+    assert rows["naive generate"]["same_as_reference"] == 0 and rows["naive generate"]["articles_per_s"] == 0.5
 
 
 def test_a_child_is_measured_and_a_failure_named(tmp_path: Path) -> None:
@@ -71,7 +90,7 @@ def test_the_report_has_every_section() -> None:
                          {"summaries": "before", "articles": 1000, "summaries_written": 2600, "wall_s": 4000.0,
                           "articles_per_s": 0.25, "peak_rss_mib": 2500.0}]}
     text = benchmark.render_markdown(result)
-    assert "| sliced (default) | 0.50 | 2.00 | 2.00 | 10.0 | 1500 | 4/4 |" in text
+    assert "| sliced (default) | 0.50 | 1.00 | 2.00 | 2.00 | 10.0 | 1500 | 4/4 |" in text
     assert "| `accord classify one.txt` | 9.00 | 900 | 0.90 (of 3) | 200 |" in text
     assert "| article | 1,000 | 1,000 | 500.0 | 2.00 | 8.0 | 1800 |" in text  # 8x the command as #13 found it
     assert "| before | 1,000 | 2,600 | 4000.0 | 0.25 | 1.0 | 2500 |" in text
@@ -93,3 +112,5 @@ def test_cli_refuses_an_unknown_summaries_mode() -> None:
 
     result = CliRunner().invoke(app, ["benchmark", "summariser", "--briefs-modes", "article,most"])
     assert result.exit_code == 2 and "--briefs-modes must be" in result.stderr
+    result = CliRunner().invoke(app, ["benchmark", "summariser", "--decoder", "sliced, int8", "--decoder", "fastest"])
+    assert result.exit_code == 2 and "--decoder must be one of" in result.stderr and "['fastest']" in result.stderr

@@ -74,6 +74,9 @@ def benchmark_summariser_cmd(
                                                           "(the decoder and summaries before issue 13; default: "
                                                           "the three modes).")
                             ] = None,
+    decoder: Annotated[list[str] | None, typer.Option(help="A decoder row to run, repeatable (default: all; the "
+                                                          "constrained full-head decoder, the reference, always "
+                                                          "runs).")] = None,
     cold_runs: Annotated[int, typer.Option(help="Warm runs per command after the first (cold) one.", min=1)] = 3,
     training: Annotated[bool, typer.Option(help="Also measure training seconds per step of each family.")] = False,
     report_dir: Annotated[Path, typer.Option(help="Where the report goes.")] = paths.REPORTS_DIR,
@@ -83,16 +86,20 @@ def benchmark_summariser_cmd(
     `accord classify --briefs` end to end."""
     from accord import tracking
     from accord.batch.briefs import SUMMARY_MODES
-    from accord.summarise.benchmark import BRIEFS_ROWS, render_markdown, run_benchmark, write_reports
+    from accord.summarise.benchmark import BRIEFS_ROWS, DECODERS, render_markdown, run_benchmark, write_reports
 
     modes = tuple(m.strip() for m in briefs_modes.split(",")) if briefs_modes else SUMMARY_MODES
+    rows = tuple(decoder) if decoder else tuple(DECODERS)
     if not set(modes) <= set(BRIEFS_ROWS):
         err(f"error: --briefs-modes must be a comma-separated choice of {BRIEFS_ROWS}, got {briefs_modes!r}")
+        raise typer.Exit(2)
+    if not set(rows) <= set(DECODERS):
+        err(f"error: --decoder must be one of {tuple(DECODERS)}, got {sorted(set(rows) - set(DECODERS))}")
         raise typer.Exit(2)
     read_store(tracking_uri, model, trust_model)
     try:
         result = run_benchmark(modes, model or tracking.SUMMARISER_URI, tracking_uri, articles, briefs_articles,
-                               cold_runs, training)
+                               cold_runs, training, rows)
     except (tracking.ModelNotFound, ValueError, RuntimeError) as exc:
         err(f"error: {exc}")
         raise typer.Exit(1) from None

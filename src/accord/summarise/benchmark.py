@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,11 @@ DECODERS = {
     "sliced, bf16 KV cache": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": True, "bf16_cache": True},
     "sliced, drafts of 3": {"sliced_head": True, "draft_tokens": 3},
     "sliced, int8": {"sliced_head": True, "int8": True},
+    "prompt passes only (a bound)": {},
 }
+# the default's prompt passes and nothing after them: what any decoder of the same prompts on the same body pays
+# before its first token, so no decoder of these inputs on this CPU can beat this row's articles/s
+PROMPT_PASSES = "prompt passes only (a bound)"
 TRANSFORMERS_BODY = {"naive generate", "constrained, full head", "sliced, same rules", "sliced, transformers body"}
 # decoders loaded through transformers + peft (FAST_LOAD off); the default loads through accord.summarise.gemma3
 REFERENCE_DECODER = "constrained, full head"  # the outputs the others are compared with
@@ -108,20 +113,41 @@ def decode_run(model: str, tracking_uri: str | None, decoder: str, articles_path
     summaries."""
     summariser = neural_summariser(model, tracking_uri or None)
     summariser.g = replace(summariser.g, **DECODERS[decoder])
+    run = partial(prompt_passes, summariser) if decoder == PROMPT_PASSES else summariser.summarise
     articles = [json.loads(line) for line in Path(articles_path).read_text(encoding="utf-8").splitlines()]
     start = time.perf_counter()
-    summariser.summarise([articles[0]["document"]])
+    run([articles[0]["document"]])
     out: dict[str, Any] = {"decoder": decoder, "warm_up_s": time.perf_counter() - start, "groups": {},
                            "summaries": {}}
     for group in ("short", "long"):
         docs = [a for a in articles if a["group"] == group]
         start = time.perf_counter()
-        summaries = summariser.summarise([a["document"] for a in docs])
+        summaries = run([a["document"] for a in docs])
         seconds = time.perf_counter() - start
         tokens = sum(len(summariser.tokenizer(s, add_special_tokens=False)["input_ids"]) for s in summaries)
         out["groups"][group] = {"articles": len(docs), "seconds": seconds, "tokens": tokens}
         out["summaries"] |= {a["id"]: s for a, s in zip(docs, summaries, strict=True)}
     return out
+
+
+def prompt_passes(summariser: NeuralSummariser, documents: list[str]) -> list[str]:
+    """Only the prompt pass of each batch, the documents batched, tokenised and padded as the sliced decoder's
+    ``summarise`` does (bf16 where it would be): no summary (``""`` each)."""
+    import numpy as np
+    import torch
+
+    from accord.summarise.generate import parts, prompt_pass
+    from accord.summarise.inference import left_padded
+
+    body, _, cache_kw, accord_body = parts(summariser.model)
+    order, step = np.argsort([len(d) for d in documents], kind="stable"), summariser.g.generate_batch_size
+    bf16 = summariser._decode_bf16()
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        for start in range(0, len(documents), step):
+            _, rows = summariser._encoded([documents[i] for i in order[start:start + step]])
+            ids, mask = left_padded(rows, summariser.tokenizer.pad_token_id)
+            prompt_pass(body, cache_kw, accord_body, ids, mask, (mask.cumsum(-1) - 1).clamp(min=0))
+    return [""] * len(documents)
 
 
 _DECODE = ("import json, sys\nfrom accord.summarise.benchmark import decode_run\n"
@@ -162,13 +188,14 @@ def _env(work: Path, tracking_uri: str | None) -> dict[str, str]:
             "MLFLOW_TRACKING_URI": storage.tracking_uri(tracking_uri), "HF_HUB_OFFLINE": "1"}
 
 
-def decoder_rows(model: str, tracking_uri: str | None, articles: list[dict[str, str]], work: Path
-                 ) -> dict[str, dict[str, Any]]:
-    """Every decoder in its own process on the same articles; each row compared with the reference decoder's."""
+def decoder_rows(model: str, tracking_uri: str | None, articles: list[dict[str, str]], work: Path,
+                 decoders: tuple[str, ...] = tuple(DECODERS)) -> dict[str, dict[str, Any]]:
+    """Each of ``decoders`` (and the reference) in its own process on the same articles, in :data:`DECODERS`'
+    order; each row compared with the reference decoder's."""
     src = work / "articles.jsonl"
     src.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
     rows = {}
-    for name in DECODERS:
+    for name in [d for d in DECODERS if d in decoders or d == REFERENCE_DECODER]:
         log = work / f"decode-{len(rows)}.log"
         env = _env(work, tracking_uri) | ({FAST_LOAD_ENV: "0"} if name in TRANSFORMERS_BODY else {})
         run = child([sys.executable, "-c", _DECODE, model, tracking_uri or "", name, str(src)], env, log,
@@ -264,16 +291,17 @@ def briefs_rows(tracking_uri: str | None, work: Path, n: int, modes: tuple[str, 
 
 def run_benchmark(briefs_modes: tuple[str, ...], model: str = tracking.SUMMARISER_URI,
                   tracking_uri: str | None = None, articles: int = 50, briefs_articles: int = 1000,
-                  cold_runs: int = 3, training: bool = False) -> dict[str, Any]:
-    """Decoders side by side, cold starts, ``classify --briefs`` end to end for each of ``briefs_modes`` (values
-    of ``--summaries``), and with ``training`` the training seconds per step."""
+                  cold_runs: int = 3, training: bool = False, decoders: tuple[str, ...] = tuple(DECODERS)
+                  ) -> dict[str, Any]:
+    """The ``decoders`` side by side (with the reference), cold starts, ``classify --briefs`` end to end for each
+    of ``briefs_modes`` (values of ``--summaries``), and with ``training`` the training seconds per step."""
     chosen = benchmark_articles(articles)
     result: dict[str, Any] = {"machine": machine_info() | {"load_average_at_start": list(os.getloadavg())},
                               "model": model, "articles": {g: sum(a["group"] == g for a in chosen)
                                                            for g in ("short", "long")}}
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
         work = Path(tmp)
-        result["decoders"] = decoder_rows(model, tracking_uri, chosen, work)
+        result["decoders"] = decoder_rows(model, tracking_uri, chosen, work, decoders)
         result["cold_start"] = cold_starts(tracking_uri, work, cold_runs)
         result["briefs"] = briefs_rows(tracking_uri, work, briefs_articles, briefs_modes) if briefs_articles else []
     if training:
@@ -318,13 +346,15 @@ def _decoder_table(result: dict[str, Any]) -> list[str]:
     lines = [f"Decoders on the same {n['short'] + n['long']} articles ({n['short']} short curated reports, "
              f"{n['long']} long real ones), each in a fresh process with `{result['model']}`; after one warm-up "
              "article. Same outputs: summaries equal to the constrained full-head decoder's.", "",
-             "| decoder | articles/s | short s/article | long s/article | tokens/s | peak RSS (MiB) | same outputs |",
-             "|---|---|---|---|---|---|---|"]
+             "| decoder | articles/s | x constrained | short s/article | long s/article | tokens/s | peak RSS (MiB) "
+             "| same outputs |", "|---|---|---|---|---|---|---|---|"]
     total = n["short"] + n["long"]
+    reference = result["decoders"][REFERENCE_DECODER]["articles_per_s"]
     for name, r in result["decoders"].items():
         per = {g: r["groups"][g]["seconds"] / max(1, r["groups"][g]["articles"]) for g in ("short", "long")}
-        lines.append(f"| {name} | {r['articles_per_s']:.2f} | {per['short']:.2f} | {per['long']:.2f} | "
-                     f"{r['tokens_per_s']:.1f} | {r['peak_rss_mib']:.0f} | {r['same_as_reference']}/{total} |")
+        lines.append(f"| {name} | {r['articles_per_s']:.2f} | {r['articles_per_s'] / reference:.2f} | "
+                     f"{per['short']:.2f} | {per['long']:.2f} | {r['tokens_per_s']:.1f} | {r['peak_rss_mib']:.0f} | "
+                     f"{r['same_as_reference']}/{total} |")
     return lines
 
 

@@ -91,10 +91,7 @@ class SlicedGreedy:
         tokens (:attr:`confidences`; 64 µs a token, so only where asked)."""
         import torch
 
-        base = model.get_base_model() if hasattr(model, "get_base_model") else model
-        self.body, head = base.model, base.get_output_embeddings()
-        # transformers >= 5.2x names the KV cache `cache` (`past_key_values` is deprecated there); older: the old name
-        self.cache_kw = "cache" if "cache" in inspect.signature(self.body.forward).parameters else "past_key_values"
+        self.body, head, self.cache_kw, self.accord_body = parts(model)
         self.tok, self.words, self.stops = tokenizer, words, set(stops)
         self.allowed = sorted(set().union(*row_ids) | extra | self.stops)
         self.device = head.weight.device  # the steps run there; the checks read each step's scores on the CPU
@@ -109,7 +106,6 @@ class SlicedGreedy:
         self.prompts: list[list[int]] = []
         self.people = [people(src) for src in sources] if sources is not None else None  # per row, for roles
         # drafts leave masked-out columns in the cache; only accord's own Gemma 3 body keeps windows right then
-        self.accord_body = "slots" in inspect.signature(self.body.forward).parameters
         self.draft = draft if self.accord_body else 0
         self.cut_dead_ends, self.bf16_prefill = cut_dead_ends, bf16_prefill
         self.prompt_cache = prompt_cache if self.accord_body else None
@@ -185,26 +181,7 @@ class SlicedGreedy:
             self.prompt_cache.keep(hidden, past, attention, prompts)
 
     def _prompt_pass(self, input_ids: Any, attention: Any, positions: Any) -> tuple[Any, Any]:
-        """The prompts' pass, :data:`PREFILL_ROWS` prompts at a time on accord's Gemma 3 (whose caches join): a
-        pass over 25 long prompts at once allocates activations above 32 MB, which glibc maps fresh at every call,
-        and its page faults cost about 30% of the pass (docs/decisions.md). Each chunk leaves out the padding
-        columns all its rows share (the batch comes sorted by length) and the last layer runs for the last
-        position only; neither changes a row's arithmetic."""
-        import torch
-
-        n = input_ids.shape[0]
-        if not self.accord_body:
-            out = self.body(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
-            return out.last_hidden_state[:, -1:], getattr(out, self.cache_kw)
-        outs = []
-        for a in range(0, n, PREFILL_ROWS):
-            rows = slice(a, a + PREFILL_ROWS)
-            lead = int((attention[rows].sum(0) == 0).sum())  # left padding every row of the chunk has
-            outs.append(self.body(input_ids=input_ids[rows, lead:], attention_mask=attention[rows, lead:],
-                                  position_ids=positions[rows, lead:], use_cache=True, last_only=True))
-        hidden = torch.cat([out.last_hidden_state[:, -1:] for out in outs])
-        caches = [out.cache for out in outs]
-        return hidden, type(caches[0]).join(caches, input_ids.shape[1])
+        return prompt_pass(self.body, self.cache_kw, self.accord_body, input_ids, attention, positions)
 
     def _verify(self, r: int, row: _Row, logits: Any, draft: list[int], max_new_tokens: int) -> tuple[int, int]:
         """Choose tokens along one row's block while they agree with its draft (the outputs are those of choosing
@@ -326,6 +303,39 @@ class SlicedGreedy:
 
 
 RANKED_FIRST = 32  # candidates ranked by topk before the full sort (nearly every step takes one of the first few)
+
+
+def parts(model: Any) -> tuple[Any, Any, str, bool]:
+    """A causal LM's body, LM head, the keyword its body takes the KV cache by, and whether the body is accord's own
+    Gemma 3 (:mod:`accord.summarise.gemma3`, which takes ``slots`` and ``last_only``)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    params = inspect.signature(base.model.forward).parameters
+    # transformers >= 5.2x names the KV cache `cache` (`past_key_values` is deprecated there); older: the old name
+    cache_kw = "cache" if "cache" in params else "past_key_values"
+    return base.model, base.get_output_embeddings(), cache_kw, "slots" in params
+
+
+def prompt_pass(body: Any, cache_kw: str, accord_body: bool, input_ids: Any, attention: Any, positions: Any
+                ) -> tuple[Any, Any]:
+    """The prompts' last hidden states and KV cache, :data:`PREFILL_ROWS` prompts at a time on accord's Gemma 3
+    (whose caches join): a pass over 25 long prompts at once allocates activations above 32 MB, which glibc maps
+    fresh at every call, and its page faults cost about 30% of the pass (docs/decisions.md). Each chunk leaves out
+    the padding columns all its rows share (the batch comes sorted by length) and the last layer runs for the last
+    position only; neither changes a row's arithmetic."""
+    import torch
+
+    if not accord_body:
+        out = body(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True)
+        return out.last_hidden_state[:, -1:], getattr(out, cache_kw)
+    outs = []
+    for a in range(0, input_ids.shape[0], PREFILL_ROWS):
+        rows = slice(a, a + PREFILL_ROWS)
+        lead = int((attention[rows].sum(0) == 0).sum())  # left padding every row of the chunk has
+        outs.append(body(input_ids=input_ids[rows, lead:], attention_mask=attention[rows, lead:],
+                         position_ids=positions[rows, lead:], use_cache=True, last_only=True))
+    hidden = torch.cat([out.last_hidden_state[:, -1:] for out in outs])
+    caches = [out.cache for out in outs]
+    return hidden, type(caches[0]).join(caches, input_ids.shape[1])
 
 
 def _ranked(scores: Any) -> Iterator[int]:
