@@ -52,10 +52,39 @@ def machine_info() -> dict[str, Any]:
     try:
         import torch
 
-        info |= {"torch": torch.__version__, "torch_threads": torch.get_num_threads(), "bf16_native": bf16_native()}
+        info |= {"torch": torch.__version__, "torch_threads": torch.get_num_threads(), "bf16_native": bf16_native(),
+                 "fp32_gemm_gflops": gemm_gflops()}
     except ImportError:
         pass
     return info
+
+
+GEMM_SHAPE = (1024, 2048, 640)  # rows x outputs x inputs: eight 128-token prompts through a Gemma 3 270M MLP matrix
+GEMM_REPEATS = 20  # the best of this many timed products (after three untimed: the thread pool wakes); 0.3 s
+
+
+def gemm_gflops(shape: tuple[int, int, int] = GEMM_SHAPE, repeats: int = GEMM_REPEATS) -> float:
+    """The fp32 matrix-product rate torch reaches on this machine's threads (GFLOP/s, best of ``repeats``): a
+    model's fp32 pass cannot run faster than its multiply-adds at this rate, so a benchmark row can be read against
+    it (docs/summariser.md, "Benchmark")."""
+    import torch
+
+    rows, outs, ins = shape
+    a, b = torch.randn(rows, ins), torch.randn(ins, outs)
+    for _ in range(3):
+        a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * rows * outs * ins / best / 1e9
+
+
+def gemm_note(machine: dict[str, Any]) -> str:
+    """The fp32 matrix-product rate for a report's machine line, where it was measured (older reports lack it)."""
+    rate = machine.get("fp32_gemm_gflops")
+    return f", fp32 matrix products at {rate:.0f} GFLOP/s" if rate else ""
 
 
 def bf16_native(device: str | None = None) -> bool:

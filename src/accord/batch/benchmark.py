@@ -30,7 +30,7 @@ from accord.classify.onnx import CACHE_ENV, PRECISIONS, encoder_type
 from accord.classify.predictor import DEFAULT_PRECISION, DEFAULT_RUNTIME, RUNTIMES, TORCH_PRECISIONS, Predictor
 from accord.io import write_text_atomic
 from accord.summarise.benchmark import child
-from accord.system import machine_info
+from accord.system import gemm_note, machine_info
 
 REPORT = paths.REPORTS_DIR / "classify_benchmark"
 MAX_F1_LOSS = 0.01  # a backend may be the default only if it loses at most this much validation macro-F1
@@ -275,11 +275,11 @@ def render_markdown(result: dict[str, Any]) -> str:
         "# `accord classify` benchmark",
         "",
         f"Machine: {m['cpus']} CPUs ({m['processor']}), {m['threads']} threads, torch {m['torch']}, onnxruntime "
-        f"{m['onnxruntime']}, Python {m['python']}; load average {m['load_average_at_start'][0]:.1f} at the start "
-        f"of the speed rounds, {result['load_average_at_end'][0]:.1f} at the end. Model `{result['model_uri']}` "
+        f"{m['onnxruntime']}, Python {m['python']}{gemm_note(m)}; load average "
+        f"{m['load_average_at_start'][0]:.1f} at the start of the speed rounds, "
+        f"{result['load_average_at_end'][0]:.1f} at the end. Model `{result['model_uri']}` "
         f"({result.get('model_kind', 'fine-tuned MiniLM')}). {result['speed_sentences']:,} corpus sentences, same "
-        "for every row; best of "
-        f"{result['rounds']} interleaved rounds (every round runs every row).",
+        f"for every row; best of {result['rounds']} interleaved rounds (every round runs every row).",
         "",
         "| how | sentences/s | vs naive | validation macro-F1 | loss vs torch fp32 | max score diff |",
         "|---|---|---|---|---|---|",

@@ -50,7 +50,7 @@ from accord.summarise.model import (
 )
 from accord.summarise.tokenizer import CACHE_ENV as TOKENIZER_CACHE_ENV
 from accord.summarise.tokenizer import PYTHON_BPE_ENV
-from accord.system import machine_info
+from accord.system import gemm_note, machine_info
 
 REPORT = "summariser_benchmark"  # evaluation/reports/<REPORT>.{json,md}
 # What each decoder changes in the model's saved generation settings (the rest, e.g. trigram blocking, is kept).
@@ -375,7 +375,7 @@ def render_markdown(result: dict[str, Any]) -> str:
     """The report: decoders, cold starts, briefs end to end (and training rows)."""
     m = result["machine"]
     lines = ["# Summariser benchmark", "",
-             f"{m['cpus']} CPUs ({m['processor']}), torch {m.get('torch')}; load average "
+             f"{m['cpus']} CPUs ({m['processor']}), torch {m.get('torch')}{gemm_note(m)}; load average "
              f"{m['load_average_at_start'][0]:.2f} at the start, {result['load_average_at_end'][0]:.2f} at the end.",
              "", *_decoder_table(result), "", "Cold start (wall time and peak RSS of the process):", "",
              "| command | first run, empty caches (s) | RSS (MiB) | warm, median (s) | RSS (MiB) |",
