@@ -53,6 +53,9 @@ from accord.summarise.tokenizer import PYTHON_BPE_ENV
 from accord.system import gemm_note, machine_info
 
 REPORT = "summariser_benchmark"  # evaluation/reports/<REPORT>.{json,md}
+# the default's prompt passes and nothing after them: what any decoder of the same prompts on the same body pays
+# before its first token, so no decoder of these inputs on this CPU can beat this row's articles/s
+PROMPT_PASSES = "prompt passes only (a bound)"
 # What each decoder changes in the model's saved generation settings (the rest, e.g. trigram blocking, is kept).
 # "same rules" is the sliced head under the full head's rules (trigrams of the prompt banned too, as generate() does;
 # a content word may repeat): its outputs check the slicing; the default also lets names be copied whole.
@@ -68,11 +71,8 @@ DECODERS = {
     "sliced, bf16 KV cache": {"sliced_head": True, "bf16_prefill": True, "bf16_steps": True, "bf16_cache": True},
     "sliced, drafts of 3": {"sliced_head": True, "draft_tokens": 3},
     "sliced, int8": {"sliced_head": True, "int8": True},
-    "prompt passes only (a bound)": {},
+    PROMPT_PASSES: {},
 }
-# the default's prompt passes and nothing after them: what any decoder of the same prompts on the same body pays
-# before its first token, so no decoder of these inputs on this CPU can beat this row's articles/s
-PROMPT_PASSES = "prompt passes only (a bound)"
 TRANSFORMERS_BODY = {"naive generate", "constrained, full head", "sliced, same rules", "sliced, transformers body"}
 # decoders loaded through transformers + peft (FAST_LOAD off); the default loads through accord.summarise.gemma3
 REFERENCE_DECODER = "constrained, full head"  # the outputs the others are compared with
@@ -139,13 +139,13 @@ def prompt_passes(summariser: NeuralSummariser, documents: list[str]) -> list[st
     from accord.summarise.generate import parts, prompt_pass
     from accord.summarise.inference import left_padded
 
-    body, _, cache_kw, accord_body = parts(summariser.model)
+    body, head, cache_kw, accord_body = parts(summariser.model)
     order, step = np.argsort([len(d) for d in documents], kind="stable"), summariser.g.generate_batch_size
     bf16 = summariser._decode_bf16()
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.inference_mode(), torch.autocast(head.weight.device.type, dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(documents), step):
             _, rows = summariser._encoded([documents[i] for i in order[start:start + step]])
-            ids, mask = left_padded(rows, summariser.tokenizer.pad_token_id)
+            ids, mask = (t.to(head.weight.device) for t in left_padded(rows, summariser.tokenizer.pad_token_id))
             prompt_pass(body, cache_kw, accord_body, ids, mask, (mask.cumsum(-1) - 1).clamp(min=0))
     return [""] * len(documents)
 
