@@ -141,10 +141,10 @@ def prompt_passes(summariser: NeuralSummariser, documents: list[str]) -> list[st
 
     body, head, cache_kw, accord_body = parts(summariser.model)
     order, step = np.argsort([len(d) for d in documents], kind="stable"), summariser.g.generate_batch_size
-    bf16 = summariser._decode_bf16()
+    bf16 = summariser.prepare_bf16()
     with torch.inference_mode(), torch.autocast(head.weight.device.type, dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(documents), step):
-            _, rows = summariser._encoded([documents[i] for i in order[start:start + step]])
+            _, rows = summariser.encoded([documents[i] for i in order[start:start + step]])
             ids, mask = (t.to(head.weight.device) for t in left_padded(rows, summariser.tokenizer.pad_token_id))
             prompt_pass(body, cache_kw, accord_body, ids, mask, (mask.cumsum(-1) - 1).clamp(min=0))
     return [""] * len(documents)

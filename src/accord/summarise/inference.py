@@ -152,7 +152,7 @@ class Inference:
             self._reload()
         tok = self.tokenizer
         device = next(self.model.parameters()).device
-        sources, rows = self._encoded(batch)
+        sources, rows = self.encoded(batch)
         ids, mask = left_padded(rows, tok.pad_token_id)
         width = ids.shape[1]
         stops = [tok.eos_token_id, *tok("\n", add_special_tokens=False)["input_ids"][-1:]]
@@ -161,7 +161,7 @@ class Inference:
                                   logits_processor=self._processors(rows, sources, width), **self._generate_kwargs())
         return tok.batch_decode(gen[:, width:], skip_special_tokens=True)  # never echo the prompt
 
-    def _encoded(self, batch: list[str]) -> tuple[list[str], list[list[int]]]:
+    def encoded(self, batch: list[str]) -> tuple[list[str], list[list[int]]]:
         """Each document's truncated source text (what the checks read) and its prompt's token ids, built from that
         text: each document is tokenised once for both."""
         sources = [self.tokenizer.decode(self._source_ids(d)) for d in batch]
@@ -182,12 +182,12 @@ class Inference:
         from accord.summarise.pieces import source_variants
 
         tok = self.tokenizer
-        bf16 = self._decode_bf16()
+        bf16 = self.prepare_bf16()
         if self.g.int8:
             from accord.summarise import gemma3
 
             gemma3.quantize_int8(self.model)  # once: later calls find no fp32 Linear left
-        sources, rows = self._encoded(batch)
+        sources, rows = self.encoded(batch)
         ids, mask = left_padded(rows, tok.pad_token_id)
         words = WordConstraint(tok, sources, ids.shape[1], 1, self._pieces, None, names=self.g.copy_names,
                                topics=self.g.copy_topics, lexicon=self._lexicon(), claims=self.g.copy_claims,
@@ -207,7 +207,7 @@ class Inference:
             self._confidence.update(zip(batch, decoder.confidences, strict=True))
         return tok.batch_decode(out, skip_special_tokens=True), decoder.scores
 
-    def _decode_bf16(self) -> bool:
+    def prepare_bf16(self) -> bool:
         """Whether this decode's prefill runs under bf16 autocast (``generation.bf16_prefill`` on a CPU with native
         bf16); accord's Gemma 3 then keeps a bf16 copy of its projections, made once, which its one-token steps also
         read with ``generation.bf16_steps``."""

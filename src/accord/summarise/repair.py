@@ -21,14 +21,14 @@ def mentions(text: str) -> list[tuple[tuple[str, ...], int, int]]:
     """``(name words, phrase start, name start)`` of every run of name words in ``text``: where the title phrase
     right before it (title, country and joining words, no punctuation between) begins, and where the name begins
     (the two are equal when there is no phrase). Offsets are into ``text`` as given."""
-    words = [(m.group(), m.start(), m.end()) for m in roles._NAME_WORD.finditer(text)]
+    words = [(m.group(), m.start(), m.end()) for m in roles.NAME_WORD.finditer(text)]
     out, k = [], 0
     while k < len(words):
-        if not roles._is_name_word(words[k][0]):
+        if not roles.is_name_word(words[k][0]):
             k += 1
             continue
         start = k
-        while k + 1 < len(words) and roles._joined(text, words, k) and roles.continues_name(words, k + 1):
+        while k + 1 < len(words) and roles.joined(text, words, k) and roles.continues_name(words, k + 1):
             k += 1
         k += 1
         first = start
@@ -37,18 +37,19 @@ def mentions(text: str) -> list[tuple[tuple[str, ...], int, int]]:
             first -= 1
         while first < start and words[first][0].lower() in _LEAD:
             first += 1
-        name = tuple(roles._POSSESSIVE.sub("", w.lower()) for w, _, _ in words[start:k])
+        name = tuple(roles.POSSESSIVE.sub("", w.lower()) for w, _, _ in words[start:k])
         out.append((name, words[first][1] if first < start else words[start][1], words[start][1]))
     return out
 
 
 def _in_phrase(word: str) -> bool:
     lower = word.lower()
-    return bool(roles._title(word) or roles._country(word)) or lower in roles._JOIN or lower in roles._TITLE_ADJECTIVES
+    return (roles.is_title(word) or bool(roles.country_of(word)) or lower in roles.JOIN_WORDS
+            or lower in roles.TITLE_ADJECTIVES)
 
 
 def _has_title(phrase: str) -> bool:
-    return any(roles._title(w) for w in roles._NAME_WORD.findall(phrase))
+    return any(roles.is_title(w) for w in roles.NAME_WORD.findall(phrase))
 
 
 def _flagged(summary: str, source: str) -> set[str]:
@@ -67,7 +68,7 @@ def repair_titles(summary: str, source: str) -> str:
     for name, a, b in mentions(summary):
         if " ".join(name) not in flagged or a == b:
             continue
-        phrase = next((p for n, p in theirs if roles._same_person(name, n)), None)
+        phrase = next((p for n, p in theirs if roles.same_person(name, n)), None)
         if phrase is not None:
             edits.append((a, b, phrase[0].upper() + phrase[1:] if a == 0 else phrase))
             flagged.discard(" ".join(name))  # a name's first mention only

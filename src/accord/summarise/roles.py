@@ -36,10 +36,10 @@ TITLES = {"president", "vice", "prime", "minister", "premier", "deputy", "speake
 PERSON_JOINERS = {"bin", "binti", "ibn", "al", "el", "de", "da", "di", "dos", "das", "van", "von", "der", "la", "du"}
 TITLE_SYNONYMS = {"premier": "prime", "chairwoman": "chairman", "chair": "chairman", "amir": "emir",
                   "defense": "defence", "labor": "labour", "minster": "minister"}  # "Prime Minster": as published
-_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
-_POSSESSIVE = re.compile(r"['’]s$|(?<=s)['’]$", re.IGNORECASE)  # "Laos'" too
+POSSESSIVE = re.compile(r"['’]s$|(?<=s)['’]$", re.IGNORECASE)  # "Laos'" too
 # Country names of two words whose first is no country word ("New Zealand", "Sri Lanka"): read as one word
 _TWO_WORD_COUNTRY = re.compile(r"\b(?:" + "|".join(sorted((k.title() for k in COUNTRY_WORDS if " " in k and
                                                                 k.split()[0] not in COUNTRY_WORDS),
@@ -47,7 +47,7 @@ _TWO_WORD_COUNTRY = re.compile(r"\b(?:" + "|".join(sorted((k.title() for k in CO
 
 
 def _title(word: str) -> str | None:
-    w = unify_spelling(_POSSESSIVE.sub("", word.lower()).strip("’'"))
+    w = unify_spelling(POSSESSIVE.sub("", word.lower()).strip("’'"))
     w = TITLE_SYNONYMS.get(w, w)
     return w if w in TITLES else None
 
@@ -57,13 +57,15 @@ def is_title(word: str) -> bool:
     return _title(word) is not None
 
 
-def _country(word: str) -> str | None:
-    w = _POSSESSIVE.sub("", word).lower().replace("_", " ")
+def country_of(word: str) -> str | None:
+    """The country a word names, or whose people it names ("Korean" → "korea"; a two-word name joined by ``_``,
+    "Viet_Nam's" → "vietnam"), else ``None``."""
+    w = POSSESSIVE.sub("", word).lower().replace("_", " ")
     return COUNTRY_WORDS.get(w)
 
 
-_JOIN = {"of", "the", "for", "and", "'s", "’s"}
-_TITLE_ADJECTIVES = {"provincial", "municipal", "central", "former", "outgoing", "new", "newly", "appointed",
+JOIN_WORDS = {"of", "the", "for", "and", "'s", "’s"}
+TITLE_ADJECTIVES = {"provincial", "municipal", "central", "former", "outgoing", "new", "newly", "appointed",
                      "acting", "incoming", "visiting", "permanent", "executive", "principal", "first"}
 _PLACE_BEFORE = {"in", "at", "to", "from", "into", "near", "visiting", "via"}  # "to Indonesia": a place, not a
 # nationality ("US Ambassador to Indonesia Joseph Donovan" is American)
@@ -84,15 +86,15 @@ def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], s
     person; honorifics ("Mr.", "H.E.") are skipped."""
     text = _HONORIFIC.sub("", _ABBREVIATION.sub("", text))
     text = _TWO_WORD_COUNTRY.sub(lambda m: m.group().replace(" ", "_"), text)  # "New_Zealand", one word
-    words = [(m.group(), m.start(), m.end()) for m in _NAME_WORD.finditer(text)]
+    words = [(m.group(), m.start(), m.end()) for m in NAME_WORD.finditer(text)]
     lower = {w for w, _, _ in words if w.islower()}
     out, k = [], 0
     while k < len(words):
-        if not _is_name_word(words[k][0]) or (k and words[k - 1][0].lower() in _PLACE_BEFORE):
+        if not is_name_word(words[k][0]) or (k and words[k - 1][0].lower() in _PLACE_BEFORE):
             k += 1
             continue
         start = k
-        while k + 1 < len(words) and _joined(text, words, k) and continues_name(words, k + 1):
+        while k + 1 < len(words) and joined(text, words, k) and continues_name(words, k + 1):
             k += 1
         k += 1
         start = _past_country(words, start, k)
@@ -103,7 +105,7 @@ def people(text: str, appositions: bool = True) -> list[tuple[tuple[str, ...], s
             more = _apposition(text[words[k - 1][2]:words[k - 1][2] + 120])
             titles, countries = titles | more[0], countries | more[1]
         if titles or countries or k - start >= 2:
-            out.append((tuple(_POSSESSIVE.sub("", x[0].lower()) for x in words[start:k]), titles, countries))
+            out.append((tuple(POSSESSIVE.sub("", x[0].lower()) for x in words[start:k]), titles, countries))
     return out
 
 
@@ -111,10 +113,10 @@ def continues_name(words: list[tuple[str, int, int]], j: int) -> bool:
     """Whether word ``j`` goes on the name before it: a name word, or a joiner before one ("bin" in "Mohammed bin
     Salman")."""
     w = words[j][0]
-    return _is_name_word(w) or (w.lower() in PERSON_JOINERS and j + 1 < len(words) and _is_name_word(words[j + 1][0]))
+    return is_name_word(w) or (w.lower() in PERSON_JOINERS and j + 1 < len(words) and is_name_word(words[j + 1][0]))
 
 
-def _joined(text: str, words: list[tuple[str, int, int]], k: int) -> bool:
+def joined(text: str, words: list[tuple[str, int, int]], k: int) -> bool:
     """Whether word ``k`` and the next are one name's: a space or hyphen between them, or an initial's full stop
     ("Retno L. P. Marsudi")."""
     gap = text[words[k][2]:words[k + 1][1]]
@@ -123,7 +125,7 @@ def _joined(text: str, words: list[tuple[str, int, int]], k: int) -> bool:
 
 def _past_country(words: list[tuple[str, int, int]], start: int, end: int) -> int:
     """The run's start past the words that finish the country named just before it ("Saudi Arabia Khan Hasham")."""
-    country = _country(words[start - 1][0]) if start else None
+    country = country_of(words[start - 1][0]) if start else None
     while country and start < end and words[start][0].lower() in country.split():
         start += 1
     return start
@@ -155,8 +157,8 @@ def _posted_to_state(words: list[tuple[str, int, int]], j: int) -> bool:
 
 def _completes_country(words: list[tuple[str, int, int]], j: int) -> bool:
     """Whether word ``j`` finishes the name of the country named by the word before it ("Saudi Arabia")."""
-    country = _country(words[j - 1][0]) if j else None
-    return bool(country) and words[j][0].lower() in country.split() and not _country(words[j][0])
+    country = country_of(words[j - 1][0]) if j else None
+    return bool(country) and words[j][0].lower() in country.split() and not country_of(words[j][0])
 
 
 def _common_words(run: list[tuple[str, int, int]], lower: set[str]) -> bool:
@@ -177,9 +179,9 @@ NOT_NAMES = {"photo", "video", "file", "source", "credit"}  # furniture before a
 _STATES = {"kingdom", "republic", "sultanate", "emirate"}  # "the Kingdom of Denmark": a state, no person
 
 
-def _is_name_word(word: str) -> bool:
+def is_name_word(word: str) -> bool:
     """A capitalised word that is no title, country, joiner, furniture or acronym ("UNICEF", "ASEAN")."""
-    return word[0].isupper() and not _title(word) and not _country(word) and word.lower() not in JOINERS \
+    return word[0].isupper() and not _title(word) and not country_of(word) and word.lower() not in JOINERS \
         and word.lower() not in PERSON_JOINERS and word.lower() not in NOT_NAMES and word.lower() not in _STATES \
         and not (len(word) >= 3 and word.isupper())
 
@@ -193,18 +195,18 @@ def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[s
     while j >= 0:
         gap = text[words[j][2]:words[j + 1][1]]
         w = words[j][0]
-        title, country = _title(w), _country(w)
+        title, country = _title(w), country_of(w)
         if re.search(r"[.;:()]", gap) or ("," in gap and not (j + 1 == start and (title or _posted(words, j)))):
             break  # one comma is allowed right before the name: "Minister of Foreign Affairs, Retno Marsudi"
-        if w.lower() == "and" and j >= 3 and _country(words[j - 1][0]) and words[j - 2][0].lower() == "of" \
-                and _is_name_word(words[j - 3][0]):
+        if w.lower() == "and" and j >= 3 and country_of(words[j - 1][0]) and words[j - 2][0].lower() == "of" \
+                and is_name_word(words[j - 3][0]):
             break  # "Khamlieng of Laos and Ng Eng Hen": "of Laos" is the name before's
-        if _is_name_word(w) and j + 1 < start:
+        if is_name_word(w) and j + 1 < start:
             first = j
-            while first > 0 and _is_name_word(words[first - 1][0]) and text[words[first - 1][2]:words[first][1]] == " ":
+            while first > 0 and is_name_word(words[first - 1][0]) and text[words[first - 1][2]:words[first][1]] == " ":
                 first -= 1
             after = words[j + 1][0].lower()
-            if _title(after) or after in _TITLE_ADJECTIVES:
+            if _title(after) or after in TITLE_ADJECTIVES:
                 j = first - 1  # a body's name inside the title phrase: "Bắc Ninh" in "Bắc Ninh People's Committee"
                 continue
             break
@@ -215,7 +217,7 @@ def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[s
         posted_to = w.lower() in ("to", "in") and (j + 2 == start or (j + 3 == start and _completes_country(
             words, j + 2))) and _title(words[j - 1][0])  # "Ambassador to Indonesia Joseph Donovan": only right
         # before the name, not "…Ambassador to Lithuania Prime Minister X'
-        if not (title or country or completes or posted_to or w.lower() in _JOIN or w.lower() in _TITLE_ADJECTIVES):
+        if not (title or country or completes or posted_to or w.lower() in JOIN_WORDS or w.lower() in TITLE_ADJECTIVES):
             break
         titles |= {title} if title else set()
         if country and not _where(words, j):
@@ -227,7 +229,7 @@ def _before(text: str, words: list[tuple[str, int, int]], start: int) -> tuple[s
 def _posted(words: list[tuple[str, int, int]], j: int) -> bool:
     """Whether word ``j`` is the country of a posting or an office ("Ambassador to Russia", "King of Spain",
     "Minister for Foreign Affairs of Japan", then a comma and the name)."""
-    if not _country(words[j][0]):
+    if not country_of(words[j][0]):
         return False
     k = j - 1 - (j >= 1 and words[j - 1][0].lower() == "the")  # "of the Philippines"
     return k >= 1 and words[k][0].lower() in ("to", "in", "of") and bool(_title(words[k - 1][0]))
@@ -237,17 +239,17 @@ def _apposition(after: str) -> tuple[set[str], set[str]]:
     """Titles and countries of a title clause right after a name (", Speaker of the National Assembly"), or a
     country right after it ("Sjafrie Sjamsoeddin of Indonesia")."""
     of = re.match(r"\s+of\s+(?:the\s+)?([^\W\d_][\w'’]*(?: [^\W\d_][\w'’]*)?)", after)
-    if of and (_country(of.group(1)) or _country(of.group(1).split()[0])):
-        return set(), {_country(of.group(1)) or _country(of.group(1).split()[0])}
+    if of and (country_of(of.group(1)) or country_of(of.group(1).split()[0])):
+        return set(), {country_of(of.group(1)) or country_of(of.group(1).split()[0])}
     m = re.match(r"\s*,\s*(?:the |his |her |a )?([^,.;()]{3,90})", after)
     if not m:
         return set(), set()
-    clause = _NAME_WORD.findall(m.group(1))
-    if not clause or not (_title(clause[0]) or _country(clause[0])):
+    clause = NAME_WORD.findall(m.group(1))
+    if not clause or not (_title(clause[0]) or country_of(clause[0])):
         return set(), set()
-    if any(_title(a) and _is_name_word(b) for a, b in itertools.pairwise(clause)):
+    if any(_title(a) and is_name_word(b) for a, b in itertools.pairwise(clause)):
         return set(), set()  # the clause names someone else: "Kovind, Prime Minister Narendra Modi"
-    countries = {c for k, w in enumerate(clause) if (c := _country(w)) and not
+    countries = {c for k, w in enumerate(clause) if (c := country_of(w)) and not
                  (k and clause[k - 1].lower() in _PLACE_BEFORE)}
     return {t for t in map(_title, clause) if t}, countries
 
@@ -268,7 +270,7 @@ PORTFOLIOS = {"foreign", "defence", "trade", "finance", "economy", "interior", "
               "immigration"}
 
 
-def _same_person(name: tuple[str, ...], other: tuple[str, ...]) -> bool:
+def same_person(name: tuple[str, ...], other: tuple[str, ...]) -> bool:
     """Whether a summary's name refers to a source name: its words (hyphens split) are among the other's, the
     last one included."""
     a = [w for part in name for w in re.split(r"[-‐]", part) if w]
@@ -306,7 +308,7 @@ def roles_against(summary: str, src: list[Person]) -> list[str]:
     errors = []
     held = [(n, _posts(t, c)) for n, t, c in src]  # each source person's posts, once per call
     for name, titles, countries in people(summary):
-        match = [(n, t, c) for n, t, c in src if _same_person(name, n)]
+        match = [(n, t, c) for n, t, c in src if same_person(name, n)]
         whole = [m for m in match if _contains(m[0], name)]
         match = (whole or match) + [(n, t, c) for n, t, c in src if _surname_mention(n, name, src)]
         # (whole: "Sheikh Mohammed bin Rashid" is not his son "Sheikh Hamdan bin Mohammed bin Rashid")
@@ -333,7 +335,7 @@ def _surname_mention(short: tuple[str, ...], name: tuple[str, ...], src: list[Pe
     the name's, with the same last word, and no other full name in the source ends with that word."""
     if len(short) >= len(name) or not short or short[-1] != name[-1] or not set(short) <= set(name):
         return False
-    return all(_same_person(n, name) or _same_person(name, n) for n, _, _ in src if len(n) > 1 and n[-1] == name[-1])
+    return all(same_person(n, name) or same_person(name, n) for n, _, _ in src if len(n) > 1 and n[-1] == name[-1])
 
 
 def _contains(name: tuple[str, ...], part: tuple[str, ...]) -> bool:
@@ -343,7 +345,7 @@ def _contains(name: tuple[str, ...], part: tuple[str, ...]) -> bool:
 
 def _related(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Whether two names may be the same person: one within the other, or the same last word."""
-    return _same_person(a, b) or _same_person(b, a) or a[-1] == b[-1]
+    return same_person(a, b) or same_person(b, a) or a[-1] == b[-1]
 
 
 RANKS = {"deputy", "vice", "state", "crown", "first"}  # a Deputy Foreign Minister holds another post than the Minister
