@@ -94,14 +94,16 @@ def tiny_corpus(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The local model and tokenizer caches of ``accord classify``/``summarise`` in temp folders, never the
-    checkout's models/."""
+    """The local model, tokenizer and scores caches (``accord classify``/``summarise``, the gate) in temp folders,
+    never the checkout's models/."""
     from accord.batch.cache import CACHE_ENV
+    from accord.classify.scores_cache import CACHE_ENV as SCORES_CACHE_ENV
     from accord.summarise.tokenizer import CACHE_ENV as TOKENIZER_CACHE_ENV
 
     folder = tmp_path_factory.mktemp("model-cache")
     os.environ[CACHE_ENV] = str(folder)
     os.environ[TOKENIZER_CACHE_ENV] = str(tmp_path_factory.mktemp("tokenizer-cache"))
+    os.environ[SCORES_CACHE_ENV] = str(tmp_path_factory.mktemp("scores-cache"))
     return folder
 
 

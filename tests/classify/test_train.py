@@ -151,6 +151,10 @@ def test_cross_validation_logs_nested_folds(mlflow_uri: str) -> None:
     assert 0 < metrics["cv/macro_f1_mean"] <= 1 and metrics["cv/macro_f1_std"] >= 0
 
 
+def _refuse(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a model was loaded")
+
+
 def test_gate_again_against_todays_champion(mlflow_uri: str) -> None:
     """A version gated against one champion is decided again against another, by the same rule; the earlier reason
     is kept; an unknown version is one error line."""
@@ -180,8 +184,13 @@ def test_gate_again_against_todays_champion(mlflow_uri: str) -> None:
     assert str(client.get_model_version_by_alias(tracking.CLASSIFIER, tracking.CHAMPION).version) == strong.version
     tags = client.get_model_version(tracking.CLASSIFIER, strong.version).tags
     assert tags["gate.previous_reason"] == "decided before" and tags["gate.reason"] == decision.reason
-    assert not regate(weak, mlflow_uri).promoted  # the weak one does not win it back
+    weak_again = regate(weak, mlflow_uri)
+    assert not weak_again.promoted  # the weak one does not win it back
     assert "already the champion" in regate(strong.version, mlflow_uri).reason
+    with pytest.MonkeyPatch.context() as mp:  # both versions' scores are cached now: the same decision, no model loaded
+        mp.setattr(mlflow.pyfunc, "load_model", _refuse)
+        mp.setattr(tracking, "load_model", _refuse)
+        assert regate(weak, mlflow_uri) == weak_again
     result = CliRunner().invoke(app, ["train", "gate", weak, "--tracking-uri", mlflow_uri])
     assert result.exit_code == 0 and f"version {weak}: champion stays v{strong.version}" in result.output
     result = CliRunner().invoke(app, ["train", "gate", "99", "--tracking-uri", mlflow_uri])

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from accord import paths, promotion, tracking
+from accord.classify import scores_cache
 from accord.classify.config import (
     ClassifierConfig,
     config_from_meta,
@@ -204,7 +205,8 @@ def gate_scorer(split: Any, new_probs: np.ndarray) -> Callable[[str], tuple[floa
     _, texts, y = split_arrays(split)
 
     def score(model_uri: str) -> tuple[float, float, tuple[float, float]]:
-        old = registered_probabilities(mlflow.pyfunc.load_model(model_uri), texts)
+        old = scores_cache.probabilities(
+            model_uri, texts, lambda: registered_probabilities(mlflow.pyfunc.load_model(model_uri), texts))
         d = cross_fitted_difference(y, new_probs, old, list(split["article_id"]))
         return d["old"], d["wins"], (d["low"], d["high"])
 
@@ -240,8 +242,9 @@ def regate(version: str, uri: str | None = None, data: DataConfig | None = None)
     if earlier.tags.get(tracking.REFIT_TAG):
         raise ConfigError(f"version {version} is a refit of v{earlier.tags[tracking.REFIT_TAG]}: it trained on the "
                           "gate split, so the gate cannot judge it (gate the version it refits)")
-    model = tracking.load_model(f"models:/{tracking.CLASSIFIER}/{version}", uri)
-    probs = registered_probabilities(model, split_arrays(split)[1])
+    model_uri, texts = f"models:/{tracking.CLASSIFIER}/{version}", split_arrays(split)[1]
+    probs = scores_cache.probabilities(
+        model_uri, texts, lambda: registered_probabilities(tracking.load_model(model_uri, uri), texts))
     decision = gate(split, probs, gate_score(split, probs), version, earlier.run_id)
     if earlier.tags.get("gate.reason"):
         MlflowClient().set_model_version_tag(tracking.CLASSIFIER, version, "gate.previous_reason",
