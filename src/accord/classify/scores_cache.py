@@ -8,9 +8,10 @@ An entry is found only by everything its numbers depend on (:func:`key`): the re
 (MLflow's ``source``, unique per logged model, so a re-created store's v1 never meets another store's) and run, the
 texts, the processor, the versions of the libraries that compute the scores, and a digest of accord's own code (a
 change to how a sentence is prepared or served makes every entry unreachable). So a hit returns the very numbers the
-computation would, and the gate decides as it would without the cache. Entries are written to a temp file and
-renamed into place; one that cannot be read, or has another shape, is computed again and replaced. Folder:
-``$ACCORD_SCORES_CACHE``, else ``models/scores-cache``; the :data:`KEEP` most recently used entries are kept.
+computation would, and the gate decides as it would without the cache. Entries are written to a temp file and renamed
+into place (:func:`accord.io.atomic_open`); one that cannot be read, or has another shape, is computed again and
+replaced. Folder: ``$ACCORD_SCORES_CACHE``, else ``models/scores-cache``; the :data:`KEEP` most recently used entries
+are kept.
 """
 
 from __future__ import annotations
@@ -21,15 +22,15 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from accord import paths
+from accord.io import atomic_open
 from accord.labels import LABELS
+from accord.pyfunc import pinned_requirements
 from accord.system import cpu_model
 
 CACHE_ENV = "ACCORD_SCORES_CACHE"
@@ -55,16 +56,6 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-def _library_versions() -> list[str]:
-    out = []
-    for name in LIBRARIES:
-        try:
-            out.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            out.append(f"{name}=-")
-    return out
-
-
 def key(model_uri: str, texts: list[str]) -> str | None:
     """The entry's name for ``model_uri`` (``models:/NAME/VERSION`` in the current store) scoring ``texts``;
     ``None`` for any other URI (not cached)."""
@@ -75,7 +66,7 @@ def key(model_uri: str, texts: list[str]) -> str | None:
         return None
     version = MlflowClient().get_model_version(*match.groups())
     h = hashlib.sha256()
-    for part in (version.source, version.run_id or "", cpu_model(), *_library_versions(), code_digest(),
+    for part in (version.source, version.run_id or "", cpu_model(), *pinned_requirements(LIBRARIES), code_digest(),
                  str(len(texts)), *texts):
         h.update(part.encode("utf-8") + b"\0")
     return h.hexdigest()[:40]
@@ -103,15 +94,8 @@ def probabilities(model_uri: str, texts: list[str], compute: Callable[[], np.nda
 
 def _store(path: Path, probs: np.ndarray) -> None:
     """Write ``probs`` atomically, then drop all but the :data:`KEEP` most recently used entries."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, probs, allow_pickle=False)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    with atomic_open(path, "wb") as fh:
+        np.save(fh, probs, allow_pickle=False)
     entries = []
     for entry in path.parent.glob("*.npy"):
         with contextlib.suppress(FileNotFoundError):  # another process may prune at the same time
