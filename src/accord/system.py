@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,18 @@ def gemm_gflops(shape: tuple[int, int, int] = GEMM_SHAPE, repeats: int = GEMM_RE
         a @ b
         best = min(best, time.perf_counter() - start)
     return 2 * rows * outs * ins / best / 1e9
+
+
+def pinned_requirements(names: tuple[str, ...]) -> list[str]:
+    """``name==installed_version`` for each installed distribution in ``names``: what a logged model requires, and
+    what a cached score was computed with."""
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return out
 
 
 def gemm_note(machine: dict[str, Any]) -> str:

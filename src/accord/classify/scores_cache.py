@@ -30,8 +30,7 @@ import numpy as np
 from accord import paths
 from accord.io import atomic_open
 from accord.labels import LABELS
-from accord.pyfunc import pinned_requirements
-from accord.system import cpu_model
+from accord.system import cpu_model, pinned_requirements
 
 CACHE_ENV = "ACCORD_SCORES_CACHE"
 KEEP = 32  # entries kept; a gate split's probabilities are a few hundred KB
